@@ -1,0 +1,151 @@
+"""Finding datalab directories and loading each into a `Datalab`, one at a time.
+
+Loading never raises for a bad datalab: what is wrong is recorded as a `LoadProblem`
+and reported by the loading rules. It reads nothing bigger than the limits and never
+follows a symlink.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from sciapps import yamlio
+from sciapps.catalog.model import METADATA_FILE, Datalab, FileEntry, LoadProblem
+from sciapps.config import Limits
+from sciapps.errors import SciAppsError
+
+CATALOG_DIR = "datalabs"
+SKIPPED_DIRS = {".git", "__pycache__", ".ipynb_checkpoints"}
+
+
+def _is_datalab_dir(path: Path) -> bool:
+    return (path / METADATA_FILE).exists() or (path / METADATA_FILE).is_symlink()
+
+
+def _datalab_of_file(path: Path) -> Path | None:
+    """The datalab a file belongs to: the nearest folder with a datalab.yaml, or the
+    folder right below `datalabs/` (a datalab whose datalab.yaml is missing)."""
+    for folder in path.parents:
+        if _is_datalab_dir(folder):
+            return folder
+        if folder.parent.name == CATALOG_DIR:
+            return folder
+    return None
+
+
+def _children(catalog: Path) -> list[Path]:
+    with os.scandir(catalog) as entries:
+        return sorted(
+            Path(entry.path)
+            for entry in entries
+            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith((".", "_"))
+        )
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Datalab directories named by `paths`: catalogs, datalab folders or files inside them.
+
+    A path that does not exist is a usage error; files that belong to no datalab
+    (a README at the repository's root, say) are ignored, as pre-commit passes them too.
+    """
+    found: dict[Path, None] = {}
+    for path in paths:
+        path = Path(os.path.abspath(path))
+        if not path.exists() and not path.is_symlink():
+            raise SciAppsError(f"{path}: no such file or directory", "give a catalog folder, a datalab folder or a file in one")
+        if path.is_dir() and not path.is_symlink():
+            if _is_datalab_dir(path):
+                found[path] = None
+            elif (path / CATALOG_DIR).is_dir():
+                found.update(dict.fromkeys(_children(path / CATALOG_DIR)))
+            else:
+                found.update(dict.fromkeys(_children(path)))
+        else:
+            owner = _datalab_of_file(path)
+            if owner is not None:
+                found[owner] = None
+    return list(found)
+
+
+def walk(root: Path, max_files: int) -> tuple[tuple[FileEntry, ...], bool]:
+    """All entries below `root` without following symlinks; stops after `max_files`."""
+    entries: list[FileEntry] = []
+    real_root = os.path.realpath(root)
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                items = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        for item in items:
+            if item.is_dir(follow_symlinks=False):
+                if item.name not in SKIPPED_DIRS:
+                    stack.append(Path(item.path))
+                continue
+            rel = Path(item.path).relative_to(root).as_posix()
+            info = item.stat(follow_symlinks=False)
+            if stat.S_ISLNK(info.st_mode):
+                target = os.path.realpath(item.path)
+                inside = target == real_root or target.startswith(real_root + os.sep)
+                entries.append(FileEntry(rel, 0, "symlink", inside and os.path.exists(target)))
+            elif stat.S_ISREG(info.st_mode):
+                entries.append(FileEntry(rel, info.st_size))
+            else:
+                entries.append(FileEntry(rel, 0, "special"))
+            if len(entries) > max_files:
+                return tuple(entries), True
+    return tuple(entries), False
+
+
+def _read_metadata(path: Path, limits: Limits) -> tuple[dict | None, str | None, LoadProblem | None]:
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return None, None, LoadProblem("missing", f"{METADATA_FILE} is missing")
+    except OSError as exc:
+        return None, None, LoadProblem("missing", f"{METADATA_FILE} cannot be read ({exc.strerror})")
+    if not stat.S_ISREG(info.st_mode):
+        return None, None, LoadProblem("missing", f"{METADATA_FILE} is not a regular file (a symlink or a folder)")
+    if info.st_size > limits.metadata_bytes:
+        return None, None, LoadProblem(
+            "too-large", f"{METADATA_FILE} is {info.st_size:,} bytes, over the {limits.metadata_bytes:,}-byte limit"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, None, LoadProblem("missing", f"{METADATA_FILE} cannot be read ({exc.strerror})")
+    if b"\0" in raw:
+        line = raw.count(b"\n", 0, raw.index(b"\0")) + 1
+        return None, None, LoadProblem("encoding", "binary data (a NUL byte), not text", line)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return None, None, LoadProblem("encoding", f"byte 0x{raw[exc.start]:02x} is not UTF-8", line)
+    try:
+        data = yamlio.load(text)
+    except yamlio.YamlProblem as exc:
+        return None, text, LoadProblem(exc.kind, exc.message, exc.line)
+    if data is None:
+        return None, text, LoadProblem("not-mapping", f"{METADATA_FILE} is empty")
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "nothing"
+        return None, text, LoadProblem("not-mapping", f"the document is a {kind}, not a mapping of fields", 1)
+    return data, text, None
+
+
+def load_datalab(folder: Path, limits: Limits) -> Datalab:
+    files, truncated = walk(folder, limits.max_files)
+    metadata, text, problem = _read_metadata(folder / METADATA_FILE, limits)
+    return Datalab(folder, metadata, text, files, truncated, problem)
+
+
+def iter_datalabs(paths: Iterable[Path], limits: Limits) -> Iterator[Datalab]:
+    """Load datalabs lazily so memory stays flat however large the catalog."""
+    for folder in discover(paths):
+        yield load_datalab(folder, limits)

@@ -1,0 +1,54 @@
+"""Every lint rule, in the order they run. Add a rule: write its class, list it here."""
+
+from __future__ import annotations
+
+from sciapps.catalog.rules.base import Rule
+from sciapps.catalog.rules.docker import DockerfileInBasicMode, MissingDockerfile, UnapprovedBaseImage
+from sciapps.catalog.rules.files import DatalabTooLarge, FileTooLarge, MissingFile, PathOutsideDatalab, UnsafeLink
+from sciapps.catalog.rules.identity import DuplicateId, IdMismatch, InvalidOrcid, UnknownLicense
+from sciapps.catalog.rules.images import BadImage
+from sciapps.catalog.rules.loading import (
+    DuplicateKey,
+    MetadataTooLarge,
+    MissingMetadata,
+    NotAMapping,
+    NotUtf8Text,
+    UnsafeYaml,
+    YamlSyntaxError,
+)
+from sciapps.catalog.rules.metadata import ChangelogOutOfDate, DuplicateMount, InvalidException, UndeclaredDataMission
+from sciapps.catalog.rules.notebooks import InvalidNotebook
+from sciapps.catalog.rules.schema import REFINEMENTS, SchemaViolation
+
+ALL_RULES: tuple[type[Rule], ...] = (
+    MissingMetadata,
+    YamlSyntaxError,
+    DuplicateKey,
+    UnsafeYaml,
+    NotUtf8Text,
+    MetadataTooLarge,
+    NotAMapping,
+    SchemaViolation,
+    *REFINEMENTS,
+    IdMismatch,
+    DuplicateId,
+    UnknownLicense,
+    InvalidOrcid,
+    PathOutsideDatalab,
+    MissingFile,
+    UnsafeLink,
+    FileTooLarge,
+    DatalabTooLarge,
+    InvalidNotebook,
+    BadImage,
+    DockerfileInBasicMode,
+    MissingDockerfile,
+    UnapprovedBaseImage,
+    ChangelogOutOfDate,
+    DuplicateMount,
+    UndeclaredDataMission,
+    InvalidException,
+)
+
+RULES_BY_ID: dict[str, type[Rule]] = {rule.id: rule for rule in ALL_RULES}
+assert len(RULES_BY_ID) == len(ALL_RULES), "two rules share an id"

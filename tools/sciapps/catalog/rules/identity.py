@@ -1,0 +1,112 @@
+"""Rules about who a datalab is: its id, licence and maintainers."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Iterator
+
+from license_expression import get_spdx_licensing
+
+from sciapps.catalog.rules.base import Context, Finding, Rule
+from sciapps.catalog.rules.schema import SCHEMA_RULES
+
+
+class IdMismatch(Rule):
+    """The id differs from the datalab's directory name
+
+    A datalab lives at `datalabs/<id>/`; the id in `datalab.yaml` must be that directory
+    name, so links, images and charts named after it always find it. Ids never change once
+    published: to rename, archive this datalab and create a new one.
+    """
+
+    id = "DL-020"
+    requires = SCHEMA_RULES
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        if lab.metadata["id"] != lab.dir_name:
+            yield self.finding(
+                lab,
+                f"id {lab.metadata['id']!r} differs from the directory name {lab.dir_name!r}",
+                path=("id",),
+                hint=f"write `id: {lab.dir_name}` or rename the directory to {lab.metadata['id']}",
+            )
+
+
+class DuplicateId(Rule):
+    """Two datalabs have the same id
+
+    Ids are unique in the catalog: they name the store page, the image and the chart. This
+    fires when two catalogs validated together, or a datalab and its copy, share an id.
+    """
+
+    id = "DL-021"
+    requires = SCHEMA_RULES
+    hint = "give one of them another id (and directory name)"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        first = ctx.ids.setdefault(lab.id, lab.dir)
+        if first != lab.dir:
+            yield self.finding(lab, f"id {lab.id!r} is already used by {first}", path=("id",))
+
+
+@cache
+def _licensing():
+    return get_spdx_licensing()
+
+
+@cache
+def _check_license(expression: str) -> tuple[str | None, str | None]:
+    """(error, canonical form) for an SPDX expression."""
+    info = _licensing().validate(expression)
+    if info.errors:
+        return "; ".join(info.errors), None
+    return None, info.normalized_expression
+
+
+class UnknownLicense(Rule):
+    """license is not a valid SPDX licence expression
+
+    Licences are written as SPDX identifiers (https://spdx.org/licenses/) so that the
+    store and scanners can read them: `MIT`, `BSD-3-Clause`, `Apache-2.0`,
+    `GPL-3.0-or-later`, or an expression such as `MIT OR Apache-2.0`. Names like
+    "BSD licence" or "GPL" are refused.
+    """
+
+    id = "DL-022"
+    requires = SCHEMA_RULES
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        value = lab.metadata["license"]
+        error, canonical = _check_license(value)
+        if error:
+            yield self.finding(lab, f"{value!r}: {error}", path=("license",), hint="use SPDX ids, e.g. `license: BSD-3-Clause`")
+        elif canonical != value:
+            yield self.finding(lab, f"{value!r} is written {canonical!r} in SPDX", path=("license",), hint=f"write `license: {canonical}`")
+
+
+def orcid_checksum_ok(orcid: str) -> bool:
+    """ISO 7064 MOD 11-2, as ORCID defines its last character."""
+    digits = orcid.replace("-", "")
+    total = 0
+    for ch in digits[:-1]:
+        total = (total + int(ch)) * 2
+    check = (12 - total % 11) % 11
+    return digits[-1] == ("X" if check == 10 else str(check))
+
+
+class InvalidOrcid(Rule):
+    """A maintainer's ORCID iD has a wrong check digit
+
+    The last character of an ORCID iD is a checksum of the others, so a mistyped iD is
+    caught here rather than linking to someone else. Copy it from your ORCID record.
+    """
+
+    id = "DL-023"
+    requires = SCHEMA_RULES
+    hint = "copy the iD from https://orcid.org (16 characters, e.g. 0000-0002-1825-0097)"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        for index, person in enumerate(lab.metadata["maintainers"]):
+            orcid = person.get("orcid")
+            if orcid and not orcid_checksum_ok(orcid):
+                yield self.finding(lab, f"{orcid} fails the ORCID checksum", path=("maintainers", index, "orcid"))

@@ -1,0 +1,55 @@
+"""Rules about the pictures a datalab shows in the store."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from PIL import Image, UnidentifiedImageError
+
+from sciapps.catalog.rules.base import Context, Finding, Rule
+from sciapps.catalog.rules.files import FileTooLarge, MissingFile, PathOutsideDatalab
+from sciapps.catalog.rules.schema import SCHEMA_RULES
+
+ALLOWED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP"}
+MAX_PIXELS = 4096 * 4096
+
+
+def image_problem(path) -> str | None:
+    """Why the file at `path` is not an acceptable store picture, or None."""
+    try:
+        with Image.open(path) as image:
+            kind = image.format
+            width, height = image.size
+            if kind not in ALLOWED_FORMATS:
+                return f"is a {kind} image; the store shows PNG, JPEG or WebP"
+            if width * height > MAX_PIXELS:
+                return f"is {width}x{height} pixels, more than 4096x4096"
+            image.verify()
+    except UnidentifiedImageError:
+        return "is not an image (its content is not PNG, JPEG or WebP, whatever its name)"
+    except Image.DecompressionBombError:
+        return "declares an enormous size (a decompression bomb)"
+    except (OSError, SyntaxError, ValueError) as exc:
+        return f"is a damaged image ({exc})"
+    return None
+
+
+class BadImage(Rule):
+    """A screenshot or icon is not a real PNG, JPEG or WebP image
+
+    The store shows screenshots and the icon to every visitor, so they are opened and
+    checked here: the content (not the file name) must be PNG, JPEG or WebP, undamaged,
+    at most 4096x4096 pixels. SVG is refused because it can carry scripts.
+    """
+
+    id = "DL-041"
+    requires = (*SCHEMA_RULES, PathOutsideDatalab, MissingFile, FileTooLarge)
+    hint = "export the picture as PNG (screenshots) or a square PNG (icon)"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        for path, relpath, role in lab.references():
+            if role not in ("screenshot", "icon"):
+                continue
+            problem = image_problem(lab.dir / relpath)
+            if problem:
+                yield self.finding(lab, f"{role} {relpath!r} {problem}", path=path)

@@ -1,0 +1,111 @@
+"""Rules about reading datalab.yaml at all. When one fires, no other metadata rule runs."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from sciapps.catalog.rules.base import Context, Finding, Rule
+
+
+class _LoadRule(Rule):
+    """Reports the loader's problem of kind `kind`."""
+
+    kind: str = ""
+    needs_metadata = False
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        problem = lab.load_problem
+        if problem is not None and problem.kind == self.kind:
+            yield self.finding(lab, problem.message, line=problem.line or (1 if lab.text else None))
+
+
+class MissingMetadata(_LoadRule):
+    """The datalab has no datalab.yaml
+
+    Every folder under `datalabs/` is a datalab and must describe itself in a regular
+    file named `datalab.yaml` (not a symlink). Create one with
+    `sciapps new ID --type jupyterlab`, or move the folder out of `datalabs/`.
+    """
+
+    id = "DL-001"
+    kind = "missing"
+    hint = "run `sciapps new <id> --type jupyterlab` to write a datalab.yaml, or move the folder out of datalabs/"
+
+
+class YamlSyntaxError(_LoadRule):
+    """datalab.yaml is not valid YAML
+
+    The file must parse as one YAML document. The line named is where the parser gave
+    up; the mistake is often just above it (a missing `:`, a tab used for indentation,
+    an unclosed quote or bracket). Keys must be text: quote keys such as `yes` or `1`.
+    """
+
+    id = "DL-002"
+    kind = "syntax"
+    hint = "fix the YAML at that line; indent with spaces, quote values containing ': ' or '#'"
+
+
+class DuplicateKey(_LoadRule):
+    """A key appears twice in the same mapping
+
+    YAML readers keep only the last of two equal keys, so half of what was written is
+    silently lost. Merge the two entries into one.
+    """
+
+    id = "DL-003"
+    kind = "duplicate-key"
+    hint = "keep one of the two keys and merge their values"
+
+
+class UnsafeYaml(_LoadRule):
+    """datalab.yaml expands to an unreasonable size or depth
+
+    Anchors and aliases (`&a`, `*a`) that refer to each other can make a few lines expand
+    to billions of values (an "alias bomb"), and very deep nesting exhausts readers.
+    Metadata never needs either: write values out plainly.
+    """
+
+    id = "DL-004"
+    kind = "unsafe"
+    hint = "write the values out instead of repeating aliases; keep nesting shallow"
+
+
+class NotUtf8Text(_LoadRule):
+    """datalab.yaml is not UTF-8 text
+
+    The file must be plain UTF-8 text. Binary data, or text saved in another encoding
+    (Latin-1, UTF-16), is refused with the line of the first bad byte.
+    """
+
+    id = "DL-005"
+    kind = "encoding"
+    hint = "save the file as UTF-8 text (in most editors: Save with encoding > UTF-8)"
+
+
+class MetadataTooLarge(_LoadRule):
+    """datalab.yaml is larger than the limit
+
+    Metadata is a page of text; the limit (`limits.metadata_kb` in sciapps.yaml) keeps
+    validation fast and the store's pages small. Long prose belongs in a notebook or the
+    documentation link.
+    """
+
+    id = "DL-006"
+    kind = "too-large"
+    hint = "shorten the description; link to longer documentation with links.documentation"
+
+
+class NotAMapping(_LoadRule):
+    """datalab.yaml is empty or is not a mapping of fields
+
+    The document must be a mapping such as:
+
+    ```yaml
+    id: my-datalab
+    name: My datalab
+    ```
+    """
+
+    id = "DL-007"
+    kind = "not-mapping"
+    hint = "write `field: value` lines; `sciapps new` scaffolds a complete file"

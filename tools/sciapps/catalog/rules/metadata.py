@@ -1,0 +1,114 @@
+"""Rules that relate fields of datalab.yaml to each other."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from sciapps.catalog.rules.base import Context, Finding, Rule, WARNING
+from sciapps.catalog.rules.schema import SCHEMA_RULES
+
+
+class ChangelogOutOfDate(Rule):
+    """The newest changelog entry is not the current version
+
+    The changelog lists versions newest first, and the store shows its top entry as "what
+    is new". When `version` is raised, add an entry for it at the top:
+
+    ```yaml
+    changelog:
+      - version: 1.3.0
+        date: 2026-11-25
+        changes: [What changed]
+    ```
+    """
+
+    id = "DL-060"
+    severity = WARNING
+    requires = SCHEMA_RULES
+    exceptable = True
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        changelog = lab.metadata.get("changelog")
+        version = lab.metadata["version"]
+        if changelog and changelog[0]["version"] != version:
+            yield self.finding(
+                lab,
+                f"the newest entry is {changelog[0]['version']!r} but version is {version!r}",
+                path=("changelog", 0, "version"),
+                hint=f"add an entry for {version} at the top of changelog",
+            )
+
+
+class DuplicateMount(Rule):
+    """Two data assets are mounted at the same path
+
+    Each data asset appears at its own `mount` path inside the container; two at one path
+    would hide each other.
+    """
+
+    id = "DL-061"
+    requires = SCHEMA_RULES
+    hint = "give each data asset its own mount path under /data/"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        seen: dict[str, int] = {}
+        for index, asset in enumerate(lab.metadata.get("data_assets") or []):
+            mount = asset["mount"].rstrip("/")
+            if mount in seen:
+                yield self.finding(
+                    lab, f"{mount} is already the mount of data_assets[{seen[mount]}]", path=("data_assets", index, "mount")
+                )
+            seen.setdefault(mount, index)
+
+
+class UndeclaredDataMission(Rule):
+    """A data asset comes from a mission the datalab does not list
+
+    The store groups datalabs by `missions`; a datalab that reads a mission's data should
+    be found under that mission too.
+    """
+
+    id = "DL-062"
+    severity = WARNING
+    requires = SCHEMA_RULES
+    exceptable = True
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        missions = set(lab.metadata.get("missions") or [])
+        for index, asset in enumerate(lab.metadata.get("data_assets") or []):
+            if asset["mission"] not in missions:
+                yield self.finding(
+                    lab,
+                    f"data from {asset['mission']!r}, which missions does not list",
+                    path=("data_assets", index, "mission"),
+                    hint=f"add {asset['mission']} to missions",
+                )
+
+
+class InvalidException(Rule):
+    """An exception names a rule that does not exist or cannot be excepted
+
+    `exceptions:` excuses a datalab from rules marked *may be excepted* in the rules
+    reference (size limits and warnings), each with a reason a moderator reviews. Rules
+    that protect users (paths, images, base images, schema) cannot be excepted.
+    """
+
+    id = "DL-063"
+    requires = SCHEMA_RULES
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        from sciapps.catalog.rules import RULES_BY_ID
+
+        for index, exception in enumerate(lab.metadata.get("exceptions") or []):
+            rule = RULES_BY_ID.get(exception["rule"])
+            if rule is None:
+                yield self.finding(
+                    lab, f"{exception['rule']} is not a rule", path=("exceptions", index, "rule"), hint="see `sciapps rules`"
+                )
+            elif not rule.exceptable:
+                yield self.finding(
+                    lab,
+                    f"{rule.id} {rule.name()} cannot be excepted",
+                    path=("exceptions", index, "rule"),
+                    hint="fix the problem instead; only rules marked 'may be excepted' in `sciapps rules` can be",
+                )

@@ -1,0 +1,201 @@
+"""The `sciapps` command: click parsing only. Each command parses its options, calls the
+stage that does the work and maps the outcome to an exit code:
+0 ok, 1 findings, 2 usage or setup error, 3 internal error (traceback in a log file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from sciapps import __version__, errors
+
+
+class _Group(click.Group):
+    """Turns any exception into a clear message and an exit code; never a traceback."""
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except click.ClickException as exc:
+            exc.show()
+            code = errors.USAGE
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            code = 130
+        except errors.SciAppsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            code = 130
+        except Exception as exc:  # a bug: keep the traceback in a log, not on screen
+            from sciapps.errorlog import write_crash_log
+
+            path = write_crash_log(exc)
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                f"  This is a bug in SciApps {__version__}. The details are in {path}; "
+                "please attach that file to an issue.",
+                err=True,
+            )
+            code = errors.INTERNAL
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _config(config_path: Path | None):
+    from sciapps.config import load_config
+
+    return load_config(config_path)
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path, exists=True),
+    help="sciapps.yaml to use (default: the nearest one above the current folder).",
+)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sciapps")
+def cli():
+    """SciApps: the science application store for ESA Datalabs."""
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "codequality"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to this file.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every schema error, not only the best match.")
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@config_option
+def validate(paths, fmt, output, verbose, strict, config_path):
+    """Check datalabs: a catalog, datalab folders, or files inside them (default: datalabs/)."""
+    from sciapps.catalog.validate import Summary, validate as run_validate
+    from sciapps.reporting import codequality, write_text
+
+    config = _config(config_path)
+    if not paths:
+        default = config.root / "datalabs"
+        if not default.is_dir():
+            raise errors.SciAppsError("no datalabs/ folder here", "run in a catalog repository or name the folders to check")
+        paths = (default,)
+    summary = Summary()
+    stream = run_validate(paths, config, verbose=verbose, summary=summary)
+    if fmt == "text" and output is None:
+        write_text(stream, sys.stdout)
+        findings = []
+    else:
+        findings = list(stream)
+    counts = {"datalabs": summary.datalabs, "errors": summary.errors, "warnings": summary.warnings, "by_status": summary.by_status}
+    if fmt == "json":
+        report = json.dumps({"summary": counts, "findings": [f.as_dict() for f in findings]}, indent=2) + "\n"
+    elif fmt == "codequality":
+        report = json.dumps(codequality(findings), indent=2) + "\n"
+    else:
+        report = "".join(f.format() + "\n" for f in findings)
+    if output is not None:
+        _write_atomically(output, report)
+    else:
+        sys.stdout.write(report)
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(summary.by_status.items()))
+    line = (
+        f"Checked {summary.datalabs} datalab{'s' if summary.datalabs != 1 else ''}"
+        + (f" ({statuses})" if statuses else "")
+        + f": {summary.errors} error{'s' if summary.errors != 1 else ''}, "
+        + f"{summary.warnings} warning{'s' if summary.warnings != 1 else ''}."
+    )
+    click.echo(line, err=fmt != "text" and output is None)
+    failed = summary.errors > 0 or (strict and summary.warnings > 0)
+    return errors.FINDINGS if failed else errors.OK
+
+
+@cli.command()
+@click.argument("datalab_id", metavar="ID")
+@click.option("--type", "kind", type=click.Choice(["jupyterlab", "vnc"]), required=True, help="What the datalab opens.")
+@click.option("--advanced", is_flag=True, help="Bring your own Dockerfile (FROM an approved base image).")
+@click.option("--from", "from_notebook", type=click.Path(dir_okay=False, path_type=Path, exists=True), help="Start from this notebook.")
+@click.option("--app", default="xterm", show_default=True, help="For --type vnc: the desktop application to start (a Debian package).")
+@click.option("--maintainer", help="'Full Name <email>' (default: from git config).")
+@click.option("--username", help="Your GitLab username (default: the e-mail's local part).")
+@click.option("--catalog", type=click.Path(file_okay=False, path_type=Path), help="The datalabs/ folder (default: the repository's).")
+@config_option
+def new(datalab_id, kind, advanced, from_notebook, app, maintainer, username, catalog, config_path):
+    """Create a datalab that validates at once. All you need to bring is a notebook."""
+    from sciapps.catalog.scaffold import NewOptions, create, maintainer_from_git, parse_maintainer
+    from sciapps.resources import schemas_dir
+
+    if from_notebook is not None and kind != "jupyterlab":
+        raise click.UsageError("--from NOTEBOOK goes with --type jupyterlab")
+    config = _config(config_path)
+    catalog = (catalog or config.root / "datalabs").absolute()
+    person = parse_maintainer(maintainer, username) if maintainer else maintainer_from_git(catalog.parent)
+    if person is not None and username:
+        person = type(person)(person.name, person.email, username)
+    schema_file = schemas_dir() / "datalab.schema.json"
+    schema_ref = os.path.relpath(schema_file, catalog / datalab_id)
+    opts = NewOptions(datalab_id, kind, catalog, advanced, from_notebook, app, person, schema_ref)
+    target = create(opts)
+    shown = os.path.relpath(target)
+    click.echo(f"Created {shown}/. Next:\n  edit {shown}/datalab.yaml\n  sciapps validate {shown}")
+    return errors.OK
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules(fmt):
+    """List the validation rules."""
+    from sciapps.catalog.rules import ALL_RULES
+
+    if fmt == "json":
+        data = [
+            {"id": r.id, "name": r.name(), "severity": r.severity, "exceptable": r.exceptable, "title": r.title(), "hint": r.hint}
+            for r in ALL_RULES
+        ]
+        click.echo(json.dumps(data, indent=2))
+    else:
+        for r in ALL_RULES:
+            click.echo(f"{r.id}  {r.name():26} {r.severity:8} {r.title()}")
+    return errors.OK
+
+
+@cli.group()
+def schema():
+    """The datalab schema and the files generated from it."""
+
+
+@schema.command()
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if a generated file is stale.")
+def generate(check):
+    """Write schemas/datalab.schema.json and the reference pages from their sources."""
+    from sciapps import reference
+
+    if check:
+        old = reference.stale()
+        for rel in old:
+            click.echo(f"{rel} is stale: run `sciapps schema generate`")
+        return errors.FINDINGS if old else errors.OK
+    for rel in reference.write():
+        click.echo(f"wrote {rel}")
+    return errors.OK
+
+
+def main() -> None:
+    cli()

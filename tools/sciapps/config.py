@@ -1,0 +1,100 @@
+"""Repository settings: `sciapps.yaml` at the root of a catalog repository."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from sciapps import yamlio
+from sciapps.errors import SciAppsError
+from sciapps.resources import schemas_dir
+
+CONFIG_FILE = "sciapps.yaml"
+
+
+@dataclass(frozen=True)
+class Limits:
+    metadata_kb: int = 256
+    file_mb: float = 20
+    notebook_mb: float = 10
+    image_mb: float = 2
+    datalab_mb: float = 100
+    max_files: int = 500
+
+    @property
+    def metadata_bytes(self) -> int:
+        return self.metadata_kb * 1024
+
+    def bytes(self, name: str) -> int:
+        return int(getattr(self, name) * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    store_title: str = "SciApps"
+    store_url: str = "https://sciapps.datalabs.esa.int"
+    launch_url: str = "https://datalabs.esa.int/launch?datalab={id}&version={version}"
+    feedback_url: str = ""
+    registry: str = "127.0.0.1:5000/sciapps"
+    approved_bases: tuple[str, ...] = ("jl_base", "x_base", "datalabs_ubuntu_base")
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def root(self) -> Path:
+        """The catalog repository's root: where sciapps.yaml is, else the working directory."""
+        return self.path.parent if self.path else Path.cwd()
+
+
+def find_config(start: Path) -> Path | None:
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _schema() -> dict:
+    with open(schemas_dir() / "sciapps-config.schema.json", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def load_config(path: Path | None = None, start: Path | None = None) -> Config:
+    """Read sciapps.yaml (the given one, or the nearest above `start`); defaults when there is none."""
+    path = path or find_config(start or Path.cwd())
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+        data: Any = yamlio.load(text) or {}
+    except OSError as exc:
+        raise SciAppsError(f"{path}: cannot read ({exc.strerror})", "check the file's permissions") from None
+    except UnicodeDecodeError:
+        raise SciAppsError(f"{path}: not UTF-8 text", "save it as UTF-8") from None
+    except yamlio.YamlProblem as exc:
+        raise SciAppsError(f"{path}:{exc.line or 1}: {exc.message}", "fix the YAML") from None
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_schema()).iter_errors(data))
+    if error is not None:
+        line = yamlio.LineIndex.build(text).line(error.absolute_path)
+        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise SciAppsError(
+            f"{path}:{line or 1}: {where} {error.message}",
+            "see schemas/sciapps-config.schema.json for the allowed settings",
+        )
+    store = data.get("store", {})
+    defaults = Config()
+    return Config(
+        path=path,
+        store_title=store.get("title", defaults.store_title),
+        store_url=store.get("url", defaults.store_url),
+        launch_url=data.get("launch_url", defaults.launch_url),
+        feedback_url=data.get("feedback_url", defaults.feedback_url),
+        registry=data.get("registry", defaults.registry),
+        approved_bases=tuple(data.get("approved_bases", defaults.approved_bases)),
+        limits=Limits(**data.get("limits", {})),
+    )

@@ -1,0 +1,144 @@
+"""The datalab schema: generated from its one source, loaded for validation, documented.
+
+`schemas/source/datalab.schema.yaml` (Markdown descriptions, `x-vocabulary` placeholders)
+is the source. `generate()` inlines the vocabularies and writes the JSON Schema used by
+the validator, editors and the browser form, and the reference page of the store.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sciapps.resources import schemas_dir
+
+BANNER = "Generated from schemas/source/datalab.schema.yaml by `sciapps schema generate`; do not edit."
+SCHEMA_FILE = "datalab.schema.json"
+REFERENCE_PAGE = Path("site") / "reference" / "datalab-yaml.md"
+
+
+def _read_yaml(path: Path) -> Any:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=yaml.CSafeLoader)
+
+
+@cache
+def vocabulary(name: str) -> dict[str, dict]:
+    """A controlled vocabulary (`missions`, `categories`): id -> {name, ...}."""
+    return _read_yaml(schemas_dir() / "vocabularies" / f"{name}.yaml")
+
+
+def _inline_vocabularies(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "x-vocabulary":
+                out["type"] = "string"
+                out["enum"] = sorted(vocabulary(value))
+                out["x-vocabulary"] = value
+            else:
+                out[key] = _inline_vocabularies(value)
+        return out
+    if isinstance(node, list):
+        return [_inline_vocabularies(v) for v in node]
+    return node
+
+
+def build_schema(source_dir: Path | None = None) -> dict:
+    """The JSON Schema generated from the source file."""
+    source = _read_yaml((source_dir or schemas_dir()) / "source" / "datalab.schema.yaml")
+    schema = {"$comment": BANNER}
+    schema.update(_inline_vocabularies(source))
+    return schema
+
+
+def schema_json(schema: dict) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+@cache
+def datalab_schema() -> dict:
+    """The generated schema, as the validator uses it."""
+    with open(schemas_dir() / SCHEMA_FILE, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def schema_version() -> int:
+    return datalab_schema()["x-schema-version"]
+
+
+# ---------------------------------------------------------------- reference page
+
+
+def _type_of(spec: dict) -> str:
+    if "enum" in spec:
+        if "x-vocabulary" in spec:
+            return f"one of the [{spec['x-vocabulary']}](#{spec['x-vocabulary']})"
+        return " \\| ".join(f"`{v}`" for v in spec["enum"])
+    if "const" in spec:
+        return f"`{spec['const']}`"
+    kind = spec.get("type", "")
+    if kind == "array":
+        return f"list of {_type_of(spec.get('items', {}))}"
+    return kind
+
+
+def _constraints(spec: dict) -> str:
+    parts = []
+    for key, label in (("minimum", "≥"), ("maximum", "≤")):
+        if key in spec:
+            parts.append(f"{label} {spec[key]}")
+    if "maxLength" in spec:
+        parts.append(f"≤ {spec['maxLength']} characters")
+    if "minItems" in spec:
+        parts.append(f"≥ {spec['minItems']} items")
+    if "maxItems" in spec:
+        parts.append(f"≤ {spec['maxItems']} items")
+    if "default" in spec:
+        parts.append(f"default `{json.dumps(spec['default'])}`")
+    return "; ".join(parts)
+
+
+def _field_rows(props: dict, required: list, prefix: str) -> list[str]:
+    rows = []
+    for name, spec in props.items():
+        path = f"{prefix}{name}"
+        desc = " ".join(spec.get("description", "").split())
+        req = "yes" if name in required else ""
+        rows.append(f"| `{path}` | {_type_of(spec)} | {req} | {desc} | {_constraints(spec)} |")
+        child = spec.get("items", spec) if spec.get("type") == "array" else spec
+        if child.get("type") == "object" and "properties" in child:
+            sub = f"{path}[]." if spec.get("type") == "array" else f"{path}."
+            rows.extend(_field_rows(child["properties"], child.get("required", []), sub))
+    return rows
+
+
+def render_reference(schema: dict) -> str:
+    lines = [
+        f"<!-- {BANNER} -->",
+        "# `datalab.yaml` reference",
+        "",
+        " ".join(schema["description"].split()),
+        "",
+        f"Schema version {schema['x-schema-version']}, `{schema['$id']}` "
+        "([JSON Schema](../schemas/datalab.schema.json)). Editors that read the "
+        "`# yaml-language-server: $schema=` comment at the top of a scaffolded file "
+        "complete and check fields as you type.",
+        "",
+        "## Fields",
+        "",
+        "| field | type | required | description | limits |",
+        "| --- | --- | --- | --- | --- |",
+        *_field_rows(schema["properties"], schema["required"], ""),
+        "",
+        "Also: `entry` must end in `.ipynb` when `type` is `jupyterlab` and be a command "
+        "name when it is `vnc`; `archived` is required when `status` is `archived`.",
+    ]
+    for name in ("missions", "categories"):
+        lines += ["", f"## {name.capitalize()}", "", "| id | name |", "| --- | --- |"]
+        lines += [f"| `{key}` | {entry['name']} |" for key, entry in sorted(vocabulary(name).items())]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,178 @@
+"""Reading YAML safely and fast.
+
+Documents are parsed with PyYAML's C loader (libyaml). On top of it this module refuses
+what a hand-written metadata file should never contain and a plain loader lets through:
+duplicate keys (the last one silently wins), keys that are not text, alias bombs
+(a few lines that expand to millions of nodes) and nesting deep enough to exhaust the
+stack. Dates stay text (`2024-05-01` is not turned into a date object), so the file means
+the same in Python, in JSON and in the browser.
+
+Line numbers are recovered only when something must be reported: `LineIndex` composes
+the text again (also in C) and maps JSON paths to lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import yaml
+
+MAX_NODES = 50_000  # nodes after aliases are expanded
+MAX_DEPTH = 64
+
+
+class YamlProblem(Exception):
+    """A document that cannot be accepted; `kind` selects the rule that reports it."""
+
+    def __init__(self, kind: str, message: str, line: int | None = None):
+        super().__init__(message)
+        self.kind = kind  # "syntax", "duplicate-key", "unsafe"
+        self.message = message
+        self.line = line
+
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Loader(yaml.CSafeLoader):
+    """C-accelerated safe loader that rejects duplicate and non-text keys."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, Any] = {}
+            for key_node, _ in node.value:
+                tag = key_node.tag
+                if tag == _STR:
+                    key = key_node.value
+                elif tag == _MERGE:
+                    continue
+                else:
+                    raise YamlProblem(
+                        "syntax",
+                        f"key {key_node.value!r} is not read as text ({tag.rsplit(':', 1)[-1]}); put it in quotes",
+                        key_node.start_mark.line + 1,
+                    )
+                if key in seen:
+                    line = key_node.start_mark.line + 1
+                    raise YamlProblem(
+                        "duplicate-key",
+                        f"key {key!r} appears twice (lines {seen[key].line + 1} and {line}); keep one",
+                        line,
+                    )
+                seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+# Timestamps stay strings: remove the implicit resolver for them.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _check_size(data: Any) -> None:
+    """Refuse alias bombs and deep nesting: count nodes as if aliases were expanded."""
+    sizes: dict[int, int] = {}
+
+    def size(obj: Any, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise YamlProblem("unsafe", f"nesting is deeper than {MAX_DEPTH} levels")
+        if isinstance(obj, dict):
+            children: Iterable[Any] = obj.values()
+        elif isinstance(obj, list):
+            children = obj
+        else:
+            return 1
+        key = id(obj)
+        if key in sizes:
+            return sizes[key]
+        total = 1
+        for child in children:
+            total += size(child, depth + 1)
+            if total > MAX_NODES:
+                raise YamlProblem(
+                    "unsafe",
+                    f"the document expands to more than {MAX_NODES} values (anchors and aliases repeated "
+                    "over and over, an 'alias bomb'); write the values out instead of using aliases",
+                )
+        sizes[key] = total
+        return total
+
+    size(data, 0)
+
+
+def _max_flow_depth(text: str) -> int:
+    """Nesting depth of brackets, a cheap guard before handing text to the recursive composer."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def load(text: str) -> Any:
+    """Parse one YAML document; raise YamlProblem with a line number on anything unacceptable."""
+    if ("[" in text or "{" in text) and _max_flow_depth(text) > MAX_DEPTH * 4:
+        raise YamlProblem("unsafe", f"brackets nest deeper than {MAX_DEPTH * 4} levels")
+    loader = _Loader(text)
+    try:
+        data = loader.get_single_data()
+    except YamlProblem:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        raise YamlProblem("syntax", problem or "not valid YAML", line) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem("syntax", str(exc).splitlines()[0]) from None
+    except RecursionError:
+        raise YamlProblem("unsafe", "the document nests too deeply to read") from None
+    finally:
+        loader.dispose()
+    _check_size(data)
+    return data
+
+
+@dataclass
+class LineIndex:
+    """Maps JSON paths (tuples of keys and indices) of a document to 1-based lines."""
+
+    lines: dict[tuple, int]
+
+    @classmethod
+    def build(cls, text: str) -> "LineIndex":
+        lines: dict[tuple, int] = {}
+        try:
+            root = yaml.compose(text, Loader=yaml.CSafeLoader)
+        except yaml.YAMLError:
+            return cls(lines)
+        stack: list[tuple[tuple, Any]] = [((), root)] if root is not None else []
+        while stack:
+            path, node = stack.pop()
+            lines.setdefault(path, node.start_mark.line + 1)
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    child = path + (key_node.value,)
+                    lines[child] = key_node.start_mark.line + 1
+                    if isinstance(value_node, (yaml.MappingNode, yaml.SequenceNode)):
+                        stack.append((child, value_node))
+            elif isinstance(node, yaml.SequenceNode):
+                for index, item in enumerate(node.value):
+                    stack.append((path + (index,), item))
+        return cls(lines)
+
+    def line(self, path: Iterable) -> int | None:
+        """Line of the deepest part of `path` the document has."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
