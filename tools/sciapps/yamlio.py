@@ -128,7 +128,10 @@ def load(text: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        problem = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        context = exc.context or ""
+        if exc.context_mark is not None and exc.problem_mark is not None and exc.context_mark.line != exc.problem_mark.line:
+            context += f" (from line {exc.context_mark.line + 1})"
+        problem = ": ".join(str(x) for x in (context, exc.problem) if x)
         raise YamlProblem("syntax", problem or "not valid YAML", line) from None
     except yaml.YAMLError as exc:
         raise YamlProblem("syntax", str(exc).splitlines()[0]) from None

@@ -9,6 +9,7 @@ document that fails is validated again with `jsonschema` to explain the errors.
 from __future__ import annotations
 
 import difflib
+import re
 from functools import cache
 from typing import Any, ClassVar, Iterator
 
@@ -37,8 +38,11 @@ def _field_schema(path: tuple) -> dict:
 
 
 def _first_sentence(text: str) -> str:
-    text = " ".join(text.split())
-    return text.split(". ")[0].rstrip(".") if text else ""
+    """A field's description as a hint: whole when short, else its first sentence; no Markdown links."""
+    text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", " ".join(text.split()))
+    if len(text) <= 160:
+        return text.rstrip(".")
+    return text.split(". ")[0].rstrip(".")
 
 
 def _plural(count: int, word: str) -> str:
@@ -83,7 +87,7 @@ class UnknownField(_SchemaRefinement):
         for name in error.instance:
             if name in known:
                 continue
-            close = difflib.get_close_matches(str(name), known, n=1, cut_off=0.6)
+            close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
             hint = f"did you mean `{close[0]}`?" if close else None
             out.append(((*error.absolute_path, name), f"unknown field {name!r}", hint))
         return out
@@ -150,7 +154,7 @@ class _VocabularyRule(_SchemaRefinement):
         value = error.instance
         by_name = {entry["name"].lower(): key for key, entry in known.items()}
         guess = by_name.get(str(value).lower()) or next(
-            iter(difflib.get_close_matches(str(value).lower(), list(known), n=1, cut_off=0.6)), None
+            iter(difflib.get_close_matches(str(value).lower(), list(known), n=1, cutoff=0.6)), None
         )
         hint = f"did you mean `{guess}`?" if guess else f"use one of: {', '.join(sorted(known))}"
         noun = cls.vocabulary.rstrip("s").replace("categorie", "category")
@@ -197,12 +201,12 @@ class WrongType(_SchemaRefinement):
 
     @classmethod
     def describe(cls, error, lab):
-        wanted = error.validator_value
-        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
-        names = {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", int: "a number", float: "a number"}
+        words = {"array": "a list", "object": "a mapping", "string": "text", "number": "a number", "integer": "a whole number",
+                 "boolean": "true or false", "null": "empty"}
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        names = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}
         got = "nothing" if error.instance is None else names.get(type(error.instance), type(error.instance).__name__)
-        article = "an" if wanted[0] in "aeiou" else "a"
-        return [(tuple(error.absolute_path), f"must be {article} {wanted}, not {got}", None)]
+        return [(tuple(error.absolute_path), f"must be {' or '.join(words.get(w, w) for w in wanted)}, not {got}", None)]
 
 
 REFINEMENTS: tuple[type[_SchemaRefinement], ...] = (

@@ -1,0 +1,61 @@
+"""Every example datalab in tests/datalabs/ fires exactly the rules its expected.yaml lists."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from sciapps.catalog.rules import ALL_RULES
+from sciapps.catalog.rules.schema import REFINEMENTS
+from tests.conftest import CASES, findings_for, rule_ids
+
+VALID = sorted(p for p in (CASES / "valid").iterdir() if p.is_dir())
+INVALID = sorted(p for p in (CASES / "invalid").iterdir() if p.is_dir())
+# Cases built at test time (symlinks, huge files), in test_bad_input.py:
+RUNTIME_CASES = {"DL-006", "DL-021", "DL-032", "DL-033", "DL-034"}
+
+
+def _expected(folder):
+    return yaml.safe_load((folder / "expected.yaml").read_text())
+
+
+@pytest.mark.parametrize("folder", VALID, ids=lambda p: p.name)
+def test_valid_datalab_has_no_findings(folder, config):
+    findings = findings_for(folder, config)
+    assert [f.format() for f in findings] == []
+
+
+@pytest.mark.parametrize("folder", INVALID, ids=lambda p: p.name)
+def test_invalid_datalab_fires_exactly_expected_rules(folder, config):
+    expected = _expected(folder)
+    findings = findings_for(folder, config)
+    assert rule_ids(findings) == sorted(expected["rules"]), [f.format() for f in findings]
+    for want in expected.get("findings", []):
+        matching = [f for f in findings if f.rule_id == want["rule"]]
+        assert any(
+            f.line == want.get("line", f.line) and f.path == want.get("path", f.path) for f in matching
+        ), (want, [f.format() for f in matching])
+    for finding in findings:
+        assert finding.file.endswith(tuple(["datalab.yaml", "Dockerfile", ".ipynb", ".png", folder.name]))
+        assert finding.message and finding.hint
+
+
+def test_every_rule_has_a_case_that_fires_it():
+    covered = set(RUNTIME_CASES)
+    for folder in INVALID:
+        covered.update(_expected(folder)["rules"])
+    missing = {rule.id for rule in ALL_RULES} - covered - {"DL-010"}
+    # DL-010 is the generic schema rule; it has its own cases too:
+    assert any("DL-010" in _expected(f)["rules"] for f in INVALID)
+    assert missing == set()
+
+
+def test_rules_are_documented_and_ids_stable():
+    for rule in ALL_RULES:
+        assert re.fullmatch(r"DL-\d{3}", rule.id)
+        assert rule.title() and not rule.title().endswith(".")
+        assert len(rule.explanation()) > 40, f"{rule.id} needs an explanation"
+        assert rule.hint or rule in REFINEMENTS or rule.__doc__, rule.id
+    assert len({rule.name() for rule in ALL_RULES}) == len(ALL_RULES)
