@@ -86,7 +86,12 @@ class Datalab:
         return {entry.path: entry for entry in self.files}
 
     def file(self, relpath: str) -> FileEntry | None:
-        return self._files_by_path.get(relpath)
+        entry = self._files_by_path.get(relpath)
+        if entry is None and self.files_truncated:  # the walk stopped early: look on disk
+            path = self.dir / relpath
+            if path.is_file() and not path.is_symlink():
+                return FileEntry(relpath, path.stat().st_size)
+        return entry
 
     @cached_property
     def line_index(self) -> LineIndex:

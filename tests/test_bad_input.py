@@ -1,0 +1,112 @@
+"""Bad input built at test time (symlinks, huge and sparse files): each gets a finding with
+its rule ID, in bounded time, and validation writes nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+from sciapps.catalog.rules.base import Context
+from sciapps.catalog.validate import validate
+from tests.conftest import CASES, findings_for, rule_ids
+
+FULL = CASES / "valid" / "full"
+
+
+def copy_case(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / "datalabs" / name
+    shutil.copytree(FULL, target)
+    (target / "expected.yaml").unlink()
+    text = (target / "datalab.yaml").read_text().replace("id: full", f"id: {name}")
+    (target / "datalab.yaml").write_text(text)
+    return target
+
+
+def test_symlink_leaving_the_datalab(tmp_path, config):
+    lab = copy_case(tmp_path, "link-out")
+    os.symlink("/etc/passwd", lab / "passwd")
+    os.symlink("../../elsewhere", lab / "notebooks" / "up")
+    os.symlink("notebooks/main.ipynb", lab / "inside-link.ipynb")  # inside: fine
+    findings = findings_for(lab, config)
+    assert rule_ids(findings) == ["DL-032", "DL-032"]
+    assert {f.file.rsplit("/", 1)[-1] for f in findings} == {"passwd", "up"}
+
+
+def test_metadata_that_is_a_symlink_is_not_followed(tmp_path, config):
+    lab = copy_case(tmp_path, "meta-link")
+    (lab / "datalab.yaml").unlink()
+    os.symlink("/etc/hostname", lab / "datalab.yaml")
+    assert rule_ids(findings_for(lab, config)) == ["DL-001", "DL-032"]
+
+
+def test_fifo_is_refused(tmp_path, config):
+    lab = copy_case(tmp_path, "fifo")
+    os.mkfifo(lab / "pipe")
+    assert rule_ids(findings_for(lab, config)) == ["DL-032"]
+
+
+def test_100_mb_file_is_reported_without_reading_it(tmp_path, config):
+    lab = copy_case(tmp_path, "huge-file")
+    with open(lab / "data.bin", "wb") as fh:  # sparse: 100 MB on paper, nothing on disk
+        fh.truncate(100 * 1024 * 1024)
+    with open(lab / "notebooks" / "big.ipynb", "wb") as fh:
+        fh.truncate(50 * 1024 * 1024)
+    start = time.perf_counter()
+    findings = findings_for(lab, config)
+    assert time.perf_counter() - start < 2
+    assert rule_ids(findings) == ["DL-033", "DL-033", "DL-034"]
+    messages = " ".join(f.message for f in findings)
+    assert "100.0 MiB" in messages and "limits.notebook_mb" in messages
+
+
+def test_100_mb_metadata_is_refused_before_parsing(tmp_path, config):
+    lab = copy_case(tmp_path, "huge-meta")
+    with open(lab / "datalab.yaml", "ab") as fh:
+        fh.truncate(100 * 1024 * 1024)
+    start = time.perf_counter()
+    findings = findings_for(lab, config)
+    assert time.perf_counter() - start < 2
+    assert "DL-006" in rule_ids(findings)
+
+
+def test_too_many_files(tmp_path, config):
+    lab = copy_case(tmp_path, "many-files")
+    for i in range(config.limits.max_files + 5):
+        (lab / f"f{i}.txt").write_text("x")
+    assert rule_ids(findings_for(lab, config)) == ["DL-034"]
+
+
+def test_duplicate_id_across_catalogs(tmp_path, config):
+    one = copy_case(tmp_path / "a", "twin")
+    two = copy_case(tmp_path / "b", "twin")
+    findings = list(validate([one, two], config))
+    assert rule_ids(findings) == ["DL-021"]
+    assert str(one) in findings[0].message
+
+
+def test_same_datalab_named_twice_is_checked_once(tmp_path, config, monkeypatch):
+    lab = copy_case(tmp_path, "once")
+    monkeypatch.chdir(tmp_path)
+    assert list(validate([lab, Path("datalabs/once"), Path("datalabs/once/datalab.yaml")], config)) == []
+
+
+def _snapshot(root: Path) -> dict:
+    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in root.rglob("*") if not p.is_symlink()}
+
+
+def test_validation_writes_nothing(tmp_path, config):
+    catalog = tmp_path / "catalog"
+    shutil.copytree(CASES / "invalid", catalog / "datalabs", symlinks=True)
+    before = _snapshot(catalog)
+    findings = list(validate([catalog], config, verbose=True))
+    assert findings
+    assert _snapshot(catalog) == before
+
+
+def test_context_is_per_run(tmp_path, config):
+    lab = copy_case(tmp_path, "ctx")
+    ctx = Context(config=config)
+    assert findings_for(lab, config, ctx) == []
+    assert ctx.ids == {"ctx": lab}

@@ -1,0 +1,116 @@
+"""The sciapps command as a user meets it: output, formats and exit codes 0 / 1 / 2 / 3."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from sciapps.cli import cli
+from tests.conftest import CASES, REPO
+
+
+def run(*args, **kwargs):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False, **kwargs)
+
+
+def test_example_catalog_is_clean():
+    result = run("validate", str(REPO / "datalabs"))
+    assert result.exit_code == 0, result.output
+    assert "Checked 8 datalabs" in result.output and "0 errors" in result.output
+
+
+def test_findings_exit_1_in_the_documented_format():
+    result = run("validate", str(CASES / "invalid" / "id-mismatch"))
+    assert result.exit_code == 1
+    first = result.output.splitlines()[0]
+    assert first.endswith("(hint: write `id: id-mismatch` or rename the directory to another-id)")
+    assert "datalab.yaml:3: $.id DL-020 id_mismatch: id 'another-id' differs" in first
+
+
+def test_warnings_pass_unless_strict():
+    case = str(CASES / "invalid" / "changelog-out-of-date")
+    assert run("validate", case).exit_code == 0
+    assert run("validate", "--strict", case).exit_code == 1
+
+
+def test_json_format(tmp_path):
+    result = run("validate", "--format", "json", str(CASES / "invalid" / "unknown-mission"))
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["summary"]["errors"] == 1
+    (finding,) = data["findings"]
+    assert finding["rule_id"] == "DL-014" and finding["path"] == "$.missions[1]" and finding["line"] == 13
+
+
+def test_codequality_report_written_to_file(tmp_path):
+    out = tmp_path / "reports" / "gl-code-quality-report.json"
+    result = run("validate", "--format", "codequality", "-o", str(out), str(CASES / "invalid"))
+    assert result.exit_code == 1
+    report = json.loads(out.read_text())
+    assert len(report) >= 40
+    for entry in report:
+        assert set(entry) == {"description", "check_name", "fingerprint", "severity", "location"}
+        assert entry["severity"] in ("major", "minor") and entry["location"]["lines"]["begin"] >= 1
+    assert len({e["fingerprint"] for e in report}) == len(report)
+
+
+def test_schema_errors_collapse_unless_verbose():
+    case = str(CASES / "invalid" / "many-schema-errors")
+    short = run("validate", case)
+    assert "(+1 other schema error, use --verbose)" in short.output
+    assert len([l for l in short.output.splitlines() if "DL-011" in l]) == 1
+    full = run("validate", "--verbose", case)
+    assert len([l for l in full.output.splitlines() if "DL-011" in l]) == 2
+
+
+def test_missing_path_is_a_usage_error(tmp_path):
+    result = run("validate", str(tmp_path / "nope"))
+    assert result.exit_code == 2
+    assert "no such file or directory" in result.output
+
+
+def test_unknown_option_is_a_usage_error():
+    assert run("validate", "--bogus").exit_code == 2
+
+
+def test_bad_config_names_file_and_line(tmp_path):
+    config = tmp_path / "sciapps.yaml"
+    config.write_text("registry: x\nlimits:\n  max_files: -3\n")
+    result = run("validate", "--config", str(config), str(CASES / "valid"))
+    assert result.exit_code == 2
+    assert f"{config}:3: $.limits.max_files" in result.output
+
+
+def test_internal_error_exits_3_with_a_log_and_no_traceback(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("sciapps.catalog.validate.check_datalab", broken)
+    result = run("validate", str(CASES / "valid"))
+    assert result.exit_code == 3
+    assert "Traceback" not in result.output
+    log = tmp_path / "sciapps" / "sciapps-error.log"
+    assert str(log) in result.output
+    assert "RuntimeError: boom" in log.read_text() and "Traceback" in log.read_text()
+
+
+def test_rules_listing():
+    result = run("rules", "--format", "json")
+    ids = [r["id"] for r in json.loads(result.stdout)]
+    assert "DL-001" in ids and ids == sorted(ids)
+
+
+@pytest.mark.parametrize("case", ["binary-metadata", "alias-bomb", "yaml-syntax", "missing-metadata"])
+def test_installed_command_never_shows_a_traceback(case):
+    proc = subprocess.run(
+        [sys.executable, "-m", "sciapps", "validate", str(CASES / "invalid" / case)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "datalab.yaml" in proc.stdout

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sciapps import yamlio
+
+
+def test_dates_stay_text_and_values_keep_their_types():
+    data = yamlio.load("date: 2026-01-01\nn: 3\nf: 1.5\nok: true\nlist: [a, b]\n")
+    assert data == {"date": "2026-01-01", "n": 3, "f": 1.5, "ok": True, "list": ["a", "b"]}
+
+
+def test_duplicate_key_names_both_lines():
+    with pytest.raises(yamlio.YamlProblem) as info:
+        yamlio.load("a: 1\nb:\n  c: 1\n  c: 2\n")
+    assert info.value.kind == "duplicate-key"
+    assert info.value.line == 4
+    assert "lines 3 and 4" in info.value.message
+
+
+def test_merge_keys_may_override():
+    assert yamlio.load("base: &b {x: 1, y: 2}\nthing:\n  <<: *b\n  y: 3\n")["thing"] == {"x": 1, "y": 3}
+
+
+def test_non_text_key_is_refused():
+    with pytest.raises(yamlio.YamlProblem) as info:
+        yamlio.load("on: 1\n")
+    assert info.value.kind == "syntax" and info.value.line == 1
+
+
+def test_alias_bomb_is_refused_quickly():
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for prev, name in zip("abcdefghi", "bcdefghij"):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 10) + "]")
+    start = time.perf_counter()
+    with pytest.raises(yamlio.YamlProblem) as info:
+        yamlio.load("\n".join(lines))
+    assert info.value.kind == "unsafe"
+    assert time.perf_counter() - start < 5  # 10^10 values if expanded
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 200)) + "  " * 200 + "x: 1\n"])
+def test_deep_nesting_is_refused(text):
+    with pytest.raises(yamlio.YamlProblem) as info:
+        yamlio.load(text)
+    assert info.value.kind in ("unsafe", "syntax")
+
+
+def test_syntax_error_has_line():
+    with pytest.raises(yamlio.YamlProblem) as info:
+        yamlio.load("a: 1\nb: [1, 2\nc: 3\n")
+    assert info.value.kind == "syntax" and info.value.line in (2, 3)
+
+
+def test_line_index_maps_paths():
+    index = yamlio.LineIndex.build("a: 1\nlist:\n  - x: 1\n    y: 2\n  - z\n")
+    assert index.line(("a",)) == 1
+    assert index.line(("list", 0, "y")) == 4
+    assert index.line(("list", 1)) == 5
+    assert index.line(("list", 7, "nothing")) == 2  # deepest existing part
