@@ -40,29 +40,40 @@ class _Loader(yaml.CSafeLoader):
     """C-accelerated safe loader that rejects duplicate and non-text keys."""
 
     def construct_mapping(self, node, deep=False):
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, Any] = {}
-            for key_node, _ in node.value:
-                tag = key_node.tag
-                if tag == _STR:
-                    key = key_node.value
-                elif tag == _MERGE:
-                    continue
-                else:
-                    raise YamlProblem(
-                        "syntax",
-                        f"key {key_node.value!r} is not read as text ({tag.rsplit(':', 1)[-1]}); put it in quotes",
-                        key_node.start_mark.line + 1,
-                    )
-                if key in seen:
-                    line = key_node.start_mark.line + 1
-                    raise YamlProblem(
-                        "duplicate-key",
-                        f"key {key!r} appears twice (lines {seen[key].line + 1} and {line}); keep one",
-                        line,
-                    )
-                seen[key] = key_node.start_mark
-        return super().construct_mapping(node, deep=deep)
+        mapping = super().construct_mapping(node, deep=deep)
+        # Fast checks in C; the slow search below runs only when one fails.
+        if len(mapping) != len(node.value) or not set(map(type, mapping)) <= {str}:
+            self._explain_keys(node)
+        return mapping
+
+    @staticmethod
+    def _explain_keys(node) -> None:
+        seen: dict[str, Any] = {}
+        # Pairs merged in with "<<" come first in node.value and may be overridden: skip them.
+        for key_node, _ in node.value[getattr(node, "merged_pairs", 0) :]:
+            if key_node.tag != _STR:
+                raise YamlProblem(
+                    "syntax",
+                    f"key {key_node.value!r} is not read as text ({key_node.tag.rsplit(':', 1)[-1]}); put it in quotes",
+                    key_node.start_mark.line + 1,
+                )
+            if key_node.value in seen:
+                line = key_node.start_mark.line + 1
+                raise YamlProblem(
+                    "duplicate-key",
+                    f"key {key_node.value!r} appears twice (lines {seen[key_node.value].line + 1} and {line}); keep one",
+                    line,
+                )
+            seen[key_node.value] = key_node.start_mark
+
+    has_merge = True  # load() sets it from the text: no "<<", no merge keys to track
+
+    def flatten_mapping(self, node):
+        if not self.has_merge:
+            return super().flatten_mapping(node)
+        own = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE)
+        super().flatten_mapping(node)
+        node.merged_pairs = len(node.value) - own
 
 
 # Timestamps stay strings: remove the implicit resolver for them.
@@ -103,24 +114,11 @@ def _check_size(data: Any) -> None:
     size(data, 0)
 
 
-def _max_flow_depth(text: str) -> int:
-    """Nesting depth of brackets, a cheap guard before handing text to the recursive composer."""
-    depth = deepest = 0
-    for ch in text:
-        if ch in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-        elif ch in "]}":
-            depth -= 1
-    return deepest
-
-
 def load(text: str) -> Any:
     """Parse one YAML document; raise YamlProblem with a line number on anything unacceptable."""
-    if ("[" in text or "{" in text) and _max_flow_depth(text) > MAX_DEPTH * 4:
-        raise YamlProblem("unsafe", f"brackets nest deeper than {MAX_DEPTH * 4} levels")
+    # libyaml itself refuses nesting deeper than 1,000 levels, before Python recurses.
     loader = _Loader(text)
+    loader.has_merge = "<<" in text
     try:
         data = loader.get_single_data()
     except YamlProblem:
@@ -139,7 +137,8 @@ def load(text: str) -> Any:
         raise YamlProblem("unsafe", "the document nests too deeply to read") from None
     finally:
         loader.dispose()
-    _check_size(data)
+    if "*" in text:  # only aliases can make a small text expand
+        _check_size(data)
     return data
 
 

@@ -73,8 +73,10 @@ def discover(paths: Iterable[Path]) -> list[Path]:
 def walk(root: Path, max_files: int) -> tuple[tuple[FileEntry, ...], bool]:
     """All entries below `root` without following symlinks; stops after `max_files`."""
     entries: list[FileEntry] = []
-    real_root = os.path.realpath(root)
-    stack = [root]
+    top = os.fspath(root)
+    real_root = os.path.realpath(top)
+    skip = len(top) + 1
+    stack = [top]
     while stack:
         folder = stack.pop()
         try:
@@ -85,16 +87,15 @@ def walk(root: Path, max_files: int) -> tuple[tuple[FileEntry, ...], bool]:
         for item in items:
             if item.is_dir(follow_symlinks=False):
                 if item.name not in SKIPPED_DIRS:
-                    stack.append(Path(item.path))
+                    stack.append(item.path)
                 continue
-            rel = Path(item.path).relative_to(root).as_posix()
-            info = item.stat(follow_symlinks=False)
-            if stat.S_ISLNK(info.st_mode):
+            rel = item.path[skip:].replace(os.sep, "/")
+            if item.is_file(follow_symlinks=False):
+                entries.append(FileEntry(rel, item.stat(follow_symlinks=False).st_size))
+            elif item.is_symlink():
                 target = os.path.realpath(item.path)
-                inside = target == real_root or target.startswith(real_root + os.sep)
+                inside = target.startswith(real_root + os.sep)
                 entries.append(FileEntry(rel, 0, "symlink", inside and os.path.exists(target)))
-            elif stat.S_ISREG(info.st_mode):
-                entries.append(FileEntry(rel, info.st_size))
             else:
                 entries.append(FileEntry(rel, 0, "special"))
             if len(entries) > max_files:

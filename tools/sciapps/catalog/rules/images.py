@@ -14,10 +14,18 @@ ALLOWED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP"}
 MAX_PIXELS = 4096 * 4096
 
 
+def _open(path) -> Image.Image:
+    """Try the allowed formats first (fast); then every format Pillow knows, to name it."""
+    try:
+        return Image.open(path, formats=tuple(ALLOWED_FORMATS))
+    except UnidentifiedImageError:
+        return Image.open(path)
+
+
 def image_problem(path) -> str | None:
     """Why the file at `path` is not an acceptable store picture, or None."""
     try:
-        with Image.open(path) as image:
+        with _open(path) as image:
             kind = image.format
             width, height = image.size
             if kind not in ALLOWED_FORMATS:

@@ -7,6 +7,7 @@ import warnings
 from typing import Iterator
 
 import nbformat
+from nbformat.validator import get_validator
 
 from sciapps.catalog.rules.base import Context, Finding, Rule
 from sciapps.catalog.rules.files import FileTooLarge
@@ -28,14 +29,19 @@ def notebook_problem(raw: bytes) -> tuple[str, int | None] | None:
         return "is JSON but not a Jupyter notebook (no nbformat field)", None
     if document.get("nbformat") != 4:
         return f"uses notebook format {document.get('nbformat')!r}; save it again with Jupyter (format 4)", None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            nbformat.validate(document)
-        except nbformat.ValidationError as exc:
-            where = "/".join(str(p) for p in exc.absolute_path)
-            message = str(exc.message) if hasattr(exc, "message") else str(exc).splitlines()[0]
-            return f"is not a valid notebook (nbformat): {message}" + (f" at {where}" if where else ""), None
+    try:
+        get_validator(version=4, version_minor=document.get("nbformat_minor", 0) or 0).validate(document)
+    except nbformat.ValidationError:
+        # Explain with nbformat's own full validation (slower, only for failures).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                nbformat.validate(document)
+            except nbformat.ValidationError as exc:
+                where = "/".join(str(p) for p in exc.absolute_path)
+                message = str(exc.message) if hasattr(exc, "message") else str(exc).splitlines()[0]
+                return f"is not a valid notebook (nbformat): {message}" + (f" at {where}" if where else ""), None
+        return "is not a valid notebook (nbformat)", None
     return None
 
 

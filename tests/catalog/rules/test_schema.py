@@ -1,0 +1,45 @@
+"""The compiled fast path (jsonschema-rs) and the explaining validator (jsonschema) agree."""
+
+from __future__ import annotations
+
+import pytest
+
+from sciapps import yamlio
+from sciapps.catalog.rules.schema import _validators
+from tests.conftest import CASES, REPO
+
+def _load(path):
+    try:
+        data = yamlio.load(path.read_text(encoding="utf-8"))
+    except (yamlio.YamlProblem, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# Documents that reach the schema (the others stop at a loading rule).
+DOCUMENTS = sorted(p for p in [*CASES.glob("*/*/datalab.yaml"), *(REPO / "datalabs").glob("*/datalab.yaml")] if _load(p))
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.parent.name)
+def test_fast_and_full_validators_agree(path):
+    document = _load(path)
+    fast, full = _validators()
+    assert fast.is_valid(document) == full.is_valid(document)
+
+
+def test_corner_cases_agree():
+    fast, full = _validators()
+    base = _load(CASES / "valid" / "full" / "datalab.yaml")
+    for patch in (
+        {"version": "1.0.0-rc.1+build.5"},
+        {"version": "01.0.0"},
+        {"summary": "line one\rline two"},
+        {"id": "a" * 64},
+        {"id": "-leading"},
+        {"entry": "notebooks/x.IPYNB"},
+        {"resources": {"cpu": 16.0, "gpu": 1.0}},
+        {"maintainers": [{"name": "Ab", "email": "a@b.c", "username": "x", "orcid": "0000-0002-1825-009X"}]},
+        {"links": {"doi": "10.1000/xyz 1"}},
+    ):
+        document = {**base, **patch}
+        assert fast.is_valid(document) == full.is_valid(document), patch
