@@ -8,7 +8,6 @@ import shutil
 import time
 from pathlib import Path
 
-from sciapps.catalog.rules.base import Context
 from sciapps.catalog.validate import validate
 from tests.conftest import CASES, findings_for, rule_ids
 
@@ -105,8 +104,9 @@ def test_validation_writes_nothing(tmp_path, config):
     assert _snapshot(catalog) == before
 
 
-def test_context_is_per_run(tmp_path, config):
-    lab = copy_case(tmp_path, "ctx")
-    ctx = Context(config=config)
-    assert findings_for(lab, config, ctx) == []
-    assert ctx.ids == {"ctx": lab}
+def test_duplicate_ids_found_in_worker_processes(tmp_path, config):
+    from sciapps.catalog import validate as engine
+
+    folders = [copy_case(tmp_path / f"c{i}", f"lab-{i % 150}") for i in range(300)]
+    findings = list(engine.validate([f.parent for f in folders[:150]] + [f.parent for f in folders[150:]], config, jobs=2))
+    assert rule_ids(findings) == ["DL-021"] * 150

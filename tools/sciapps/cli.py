@@ -85,10 +85,11 @@ def _write_atomically(path: Path, text: str) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to this file.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every schema error, not only the best match.")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per CPU).")
 @config_option
-def validate(paths, fmt, output, verbose, strict, config_path):
+def validate(paths, fmt, output, verbose, strict, jobs, config_path):
     """Check datalabs: a catalog, datalab folders, or files inside them (default: datalabs/)."""
-    from sciapps.catalog.validate import Summary, validate as run_validate
+    from sciapps.catalog.validate import Summary, default_jobs, validate as run_validate
     from sciapps.reporting import codequality, write_text
 
     config = _config(config_path)
@@ -98,7 +99,7 @@ def validate(paths, fmt, output, verbose, strict, config_path):
             raise errors.SciAppsError("no datalabs/ folder here", "run in a catalog repository or name the folders to check")
         paths = (default,)
     summary = Summary()
-    stream = run_validate(paths, config, verbose=verbose, summary=summary)
+    stream = run_validate(paths, config, verbose=verbose, summary=summary, jobs=jobs or default_jobs())
     if fmt == "text" and output is None:
         write_text(stream, sys.stdout)
         findings = []

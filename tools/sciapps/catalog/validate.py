@@ -1,16 +1,20 @@
-"""Running the rules over a catalog, one datalab at a time."""
+"""Running the rules over a catalog, one datalab at a time, in one or several processes."""
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from sciapps.catalog.loader import iter_datalabs
+from sciapps.catalog.loader import discover, load_datalab
 from sciapps.catalog.model import Datalab
 from sciapps.catalog.rules import ALL_RULES
 from sciapps.catalog.rules.base import ERROR, Context, Finding, Rule
 from sciapps.config import Config
+
+CHUNK = 128  # datalabs per task sent to a worker process
 
 
 def _excepted(lab: Datalab) -> set[str]:
@@ -45,25 +49,76 @@ class Summary:
     warnings: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def failed(self) -> bool:
-        return self.errors > 0
-
-
-def validate(paths: Iterable[Path], config: Config, verbose: bool = False, summary: Summary | None = None) -> Iterator[Finding]:
-    """Findings for every datalab under `paths`, datalab after datalab; fills `summary`."""
-    ctx = Context(config=config, verbose=verbose)
-    rules = [rule_class() for rule_class in ALL_RULES]
-    summary = summary if summary is not None else Summary()
-    for lab in iter_datalabs(paths, config.limits):
-        findings = check_datalab(lab, rules, ctx)
-        summary.datalabs += 1
-        status = lab.get("status", "draft") if lab.metadata is not None else "unreadable"
-        status = status if isinstance(status, str) else "unreadable"
-        summary.by_status[status] = summary.by_status.get(status, 0) + 1
+    def add(self, status: str, findings: list[Finding]) -> None:
+        self.datalabs += 1
+        self.by_status[status] = self.by_status.get(status, 0) + 1
         for finding in findings:
             if finding.severity == ERROR:
-                summary.errors += 1
+                self.errors += 1
             else:
-                summary.warnings += 1
-        yield from findings
+                self.warnings += 1
+
+
+def _status(lab: Datalab) -> str:
+    status = lab.get("status", "draft") if lab.metadata is not None else "unreadable"
+    return status if isinstance(status, str) else "unreadable"
+
+
+# ------------------------------------------------------------------ workers
+
+_worker: tuple[list[Rule], Context] | None = None
+
+
+def _start_worker(ctx: Context) -> None:
+    global _worker
+    _worker = ([rule_class() for rule_class in ALL_RULES], ctx)
+
+
+def _check_chunk(folders: list[Path]) -> list[tuple[str, list[Finding]]]:
+    assert _worker is not None
+    rules, ctx = _worker
+    out = []
+    for folder in folders:
+        lab = load_datalab(folder, ctx.config.limits)
+        out.append((_status(lab), check_datalab(lab, rules, ctx)))
+    return out
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def validate(
+    paths: Iterable[Path],
+    config: Config,
+    verbose: bool = False,
+    summary: Summary | None = None,
+    jobs: int = 1,
+) -> Iterator[Finding]:
+    """Findings for every datalab under `paths`, in catalog order; fills `summary`.
+
+    Datalabs are loaded and checked one at a time (memory stays flat); with `jobs` > 1
+    chunks of them go to worker processes, and their findings come back in order.
+    """
+    folders = discover(paths)
+    first: dict[str, Path] = {}
+    for folder in folders:
+        first.setdefault(folder.name, folder)
+    ctx = Context(config=config, verbose=verbose, first_dir=first)
+    summary = summary if summary is not None else Summary()
+    chunks = [folders[i : i + CHUNK] for i in range(0, len(folders), CHUNK)]
+    if jobs > 1 and len(chunks) > 1:
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(ctx,))
+        results = pool.map(_check_chunk, chunks)
+    else:
+        pool = None
+        _start_worker(ctx)
+        results = map(_check_chunk, chunks)
+    try:
+        for chunk in results:
+            for status, findings in chunk:
+                summary.add(status, findings)
+                yield from findings
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)

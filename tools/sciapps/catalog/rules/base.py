@@ -69,7 +69,7 @@ class Context:
 
     config: Config
     verbose: bool = False
-    ids: dict[str, Path] = field(default_factory=dict)  # id -> directory, of datalabs checked so far
+    first_dir: dict[str, Path] = field(default_factory=dict)  # directory name -> first folder of that name
 
 
 def _snake(name: str) -> str:

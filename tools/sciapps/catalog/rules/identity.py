@@ -40,11 +40,13 @@ class DuplicateId(Rule):
     """
 
     id = "DL-021"
-    requires = SCHEMA_RULES
+    requires = (*SCHEMA_RULES, IdMismatch)
     hint = "give one of them another id (and directory name)"
 
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
-        first = ctx.ids.setdefault(lab.id, lab.dir)
+        # The id equals the directory name (IdMismatch), so the catalog's folder list
+        # tells which datalab came first: this works the same in every worker process.
+        first = ctx.first_dir.get(lab.dir_name, lab.dir)
         if first != lab.dir:
             yield self.finding(lab, f"id {lab.id!r} is already used by {first}", path=("id",))
 
