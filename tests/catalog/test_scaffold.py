@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import nbformat
 import pytest
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 from sciapps.catalog.validate import validate
 from sciapps.cli import cli
+from sciapps.schema import datalab_schema
 from tests.conftest import CASES, REPO
 
 ME = ["--maintainer", "Ada Example <ada@example.org>", "--username", "ada"]
@@ -38,8 +40,16 @@ def test_new_datalab_validates_at_once(tmp_path, config, args):
     text = (folder / "datalab.yaml").read_text()
     assert text.startswith("# yaml-language-server: $schema=")
     schema_ref = text.splitlines()[0].split("=", 1)[1]
-    assert (folder / schema_ref).resolve() == (REPO / "schemas" / "datalab.schema.json").resolve()
+    assert schema_ref == datalab_schema()["$id"]  # no schemas/ beside this catalog: the published one
     assert not [p for p in catalog.iterdir() if p.name.startswith(".")], "staging folder left behind"
+
+
+def test_schema_comment_points_at_the_catalogs_schema(tmp_path):
+    (tmp_path / "schemas").mkdir()
+    shutil.copy(REPO / "schemas" / "datalab.schema.json", tmp_path / "schemas")
+    result, catalog = new(tmp_path, "local-schema", "--type", "vnc")
+    first = (catalog / "local-schema" / "datalab.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../schemas/datalab.schema.json"
 
 
 def test_all_you_need_to_bring_is_a_notebook(tmp_path, config):

@@ -141,7 +141,7 @@ def validate(paths, fmt, output, verbose, strict, jobs, config_path):
 def new(datalab_id, kind, advanced, from_notebook, app, maintainer, username, catalog, config_path):
     """Create a datalab that validates at once. All you need to bring is a notebook."""
     from sciapps.catalog.scaffold import NewOptions, create, maintainer_from_git, parse_maintainer
-    from sciapps.resources import schemas_dir
+    from sciapps.schema import datalab_schema
 
     if from_notebook is not None and kind != "jupyterlab":
         raise click.UsageError("--from NOTEBOOK goes with --type jupyterlab")
@@ -150,8 +150,9 @@ def new(datalab_id, kind, advanced, from_notebook, app, maintainer, username, ca
     person = parse_maintainer(maintainer, username) if maintainer else maintainer_from_git(catalog.parent)
     if person is not None and username:
         person = type(person)(person.name, person.email, username)
-    schema_file = schemas_dir() / "datalab.schema.json"
-    schema_ref = os.path.relpath(schema_file, catalog / datalab_id)
+    # Editors follow the catalog's own copy of the schema when there is one, else the published one.
+    local = catalog.parent / "schemas" / "datalab.schema.json"
+    schema_ref = os.path.relpath(local, catalog / datalab_id) if local.is_file() else datalab_schema()["$id"]
     opts = NewOptions(datalab_id, kind, catalog, advanced, from_notebook, app, person, schema_ref)
     target = create(opts)
     shown = os.path.relpath(target)
@@ -187,7 +188,10 @@ def schema():
 def generate(check):
     """Write schemas/datalab.schema.json and the reference pages from their sources."""
     from sciapps import reference
+    from sciapps.resources import repo_root
 
+    if not (repo_root() / "schemas" / "source").is_dir():
+        raise errors.SciAppsError("schema sources not found", "run this from a source checkout installed with `pip install -e .`")
     if check:
         old = reference.stale()
         for rel in old:

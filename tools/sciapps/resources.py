@@ -9,6 +9,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from sciapps.errors import SciAppsError
+
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -17,9 +19,7 @@ def schemas_dir() -> Path:
     for candidate in (_PACKAGE / "_schemas", _PACKAGE.parents[1] / "schemas"):
         if (candidate / "vocabularies").is_dir():
             return candidate
-    raise FileNotFoundError(
-        "SciApps cannot find its schemas (schemas/vocabularies); reinstall it with `pip install -e .`"
-    )
+    raise SciAppsError("SciApps cannot find its schemas (schemas/vocabularies)", "reinstall it: pip install -e .")
 
 
 def repo_root() -> Path:
