@@ -43,3 +43,15 @@ def test_vocabularies_are_inlined_as_enums():
     schema = datalab_schema()
     assert "gaia" in schema["properties"]["missions"]["items"]["enum"]
     assert "photometry" in schema["properties"]["categories"]["items"]["enum"]
+
+
+def test_reference_example_is_valid(tmp_path, config):
+    from sciapps.catalog.validate import validate
+
+    lab = tmp_path / "gaia-dr3-hrd"
+    (lab / "notebooks").mkdir(parents=True)
+    (lab / "notebooks" / "hr_diagram.ipynb").write_bytes(
+        (REPO / "datalabs" / "gaia-dr3-hrd" / "notebooks" / "hr_diagram.ipynb").read_bytes()
+    )
+    (lab / "datalab.yaml").write_text(datalab_schema()["x-example"])
+    assert [f.format() for f in validate([lab], config)] == []

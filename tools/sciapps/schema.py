@@ -84,7 +84,8 @@ def _type_of(spec: dict) -> str:
     kind = spec.get("type", "")
     if kind == "array":
         return f"list of {_type_of(spec.get('items', {}))}"
-    return kind
+    words = {"string": "text", "object": "mapping", "integer": "whole number", "boolean": "true / false"}
+    return words.get(kind, kind)
 
 
 def _constraints(spec: dict) -> str:
@@ -128,6 +129,12 @@ def render_reference(schema: dict) -> str:
         "([JSON Schema](../schemas/datalab.schema.json)). Editors that read the "
         "`# yaml-language-server: $schema=` comment at the top of a scaffolded file "
         "complete and check fields as you type.",
+        "",
+        "## Example",
+        "",
+        "```yaml",
+        schema["x-example"].rstrip(),
+        "```",
         "",
         "## Fields",
         "",
