@@ -110,3 +110,10 @@ def test_duplicate_ids_found_in_worker_processes(tmp_path, config):
     folders = [copy_case(tmp_path / f"c{i}", f"lab-{i % 150}") for i in range(300)]
     findings = list(engine.validate([f.parent for f in folders[:150]] + [f.parent for f in folders[150:]], config, jobs=2))
     assert rule_ids(findings) == ["DL-021"] * 150
+
+
+def test_screenshot_linking_outside_is_not_opened(tmp_path, config):
+    lab = copy_case(tmp_path, "shot-link")
+    (lab / "screenshots" / "main.png").unlink()
+    os.symlink("/etc/hostname", lab / "screenshots" / "main.png")
+    assert rule_ids(findings_for(lab, config)) == ["DL-032"]

@@ -202,5 +202,69 @@ def generate(check):
     return errors.OK
 
 
+@cli.group()
+def site():
+    """The store: a static site generated from the catalog."""
+
+
+def _store_build(out, catalog, mkdocs_config, jobs, config_path):
+    from sciapps.catalog.validate import default_jobs
+    from sciapps.site.build import build_store
+
+    config = _config(config_path)
+    mkdocs_file = mkdocs_config or config.root / "mkdocs.yml"
+    catalog_paths = [catalog or config.root / "datalabs"]
+    report = build_store(config, catalog_paths, out or config.root / "public", mkdocs_file, jobs or default_jobs())
+    for folder, problem in report.skipped:
+        click.echo(f"left out of the store: {problem}", err=True)
+    for problem in report.problems:
+        click.echo(f"warning: {problem}", err=True)
+    click.echo(
+        f"Built the store with {report.datalabs} datalab{'s' if report.datalabs != 1 else ''} in {report.seconds:.1f} s "
+        f"into {os.path.relpath(report.out)}/ (search index {report.search_bytes / 1024:.0f} KiB)"
+        + (f"; {len(report.skipped)} left out for validation errors (run `sciapps validate`)" if report.skipped else "")
+    )
+    return report
+
+
+store_options = [
+    click.option("--catalog", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Catalog folder (default: datalabs/)."),
+    click.option("--mkdocs-config", type=click.Path(dir_okay=False, path_type=Path), help="mkdocs.yml of the store (default: the repository's)."),
+    click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for validation (default: one per CPU)."),
+    config_option,
+]
+
+
+def _with(options):
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
+@site.command("build")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Where to write the store (default: public/).")
+@_with(store_options)
+def site_build(out, catalog, mkdocs_config, jobs, config_path):
+    """Build the store from the catalog; exit 1 if a datalab was left out for errors."""
+    report = _store_build(out, catalog, mkdocs_config, jobs, config_path)
+    return errors.FINDINGS if report.skipped else errors.OK
+
+
+@cli.command()
+@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, help="Address to serve on.")
+@click.option("--no-reload", is_flag=True, help="Do not rebuild when datalabs or the site change.")
+@_with(store_options)
+def serve(dev_addr, no_reload, catalog, mkdocs_config, jobs, config_path):
+    """Build the store and serve it locally, rebuilding when a datalab changes."""
+    from sciapps.site.serve import serve_store
+
+    config = _config(config_path)
+    serve_store(config, catalog or config.root / "datalabs", mkdocs_config or config.root / "mkdocs.yml", dev_addr, not no_reload)
+    return errors.OK
+
+
 def main() -> None:
     cli()

@@ -43,6 +43,13 @@ class Config:
     registry: str = "127.0.0.1:5000/sciapps"
     approved_bases: tuple[str, ...] = ("jl_base", "x_base", "datalabs_ubuntu_base")
     limits: Limits = field(default_factory=Limits)
+    featured: tuple[str, ...] = ()
+    feedback_export: str = "build/feedback.json"
+    results_dir: str = "build/results"
+
+    def path_of(self, relative: str) -> Path:
+        """A path from sciapps.yaml, relative to the repository root."""
+        return self.root / relative
 
     @property
     def root(self) -> Path:
@@ -97,4 +104,7 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         registry=data.get("registry", defaults.registry),
         approved_bases=tuple(data.get("approved_bases", defaults.approved_bases)),
         limits=Limits(**data.get("limits", {})),
+        featured=tuple(data.get("featured", ())),
+        feedback_export=data.get("feedback_export", defaults.feedback_export),
+        results_dir=data.get("results_dir", defaults.results_dir),
     )

@@ -11,7 +11,7 @@ from sciapps.catalog.rules import ALL_RULES
 from sciapps.resources import repo_root
 from sciapps.schema import BANNER, REFERENCE_PAGE, SCHEMA_FILE, build_schema, render_reference, schema_json
 
-RULES_PAGE = Path("site") / "reference" / "rules.md"
+RULES_PAGE = Path("site") / "docs" / "reference" / "rules.md"
 RULES_BANNER = "Generated from the rule classes in tools/sciapps/catalog/rules/ by `sciapps schema generate`; do not edit."
 
 

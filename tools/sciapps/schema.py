@@ -18,7 +18,7 @@ from sciapps.resources import schemas_dir
 
 BANNER = "Generated from schemas/source/datalab.schema.yaml by `sciapps schema generate`; do not edit."
 SCHEMA_FILE = "datalab.schema.json"
-REFERENCE_PAGE = Path("site") / "reference" / "datalab-yaml.md"
+REFERENCE_PAGE = Path("site") / "docs" / "reference" / "datalab-yaml.md"
 
 
 def _read_yaml(path: Path) -> Any:
@@ -125,8 +125,7 @@ def render_reference(schema: dict) -> str:
         "",
         " ".join(schema["description"].split()),
         "",
-        f"Schema version {schema['x-schema-version']}, `{schema['$id']}` "
-        "([JSON Schema](../schemas/datalab.schema.json)). Editors that read the "
+        f"Schema version {schema['x-schema-version']}: [JSON Schema]({schema['$id']}). Editors that read the "
         "`# yaml-language-server: $schema=` comment at the top of a scaffolded file "
         "complete and check fields as you type.",
         "",

@@ -74,13 +74,29 @@ def _start_worker(ctx: Context) -> None:
     _worker = ([rule_class() for rule_class in ALL_RULES], ctx)
 
 
-def _check_chunk(folders: list[Path]) -> list[tuple[str, list[Finding]]]:
+@dataclass(frozen=True)
+class Checked:
+    """One datalab after validation: its findings and, when it loaded, its metadata."""
+
+    folder: Path
+    status: str
+    findings: list[Finding]
+    metadata: dict | None
+    files: tuple
+
+    @property
+    def ok(self) -> bool:
+        return self.metadata is not None and not any(f.severity == ERROR for f in self.findings)
+
+
+def _check_chunk(folders: list[Path]) -> list[Checked]:
     assert _worker is not None
     rules, ctx = _worker
     out = []
     for folder in folders:
         lab = load_datalab(folder, ctx.config.limits)
-        out.append((_status(lab), check_datalab(lab, rules, ctx)))
+        metadata = dict(lab.metadata) if lab.metadata is not None else None
+        out.append(Checked(folder, _status(lab), check_datalab(lab, rules, ctx), metadata, lab.files))
     return out
 
 
@@ -88,24 +104,17 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def validate(
-    paths: Iterable[Path],
-    config: Config,
-    verbose: bool = False,
-    summary: Summary | None = None,
-    jobs: int = 1,
-) -> Iterator[Finding]:
-    """Findings for every datalab under `paths`, in catalog order; fills `summary`.
+def check(paths: Iterable[Path], config: Config, verbose: bool = False, jobs: int = 1) -> Iterator[Checked]:
+    """Every datalab under `paths`, checked, in catalog order.
 
     Datalabs are loaded and checked one at a time (memory stays flat); with `jobs` > 1
-    chunks of them go to worker processes, and their findings come back in order.
+    chunks of them go to worker processes, and come back in order.
     """
     folders = discover(paths)
     first: dict[str, Path] = {}
     for folder in folders:
         first.setdefault(folder.name, folder)
     ctx = Context(config=config, verbose=verbose, first_dir=first)
-    summary = summary if summary is not None else Summary()
     chunks = [folders[i : i + CHUNK] for i in range(0, len(folders), CHUNK)]
     if jobs > 1 and len(chunks) > 1:
         pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(ctx,))
@@ -116,9 +125,17 @@ def validate(
         results = map(_check_chunk, chunks)
     try:
         for chunk in results:
-            for status, findings in chunk:
-                summary.add(status, findings)
-                yield from findings
+            yield from chunk
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+def validate(
+    paths: Iterable[Path], config: Config, verbose: bool = False, summary: Summary | None = None, jobs: int = 1
+) -> Iterator[Finding]:
+    """Findings for every datalab under `paths`, in catalog order; fills `summary`."""
+    summary = summary if summary is not None else Summary()
+    for checked in check(paths, config, verbose, jobs):
+        summary.add(checked.status, checked.findings)
+        yield from checked.findings

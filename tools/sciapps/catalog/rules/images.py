@@ -7,7 +7,7 @@ from typing import Iterator
 from PIL import Image, UnidentifiedImageError
 
 from sciapps.catalog.rules.base import Context, Finding, Rule
-from sciapps.catalog.rules.files import FileTooLarge, MissingFile, PathOutsideDatalab
+from sciapps.catalog.rules.files import FileTooLarge, MissingFile, PathOutsideDatalab, UnsafeLink
 from sciapps.catalog.rules.schema import SCHEMA_RULES
 
 ALLOWED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP"}
@@ -51,7 +51,7 @@ class BadImage(Rule):
     """
 
     id = "DL-041"
-    requires = (*SCHEMA_RULES, PathOutsideDatalab, MissingFile, FileTooLarge)
+    requires = (*SCHEMA_RULES, PathOutsideDatalab, MissingFile, UnsafeLink, FileTooLarge)
     hint = "export the picture as PNG (screenshots) or a square PNG (icon)"
 
     def check(self, lab, ctx: Context) -> Iterator[Finding]:

@@ -1,0 +1,70 @@
+"""Stage results: one JSON file per datalab and stage, the contract between stages.
+
+`<results>/<datalab id>/<stage>.json`, e.g. `build/results/gaia-dr3-hrd/scan.json`, each
+with at least `stage`, `status` (`passed`, `failed` or `skipped`), `finished` (ISO 8601)
+and a one-line `summary`; the full shape is in schemas/stage-result.schema.json. Stages
+write them with `write_result`; the site and the review read them with `read_results`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+
+from sciapps.resources import schemas_dir
+
+STAGES = ("validate", "build", "test", "scan", "chart")
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    with open(schemas_dir() / "stage-result.schema.json", encoding="utf-8") as fh:
+        return jsonschema.Draft202012Validator(json.load(fh))
+
+
+class ResultError(ValueError):
+    pass
+
+
+def write_result(results_dir: Path, datalab_id: str, result: dict) -> Path:
+    """Write one stage result atomically (a reader never sees half a file)."""
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(result))
+    if error is not None:
+        raise ResultError(f"stage result for {datalab_id}: {error.message}")
+    folder = results_dir / datalab_id
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{result['stage']}.json"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{result['stage']}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(result, fh, indent=2, sort_keys=True)
+    os.replace(tmp, target)
+    return target
+
+
+def read_results(results_dir: Path | None, datalab_id: str) -> tuple[dict[str, dict], list[str]]:
+    """({stage: result}, [problems]) for one datalab; unreadable files become problems, not errors."""
+    found: dict[str, dict] = {}
+    problems: list[str] = []
+    folder = results_dir / datalab_id if results_dir else None
+    if folder is None or not folder.is_dir():
+        return found, problems
+    for stage in STAGES:
+        path = folder / f"{stage}.json"
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            problems.append(f"{path}: not readable JSON ({exc})")
+            continue
+        error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+        if error is not None:
+            problems.append(f"{path}: {error.message}")
+            continue
+        found[stage] = data
+    return found, problems

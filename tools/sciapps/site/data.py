@@ -1,0 +1,120 @@
+"""The store's machine-readable files and assets: API, search index, feed, badge, schemas."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+from xml.etree import ElementTree as ET
+
+from sciapps import __version__
+from sciapps.resources import schemas_dir
+from sciapps.site import search
+from sciapps.site.model import sort_newest
+
+ATOM = "http://www.w3.org/2005/Atom"
+FEED_ENTRIES = 50
+
+BADGE = """<svg xmlns="http://www.w3.org/2000/svg" width="178" height="20" role="img" aria-label="Launch in ESA Datalabs">
+<title>Launch in ESA Datalabs</title>
+<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>
+<clipPath id="r"><rect width="178" height="20" rx="3" fill="#fff"/></clipPath>
+<g clip-path="url(#r)"><rect width="52" height="20" fill="#003247"/><rect x="52" width="126" height="20" fill="#0098db"/><rect width="178" height="20" fill="url(#s)"/></g>
+<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="110" text-rendering="geometricPrecision">
+<text x="260" y="140" transform="scale(.1)">Launch</text><text x="1140" y="140" transform="scale(.1)">in ESA Datalabs</text></g>
+</svg>
+"""
+
+
+def _dump(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_api(out: Path, entries: list[dict], store_url: str) -> None:
+    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    _dump(
+        out / "api" / "catalog.json",
+        {
+            "generator": f"sciapps {__version__}",
+            "generated": generated,
+            "store": store_url,
+            "schema": "schemas/datalab.schema.json",
+            "count": len(entries),
+            "datalabs": [
+                {k: e[k] for k in ("id", "name", "summary", "version", "type", "status", "license", "updated")}
+                | {"missions": [m["id"] for m in e["missions"]], "url": e["urls"]["page"], "api": e["urls"]["api"]}
+                for e in entries
+            ],
+        },
+    )
+    for e in entries:
+        _dump(out / e["urls"]["api"], e)
+
+
+def write_search(out: Path, entries: list[dict]) -> Path:
+    path = out / "search" / "index.json"
+    _dump(path, search.pack(entries))
+    return path
+
+
+def write_feed(out: Path, entries: list[dict], store_url: str, title: str) -> None:
+    """Atom feed of the newest and latest-updated datalabs."""
+    base = store_url.rstrip("/") + "/"
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    newest = sort_newest(entries)[:FEED_ENTRIES]
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = f"{title}: new and updated datalabs"
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = base
+    ET.SubElement(feed, f"{{{ATOM}}}link", href=base + "feed.xml", rel="self")
+    ET.SubElement(feed, f"{{{ATOM}}}link", href=base)
+    latest = (newest[0]["updated"] if newest and newest[0]["updated"] else "2000-01-01")
+    ET.SubElement(feed, f"{{{ATOM}}}updated").text = f"{latest}T00:00:00Z"
+    ET.SubElement(feed, f"{{{ATOM}}}generator", version=__version__).text = "SciApps"
+    for e in newest:
+        item = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        ET.SubElement(item, f"{{{ATOM}}}title").text = f"{e['name']} {e['version']}"
+        ET.SubElement(item, f"{{{ATOM}}}id").text = f"{base}{e['urls']['page']}#{e['version']}"
+        ET.SubElement(item, f"{{{ATOM}}}link", href=base + e["urls"]["page"])
+        ET.SubElement(item, f"{{{ATOM}}}updated").text = f"{e['updated'] or '2000-01-01'}T00:00:00Z"
+        if e["created"]:
+            ET.SubElement(item, f"{{{ATOM}}}published").text = f"{e['created']}T00:00:00Z"
+        author = ET.SubElement(item, f"{{{ATOM}}}author")
+        ET.SubElement(author, f"{{{ATOM}}}name").text = ", ".join(m["name"] for m in e["maintainers"])
+        changes = e["changelog"][0]["changes"] if e["changelog"] else []
+        summary = e["summary"] + (" What is new: " + "; ".join(changes) if changes else "")
+        ET.SubElement(item, f"{{{ATOM}}}summary").text = summary
+        for m in e["missions"]:
+            ET.SubElement(item, f"{{{ATOM}}}category", term=m["id"], label=m["name"])
+    tree = ET.ElementTree(feed)
+    ET.indent(tree)
+    tree.write(out / "feed.xml", encoding="utf-8", xml_declaration=True)
+
+
+def write_static(out: Path) -> None:
+    (out / "badge").mkdir(parents=True, exist_ok=True)
+    (out / "badge" / "launch.svg").write_text(BADGE, encoding="utf-8")
+    target = out / "schemas"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("datalab.schema.json", "sciapps-config.schema.json", "feedback-export.schema.json", "stage-result.schema.json"):
+        shutil.copyfile(schemas_dir() / name, target / name)
+        # also where its $id says it lives, e.g. schemas/datalab/v1/datalab.schema.json
+        with open(schemas_dir() / name, encoding="utf-8") as fh:
+            schema_id = json.load(fh)["$id"]
+        versioned = out / urlsplit(schema_id).path.lstrip("/")
+        versioned.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(schemas_dir() / name, versioned)
+
+
+def copy_assets(out: Path, folder: Path, e: dict) -> None:
+    """Screenshots and icon of one datalab, beside its page."""
+    files = [s["file"] for s in e["screenshots"]]
+    if e["icon"]:
+        files.append(e["icon"].split("/", 2)[2])
+    for rel in files:
+        target = out / e["urls"]["page"] / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(folder / rel, target)

@@ -1,0 +1,158 @@
+"""The rendering engine: mkdocs-material, behind this one module.
+
+mkdocs renders the few store pages (home, browse, missions, bookmarks, reference) with
+the theme. Datalab pages would cost mkdocs several milliseconds each and grow its
+navigation quadratically, so mkdocs renders one page shell (`datalabs/_template/`) and
+each datalab's page is that shell around the datalab's own fragment: same look, same
+head, string-assembly speed. Replacing the engine (Zensical reads the same mkdocs.yml)
+means replacing this module; the catalog, entries, fragments and data stay as they are.
+
+The plugin also works under plain `mkdocs build` / `mkdocs serve`: it then collects the
+catalog itself from its options.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html as html_lib
+import logging
+import re
+from pathlib import Path
+
+from mkdocs.config import config_options as opt
+from mkdocs.config import load_config
+from mkdocs.config.base import Config as MkConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File
+
+from sciapps.config import Config, load_config as load_sciapps_config
+from sciapps.site import data
+from sciapps.site.build import Catalog, collect
+from sciapps.site.pages import Page, Renderer
+
+PLUGIN = "sciapps-store"
+MARKER = "<!-- sciapps-store-content -->"
+TEMPLATE_PATH = "datalabs/_template/"
+TITLE = "SCIAPPS-DATALAB-TITLE"
+SUMMARY = "SCIAPPS-DATALAB-SUMMARY"
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", re.S)
+
+log = logging.getLogger("mkdocs.plugins.sciapps")
+
+
+class StoreOptions(MkConfig):
+    config = opt.Type(str, default="sciapps.yaml")
+    catalog = opt.Type(str, default="datalabs")
+    templates = opt.Type(str, default="site/templates")
+
+
+def content_security_policy(page_html: str) -> str:
+    """The CSP for a page: scripts only from the site itself plus the theme's inline
+    script(s) on this page, by hash; no plugins, frames or foreign connections."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode() + "'"
+        for body in _INLINE_SCRIPT.findall(page_html)
+    )
+    return (
+        f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "font-src 'self'; connect-src 'self'; object-src 'none'; frame-src 'none'; base-uri 'self'; form-action 'self'"
+    ).replace("  ", " ")
+
+
+def with_csp(page_html: str) -> str:
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(page_html)}">'
+    return page_html.replace("<head>", "<head>\n    " + meta, 1)
+
+
+class StorePlugin(BasePlugin[StoreOptions]):
+    def __init__(self):
+        super().__init__()
+        self.preset: tuple[Config, Catalog] | None = None
+        self.search_bytes = 0
+
+    # -- set up -------------------------------------------------------------
+    def on_config(self, config):
+        root = Path(config.config_file_path).parent
+        if self.preset is not None:
+            self.settings, self.catalog = self.preset
+        else:  # plain `mkdocs build` / `mkdocs serve`
+            from sciapps.catalog.validate import default_jobs
+
+            self.settings = load_sciapps_config(root / self.config.config)
+            self.catalog = collect(self.settings, [root / self.config.catalog], jobs=default_jobs())
+            for folder, problem in self.catalog.skipped:
+                log.warning("left out of the store: %s", problem)
+        config.site_url = self.settings.store_url.rstrip("/") + "/"
+        config.site_name = self.settings.store_title
+        self.renderer = Renderer(root / self.config.templates)
+        self.pages: dict[str, Page] = {
+            p.path: p for p in self.renderer.store_pages(self.catalog.entries, self.settings.featured)
+        }
+        return config
+
+    def on_files(self, files, config):
+        template = Page(TEMPLATE_PATH, TITLE, "", SUMMARY)
+        for page in [*self.pages.values(), template]:
+            src = f"{page.path}index.md" if page.path else "index.md"
+            front = f"---\ntitle: {_yaml(page.title)}\ndescription: {_yaml(page.description or page.title)}\nhide: [toc]\n---\n\n"
+            files.append(File.generated(config, src, content=front + MARKER + "\n"))
+        return files
+
+    def on_page_content(self, html, page, config, files):
+        store_page = self.pages.get(page.url)
+        if store_page is not None and MARKER in html:
+            return html.replace(MARKER, store_page.html)
+        return html
+
+    # -- after mkdocs -------------------------------------------------------
+    def on_post_build(self, config):
+        out = Path(config.site_dir)
+        for path in out.rglob("*.html"):
+            text = path.read_text(encoding="utf-8")
+            path.write_text(with_csp(text), encoding="utf-8")
+        self._datalab_pages(out)
+        data.write_static(out)
+        data.write_api(out, self.catalog.entries, self.settings.store_url)
+        data.write_feed(out, self.catalog.entries, self.settings.store_url, self.settings.store_title)
+        self.search_bytes = data.write_search(out, self.catalog.entries).stat().st_size
+
+    def _datalab_pages(self, out: Path) -> None:
+        shell_file = out / TEMPLATE_PATH / "index.html"
+        shell = shell_file.read_text(encoding="utf-8")
+        head, marker, tail = shell.partition(MARKER)
+        if not marker:
+            raise RuntimeError(f"{shell_file}: the page shell lost its content marker")
+        shell_file.unlink()
+        shell_file.parent.rmdir()
+        for e in self.catalog.entries:
+            path = e["urls"]["page"]
+            title = html_lib.escape(e["name"])
+            summary = html_lib.escape(e["summary"])
+            page_head = head.replace(TITLE, title).replace(SUMMARY, summary).replace(TEMPLATE_PATH, path)
+            page_tail = tail.replace(TITLE, title)
+            target = out / path / "index.html"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fragment = self.renderer.datalab(e, self.settings.store_url, path)
+            target.write_text(page_head + fragment + page_tail, encoding="utf-8")
+            data.copy_assets(out, self.catalog.folders[e["id"]], e)
+
+
+def _yaml(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+def build(mkdocs_file: Path, settings: Config, catalog: Catalog, site_dir: Path) -> int:
+    """Render the store into `site_dir`; returns the size of the search index in bytes."""
+    from mkdocs.commands.build import build as mkdocs_build
+
+    logging.getLogger("mkdocs").setLevel(logging.WARNING)
+    mk = load_config(config_file=str(mkdocs_file), site_dir=str(site_dir))
+    plugin = mk.plugins.get(PLUGIN)
+    if plugin is None:
+        raise RuntimeError(f"{mkdocs_file} does not enable the {PLUGIN} plugin")
+    plugin.preset = (settings, catalog)
+    mkdocs_build(mk)
+    return plugin.search_bytes

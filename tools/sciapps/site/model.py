@@ -1,0 +1,139 @@
+"""The store's data: one plain, JSON-ready entry per datalab, built from its metadata, the
+stage results and the feedback export. Engine-neutral: the pages, the search index and
+the API are all made from these entries, whatever renders the HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import quote
+
+import jsonschema
+
+from sciapps.config import Config
+from sciapps.errors import SciAppsError
+from sciapps.resources import schemas_dir
+from sciapps.results import read_results
+from sciapps.schema import datalab_schema, vocabulary
+
+SHOWN_STATUSES = ("published", "archived")
+RESOURCE_DEFAULTS = {k: v["default"] for k, v in datalab_schema()["properties"]["resources"]["properties"].items()}
+
+
+def _q(value: Any) -> str:
+    return quote(str(value), safe="")
+
+
+def fill_template(template: str, setting: str, **values: Any) -> str:
+    """A URL template from sciapps.yaml with every value URL-encoded."""
+    try:
+        return template.format_map({key: _q(value) for key, value in values.items()})
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SciAppsError(
+            f"sciapps.yaml: {setting} {template!r} cannot be filled ({exc})",
+            f"use only the placeholders {', '.join('{' + k + '}' for k in values)}",
+        ) from None
+
+
+def feedback_body(meta: dict) -> str:
+    return (
+        f"Datalab: {meta['name']} ({meta['id']}), version {meta['version']}\n\n"
+        "What happened, or what would you like?\n\n\n"
+        "Steps to see it (if it is a problem):\n1. \n\n"
+        "Kind: praise / problem / idea\n"
+    )
+
+
+@dataclass
+class Feedback:
+    """Feedback export, grouped per datalab."""
+
+    by_datalab: dict[str, list[dict]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path | None) -> "Feedback":
+        if path is None or not path.is_file():
+            return cls()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return cls(problems=[f"{path}: not readable JSON ({exc}); feedback is not shown"])
+        with open(schemas_dir() / "feedback-export.schema.json", encoding="utf-8") as fh:
+            error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(json.load(fh)).iter_errors(data))
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path)
+            return cls(problems=[f"{path}: {where}: {error.message}; feedback is not shown"])
+        grouped: dict[str, list[dict]] = {}
+        for item in data["items"]:
+            grouped.setdefault(item["datalab"], []).append(item)
+        return cls(grouped)
+
+    def summary(self, datalab_id: str) -> dict | None:
+        items = self.by_datalab.get(datalab_id)
+        if not items:
+            return None
+        counts = {kind: sum(1 for i in items if i["kind"] == kind) for kind in ("praise", "problem", "idea")}
+        latest = sorted((i for i in items if i.get("comment")), key=lambda i: i["date"], reverse=True)[:3]
+        return {"total": len(items), "counts": counts, "latest": latest}
+
+
+def entry(meta: dict, config: Config, results_dir: Path | None = None, feedback: Feedback | None = None) -> dict:
+    """The store entry of one valid datalab."""
+    missions = vocabulary("missions")
+    categories = vocabulary("categories")
+    changelog = meta.get("changelog") or []
+    dates = sorted(item["date"] for item in changelog)
+    archived = meta.get("status") == "archived"
+    page = f"datalabs/{meta['id']}/"
+    results, _ = read_results(results_dir, meta["id"])
+    return {
+        "id": meta["id"],
+        "name": meta["name"],
+        "summary": meta["summary"],
+        "description": meta.get("description", ""),
+        "version": meta["version"],
+        "mode": meta.get("mode", "basic"),
+        "type": meta["type"],
+        "entry": meta["entry"],
+        "missions": [{"id": m, "name": missions[m]["name"]} for m in meta.get("missions") or []],
+        "categories": [{"id": c, "name": categories[c]["name"]} for c in meta.get("categories") or []],
+        "keywords": list(meta.get("keywords") or []),
+        "maintainers": [dict(m) for m in meta["maintainers"]],
+        "license": meta["license"],
+        "data_assets": [{"read_only": True, **a, "mission_name": missions[a["mission"]]["name"]} for a in meta.get("data_assets") or []],
+        "resources": {**RESOURCE_DEFAULTS, **(meta.get("resources") or {})},
+        "screenshots": [{**s, "url": f"{page}{s['file']}"} for s in meta.get("screenshots") or []],
+        "icon": f"{page}{meta['icon']}" if meta.get("icon") else None,
+        "links": dict(meta.get("links") or {}),
+        "citation": dict(meta["citation"]) if meta.get("citation") else None,
+        "status": meta.get("status", "draft"),
+        "archived": dict(meta["archived"]) if archived else None,
+        "changelog": [dict(c) for c in changelog],
+        "created": dates[0] if dates else None,
+        "updated": dates[-1] if dates else None,
+        "urls": {
+            "page": page,
+            "api": f"api/datalabs/{meta['id']}.json",
+            "launch": None if archived else fill_template(config.launch_url, "launch_url", id=meta["id"], version=meta["version"]),
+            "feedback": fill_template(
+                config.feedback_url, "feedback_url", id=meta["id"], title=f"Feedback: {meta['name']} {meta['version']}", body=feedback_body(meta)
+            )
+            if config.feedback_url
+            else None,
+        },
+        "ci": {stage: {k: r[k] for k in ("status", "summary", "finished")} for stage, r in results.items()},
+        "feedback": feedback.summary(meta["id"]) if feedback else None,
+    }
+
+
+def shown(meta: dict) -> bool:
+    """Does the datalab appear in the public store? Published or archived, and public."""
+    return meta.get("status", "draft") in SHOWN_STATUSES and meta.get("visibility", "public") == "public"
+
+
+def sort_newest(entries: Iterable[dict]) -> list[dict]:
+    return sorted(entries, key=lambda e: (e["updated"] or "", e["id"]), reverse=True)

@@ -1,0 +1,85 @@
+"""The store's pages as HTML fragments, rendered from the store entries with Jinja
+(autoescape on: every value from a datalab.yaml is escaped, only the sanitized
+description is inserted as HTML). The engine wraps each fragment in its page shell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from sciapps.schema import vocabulary
+from sciapps.site import markdown
+from sciapps.site.model import sort_newest
+
+NEWEST = 8
+MISSION_PAGE_CARDS = 24
+
+
+@dataclass(frozen=True)
+class Page:
+    """A store page: where it goes, its title, and its content."""
+
+    path: str  # e.g. "browse/", "missions/gaia/"
+    title: str
+    html: str
+    description: str = ""
+
+
+def root_of(path: str) -> str:
+    """Relative URL of the site root from a page at `path` ("" for the home page)."""
+    return "../" * path.count("/")
+
+
+class Renderer:
+    def __init__(self, templates: Path):
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates)),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def render(self, name: str, **values) -> str:
+        return self.env.get_template(name).render(**values)
+
+    def datalab(self, e: dict, store_url: str, path: str) -> str:
+        return self.render(
+            "datalab.html",
+            e=e,
+            root=root_of(path),
+            description_html=markdown.render(e["description"]),
+            badge_url=f"{store_url.rstrip('/')}/badge/launch.svg",
+        )
+
+    def store_pages(self, entries: list[dict], featured_ids: tuple[str, ...]) -> list[Page]:
+        """Home, browse, bookmarks, the missions index and one page per mission."""
+        live = [e for e in entries if e["status"] == "published"]
+        by_id = {e["id"]: e for e in live}
+        newest = sort_newest(live)
+        featured = [by_id[i] for i in featured_ids if i in by_id] or newest[:4]
+        vocab = vocabulary("missions")
+        per_mission: dict[str, list[dict]] = {}
+        for e in newest:
+            for m in e["missions"]:
+                per_mission.setdefault(m["id"], []).append(e)
+        missions = [
+            {"id": mid, "name": vocab[mid]["name"], "url": vocab[mid].get("url"), "count": len(per_mission[mid])}
+            for mid in sorted(per_mission, key=lambda m: vocab[m]["name"].lower())
+        ]
+        counts = {"published": len(live), "missions": len(missions)}
+        pages = [
+            Page("", "SciApps", self.render("home.html", root="", featured=featured, newest=newest[:NEWEST], missions=missions, counts=counts),
+                 "Science applications for ESA mission data, ready to launch in ESA Datalabs."),
+            Page("browse/", "Browse datalabs", self.render("browse.html", root="../")),
+            Page("bookmarks/", "My bookmarks", self.render("bookmarks.html", root="../")),
+            Page("missions/", "Missions", self.render("missions.html", root="../", missions=missions)),
+        ]
+        for m in missions:
+            shown = per_mission[m["id"]][:MISSION_PAGE_CARDS]
+            html = self.render("mission.html", root="../../", mission=m, entries=shown, count=m["count"])
+            pages.append(Page(f"missions/{m['id']}/", m["name"], html, f"Datalabs for {m['name']} data"))
+        return pages
