@@ -95,7 +95,7 @@ class StorePlugin(BasePlugin[StoreOptions]):
         template = Page(TEMPLATE_PATH, TITLE, "", SUMMARY)
         for page in [*self.pages.values(), template]:
             src = f"{page.path}index.md" if page.path else "index.md"
-            front = f"---\ntitle: {_yaml(page.title)}\ndescription: {_yaml(page.description or page.title)}\nhide: [toc]\n---\n\n"
+            front = f"---\ntitle: {_yaml(page.title)}\ndescription: {_yaml(page.description or page.title)}\nhide: [navigation, toc]\n---\n\n"
             files.append(File.generated(config, src, content=front + MARKER + "\n"))
         return files
 
@@ -120,6 +120,7 @@ class StorePlugin(BasePlugin[StoreOptions]):
     def _datalab_pages(self, out: Path) -> None:
         shell_file = out / TEMPLATE_PATH / "index.html"
         shell = shell_file.read_text(encoding="utf-8")
+        shell = shell.replace(f"<h1>{TITLE}</h1>", "", 1)  # the fragment has its own <h1>
         head, marker, tail = shell.partition(MARKER)
         if not marker:
             raise RuntimeError(f"{shell_file}: the page shell lost its content marker")

@@ -60,7 +60,7 @@ class Renderer:
         live = [e for e in entries if e["status"] == "published"]
         by_id = {e["id"]: e for e in live}
         newest = sort_newest(live)
-        featured = [by_id[i] for i in featured_ids if i in by_id] or newest[:4]
+        featured = [by_id[i] for i in featured_ids if i in by_id]
         vocab = vocabulary("missions")
         per_mission: dict[str, list[dict]] = {}
         for e in newest:
