@@ -196,7 +196,8 @@
         }));
         const index = indexFromPack(pack);
         timing.indexBuildMs = performance.now() - t0;
-        return { docs, rows, index, root };
+        timing.store = { docs, rows, index, root }; // for tests and the benchmark
+        return timing.store;
       });
     }
     return storePromise;
@@ -420,21 +421,27 @@
   function bookmarksPage(app) {
     const results = app.querySelector(".sa-results");
     const status = app.querySelector(".sa-results__status");
+    let notice = "";
+    let paint = () => {
+      status.textContent = notice;
+    };
     loadStore()
       .then((store) => {
         const byId = new Map(store.rows.map((r) => [r.id, r]));
-        function paint() {
+        paint = () => {
           const ids = bookmarks.all();
           const known = ids.filter((id) => byId.has(id));
           const gone = ids.filter((id) => !byId.has(id));
           results.replaceChildren(...known.map((id) => card(store, byId.get(id))));
-          status.textContent = ids.length
-            ? `${known.length} bookmarked datalab${known.length === 1 ? "" : "s"}` +
-              (gone.length ? `; no longer in the store: ${gone.join(", ")}` : "")
-            : "No bookmarks yet: press the star on any datalab to keep it here.";
+          status.textContent =
+            notice +
+            (ids.length
+              ? `${known.length} bookmarked datalab${known.length === 1 ? "" : "s"}` +
+                (gone.length ? `; no longer in the store: ${gone.join(", ")}` : "")
+              : "No bookmarks yet: press the star on any datalab to keep it here.");
           document.body.dataset.bookmarksReady = "true";
-        }
-        document.addEventListener("sciapps:bookmarks", paint);
+        };
+        document.addEventListener("sciapps:bookmarks", () => paint());
         paint();
       })
       .catch((error) => {
@@ -460,10 +467,11 @@
         const data = JSON.parse(await file.text());
         if (!data || data.format !== "sciapps-bookmarks" || !Array.isArray(data.ids)) throw new Error("it is not a SciApps bookmarks export");
         const ids = data.ids.filter((id) => typeof id === "string" && /^[a-z0-9][a-z0-9-]{0,62}$/.test(id));
+        notice = `Imported ${ids.length} bookmark${ids.length === 1 ? "" : "s"}. `;
         bookmarks.save([...bookmarks.all(), ...ids]);
-        status.textContent = `Imported ${ids.length} bookmark${ids.length === 1 ? "" : "s"}.`;
       } catch (error) {
-        status.textContent = `${file.name} could not be imported: ${error.message}.`;
+        notice = `${file.name} could not be imported: ${error.message}. `;
+        paint();
       }
     });
   }

@@ -1,0 +1,59 @@
+"""A store built once per test session from the example catalog plus tests/datalabs/store,
+with stage results and a feedback export, served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from dataclasses import replace
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from sciapps.config import load_config
+from sciapps.results import write_result
+from sciapps.site.build import build_store
+from tests.conftest import CASES, REPO
+
+FEEDBACK = {
+    "exported": "2026-11-20T10:00:00Z",
+    "items": [
+        {"datalab": "gaia-dr3-hrd", "kind": "praise", "date": "2026-11-02", "author": "R. Scientist", "comment": "Made my HRD figure in minutes."},
+        {"datalab": "gaia-dr3-hrd", "kind": "problem", "date": "2026-11-10", "comment": "<script>alert('feedback')</script> Axis label overlaps"},
+        {"datalab": "gaia-dr3-hrd", "kind": "idea", "date": "2026-10-01"},
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory):
+    """(site folder, build report) of the test store."""
+    work = tmp_path_factory.mktemp("store")
+    config = replace(load_config(REPO / "sciapps.yaml"), path=work / "sciapps.yaml")
+    results = work / "build" / "results"
+    write_result(results, "gaia-dr3-hrd", {"stage": "build", "status": "passed", "finished": "2026-11-20T10:00:00Z", "summary": "image 1.2 GB, 41 layers"})
+    write_result(results, "gaia-dr3-hrd", {"stage": "test", "status": "failed", "finished": "2026-11-20T10:05:00Z", "summary": "1 of 1 notebooks failed"})
+    (work / "build" / "feedback.json").write_text(json.dumps(FEEDBACK))
+    report = build_store(config, [REPO / "datalabs", CASES / "store"], work / "public", REPO / "mkdocs.yml", jobs=1)
+    return report.out, report
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(store):
+    folder, _ = store
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def html(folder: Path, page: str) -> str:
+    return (folder / page / "index.html").read_text(encoding="utf-8")

@@ -1,0 +1,206 @@
+"""The store in a real browser: Debian's Chromium driven by Playwright.
+
+Skipped on a laptop without Chromium; never in CI (CI=true makes a missing browser fail).
+Screenshots of each page type go to build/test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sciapps.site.search import build_index
+from tests.conftest import REPO
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = REPO / "build" / "test-artifacts"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: .ci/run must install it (apt-get install chromium)")
+        pytest.skip("Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, site_url):
+    context = browser.new_context(base_url=site_url, viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    tab = context.new_page()
+    tab.dialogs = []
+    tab.errors = []
+    tab.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
+    tab.on("pageerror", lambda e: tab.errors.append(str(e)))
+    yield tab
+    assert tab.dialogs == [], f"a script from the catalog ran: {tab.dialogs}"
+    assert tab.errors == [], tab.errors
+    context.close()
+
+
+def open_browse(page, query=""):
+    page.goto("browse/" + (f"?{query}" if query else ""))
+    page.wait_for_selector("body[data-search-ready='true']")
+
+
+def result_ids(page) -> list[str]:
+    return page.eval_on_selector_all(".sa-results .sa-card", "cards => cards.map(c => c.dataset.id)")
+
+
+def search(page, text):
+    page.fill("#sa-q", text)
+    page.wait_for_function("q => document.querySelector('.sa-results__status').textContent.includes(q) || !q", arg=text.strip())
+
+
+@pytest.mark.parametrize(
+    "query,first",
+    [
+        ("spectrum fit", "xmm-epic-spectrum-fit"),
+        ("hertzsprung", "gaia-dr3-hrd"),
+        ("healp", "planck-cmb-map-viewer"),  # prefix of a keyword
+        ("Euclid redshifts", "euclid-q1-photoz"),
+        ("nircam sources", "jwst-nircam-image-explorer"),
+        ("votable", "topcat-desktop"),
+    ],
+)
+def test_search_finds_the_right_datalab(page, query, first):
+    open_browse(page)
+    search(page, query)
+    assert result_ids(page)[0] == first
+
+
+def test_search_that_matches_nothing(page):
+    open_browse(page)
+    search(page, "zzzqqq")
+    assert result_ids(page) == []
+    assert page.text_content(".sa-results__status") == "0 datalabs match “zzzqqq”"
+
+
+def test_facets_narrow_results_and_combine_with_the_query(page):
+    open_browse(page)
+    page.check("input[data-facet='mission'][value='gaia']")
+    assert sorted(result_ids(page)) == ["gaia-dr3-hrd", "topcat-desktop", "xss-attempt"]
+    page.check("input[data-facet='type'][value='vnc']")
+    assert result_ids(page) == ["topcat-desktop"]
+    assert "type=vnc" in page.url and "mission=gaia" in page.url
+    page.uncheck("input[data-facet='type'][value='vnc']")
+    search(page, "diagram")
+    assert result_ids(page) == ["gaia-dr3-hrd"]
+    open_browse(page, "mission=planck")  # a facet in the URL, as mission pages link it
+    assert result_ids(page) == ["planck-cmb-map-viewer"]
+
+
+def test_archived_are_hidden_until_toggled(page):
+    open_browse(page)
+    assert "herschel-spire-photometry" not in result_ids(page)
+    search(page, "SPIRE")
+    assert result_ids(page) == []
+    page.check("#sa-archived")
+    assert result_ids(page) == ["herschel-spire-photometry"]
+    assert page.is_visible(".sa-card[data-id='herschel-spire-photometry'] .sa-chip--archived")
+
+
+def test_keyboard_search_from_the_home_page(page):
+    page.goto("")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "sa-q"
+    page.keyboard.type("planck")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("body[data-search-ready='true']")
+    assert result_ids(page)[0] == "planck-cmb-map-viewer"
+    page.focus("#sa-q")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.closest('.sa-card').dataset.id") == "planck-cmb-map-viewer"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/datalabs/planck-cmb-map-viewer/")
+
+
+def test_launch_link_is_exactly_the_configured_url(page):
+    page.goto("datalabs/xmm-epic-spectrum-fit/")
+    assert page.get_attribute("a.sa-launch", "href") == "https://datalabs.esa.int/launch?datalab=xmm-epic-spectrum-fit&version=2.0.1"
+    page.goto("datalabs/herschel-spire-photometry/")
+    assert page.query_selector("a.sa-launch") is None
+    assert "can no longer be launched" in page.text_content(".sa-banner--archived")
+
+
+def test_bookmark_survives_a_reload_and_exports(page, tmp_path):
+    page.goto("datalabs/gaia-dr3-hrd/")
+    star = "button.sa-star[data-id='gaia-dr3-hrd']"
+    assert page.get_attribute(star, "aria-pressed") == "false"
+    page.click(star)
+    assert page.get_attribute(star, "aria-pressed") == "true"
+    page.reload()
+    assert page.get_attribute(star, "aria-pressed") == "true"
+    page.goto("bookmarks/")
+    page.wait_for_selector("body[data-bookmarks-ready='true']")
+    assert result_ids(page) == ["gaia-dr3-hrd"]
+    with page.expect_download() as download:
+        page.click("[data-sa-action='export']")
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["format"] == "sciapps-bookmarks" and exported["ids"] == ["gaia-dr3-hrd"]
+    upload = tmp_path / "bookmarks.json"
+    upload.write_text(json.dumps({**exported, "ids": ["planck-cmb-map-viewer", "gone-datalab", "../bad id"]}))
+    page.set_input_files("[data-sa-action='import']", str(upload))
+    page.wait_for_function("() => document.querySelectorAll('.sa-results .sa-card').length === 2")
+    assert result_ids(page) == ["gaia-dr3-hrd", "planck-cmb-map-viewer"]
+    assert "no longer in the store: gone-datalab" in page.text_content(".sa-results__status")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    page.set_input_files("[data-sa-action='import']", str(bad))
+    page.wait_for_function("() => document.querySelector('.sa-results__status').textContent.includes('could not be imported')")
+
+
+def test_no_script_from_the_catalog_runs(page):
+    page.goto("datalabs/xss-attempt/")
+    assert "XSS probe" in page.text_content("h1")
+    open_browse(page)
+    search(page, "xss")
+    assert result_ids(page) == ["xss-attempt"]
+    assert "<script>" in page.text_content(".sa-card[data-id='xss-attempt'] h3")  # shown as text
+    # the page fixture asserts that no dialog opened
+
+
+def test_index_rebuilt_in_the_browser_scores_like_lunr_py(page, store):
+    folder, _ = store
+    pack = json.loads((folder / "search" / "index.json").read_text())
+    entries = [json.loads((folder / "api" / "datalabs" / f"{row[0]}.json").read_text()) for row in pack["docs"]["rows"]]
+    python_index = build_index(entries)
+    open_browse(page)
+    for query in ("gaia", "spectrum", "map~1", "nircam +image", "title:x"):
+        try:
+            expected = [(r["ref"], r["score"]) for r in python_index.search(query)]
+        except Exception:
+            continue
+        got = page.evaluate(
+            "q => window.__sciapps.store.index.search(q).map(r => [r.ref, r.score])", query
+        )
+        assert [ref for ref, _ in got] == [ref for ref, _ in expected], query
+        for (_, a), (_, b) in zip(got, expected):
+            assert abs(a - b) < 1e-3 * max(1, abs(b)), query
+
+
+def test_accessibility_and_screenshots(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    axe = Axe()
+    for name, url in [("home", ""), ("browse", "browse/"), ("datalab", "datalabs/gaia-dr3-hrd/"),
+                      ("archived", "datalabs/herschel-spire-photometry/"), ("bookmarks", "bookmarks/"), ("mission", "missions/gaia/")]:
+        page.goto(url)
+        if name == "browse":
+            page.wait_for_selector("body[data-search-ready='true']")
+        page.screenshot(path=str(ARTIFACTS / f"store-{name}.png"), full_page=True)
+        violations = axe.run(page).response["violations"]
+        bad = [f"{v['id']} ({v['impact']}): {v['help']}" for v in violations if v["impact"] in ("serious", "critical")]
+        assert bad == [], f"{name}: {bad}"

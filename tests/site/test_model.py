@@ -1,0 +1,54 @@
+"""Store entries: launch and feedback URLs are filled from configuration, URL-encoded."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from sciapps.errors import SciAppsError
+from sciapps.site.model import entry, fill_template, shown
+from sciapps import yamlio
+from tests.conftest import REPO
+
+
+def meta(name="gaia-dr3-hrd"):
+    return yamlio.load((REPO / "datalabs" / name / "datalab.yaml").read_text())
+
+
+def test_launch_url_is_the_template_with_encoded_values(config):
+    m = {**meta(), "version": "1.2.0+build.7"}
+    e = entry(m, replace(config, launch_url="https://datalabs.esa.int/launch?datalab={id}&version={version}"))
+    assert e["urls"]["launch"] == "https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&version=1.2.0%2Bbuild.7"
+
+
+def test_archived_cannot_be_launched(config):
+    e = entry(meta("herschel-spire-photometry"), config)
+    assert e["urls"]["launch"] is None and e["archived"]["reason"]
+
+
+def test_feedback_url_prefills_an_issue(config):
+    e = entry(meta(), config)
+    query = parse_qs(urlsplit(e["urls"]["feedback"]).query)
+    assert query["issue[title]"] == ["Feedback: Gaia DR3 Hertzsprung-Russell diagram 1.2.0"]
+    assert "version 1.2.0" in query["issue[description]"][0]
+
+
+def test_bad_template_is_a_clear_error():
+    with pytest.raises(SciAppsError, match="launch_url"):
+        fill_template("https://x/{nope}", "launch_url", id="a", version="1")
+
+
+def test_resources_get_defaults_and_dates_come_from_the_changelog(config):
+    e = entry(meta(), config)
+    assert e["resources"] == {"cpu": 1, "memory_gb": 2, "gpu": 0, "storage_gb": 5}
+    assert (e["created"], e["updated"]) == ("2025-06-13", "2026-10-02")
+
+
+@pytest.mark.parametrize(
+    "status,visibility,expected",
+    [("published", "public", True), ("archived", "public", True), ("draft", "public", False), ("published", "private", False)],
+)
+def test_what_the_store_shows(status, visibility, expected):
+    assert shown({"status": status, "visibility": visibility}) is expected
