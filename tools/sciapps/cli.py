@@ -207,6 +207,12 @@ def site():
     """The store: a static site generated from the catalog."""
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the working directory when below it, else absolute."""
+    path = path.absolute()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
 def _store_build(out, catalog, mkdocs_config, jobs, config_path):
     from sciapps.catalog.validate import default_jobs
     from sciapps.site.build import build_store
@@ -221,7 +227,7 @@ def _store_build(out, catalog, mkdocs_config, jobs, config_path):
         click.echo(f"warning: {problem}", err=True)
     click.echo(
         f"Built the store with {report.datalabs} datalab{'s' if report.datalabs != 1 else ''} in {report.seconds:.1f} s "
-        f"into {os.path.relpath(report.out)}/ (search index {report.search_bytes / 1024:.0f} KiB)"
+        f"into {_shown(report.out)}/ (search index {report.search_bytes / 1024:.0f} KiB)"
         + (f"; {len(report.skipped)} left out for validation errors (run `sciapps validate`)" if report.skipped else "")
     )
     return report

@@ -110,61 +110,98 @@
 
   /* Rebuild the lunr.Index that lunr.py built, from the packed form (see
    * tools/sciapps/site/search.py): the same postings, and field vectors scored with
-   * lunr's own BM25 formula from the term counts and field lengths. */
+   * lunr's own BM25 formula from the term counts and field lengths. Two passes over
+   * typed arrays; postings and vectors become lunr objects only when a query needs them. */
   function indexFromPack(p) {
     const n = p.docs.rows.length;
     const F = p.fields.length;
-    const avg = p.lengths.map((ls) => ls.reduce((a, b) => a + b, 0) / Math.max(n, 1));
-    const EMPTY = Object.freeze({});
-    const inverted = Object.create(null);
-    const vectors = p.fields.map(() => Array.from({ length: n }, () => []));
-    const builder = new lunr.TokenSet.Builder();
     const k1 = p.k1, b = p.b;
+    const lists = (t, f) => {
+      const list = p.postings[t][f];
+      if (!list) return null;
+      return Array.isArray(list[0]) ? { docs: list[0], tfs: list[1] } : { docs: list, tfs: null };
+    };
+    // norm[f * n + d] = k1 * (1 - b + b * length / average length), as lunr.Builder computes it
+    const norm = new Float64Array(F * n);
+    for (let f = 0; f < F; f++) {
+      const ls = p.lengths[f];
+      let sum = 0;
+      for (let d = 0; d < n; d++) sum += ls[d];
+      const avg = sum / Math.max(n, 1);
+      for (let d = 0; d < n; d++) norm[f * n + d] = k1 * (1 - b + (b * ls[d]) / avg);
+    }
+    // pass 1: idf of each term, and how many terms each document field has
+    const idf = new Float64Array(p.terms.length);
+    const size = new Int32Array(F * n);
     for (let t = 0; t < p.terms.length; t++) {
-      const term = p.terms[t];
-      builder.insert(term);
-      const lists = p.postings[t];
       let withTerm = 0;
       for (let f = 0; f < F; f++) {
-        const list = lists[f];
-        if (list) withTerm += Array.isArray(list[0]) ? list[0].length : list.length;
+        const l = lists(t, f);
+        if (!l) continue;
+        withTerm += l.docs.length;
+        let d = 0;
+        for (let i = 0; i < l.docs.length; i++) size[f * n + (d += l.docs[i])]++;
       }
       const x = (n - withTerm + 0.5) / (withTerm + 0.5);
-      const idf = Math.log(1 + Math.abs(x));
-      const posting = { _index: t };
+      idf[t] = Math.log(1 + Math.abs(x));
+    }
+    const start = new Int32Array(F * n + 1);
+    for (let i = 0; i < F * n; i++) start[i + 1] = start[i] + 2 * size[i];
+    // pass 2: every field vector, interleaved [term, score, term, score, ...], in one array
+    const elements = new Float64Array(start[F * n]);
+    const fill = start.slice(0, F * n);
+    for (let t = 0; t < p.terms.length; t++) {
       for (let f = 0; f < F; f++) {
-        const fieldPosting = {};
-        const list = lists[f];
-        if (list) {
-          const deltas = Array.isArray(list[0]) ? list[0] : list;
-          const tfs = Array.isArray(list[0]) ? list[1] : null;
-          let doc = 0;
-          for (let i = 0; i < deltas.length; i++) {
-            doc += deltas[i];
-            fieldPosting[doc] = EMPTY;
-            const tf = tfs ? tfs[i] : 1;
-            const length = p.lengths[f][doc];
-            let score = (idf * ((k1 + 1) * tf)) / (k1 * (1 - b + b * (length / avg[f])) + tf);
-            score *= p.boosts[f];
-            vectors[f][doc].push(t, Math.round(score * 1000) / 1000);
-          }
+        const l = lists(t, f);
+        if (!l) continue;
+        let d = 0;
+        for (let i = 0; i < l.docs.length; i++) {
+          d += l.docs[i];
+          const tf = l.tfs ? l.tfs[i] : 1;
+          const score = ((idf[t] * ((k1 + 1) * tf)) / (norm[f * n + d] + tf)) * p.boosts[f];
+          const at = fill[f * n + d];
+          elements[at] = t;
+          elements[at + 1] = Math.round(score * 1000) / 1000;
+          fill[f * n + d] = at + 2;
         }
-        posting[p.fields[f]] = fieldPosting;
       }
-      inverted[term] = posting;
     }
+    const builder = new lunr.TokenSet.Builder();
+    for (const term of p.terms) builder.insert(term);
     builder.finish();
-    const fieldVectors = {};
-    for (let f = 0; f < F; f++) {
-      for (let d = 0; d < n; d++) fieldVectors[p.fields[f] + "/" + d] = new lunr.Vector(vectors[f][d]);
-    }
-    return new lunr.Index({
-      invertedIndex: inverted,
-      fieldVectors,
-      tokenSet: builder.root,
-      fields: p.fields,
-      pipeline: lunr.Pipeline.load(["stemmer"]),
+    const termIndex = new Map(p.terms.map((term, t) => [term, t]));
+    const fieldIndex = new Map(p.fields.map((field, f) => [field, f]));
+    const EMPTY = Object.freeze({});
+    const invertedIndex = new Proxy(Object.create(null), {
+      get(cache, term) {
+        if (term in cache) return cache[term];
+        const t = termIndex.get(term);
+        if (t === undefined) return undefined;
+        const posting = { _index: t };
+        for (let f = 0; f < F; f++) {
+          const fieldPosting = {};
+          const l = lists(t, f);
+          if (l) {
+            let d = 0;
+            for (let i = 0; i < l.docs.length; i++) fieldPosting[(d += l.docs[i])] = EMPTY;
+          }
+          posting[p.fields[f]] = fieldPosting;
+        }
+        return (cache[term] = posting);
+      },
     });
+    const fieldVectors = new Proxy(Object.create(null), {
+      get(cache, ref) {
+        if (ref in cache) return cache[ref];
+        const slash = typeof ref === "string" ? ref.lastIndexOf("/") : -1;
+        const f = fieldIndex.get(ref.slice(0, slash));
+        const d = Number(ref.slice(slash + 1));
+        if (f === undefined || !(d >= 0 && d < n)) return undefined;
+        const i = f * n + d;
+        return (cache[ref] = new lunr.Vector(elements.subarray(start[i], start[i + 1])));
+      },
+    });
+    return new lunr.Index({ invertedIndex, fieldVectors, tokenSet: builder.root, fields: p.fields, pipeline: lunr.Pipeline.load(["stemmer"]) });
   }
 
   function loadStore() {
@@ -214,7 +251,8 @@
       const found = new Map();
       for (const r of store.index.query((query) => {
         query.term(term, { boost: 10 });
-        query.term(term, { usePipeline: false, wildcard: lunr.Query.wildcard.TRAILING });
+        // prefix matches from the second character on: one letter would expand to most terms
+        if (term.length > 1) query.term(term, { usePipeline: false, wildcard: lunr.Query.wildcard.TRAILING });
       })) {
         found.set(Number(r.ref), r.score);
       }
