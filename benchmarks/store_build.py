@@ -1,0 +1,185 @@
+"""Benchmark: build the store from generated catalogs and search it in headless Chromium.
+
+Measured in one run, on this machine:
+- `sciapps site build` for 1,000, 10,000 and 20,000 datalabs;
+- baseline: a plain mkdocs-material site with one page per datalab, every page in the
+  navigation, and its default search, at 1,000 pages;
+- at 10,000 datalabs in Chromium: time from navigation to search being usable, and
+  from the last keystroke of a query to its results on screen; and mkdocs-material's
+  own search on the baseline site, from typing to first results;
+- the search payload a visitor downloads, gzipped.
+
+Targets (issue 3): 10,000 built in <= 30 s; 20,000 in <= 2.2x the 10,000 time; search
+usable <= 1 s after loading; results <= 100 ms after the last keystroke; payload
+<= 1.5 MB gzipped at 10,000.
+
+Run: .venv/bin/python benchmarks/store_build.py [--sizes 1000,10000,20000] [--baseline-pages 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from catalog import REPO, generate  # noqa: E402
+
+QUERIES = ["spectrum fit", "gaia light curve", "wavelet", "xmm-newton", "exoplanet transit", "healpix map"]
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(folder: Path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def build_store(catalog: Path, out: Path) -> float:
+    from sciapps.catalog.validate import default_jobs
+    from sciapps.config import load_config
+    from sciapps.site.build import build_store as build
+
+    config = replace(load_config(REPO / "sciapps.yaml"), path=out.parent / "sciapps.yaml")
+    report = build(config, [catalog], out, REPO / "mkdocs.yml", default_jobs())
+    assert not report.skipped, report.skipped[:3]
+    return report.seconds
+
+
+def baseline_site(root: Path, pages: int) -> float:
+    """A plain mkdocs-material site: a page per datalab, all in the nav, default search."""
+    import yaml
+
+    docs = root / "docs"
+    (docs / "datalabs").mkdir(parents=True)
+    (docs / "index.md").write_text("# Catalog\n")
+    nav = [{"Home": "index.md"}]
+    for folder in sorted((root / "datalabs").iterdir())[:pages]:
+        meta = yaml.load((folder / "datalab.yaml").read_text(), Loader=yaml.CSafeLoader)
+        (docs / "datalabs" / f"{meta['id']}.md").write_text(
+            f"# {meta['name']}\n\n{meta['summary']}\n\n{meta['description']}\n\n"
+            f"Missions: {', '.join(meta['missions'])}. Keywords: {', '.join(meta['keywords'])}.\n"
+        )
+        nav.append({meta["name"]: f"datalabs/{meta['id']}.md"})
+    config = {"site_name": "Baseline", "docs_dir": "docs", "site_dir": "site", "theme": {"name": "material", "font": False}, "nav": nav}
+    (root / "mkdocs.yml").write_text(yaml.safe_dump(config))
+    start = time.perf_counter()
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(root / "mkdocs.yml")], check=True)
+    return time.perf_counter() - start
+
+
+def measure_store_search(browser, url: str) -> dict:
+    page = browser.new_page()
+    page.goto(url + "browse/")
+    page.wait_for_selector("body[data-search-ready='true']", timeout=60_000)
+    ready = page.evaluate("() => window.__sciapps.readyMs")
+    last, every = [], []
+    for query in QUERIES:
+        page.fill("#sa-q", "")
+        page.evaluate("() => { window.__sciapps.searches = []; }")
+        page.click("#sa-q")
+        page.keyboard.type(query, delay=60)
+        page.wait_for_function("q => document.querySelector('.sa-results__status').textContent.includes(q)", arg=query)
+        times = page.evaluate("() => window.__sciapps.searches")
+        last.append(times[-1])
+        every.extend(times)
+    page.close()
+    return {"ready": ready, "last": last, "every": every}
+
+
+def measure_material_search(browser, url: str) -> list[float]:
+    """mkdocs-material's search: from the last keystroke to the first result shown."""
+    page = browser.new_page()
+    out = []
+    for query in QUERIES[:3]:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        page.click("label.md-search__icon, .md-search__input") if page.query_selector(".md-search__input") else None
+        page.focus(".md-search__input")
+        page.keyboard.type(query[:-1], delay=60)
+        start = time.perf_counter()
+        page.keyboard.type(query[-1])
+        page.wait_for_selector(".md-search-result__item", timeout=60_000)
+        out.append((time.perf_counter() - start) * 1000)
+    page.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,20000")
+    parser.add_argument("--baseline-pages", type=int, default=1000)
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium measurements")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="sciapps-store-bench-"))
+    try:
+        built: dict[int, float] = {}
+        for n in sizes:
+            root = work / str(n)
+            generate(root, n)
+            built[n] = build_store(root / "datalabs", root / "public")
+            print(f"sciapps site build, {n:>6,} datalabs: {built[n]:6.1f} s", flush=True)
+        pages = min(args.baseline_pages, max(sizes))
+        base_root = work / f"{max(sizes)}"
+        base = baseline_site(base_root, pages)
+        print(f"baseline: plain mkdocs-material, {pages:,} pages all in the nav: {base:6.1f} s", flush=True)
+        if 10_000 in built:
+            print(f"target 10,000 in <= 30 s: {built[10_000]:.1f} s, {verdict(built[10_000] <= 30)}")
+        if 10_000 in built and 20_000 in built:
+            ratio = built[20_000] / built[10_000]
+            print(f"target 20,000 in <= 2.2x the 10,000 time: {ratio:.2f}x, {verdict(ratio <= 2.2)}")
+        probe = 10_000 if 10_000 in built else max(sizes)
+        index = work / str(probe) / "public" / "search" / "index.json"
+        payload = {p: len(gzip.compress(p.read_bytes(), 6)) for p in (index, REPO / "site/docs/assets/store.js", REPO / "site/docs/assets/vendor/lunr-2.3.9.min.js")}
+        total = sum(payload.values())
+        print(
+            f"search payload at {probe:,} datalabs, gzipped: {total / 1e6:.2f} MB (index {payload[index] / 1e6:.2f} MB + scripts); "
+            f"target <= 1.5 MB: {verdict(total <= 1.5e6)}"
+        )
+        if args.no_browser:
+            return
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=FLAGS)
+            server, url = serve(work / str(probe) / "public")
+            store = measure_store_search(browser, url)
+            server.shutdown()
+            print(f"store search at {probe:,}: usable {store['ready']:.0f} ms after navigation start; target <= 1000 ms: {verdict(store['ready'] <= 1000)}")
+            print(
+                f"store search at {probe:,}: last keystroke -> results on screen: median {statistics.median(store['last']):.0f} ms, "
+                f"max {max(store['last']):.0f} ms over {len(QUERIES)} queries (any keystroke: max {max(store['every']):.0f} ms); "
+                f"target <= 100 ms: {verdict(max(store['last']) <= 100)}"
+            )
+            server, url = serve(base_root / "site")
+            material = measure_material_search(browser, url)
+            server.shutdown()
+            print(f"baseline mkdocs-material search, {pages:,} pages: typing -> first results: median {statistics.median(material):.0f} ms, max {max(material):.0f} ms")
+            browser.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
