@@ -119,3 +119,10 @@ def test_cli_exit_codes(tmp_path):
     )
     assert skipped.exit_code == 1
     assert "left out of the store" in skipped.output and "broken-one" in skipped.output
+
+
+def test_sitemap_lists_datalab_pages(store):
+    folder, _ = store
+    text = (folder / "sitemap.xml").read_text()
+    assert "https://sciapps.datalabs.esa.int/datalabs/gaia-dr3-hrd/" in text
+    assert "https://sciapps.datalabs.esa.int/browse/" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from datetime import datetime, timezone
@@ -118,3 +119,23 @@ def copy_assets(out: Path, folder: Path, e: dict) -> None:
         target = out / e["urls"]["page"] / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(folder / rel, target)
+
+
+SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+def write_sitemap(out: Path, site_url: str, entries: list[dict]) -> None:
+    """Add the datalab pages to the sitemap mkdocs wrote (it knows only its own pages)."""
+    path = out / "sitemap.xml"
+    if not path.is_file():
+        return
+    ET.register_namespace("", SITEMAP)
+    tree = ET.parse(path)
+    for e in entries:
+        url = ET.SubElement(tree.getroot(), f"{{{SITEMAP}}}url")
+        ET.SubElement(url, f"{{{SITEMAP}}}loc").text = site_url + e["urls"]["page"]
+        if e["updated"]:
+            ET.SubElement(url, f"{{{SITEMAP}}}lastmod").text = e["updated"]
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+    with open(path, "rb") as src, gzip.open(out / "sitemap.xml.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)

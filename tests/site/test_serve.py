@@ -1,0 +1,57 @@
+"""`sciapps serve`: the store on a local port, rebuilt when a datalab changes."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from tests.conftest import REPO
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
+    except OSError:
+        return None
+
+
+def _wait_for(predicate, seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_serve_rebuilds_when_a_datalab_changes(tmp_path):
+    catalog = tmp_path / "datalabs"
+    shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", catalog / "gaia-dr3-hrd")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/datalabs/gaia-dr3-hrd/"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sciapps", "serve", "--dev-addr", f"127.0.0.1:{port}", "--catalog", str(catalog),
+         "--config", str(REPO / "sciapps.yaml"), "--mkdocs-config", str(REPO / "mkdocs.yml")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert _wait_for(lambda: "Hertzsprung" in (_get(url) or ""), 60), "the store was not served"
+        metadata = catalog / "gaia-dr3-hrd" / "datalab.yaml"
+        metadata.write_text(metadata.read_text().replace("name: Gaia DR3 Hertzsprung-Russell diagram", "name: Gaia DR3 HR diagram, live"))
+        assert _wait_for(lambda: "Gaia DR3 HR diagram, live" in (_get(url) or ""), 60), "no rebuild after the change"
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    assert f"Serving the store at http://127.0.0.1:{port}/" in output
+    assert "Traceback" not in output
