@@ -272,5 +272,30 @@ def serve(dev_addr, no_reload, catalog, mkdocs_config, jobs, config_path):
     return errors.OK
 
 
+@cli.group("base-images")
+def base_images():
+    """The approved base images (jl_base, x_base, datalabs_ubuntu_base)."""
+
+
+@base_images.command("build")
+@click.argument("names", nargs=-1)
+@click.option("--rebuild", is_flag=True, help="Build even when the inputs did not change.")
+@click.option("--push", is_flag=True, help="Push them to the registry in sciapps.yaml.")
+@config_option
+def base_images_build(names, rebuild, push, config_path):
+    """Bootstrap Debian, build the base images and record them in build/base-images.json."""
+    from sciapps.images import bases
+    from sciapps.images.engine import Engine
+
+    config = _config(config_path)
+    engine = Engine()
+    built = bases.build_all(engine, config, tuple(names) or bases.ORDER, log=click.echo, rebuild=rebuild)
+    if push:
+        built = bases.push_all(engine, config, log=click.echo)
+    for base in built.values():
+        click.echo(f"{base.name:22} {base.image_id[:19]}  {base.ref}" + (f"@{base.digest}" if base.digest else ""))
+    return errors.OK
+
+
 def main() -> None:
     cli()

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from sciapps.catalog.rules.base import Rule
-from sciapps.catalog.rules.docker import DockerfileInBasicMode, MissingDockerfile, UnapprovedBaseImage
+from sciapps.catalog.rules.docker import (
+    AddFromUrl,
+    BadAptTxt,
+    CondaNotSupported,
+    DockerfileEndsAsRoot,
+    DockerfileInBasicMode,
+    MissingDockerfile,
+    UnapprovedBaseImage,
+)
 from sciapps.catalog.rules.files import DatalabTooLarge, FileTooLarge, MissingFile, PathOutsideDatalab, UnsafeLink
 from sciapps.catalog.rules.identity import DuplicateId, IdMismatch, InvalidOrcid, UnknownLicense
 from sciapps.catalog.rules.images import BadImage
@@ -44,6 +52,10 @@ ALL_RULES: tuple[type[Rule], ...] = (
     DockerfileInBasicMode,
     MissingDockerfile,
     UnapprovedBaseImage,
+    DockerfileEndsAsRoot,
+    AddFromUrl,
+    BadAptTxt,
+    CondaNotSupported,
     ChangelogOutOfDate,
     DuplicateMount,
     UndeclaredDataMission,

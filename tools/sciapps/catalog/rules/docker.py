@@ -33,6 +33,13 @@ def split_reference(image: str) -> tuple[str, str]:
     return prefix, last.split(":", 1)[0]
 
 
+def _read(lab, name: str) -> str | None:
+    try:
+        return (lab.dir / name).read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _mode(lab) -> str:
     return lab.metadata.get("mode", "basic")
 
@@ -114,3 +121,108 @@ class UnapprovedBaseImage(Rule):
                 yield self.finding(lab, f"FROM {image} is not an approved base image", file=DOCKERFILE, line=line, hint=hint)
             if alias:
                 stages.add(alias)
+
+
+def _instructions(text: str) -> list[dict]:
+    return DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8"))).structure
+
+
+class DockerfileEndsAsRoot(Rule):
+    """The Dockerfile's final image runs as root
+
+    Datalabs run as the non-root user `datalab` (uid 1000) that the base images create;
+    the cluster refuses containers running as root. Switch back after installing system
+    packages:
+
+    ```dockerfile
+    USER root
+    RUN apt-get update && apt-get install -y --no-install-recommends saods9
+    USER 1000
+    ```
+    """
+
+    id = "DL-053"
+    requires = (*SCHEMA_RULES, MissingDockerfile)
+    hint = "end the Dockerfile with `USER 1000`"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        if _mode(lab) != "advanced" or lab.file(DOCKERFILE) is None:
+            return
+        text = _read(lab, DOCKERFILE)
+        if text is None:
+            return
+        last_user = None
+        for item in _instructions(text):
+            if item["instruction"] == "FROM":
+                last_user = None  # a new stage starts from its base's user
+            elif item["instruction"] == "USER":
+                last_user = item
+        if last_user is not None and last_user["value"].split(":")[0].strip() in ("root", "0"):
+            yield self.finding(lab, f"the image ends as {last_user['value']}", file=DOCKERFILE, line=last_user["startline"] + 1)
+
+
+class AddFromUrl(Rule):
+    """The Dockerfile downloads something with ADD <url>
+
+    `ADD https://...` fetches a file that no one reviewed and that may change between
+    builds, and is not checked by the scans. Put the file in the datalab (or install it
+    from a package repository) and COPY it.
+    """
+
+    id = "DL-054"
+    requires = (*SCHEMA_RULES, MissingDockerfile)
+    hint = "commit the file and COPY it, or install it with apt-get or pip"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        if _mode(lab) != "advanced" or lab.file(DOCKERFILE) is None:
+            return
+        text = _read(lab, DOCKERFILE)
+        if text is None:
+            return
+        for item in _instructions(text):
+            if item["instruction"] == "ADD" and re.search(r"(^|\s)(https?|ftp|git)(://|@)|(^|\s)git@", item["value"]):
+                yield self.finding(lab, f"ADD {item['value']} downloads from the network", file=DOCKERFILE, line=item["startline"] + 1)
+
+
+class BadAptTxt(Rule):
+    """apt.txt has a line that is not a Debian package name
+
+    `apt.txt` lists Debian packages, one or more per line, optionally pinned with
+    `=version`; `#` starts a comment. Anything else (shell commands, URLs, options) is
+    refused: the names go straight into `apt-get install`.
+    """
+
+    id = "DL-055"
+    needs_metadata = False
+    hint = "write one Debian package name per line, e.g. saods9 or topcat=4.8.7-3"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        from sciapps.images.dockerfile import apt_packages
+
+        entry = lab.file("apt.txt")
+        if entry is None or entry.kind != "file":
+            return
+        text = _read(lab, "apt.txt")
+        if text is None:
+            yield self.finding(lab, "is not UTF-8 text", file="apt.txt", line=None)
+            return
+        for problem in apt_packages(text)[1]:
+            yield self.finding(lab, f"{problem.text!r} is not a package name", file="apt.txt", line=problem.line)
+
+
+class CondaNotSupported(Rule):
+    """environment.yml (conda) is not supported
+
+    SciApps images are built from Debian packages and pip, without conda. List Python
+    packages in `requirements.txt` and system libraries in `apt.txt`; most conda-forge
+    packages are on PyPI as wheels.
+    """
+
+    id = "DL-056"
+    needs_metadata = False
+    hint = "move the packages to requirements.txt (pip) and apt.txt (Debian), then delete environment.yml"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        for name in ("environment.yml", "environment.yaml"):
+            if lab.file(name) is not None:
+                yield self.finding(lab, "conda environments are not supported", file=name, line=None)

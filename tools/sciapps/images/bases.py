@@ -1,0 +1,173 @@
+"""Approved base images: bootstrapped from Debian's archive, built, and recorded.
+
+`build_all` makes `sciapps-rootfs:bookworm` with debootstrap (once; the image is the
+cache), builds each folder of `base-images/` on it, tags it `<name>` (so a Dockerfile's
+`FROM jl_base` finds it without any pull) and `<registry>/<name>:<content hash>`, and
+writes their image ids to `build/base-images.json`: the approved-bases list that
+builds and validation read. A base whose inputs did not change is not rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from sciapps import __version__
+from sciapps.config import Config
+from sciapps.errors import SciAppsError
+from sciapps.images.engine import Engine, context_tar
+
+ROOTFS = "sciapps-rootfs:bookworm"
+SUITE = "bookworm"
+MIRROR = "http://deb.debian.org/debian"
+ORDER = ("datalabs_ubuntu_base", "jl_base", "x_base")
+LOCK = Path("build") / "base-images.json"
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    name: str
+    image_id: str
+    ref: str  # <registry>/<name>:<hash>
+    built: str
+    digest: str | None = None  # the registry's, once pushed
+
+
+def host_ca_bundle() -> bytes:
+    """The CA bundle pip inside a build stage uses (the host's, else certifi's)."""
+    for candidate in (os.environ.get("PIP_CERT"), os.environ.get("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt"):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate).read_bytes()
+    import certifi
+
+    return Path(certifi.where()).read_bytes()
+
+
+def lock_path(config: Config) -> Path:
+    return config.root / LOCK
+
+
+def read_lock(config: Config) -> dict[str, BaseImage]:
+    path = lock_path(config)
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {name: BaseImage(**item) for name, item in data["bases"].items()}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SciAppsError(f"{path}: unreadable ({exc})", "run `sciapps base-images build` to write it again") from None
+
+
+def write_lock(config: Config, bases: dict[str, BaseImage]) -> None:
+    path = lock_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"generated_by": f"sciapps {__version__}", "bases": {n: b.__dict__ for n, b in sorted(bases.items())}}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def bootstrap(engine: Engine, log: Callable[[str], None]) -> str:
+    """The Debian root filesystem image, made with debootstrap when it is not there yet."""
+    existing = engine.image_id(ROOTFS)
+    if existing:
+        return existing
+    if shutil.which("debootstrap") is None:
+        raise SciAppsError("debootstrap is not installed", "apt-get install debootstrap (the base images start from Debian's archive)")
+    if os.geteuid() != 0:
+        raise SciAppsError("debootstrap needs root", "run `sudo sciapps base-images build` once; the result is cached")
+    with tempfile.TemporaryDirectory(prefix="sciapps-rootfs-") as tmp:
+        target = Path(tmp) / "rootfs"
+        log(f"bootstrapping Debian {SUITE} from {MIRROR} (debootstrap --variant=minbase)")
+        proc = subprocess.run(
+            ["debootstrap", "--variant=minbase", SUITE, str(target), MIRROR], capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
+            raise SciAppsError(f"debootstrap failed:\n{tail}", f"check that {MIRROR} can be reached")
+        archive = Path(tmp) / "rootfs.tar"
+        with tarfile.open(archive, "w") as tar:
+            for entry in sorted(os.listdir(target)):
+                tar.add(target / entry, arcname=entry)
+        log("importing the root filesystem into Docker")
+        repository, tag = ROOTFS.split(":")
+        return engine.import_rootfs(archive, repository, tag, ["ENV LANG=C.UTF-8", 'CMD ["bash"]'])
+
+
+def _inputs(folder: Path, common: Path) -> dict[str, Path]:
+    files = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "README.md"}
+    files.update({p.name: p for p in sorted(common.iterdir()) if p.is_file()})
+    return files
+
+
+def _hash(files: dict[str, Path], rootfs_id: str) -> str:
+    h = hashlib.sha256(f"{rootfs_id}\0{__version__}\0".encode())
+    for name, path in sorted(files.items()):
+        h.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def build_all(
+    engine: Engine, config: Config, names: tuple[str, ...] = ORDER, log: Callable[[str], None] = print, rebuild: bool = False
+) -> dict[str, BaseImage]:
+    folder = config.root / "base-images"
+    if not folder.is_dir():
+        raise SciAppsError(f"{folder}: no base-images folder", "run in the SciApps repository")
+    rootfs_id = bootstrap(engine, log)
+    bases = read_lock(config)
+    ca = host_ca_bundle()
+    for name in names:
+        if name not in ORDER:
+            raise SciAppsError(f"{name!r} is not a base image", f"choose from {', '.join(ORDER)}")
+        inputs = _inputs(folder / name, folder / "common")
+        ref = f"{config.registry}/{name}:{_hash(inputs, rootfs_id)}"
+        image_id = None if rebuild else engine.image_id(ref)
+        if image_id:
+            log(f"{name}: up to date ({ref})")
+        else:
+            log(f"{name}: building {ref}")
+            files: dict[str, bytes | Path] = dict(inputs)
+            files["ca-certificates.crt"] = ca
+            labels = {
+                "org.opencontainers.image.title": name,
+                "org.opencontainers.image.description": f"SciApps approved base image {name}",
+                "org.opencontainers.image.version": ref.rsplit(":", 1)[1],
+                "org.opencontainers.image.created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "org.opencontainers.image.vendor": "ESA Datalabs",
+                "org.opencontainers.image.licenses": "BSD-3-Clause",
+                "org.opencontainers.image.base.name": ROOTFS,
+                "int.esa.datalabs.base-image": name,
+            }
+            modes = lambda n: 0o755 if n.startswith("datalab-") else 0o644  # noqa: E731
+            result = engine.build(context_tar(files, modes), tag=None, labels=labels, buildargs={"ROOTFS": ROOTFS},
+                                  on_line=lambda line: log(f"  {line}"))
+            image_id = result.image_id
+            engine.tag(image_id, ref)
+        engine.tag(image_id, f"{name}:latest")
+        previous = bases.get(name)
+        keep = previous and previous.image_id == image_id
+        bases[name] = BaseImage(
+            name, image_id, ref, previous.built if keep else datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            previous.digest if keep else None,
+        )
+        write_lock(config, bases)
+    return bases
+
+
+def push_all(engine: Engine, config: Config, log: Callable[[str], None] = print) -> dict[str, BaseImage]:
+    bases = read_lock(config)
+    for name, base in bases.items():
+        digest = engine.push(base.ref, on_line=lambda line: log(f"  {line}"))
+        bases[name] = BaseImage(base.name, base.image_id, base.ref, base.built, digest)
+        log(f"{name}: pushed {base.ref}@{digest}")
+    write_lock(config, bases)
+    return bases

@@ -1,0 +1,99 @@
+"""Dockerfiles: written by SciApps for basic mode, checked for advanced mode.
+
+Basic mode follows repo2docker's conventions: `apt.txt` (Debian packages),
+`requirements.txt` (pip), `postBuild` (run once at build time), `start` (run before the
+datalab's command, see base-images/common/datalab-entrypoint). The layers go from what
+changes least to what changes most, so editing a notebook reuses every dependency layer:
+Python packages (built in their own stage with the build CA, which never reaches the
+image), Debian packages, then the datalab's files, then postBuild.
+
+The build context has the datalab's files under `datalab/` and SciApps' own under
+`.sciapps/` (the CA bundle for pip), so `COPY datalab/` copies exactly the datalab.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from sciapps import __version__
+
+APT_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$")
+BASE_OF_TYPE = {"jupyterlab": "jl_base", "vnc": "x_base"}
+CA_PATH = ".sciapps/build-ca.crt"
+EXECUTABLES = ("postBuild", "start", "verify")
+
+
+@dataclass(frozen=True)
+class AptProblem:
+    line: int
+    text: str
+
+
+def apt_packages(text: str) -> tuple[list[str], list[AptProblem]]:
+    """Packages of an apt.txt (one per line, # comments); lines that are not package names."""
+    packages, problems = [], []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        for word in line.split():
+            if APT_PACKAGE.match(word):
+                packages.append(word)
+            else:
+                problems.append(AptProblem(number, word))
+    return packages, problems
+
+
+def basic_dockerfile(meta: dict, files: set[str], apt: list[str]) -> str:
+    """The Dockerfile SciApps writes for a basic-mode datalab."""
+    kind = meta["type"]
+    base = BASE_OF_TYPE[kind]
+    has_requirements = "requirements.txt" in files
+    lines = [
+        f"# Written by SciApps {__version__} for the basic-mode datalab {meta['id']}: do not edit,",
+        "# change the datalab's apt.txt, requirements.txt, postBuild or start instead.",
+    ]
+    if has_requirements:
+        if kind == "jupyterlab":
+            install = "pip install --no-cache-dir --disable-pip-version-check --target /opt/datalab/site-packages -r /tmp/requirements.txt"
+        else:
+            install = (
+                "python3 -m venv /opt/datalab/venv && /opt/datalab/venv/bin/pip install --no-cache-dir "
+                "--disable-pip-version-check -r /tmp/requirements.txt"
+            )
+        lines += [
+            f"FROM {base} AS python-packages",
+            "USER root",
+            f"COPY {CA_PATH} /tmp/build-ca.crt",
+            "COPY datalab/requirements.txt /tmp/requirements.txt",
+            f"RUN PIP_CERT=/tmp/build-ca.crt {install}",
+            "",
+        ]
+    lines.append(f"FROM {base}")
+    if apt:
+        lines += [
+            "USER root",
+            "RUN apt-get update \\",
+            f" && apt-get install -y --no-install-recommends {' '.join(apt)} \\",
+            " && rm -rf /var/lib/apt/lists/*",
+        ]
+    if has_requirements:
+        target = "/opt/datalab/site-packages" if kind == "jupyterlab" else "/opt/datalab/venv"
+        lines.append(f"COPY --from=python-packages {target} {target}")
+        if kind == "vnc":
+            lines.append("ENV PATH=/opt/datalab/venv/bin:$PATH")
+    lines += ["USER 1000", "COPY --chown=1000:1000 datalab/ /home/datalab/work/"]
+    if kind == "jupyterlab":
+        lines.append(f"ENV DATALAB_ENTRY={json.dumps(meta['entry'])}")
+    else:
+        lines.append(f"ENV DATALAB_APP={json.dumps(meta['entry'])}")
+    if "postBuild" in files:
+        lines.append("RUN ./postBuild")
+    return "\n".join(lines) + "\n"
+
+
+def mode_of(name: str) -> int:
+    """File modes in the build context: the conventional scripts are executable."""
+    return 0o755 if name.rsplit("/", 1)[-1] in EXECUTABLES else 0o644
