@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import click
@@ -270,6 +271,87 @@ def serve(dev_addr, no_reload, catalog, mkdocs_config, jobs, config_path):
     config = _config(config_path)
     serve_store(config, catalog or config.root / "datalabs", mkdocs_config or config.root / "mkdocs.yml", dev_addr, not no_reload)
     return errors.OK
+
+
+@cli.command("build")
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--changed", is_flag=True, help="Build the datalabs changed since --base (Git).")
+@click.option("--base", "base_rev", default="HEAD", show_default=True, help="With --changed: the revision to compare with.")
+@click.option("--push", is_flag=True, help="Push each image to the registry after its checks pass.")
+@click.option("--no-cache", is_flag=True, help="Rebuild even an unchanged datalab, without Docker's layer cache.")
+@config_option
+def build_cmd(ids, changed, base_rev, push, no_cache, config_path):
+    """Build datalab images (only what changed), check them, tag and optionally push them."""
+    from sciapps.images.build import changed_datalabs
+    from sciapps.images.stage import build_many, resolve
+
+    config = _config(config_path)
+    if changed:
+        if ids:
+            raise click.UsageError("give datalab ids or --changed, not both")
+        ids = changed_datalabs(config.root, base_rev)
+        click.echo(f"changed since {base_rev}: {', '.join(ids) if ids else 'no datalab'}")
+    elif not ids:
+        raise click.UsageError("name the datalabs to build, or use --changed")
+    report = build_many(config, resolve(config, list(ids)), push, no_cache, click.echo)
+    if report.failed:
+        click.echo(f"{len(report.failed)} of {len(ids)} failed: {', '.join(report.failed)}", err=True)
+        return errors.FINDINGS
+    return errors.OK
+
+
+@cli.command("test")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True, help="Seconds each notebook may run.")
+@config_option
+def test_cmd(ids, timeout, config_path):
+    """Start each datalab's image, check its service, run its test notebooks and verify script."""
+    from sciapps.images.stage import resolve, test_many
+
+    config = _config(config_path)
+    report = test_many(config, resolve(config, list(ids)), timeout, click.echo)
+    return errors.FINDINGS if report.failed else errors.OK
+
+
+@cli.command("run")
+@click.argument("datalab_id", metavar="ID")
+@click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path), default=Path("data"), show_default=True,
+              help="Folder holding local copies of data assets, as DATA/<mission>/<collection>.")
+@config_option
+def run_cmd(datalab_id, data_root, config_path):
+    """Start a datalab locally, with its data assets mounted read-only, and print its URL."""
+    from sciapps.images.engine import Engine
+    from sciapps.images.stage import ensure_image, resolve
+    from sciapps.testing.runner import start, wait_ready
+
+    config = _config(config_path)
+    (lab,) = resolve(config, [datalab_id])
+    image = ensure_image(config, lab, click.echo)
+    mounts = []
+    for asset in lab.get("data_assets") or []:
+        host = (data_root / asset["mission"] / asset["collection"]).absolute()
+        if not host.is_dir():
+            host.mkdir(parents=True)
+            click.echo(f"no local copy of {asset['collection']}: mounting the empty folder {host}")
+        mounts.append((str(host), asset["mount"], asset.get("read_only", True)))
+    engine = Engine()
+    container, service = start(engine, lab, image, "run", mounts)
+    try:
+        check = wait_ready(engine, container, service)
+        if not check.passed:
+            raise errors.SciAppsError(f"{lab.id} did not start: {check.output.strip().splitlines()[0]}", "see the log above; `docker logs` is gone with the container")
+        click.echo(f"{lab.get('name')} is running. Open:\n  {service.url}\nCtrl-C stops it and removes the container.")
+        while True:
+            container.reload()
+            if container.status in ("exited", "dead"):
+                click.echo(container.logs(tail=20).decode("utf-8", "replace"))
+                raise errors.SciAppsError(f"{lab.id} stopped by itself", "the log above says why")
+            time.sleep(1)
+    except KeyboardInterrupt:
+        click.echo("Stopping.")
+        return errors.OK
+    finally:
+        engine.remove(container)
 
 
 @cli.group("base-images")

@@ -1,0 +1,211 @@
+"""`sciapps build`: a datalab becomes an image, once per distinct content.
+
+The tag is `<registry>/<id>:<version>-<hash>`, the hash covering the datalab's files, the
+Dockerfile, the approved base image ids and the SciApps version: an unchanged datalab
+has the same tag, and is never rebuilt when that tag is already here or in the registry.
+An image is tagged (and pushed) only after its checks pass: it runs as a non-root user,
+it is built on the approved base image it names (its layers start with that base's),
+and it carries the OCI labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from sciapps import __version__
+from sciapps.catalog.model import Datalab
+from sciapps.catalog.rules.docker import DOCKERFILE, from_lines, split_reference
+from sciapps.config import Config
+from sciapps.errors import SciAppsError
+from sciapps.images import bases as base_images
+from sciapps.images.dockerfile import CA_PATH, apt_packages, basic_dockerfile, mode_of
+from sciapps.images.engine import BuildFailed, Engine, EngineError, context_tar
+
+LABEL_ID = "int.esa.datalabs.datalab"
+REQUIRED_LABELS = (
+    "org.opencontainers.image.title",
+    "org.opencontainers.image.version",
+    "org.opencontainers.image.licenses",
+    "org.opencontainers.image.source",
+    "org.opencontainers.image.revision",
+    LABEL_ID,
+)
+
+
+class ImageCheckFailed(SciAppsError):
+    exit_code = 1
+
+
+@dataclass
+class Plan:
+    lab: Datalab
+    dockerfile: str
+    files: dict[str, bytes | Path]
+    modes: dict[str, int]
+    bases: list[base_images.BaseImage]
+    content_hash: str
+    ref: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    datalab: str
+    ref: str
+    image_id: str | None
+    status: str  # "built", "unchanged" (here), "in-registry"
+    seconds: float
+    digest: str | None = None
+
+
+def _git_revision(folder: Path) -> str:
+    try:
+        import git
+
+        return git.Repo(folder, search_parent_directories=True).head.commit.hexsha
+    except Exception:  # not a repository, or no commit yet
+        return "unknown"
+
+
+def plan(lab: Datalab, config: Config, approved: dict[str, base_images.BaseImage]) -> Plan:
+    meta = dict(lab.metadata or {})
+    regular = {e.path: lab.dir / e.path for e in lab.files if e.kind == "file"}
+    if meta.get("mode", "basic") == "advanced":
+        dockerfile = (lab.dir / DOCKERFILE).read_text(encoding="utf-8")
+        stages: set[str] = set()
+        names = []
+        for line, image, alias in from_lines(dockerfile):
+            _, name = split_reference(image)
+            if image not in stages:
+                names.append(name)
+            if alias:
+                stages.add(alias)
+        files: dict[str, bytes | Path] = dict(regular)
+        modes = {name: (path.stat().st_mode & 0o777) | 0o644 for name, path in regular.items()}
+    else:
+        apt = apt_packages(regular["apt.txt"].read_text(encoding="utf-8"))[0] if "apt.txt" in regular else []
+        dockerfile = basic_dockerfile(meta, set(regular), apt)
+        names = [dockerfile.split("\nFROM ", 1)[1].split()[0]]
+        files = {f"datalab/{name}": path for name, path in regular.items()}
+        files["Dockerfile"] = dockerfile.encode()
+        modes = {f"datalab/{name}": mode_of(name) for name in regular}
+    missing = [n for n in dict.fromkeys(names) if n not in approved]
+    if missing:
+        raise SciAppsError(
+            f"{lab.id}: base image {', '.join(missing)} is not built here",
+            "run `sciapps base-images build` first (build/base-images.json lists the approved bases)",
+        )
+    bases = [approved[n] for n in dict.fromkeys(names)]
+    files[CA_PATH] = base_images.host_ca_bundle()
+    h = hashlib.sha256(f"sciapps {__version__}\0".encode() + dockerfile.encode())
+    for base in bases:
+        h.update(base.image_id.encode())
+    for name in sorted(regular):
+        h.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(regular[name].read_bytes()).digest())
+    content_hash = h.hexdigest()[:12]
+    ref = f"{config.registry}/{meta['id']}:{meta['version']}-{content_hash}"
+    source = config.store_url.rstrip("/") + f"/datalabs/{meta['id']}/"
+    labels = {
+        "org.opencontainers.image.title": meta["name"],
+        "org.opencontainers.image.description": meta["summary"],
+        "org.opencontainers.image.version": meta["version"],
+        "org.opencontainers.image.licenses": meta["license"],
+        "org.opencontainers.image.source": source,
+        "org.opencontainers.image.revision": _git_revision(lab.dir),
+        "org.opencontainers.image.created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "org.opencontainers.image.base.name": bases[-1].ref,
+        LABEL_ID: meta["id"],
+        "int.esa.datalabs.type": meta["type"],
+        "int.esa.datalabs.mode": meta.get("mode", "basic"),
+        "int.esa.datalabs.content-hash": content_hash,
+    }
+    return Plan(lab, dockerfile, files, modes, bases, content_hash, ref, labels)
+
+
+def check_image(engine: Engine, image_id: str, plan: Plan) -> list[str]:
+    """Why the built image may not be tagged, if it may not."""
+    attrs = engine.image(image_id)
+    problems = []
+    user = (attrs["Config"].get("User") or "").split(":")[0]
+    if user in ("", "root", "0"):
+        problems.append(f"it runs as {user or 'root (no USER)'}; end the Dockerfile with USER 1000")
+    layers = attrs["RootFS"]["Layers"]
+    base = plan.bases[-1]
+    base_layers = engine.image(base.image_id)["RootFS"]["Layers"]
+    if layers[: len(base_layers)] != base_layers:
+        problems.append(f"its layers do not start with the approved base {base.name} ({base.image_id[:19]})")
+    labels = attrs["Config"].get("Labels") or {}
+    problems += [f"label {key} is missing" for key in REQUIRED_LABELS if not labels.get(key)]
+    return problems
+
+
+def in_registry(engine: Engine, ref: str) -> str | None:
+    """The registry's digest of `ref`, or None when it has no such tag (or cannot say)."""
+    try:
+        return engine.client.api.inspect_distribution(ref)["Descriptor"]["digest"]
+    except Exception:  # not found, or the registry is unreachable: build here
+        return None
+
+
+def build(
+    engine: Engine,
+    p: Plan,
+    push: bool = False,
+    nocache: bool = False,
+    log: Callable[[str], None] = print,
+) -> Outcome:
+    start = time.perf_counter()
+    lab_id = p.lab.id
+    existing = engine.image_id(p.ref)
+    if existing and not nocache:
+        digest = engine.push(p.ref) if push else None
+        return Outcome(lab_id, p.ref, existing, "unchanged", time.perf_counter() - start, digest)
+    if not nocache:
+        digest = in_registry(engine, p.ref)
+        if digest:
+            return Outcome(lab_id, p.ref, None, "in-registry", time.perf_counter() - start, digest)
+    log(f"{lab_id}: building {p.ref} ({'own Dockerfile' if p.lab.get('mode') == 'advanced' else 'basic mode'}, on {p.bases[-1].name})")
+
+    def show(line: str) -> None:
+        log(f"  {line}")
+
+    result = engine.build(context_tar(p.files, lambda name: p.modes.get(name, 0o644)), tag=None, labels=p.labels, nocache=nocache, on_line=show)
+    problems = check_image(engine, result.image_id, p)
+    if problems:
+        try:
+            engine.client.images.remove(result.image_id, noprune=False)
+        except Exception:
+            pass
+        raise ImageCheckFailed(f"{lab_id}: the image was built but not tagged: " + "; ".join(problems), "fix the Dockerfile")
+    engine.tag(result.image_id, p.ref)
+    digest = None
+    if push:
+        log(f"{lab_id}: pushing {p.ref}")
+        digest = engine.push(p.ref, on_line=show)
+    return Outcome(lab_id, p.ref, result.image_id, "built", time.perf_counter() - start, digest)
+
+
+def changed_datalabs(root: Path, base_rev: str, catalog: str = "datalabs") -> list[str]:
+    """Ids of the datalabs whose files differ between `base_rev` and the working tree
+    (committed, staged, unstaged or untracked); deleted datalabs are left out."""
+    import git
+
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        names = repo.git.diff("--name-only", base_rev, "--", catalog).splitlines()
+        names += [n for n in repo.untracked_files if n.startswith(f"{catalog}/")]
+    except git.GitCommandError as exc:
+        raise SciAppsError(f"git cannot compare with {base_rev!r}: {exc.stderr.strip()}", "pass an existing commit, e.g. --base origin/main") from None
+    except git.InvalidGitRepositoryError:
+        raise SciAppsError(f"{root} is not in a Git repository", "--changed needs Git history; name the datalabs instead") from None
+    prefix = Path(repo.working_tree_dir)
+    ids = sorted({n.split("/")[1] for n in names if n.count("/") >= 2})
+    return [i for i in ids if (prefix / catalog / i).is_dir()]
+
+
+__all__ = ["BuildFailed", "EngineError", "Outcome", "Plan", "build", "changed_datalabs", "plan"]

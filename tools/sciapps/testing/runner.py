@@ -1,0 +1,197 @@
+"""`sciapps test`: start a built datalab and check that it works, then remove everything.
+
+1. start the image with the resources from its metadata (host network, free ports);
+2. wait until the service answers: JupyterLab's /api, or noVNC's page plus the VNC
+   server's RFB greeting and the desktop application's process;
+3. run every notebook declared in `tests:` headless inside the container (nbclient's
+   `jupyter execute`), each with a timeout;
+4. run the datalab's `verify` script, if it ships one;
+5. stop and remove the container, whatever happened (errors, timeouts, Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sciapps.catalog.model import Datalab
+from sciapps.images.engine import Engine
+
+LABEL = "int.esa.datalabs.sciapps"
+SERVICE_TIMEOUT = 180.0
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool
+    seconds: float
+    output: str = ""
+
+
+@dataclass
+class TestReport:
+    datalab: str
+    image: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    def summary(self) -> str:
+        failed = [c.name for c in self.checks if not c.passed]
+        if not failed:
+            return f"{len(self.checks)} checks passed"
+        return f"{len(failed)} of {len(self.checks)} checks failed: {', '.join(failed)}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _rfb(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as s:
+            return s.recv(12).startswith(b"RFB ")
+    except OSError:
+        return False
+
+
+@dataclass
+class Service:
+    """How to reach a running datalab: its environment, readiness probe and URL."""
+
+    environment: dict[str, str]
+    url: str
+    probes: list[tuple[str, Callable[[], bool]]]
+
+
+def service_for(lab: Datalab, host: str = "127.0.0.1") -> Service:
+    if lab.get("type") == "jupyterlab":
+        port, token = free_port(), secrets.token_hex(16)
+        env = {"DATALAB_PORT": str(port), "DATALAB_TOKEN": token, "DATALAB_IP": host}
+        entry = lab.get("entry") or ""
+        return Service(
+            env,
+            f"http://{host}:{port}/lab/tree/{entry}?token={token}",
+            [("JupyterLab answers on /api", lambda: _http_ok(f"http://{host}:{port}/api"))],
+        )
+    novnc, vnc = free_port(), free_port()
+    env = {"NOVNC_PORT": str(novnc), "VNC_PORT": str(vnc), "DISPLAY_NUMBER": str(vnc % 1000 + 10)}
+    return Service(
+        env,
+        f"http://{host}:{novnc}/vnc.html?autoconnect=1&resize=remote",
+        [
+            ("noVNC page answers", lambda: _http_ok(f"http://{host}:{novnc}/vnc.html")),
+            ("VNC server greets (RFB)", lambda: _rfb(vnc)),
+        ],
+    )
+
+
+def start(engine: Engine, lab: Datalab, image: str, purpose: str, mounts=(), environment=None):
+    resources = lab.get("resources") or {}
+    service = service_for(lab)
+    name = f"sciapps-{purpose}-{lab.id}-{secrets.token_hex(3)}"
+    container = engine.run(
+        image,
+        name,
+        environment={**service.environment, **(environment or {})},
+        mounts=list(mounts),
+        cpus=resources.get("cpu", 1),
+        memory_gb=resources.get("memory_gb", 2),
+        labels={LABEL: purpose, "int.esa.datalabs.datalab": lab.id},
+    )
+    return container, service
+
+
+def wait_ready(engine: Engine, container, service: Service, timeout: float = SERVICE_TIMEOUT) -> Check:
+    begin = time.monotonic()
+    pending = list(service.probes)
+    while pending and time.monotonic() - begin < timeout:
+        container.reload()
+        if container.status in ("exited", "dead"):
+            logs = container.logs(tail=40).decode("utf-8", "replace")
+            return Check("service starts", False, time.monotonic() - begin, f"the container stopped:\n{logs}")
+        pending = [(name, probe) for name, probe in pending if not probe()]
+        if pending:
+            time.sleep(0.5)
+    seconds = time.monotonic() - begin
+    if pending:
+        logs = container.logs(tail=40).decode("utf-8", "replace")
+        return Check("service starts", False, seconds, f"no answer after {timeout:.0f} s: {pending[0][0]}\n{logs}")
+    return Check("service starts", True, seconds, "; ".join(name for name, _ in service.probes))
+
+
+def run_tests(engine: Engine, lab: Datalab, image: str, notebook_timeout: float = 600, log: Callable[[str], None] = print) -> TestReport:
+    report = TestReport(lab.id, image)
+    container = None
+    try:
+        container, service = start(engine, lab, image, "test")
+        check = wait_ready(engine, container, service)
+        report.checks.append(check)
+        log(f"{lab.id}: {'ok  ' if check.passed else 'FAIL'} {check.name} ({check.seconds:.1f} s)")
+        if not check.passed:
+            return report
+        if lab.get("type") == "vnc":
+            report.checks.append(_app_running(engine, container, lab))
+        for notebook in lab.get("tests") or []:
+            report.checks.append(_notebook(engine, container, notebook, notebook_timeout))
+            c = report.checks[-1]
+            log(f"{lab.id}: {'ok  ' if c.passed else 'FAIL'} {c.name} ({c.seconds:.1f} s)")
+        if lab.file("verify") is not None:
+            report.checks.append(_verify(engine, container, notebook_timeout))
+            c = report.checks[-1]
+            log(f"{lab.id}: {'ok  ' if c.passed else 'FAIL'} {c.name} ({c.seconds:.1f} s)")
+        return report
+    finally:
+        if container is not None:
+            engine.remove(container)
+
+
+def _notebook(engine: Engine, container, notebook: str, timeout: float) -> Check:
+    folder, _, name = notebook.rpartition("/")
+    workdir = f"/home/datalab/work/{folder}" if folder else "/home/datalab/work"
+    output = f"/tmp/sciapps-test-{secrets.token_hex(4)}.ipynb"
+    begin = time.monotonic()
+    command = ["jupyter", "execute", f"--timeout={int(timeout)}", f"--output={output}", name]
+    code, text = engine.exec(container, command, timeout=timeout + 30, workdir=workdir)
+    seconds = time.monotonic() - begin
+    if code is None:
+        return Check(f"notebook {notebook}", False, seconds, f"still running after {timeout:.0f} s: stopped\n{text[-2000:]}")
+    return Check(f"notebook {notebook}", code == 0, seconds, text[-4000:])
+
+
+def _verify(engine: Engine, container, timeout: float) -> Check:
+    begin = time.monotonic()
+    code, text = engine.exec(container, ["./verify"], timeout=timeout, workdir="/home/datalab/work")
+    passed = code == 0
+    note = "" if code is not None else f"still running after {timeout:.0f} s: stopped\n"
+    return Check("verify script", passed, time.monotonic() - begin, note + text[-4000:])
+
+
+def _app_running(engine: Engine, container, lab: Datalab) -> Check:
+    """The desktop application the datalab opens has a process (checked for a while)."""
+    app = str(lab.get("entry")).split()[0]
+    begin = time.monotonic()
+    script = f'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done | grep -F -- "{app}" | grep -v -F /proc/'
+    while time.monotonic() - begin < 60:
+        code, text = engine.exec(container, ["sh", "-c", script], timeout=10)
+        if code == 0:
+            return Check(f"application {app} runs", True, time.monotonic() - begin, text.strip()[:300])
+        time.sleep(1)
+    return Check(f"application {app} runs", False, time.monotonic() - begin, "no process of it after 60 s")
