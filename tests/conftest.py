@@ -27,3 +27,64 @@ def findings_for(folder: Path, config: Config, ctx: Context | None = None):
 
 def rule_ids(findings) -> list[str]:
     return sorted(f.rule_id for f in findings)
+
+
+# ---------------------------------------------------------------- Docker and the registry
+import os  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+
+def _needs(what: str, remedy: str):
+    """Skip on a developer's machine without `what`; fail in CI, which must provide it."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing in CI: {remedy}")
+    pytest.skip(f"{what} is not available ({remedy})")
+
+
+@pytest.fixture(scope="session")
+def engine():
+    from sciapps.images.engine import Engine, EngineError
+
+    try:
+        return Engine()
+    except EngineError as exc:
+        _needs("a running Docker engine", str(exc))
+
+
+@pytest.fixture(scope="session")
+def approved(engine):
+    """The approved base images, built (or found up to date) once per session."""
+    from sciapps.images import bases
+
+    return bases.build_all(engine, load_config(REPO / "sciapps.yaml"), log=lambda line: None)
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory):
+    """A real Distribution registry (Debian's docker-registry) on a free loopback port."""
+    binary = shutil.which("docker-registry") or shutil.which("registry")
+    if binary is None:
+        _needs("docker-registry", "apt-get install docker-registry")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = tmp_path_factory.mktemp("registry")
+    config = folder / "config.yml"
+    config.write_text(
+        "version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}}\n"
+        "http: {addr: '127.0.0.1:%d'}\n" % (folder / "data", port)
+    )
+    proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield f"127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)

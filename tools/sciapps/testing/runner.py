@@ -23,6 +23,7 @@ from sciapps.images.engine import Engine
 
 LABEL = "int.esa.datalabs.sciapps"
 SERVICE_TIMEOUT = 180.0
+ENTRYPOINT = "/usr/local/bin/datalab-entrypoint"  # every approved base image has it
 
 
 @dataclass
@@ -168,19 +169,22 @@ def _notebook(engine: Engine, container, notebook: str, timeout: float) -> Check
     workdir = f"/home/datalab/work/{folder}" if folder else "/home/datalab/work"
     output = f"/tmp/sciapps-test-{secrets.token_hex(4)}.ipynb"
     begin = time.monotonic()
-    command = ["jupyter", "execute", f"--timeout={int(timeout)}", f"--output={output}", name]
+    # Through the entry point, so the datalab's `start` script shapes the kernel's environment too.
+    command = [ENTRYPOINT, "jupyter", "execute", f"--timeout={int(timeout)}", f"--output={output}", name]
     code, text = engine.exec(container, command, timeout=timeout + 30, workdir=workdir)
     seconds = time.monotonic() - begin
     if code is None:
-        return Check(f"notebook {notebook}", False, seconds, f"still running after {timeout:.0f} s: stopped\n{text[-2000:]}")
-    return Check(f"notebook {notebook}", code == 0, seconds, text[-4000:])
+        return Check(f"notebook {notebook}", False, seconds, f"timed out: still running after {timeout:.0f} s, stopped\n{text[-2000:]}")
+    if "CellTimeoutError" in text:
+        text = f"timed out: a cell ran longer than {timeout:.0f} s\n{text}"
+    return Check(f"notebook {notebook}", code == 0, seconds, text[-4000:] if len(text) <= 4000 else text[:200] + "\n...\n" + text[-3800:])
 
 
 def _verify(engine: Engine, container, timeout: float) -> Check:
     begin = time.monotonic()
-    code, text = engine.exec(container, ["./verify"], timeout=timeout, workdir="/home/datalab/work")
+    code, text = engine.exec(container, [ENTRYPOINT, "./verify"], timeout=timeout, workdir="/home/datalab/work")
     passed = code == 0
-    note = "" if code is not None else f"still running after {timeout:.0f} s: stopped\n"
+    note = "" if code is not None else f"timed out: still running after {timeout:.0f} s, stopped\n"
     return Check("verify script", passed, time.monotonic() - begin, note + text[-4000:])
 
 

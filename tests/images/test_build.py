@@ -1,0 +1,142 @@
+"""Building images on a real Docker engine, pushing to a real registry.
+
+Skipped without Docker on a developer's machine; CI provides both (see .ci/run).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from sciapps.catalog.loader import load_datalab
+from sciapps.config import load_config
+from sciapps.images.build import ImageCheckFailed, build, changed_datalabs, plan
+from sciapps.images.engine import BuildFailed, Engine, EngineError
+from tests.conftest import CASES, REPO
+
+IMAGES = CASES / "images"
+
+
+@pytest.fixture
+def settings(registry):
+    return replace(load_config(REPO / "sciapps.yaml"), registry=f"{registry}/sciapps")
+
+
+def copy(tmp_path: Path, case: str) -> Path:
+    target = tmp_path / "datalabs" / case
+    shutil.copytree(IMAGES / case, target)
+    return target
+
+
+def test_build_checks_tags_and_skips_when_unchanged(engine, approved, settings, tmp_path):
+    folder = copy(tmp_path, "tiny-lab")
+    lab = load_datalab(folder, settings.limits)
+    first = build(engine, plan(lab, settings, approved), log=lambda line: None)
+    assert first.status == "built" and engine.image_id(first.ref) == first.image_id
+    attrs = engine.image(first.ref)
+    labels = attrs["Config"]["Labels"]
+    assert labels["int.esa.datalabs.datalab"] == "tiny-lab" and labels["org.opencontainers.image.licenses"] == "MIT"
+    assert labels["org.opencontainers.image.version"] == "1.0.0"
+    assert attrs["Config"]["User"] == "1000"
+    base_layers = engine.image(approved["jl_base"].image_id)["RootFS"]["Layers"]
+    assert attrs["RootFS"]["Layers"][: len(base_layers)] == base_layers
+
+    again = build(engine, plan(load_datalab(folder, settings.limits), settings, approved), log=lambda line: None)
+    assert again.status == "unchanged" and again.ref == first.ref and again.seconds < 1
+
+    # a notebook changes: new tag, and every dependency layer is reused
+    notebook = folder / "notebooks" / "check.ipynb"
+    notebook.write_text(notebook.read_text().replace("# Test notebook", "# Test notebook, edited"))
+    lines: list[str] = []
+    changed = build(engine, plan(load_datalab(folder, settings.limits), settings, approved), log=lines.append)
+    assert changed.status == "built" and changed.ref != first.ref
+    output = "\n".join(lines)
+    assert "apt-get install" in output and "pip install" in output  # the steps are listed...
+    assert "Setting up jq" not in output and "Collecting six" not in output  # ...but not run again
+    assert output.count("Using cache") >= 5
+
+
+def test_push_then_an_unchanged_datalab_is_found_in_the_registry(engine, approved, settings, tmp_path):
+    folder = copy(tmp_path, "tiny-lab")
+    (folder / "notebooks" / "extra.txt").write_text("pushed variant\n")
+    p = plan(load_datalab(folder, settings.limits), settings, approved)
+    pushed = build(engine, p, push=True, log=lambda line: None)
+    assert pushed.digest and pushed.digest.startswith("sha256:")
+    engine.untag(p.ref)  # gone from this machine, still in the registry
+    asked = build(engine, plan(load_datalab(folder, settings.limits), settings, approved), log=lambda line: None)
+    assert asked.status == "in-registry" and asked.digest == pushed.digest
+
+
+def test_failed_build_tags_nothing(engine, approved, settings, tmp_path):
+    folder = copy(tmp_path, "broken-requirements")
+    p = plan(load_datalab(folder, settings.limits), settings, approved)
+    with pytest.raises(BuildFailed) as info:
+        build(engine, p, log=lambda line: None)
+    assert "No matching distribution" in "\n".join(info.value.log_tail)
+    assert "pip install" in info.value.message
+    assert engine.image_id(p.ref) is None
+
+
+def test_image_running_as_root_is_not_tagged(engine, approved, settings, tmp_path):
+    folder = copy(tmp_path, "root-image")
+    p = plan(load_datalab(folder, settings.limits), settings, approved)
+    with pytest.raises(ImageCheckFailed, match="runs as root"):
+        build(engine, p, log=lambda line: None)
+    assert engine.image_id(p.ref) is None
+
+
+def test_advanced_image_must_start_from_the_approved_base(engine, approved, settings, tmp_path):
+    folder = copy(tmp_path, "root-image")
+    (folder / "Dockerfile").write_text("FROM datalabs_ubuntu_base\nUSER 1000\n")
+    p = plan(load_datalab(folder, settings.limits), settings, approved)
+    assert [b.name for b in p.bases] == ["datalabs_ubuntu_base"]
+    # pretend the approved jl_base was named: the layers do not match it
+    p.bases = [approved["jl_base"]]
+    with pytest.raises(ImageCheckFailed, match="do not start with the approved base jl_base"):
+        build(engine, p, log=lambda line: None)
+
+
+def test_changed_datalabs_from_git(tmp_path):
+    import git
+
+    repo = git.Repo.init(tmp_path)
+    for case in ("tiny-lab", "tiny-desktop"):
+        copy(tmp_path, case)
+    repo.index.add(["datalabs"])
+    repo.index.commit("catalog", author=git.Actor("t", "t@t"), committer=git.Actor("t", "t@t"))
+    assert changed_datalabs(tmp_path, "HEAD") == []
+    (tmp_path / "datalabs" / "tiny-desktop" / "new.txt").write_text("x")
+    assert changed_datalabs(tmp_path, "HEAD") == ["tiny-desktop"]
+    from sciapps.errors import SciAppsError
+
+    with pytest.raises(SciAppsError, match="cannot compare"):
+        changed_datalabs(tmp_path, "no-such-rev")
+
+
+def test_no_docker_is_one_clear_sentence(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    with pytest.raises(EngineError) as info:
+        Engine()
+    assert "Docker is not running or not reachable" in info.value.message
+    assert "dockerd" in info.value.hint
+
+
+def test_build_command_refuses_invalid_datalabs_and_writes_results(engine, approved, tmp_path):
+    from sciapps.cli import cli
+
+    catalog = tmp_path / "catalog"
+    folder = copy(catalog, "tiny-desktop")
+    (folder / "datalab.yaml").write_text((folder / "datalab.yaml").read_text().replace("license: MIT", "license: nonsense"))
+    (catalog / "sciapps.yaml").write_text((REPO / "sciapps.yaml").read_text())
+    (catalog / "build").mkdir()
+    shutil.copy(REPO / "build" / "base-images.json", catalog / "build" / "base-images.json")
+    result = CliRunner().invoke(cli, ["build", "tiny-desktop", "--config", str(catalog / "sciapps.yaml")])
+    assert result.exit_code == 1
+    assert "DL-022" in result.output
+    written = yaml.safe_load((catalog / "build" / "results" / "tiny-desktop" / "build.json").read_text())
+    assert written["status"] == "failed" and "validation error" in written["summary"]
