@@ -11,6 +11,7 @@ and it carries the OCI labels.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -174,7 +175,11 @@ def build(
     def show(line: str) -> None:
         log(f"  {line}")
 
-    result = engine.build(context_tar(p.files, lambda name: p.modes.get(name, 0o644)), tag=None, labels=p.labels, nocache=nocache, on_line=show)
+    # One LABEL instruction at the end of the final stage: one cheap step, not one per label.
+    files = dict(p.files)
+    label_line = "LABEL " + " ".join(f"{key}={json.dumps(value)}" for key, value in sorted(p.labels.items()))
+    files["Dockerfile"] = (p.dockerfile.rstrip("\n") + "\n" + label_line + "\n").encode()
+    result = engine.build(context_tar(files, lambda name: p.modes.get(name, 0o644)), tag=None, nocache=nocache, on_line=show)
     problems = check_image(engine, result.image_id, p)
     if problems:
         try:
