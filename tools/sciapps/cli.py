@@ -30,7 +30,7 @@ class _Group(click.Group):
             exc.show()
             code = errors.USAGE
         except click.exceptions.Abort:
-            click.echo("Aborted.", err=True)
+            click.echo("Interrupted.", err=True)
             code = 130
         except errors.SciAppsError as exc:
             click.echo(f"error: {exc}", err=True)
