@@ -63,3 +63,35 @@ def test_example_datalab_builds_and_passes_sciapps_test(engine, approved, exampl
     assert result.exit_code == 0, result.output
     assert f"{example}: test passed" in result.output
     assert engine.containers_labelled(LABEL) == []
+
+
+@pytest.mark.parametrize("kind,advanced", [("jupyterlab", False), ("jupyterlab", True), ("vnc", False), ("vnc", True)])
+def test_scaffolded_datalab_builds_tests_and_runs(engine, approved, tmp_path, kind, advanced):
+    """The path of issue 4's 'done when': scaffold from a notebook, build, test."""
+    from sciapps.cli import cli
+
+    root = tmp_path / "catalog"
+    root.mkdir()
+    shutil.copy(REPO / "sciapps.yaml", root / "sciapps.yaml")
+    (root / "build").mkdir()
+    shutil.copy(REPO / "build" / "base-images.json", root / "build" / "base-images.json")
+    name = f"new-{kind}-{'advanced' if advanced else 'basic'}"
+    args = ["new", name, "--type", kind, "--maintainer", "Ada Example <ada@example.org>", "--catalog", str(root / "datalabs"),
+            "--config", str(root / "sciapps.yaml")]
+    if kind == "jupyterlab":
+        args += ["--from", str(REPO / "datalabs" / "euclid-q1-photoz" / "notebooks" / "photoz_explorer.ipynb")]
+    if advanced:
+        args.append("--advanced")
+    runner = CliRunner()
+    assert runner.invoke(cli, args).exit_code == 0
+    if kind == "jupyterlab":  # the notebook reads ../data and needs pandas and matplotlib
+        shutil.copytree(REPO / "datalabs" / "euclid-q1-photoz" / "data", root / "datalabs" / name / "data")
+        (root / "datalabs" / name / "requirements.txt").write_text((REPO / "datalabs" / "euclid-q1-photoz" / "requirements.txt").read_text())
+        if advanced:
+            shutil.copy(REPO / "datalabs" / "jwst-nircam-image-explorer" / "Dockerfile", root / "datalabs" / name / "Dockerfile")
+            dockerfile = root / "datalabs" / name / "Dockerfile"
+            dockerfile.write_text(dockerfile.read_text().replace("image_explorer.ipynb", "photoz_explorer.ipynb"))
+    result = runner.invoke(cli, ["test", name, "--config", str(root / "sciapps.yaml")])
+    assert result.exit_code == 0, result.output
+    assert f"{name}: test passed" in result.output
+    assert engine.containers_labelled(LABEL) == []

@@ -156,7 +156,7 @@ def new(datalab_id, kind, advanced, from_notebook, app, maintainer, username, ca
     schema_ref = os.path.relpath(local, catalog / datalab_id) if local.is_file() else datalab_schema()["$id"]
     opts = NewOptions(datalab_id, kind, catalog, advanced, from_notebook, app, person, schema_ref)
     target = create(opts)
-    shown = os.path.relpath(target)
+    shown = _shown(target)
     click.echo(f"Created {shown}/. Next:\n  edit {shown}/datalab.yaml\n  sciapps validate {shown}")
     return errors.OK
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import re
 import shutil
@@ -119,13 +120,25 @@ def _starter_notebook(title: str) -> nbformat.NotebookNode:
     return notebook
 
 
-def _dockerfile(opts: NewOptions) -> str:
+def _dockerfile(opts: NewOptions, entry: str) -> str:
     base = BASES[opts.kind]
-    return f"""# Advanced mode: this Dockerfile is yours. It must start FROM an approved base image
+    head = f"""# Advanced mode: this Dockerfile is yours. It must start FROM an approved base image
 # (jl_base, x_base or datalabs_ubuntu_base) and end as the non-root user 1000.
+# pip behind the build machine's proxy: use .sciapps/build-ca.crt in a build stage only
+# (see datalabs/jwst-nircam-image-explorer/Dockerfile), never COPY it to the final image.
 FROM {base}
-COPY --chown=1000:1000 . /home/datalab/work
+"""
+    if opts.kind == "jupyterlab":
+        return head + f"""USER 1000
+COPY --chown=1000:1000 notebooks/ /home/datalab/work/notebooks/
+ENV DATALAB_ENTRY={json.dumps(entry)}
+"""
+    return head + f"""USER root
+RUN apt-get update \\
+ && apt-get install -y --no-install-recommends {opts.app} \\
+ && rm -rf /var/lib/apt/lists/*
 USER 1000
+ENV DATALAB_APP={json.dumps(entry)}
 """
 
 
@@ -172,7 +185,7 @@ def create(opts: NewOptions) -> Path:
             entry = opts.app
             (staging / "apt.txt").write_text(f"# Debian packages to install, one per line\n{opts.app}\n", encoding="utf-8")
         if opts.advanced:
-            (staging / "Dockerfile").write_text(_dockerfile(opts), encoding="utf-8")
+            (staging / "Dockerfile").write_text(_dockerfile(opts, entry), encoding="utf-8")
         (staging / "datalab.yaml").write_text(_metadata(opts, entry, title), encoding="utf-8")
         os.chmod(staging, 0o755)
         os.rename(staging, target)

@@ -90,7 +90,9 @@ class UnapprovedBaseImage(Rule):
     Advanced datalabs build on the approved base images (`approved_bases` in sciapps.yaml:
     jl_base, x_base, datalabs_ubuntu_base), which carry the non-root user, health check and
     security updates every datalab relies on. Every `FROM` must name one of them (by name,
-    from the SciApps registry) or an earlier stage of the same Dockerfile.
+    from the SciApps registry) or an earlier stage of the same Dockerfile. A pinned
+    `@sha256:` digest must be the approved one recorded in build/base-images.json; the
+    build checks the built image's layers against that base too.
     """
 
     id = "DL-052"
@@ -113,8 +115,15 @@ class UnapprovedBaseImage(Rule):
         stages: set[str] = set()
         for line, image, alias in froms:
             prefix, name = split_reference(image)
-            if image in stages or (name in approved and prefix in ("", ctx.config.registry)):
+            pinned = image.split("@", 1)[1] if "@" in image else None
+            if image in stages:
                 pass
+            elif name in approved and prefix in ("", ctx.config.registry):
+                if pinned:
+                    problem = _digest_problem(ctx, name, pinned)
+                    if problem:
+                        yield self.finding(lab, f"FROM {image}: {problem}", file=DOCKERFILE, line=line,
+                                           hint="use the digest recorded in build/base-images.json, or drop the @sha256 pin")
             elif "$" in image:
                 yield self.finding(lab, f"FROM {image} uses a variable with no default", file=DOCKERFILE, line=line, hint=hint)
             else:
@@ -125,6 +134,22 @@ class UnapprovedBaseImage(Rule):
 
 def _instructions(text: str) -> list[dict]:
     return DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8"))).structure
+
+
+def _digest_problem(ctx: Context, name: str, digest: str) -> str | None:
+    """Why a pinned base digest is not the approved one (build/base-images.json), if it is not."""
+    from sciapps.errors import SciAppsError
+    from sciapps.images.bases import read_lock
+
+    try:
+        recorded = read_lock(ctx.config).get(name)
+    except SciAppsError as exc:
+        return exc.message
+    if recorded is None:
+        return "no approved digest is recorded for it here (run `sciapps base-images build`)"
+    if digest not in (recorded.image_id, recorded.digest):
+        return f"{digest[:19]}… is not the approved {name} ({recorded.image_id[:19]}…)"
+    return None
 
 
 class DockerfileEndsAsRoot(Rule):
