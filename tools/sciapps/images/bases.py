@@ -30,6 +30,7 @@ ROOTFS = "sciapps-rootfs:bookworm"
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
 ORDER = ("datalabs_ubuntu_base", "jl_base", "x_base")
+PARENT = {"jl_base": "datalabs_ubuntu_base", "x_base": "datalabs_ubuntu_base"}  # built FROM it
 LOCK = Path("build") / "base-images.json"
 
 
@@ -109,8 +110,8 @@ def _inputs(folder: Path, common: Path) -> dict[str, Path]:
     return files
 
 
-def _hash(files: dict[str, Path], rootfs_id: str) -> str:
-    h = hashlib.sha256(f"{rootfs_id}\0{__version__}\0".encode())
+def _hash(files: dict[str, Path], below_id: str) -> str:
+    h = hashlib.sha256(f"{below_id}\0{__version__}\0".encode())
     for name, path in sorted(files.items()):
         h.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()[:16]
@@ -129,7 +130,11 @@ def build_all(
         if name not in ORDER:
             raise SciAppsError(f"{name!r} is not a base image", f"choose from {', '.join(ORDER)}")
         inputs = _inputs(folder / name, folder / "common")
-        ref = f"{config.registry}/{name}:{_hash(inputs, rootfs_id)}"
+        parent = PARENT.get(name)
+        if parent and parent not in bases:
+            raise SciAppsError(f"{name} is built on {parent}, which is not built yet", f"run `sciapps base-images build {parent} {name}`")
+        below = bases[parent].image_id if parent else rootfs_id
+        ref = f"{config.registry}/{name}:{_hash(inputs, below)}"
         image_id = None if rebuild else engine.image_id(ref)
         if image_id:
             log(f"{name}: up to date ({ref})")
@@ -144,11 +149,12 @@ def build_all(
                 "org.opencontainers.image.created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "org.opencontainers.image.vendor": "ESA Datalabs",
                 "org.opencontainers.image.licenses": "BSD-3-Clause",
-                "org.opencontainers.image.base.name": ROOTFS,
+                "org.opencontainers.image.base.name": bases[parent].ref if parent else ROOTFS,
                 "int.esa.datalabs.base-image": name,
             }
             modes = lambda n: 0o755 if n.startswith("datalab-") else 0o644  # noqa: E731
-            result = engine.build(context_tar(files, modes), tag=None, labels=labels, buildargs={"ROOTFS": ROOTFS},
+            buildargs = {"BASE": f"{parent}:latest"} if parent else {"ROOTFS": ROOTFS}
+            result = engine.build(context_tar(files, modes), tag=None, labels=labels, buildargs=buildargs,
                                   on_line=lambda line: log(f"  {line}"))
             image_id = result.image_id
             engine.tag(image_id, ref)

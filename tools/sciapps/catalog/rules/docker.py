@@ -132,8 +132,12 @@ class UnapprovedBaseImage(Rule):
                 stages.add(alias)
 
 
-def _instructions(text: str) -> list[dict]:
-    return DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8"))).structure
+def _own_instructions(lab) -> list[dict]:
+    """The instructions of an advanced datalab's Dockerfile ([] otherwise, or if unreadable)."""
+    if _mode(lab) != "advanced" or lab.file(DOCKERFILE) is None:
+        return []
+    text = _read(lab, DOCKERFILE)
+    return DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8"))).structure if text is not None else []
 
 
 def _digest_problem(ctx: Context, name: str, digest: str) -> str | None:
@@ -171,13 +175,8 @@ class DockerfileEndsAsRoot(Rule):
     hint = "end the Dockerfile with `USER 1000`"
 
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
-        if _mode(lab) != "advanced" or lab.file(DOCKERFILE) is None:
-            return
-        text = _read(lab, DOCKERFILE)
-        if text is None:
-            return
         last_user = None
-        for item in _instructions(text):
+        for item in _own_instructions(lab):
             if item["instruction"] == "FROM":
                 last_user = None  # a new stage starts from its base's user
             elif item["instruction"] == "USER":
@@ -199,12 +198,7 @@ class AddFromUrl(Rule):
     hint = "commit the file and COPY it, or install it with apt-get or pip"
 
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
-        if _mode(lab) != "advanced" or lab.file(DOCKERFILE) is None:
-            return
-        text = _read(lab, DOCKERFILE)
-        if text is None:
-            return
-        for item in _instructions(text):
+        for item in _own_instructions(lab):
             if item["instruction"] == "ADD" and re.search(r"(^|\s)(https?|ftp|git)(://|@)|(^|\s)git@", item["value"]):
                 yield self.finding(lab, f"ADD {item['value']} downloads from the network", file=DOCKERFILE, line=item["startline"] + 1)
 
