@@ -354,6 +354,50 @@ def run_cmd(datalab_id, data_root, config_path):
         engine.remove(container)
 
 
+@cli.command("scan")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False, path_type=Path), help="Scan policy (default: scan_policy in sciapps.yaml).")
+@click.option("--osv-mirror", type=click.Path(file_okay=False, path_type=Path), help="Local OSV mirror (default: osv_mirror in sciapps.yaml).")
+@config_option
+def scan_cmd(ids, policy_path, osv_mirror, config_path):
+    """Scan datalabs and their images: secrets, Dockerfile, code, image policy, SBOM, vulnerabilities."""
+    from sciapps.images.stage import ensure_image, resolve
+    from sciapps.scanning.policy import load_policy
+    from sciapps.scanning.scan import make_target, scan
+
+    config = _config(config_path)
+    policy = load_policy(policy_path or config.path_of(config.scan_policy))
+    mirror = osv_mirror or config.path_of(config.osv_mirror)
+    failed = []
+    for lab in resolve(config, list(ids)):
+        image = ensure_image(config, lab, click.echo)
+        report = scan(make_target(config, lab, image, policy, mirror), policy, log=click.echo)
+        for judged in report.blocking:
+            f = judged.finding
+            where = f"{f.package} {f.version}" if f.package else f"{f.file or ''}{':' + str(f.line) if f.line else ''}"
+            click.echo(f"{lab.id}: BLOCKS {f.severity} {f.rule} {f.title} [{where}] ({judged.why})")
+        for outcome in report.failed_scanners:
+            click.echo(f"{lab.id}: scanner {outcome.scanner} failed: {outcome.message.strip()}")
+        click.echo(f"{lab.id}: scan {report.summary()} (details: {_shown(config.path_of(config.results_dir) / lab.id / 'scan.md')})")
+        if not report.passed:
+            failed.append(lab.id)
+    return errors.FINDINGS if failed else errors.OK
+
+
+@cli.command("osv-sync")
+@click.option("--ecosystem", "ecosystems", multiple=True, type=click.Choice(["PyPI", "Debian"]), help="Default: PyPI and Debian.")
+@click.option("--source", default="https://osv-vulnerabilities.storage.googleapis.com", show_default=True, help="Where OSV's exports are.")
+@click.option("--osv-mirror", type=click.Path(file_okay=False, path_type=Path), help="The mirror folder (default: osv_mirror in sciapps.yaml).")
+@config_option
+def osv_sync_cmd(ecosystems, source, osv_mirror, config_path):
+    """Fill the local OSV mirror from OSV's published exports (where the network allows)."""
+    from sciapps.scanning.osv import ECOSYSTEMS, sync
+
+    config = _config(config_path)
+    sync(osv_mirror or config.path_of(config.osv_mirror), tuple(ecosystems) or ECOSYSTEMS, source, log=click.echo)
+    return errors.OK
+
+
 @cli.group("base-images")
 def base_images():
     """The approved base images (jl_base, x_base, datalabs_ubuntu_base)."""

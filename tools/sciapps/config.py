@@ -46,6 +46,8 @@ class Config:
     featured: tuple[str, ...] = ()
     feedback_export: str = "build/feedback.json"
     results_dir: str = "build/results"
+    osv_mirror: str = "build/osv"
+    scan_policy: str = "scan-policy.yaml"
 
     def path_of(self, relative: str) -> Path:
         """A path from sciapps.yaml, relative to the repository root."""
@@ -107,4 +109,6 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         featured=tuple(data.get("featured", ())),
         feedback_export=data.get("feedback_export", defaults.feedback_export),
         results_dir=data.get("results_dir", defaults.results_dir),
+        osv_mirror=data.get("osv_mirror", defaults.osv_mirror),
+        scan_policy=data.get("scan_policy", defaults.scan_policy),
     )

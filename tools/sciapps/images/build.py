@@ -24,7 +24,7 @@ from sciapps.catalog.rules.docker import DOCKERFILE, from_lines, split_reference
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
 from sciapps.images import bases as base_images
-from sciapps.images.dockerfile import CA_PATH, apt_packages, basic_dockerfile, mode_of
+from sciapps.images.dockerfile import BASE_OF_TYPE, CA_PATH, apt_packages, basic_dockerfile, mode_of
 from sciapps.images.engine import BuildFailed, Engine, EngineError, context_tar
 
 LABEL_ID = "int.esa.datalabs.datalab"
@@ -90,8 +90,11 @@ def plan(lab: Datalab, config: Config, approved: dict[str, base_images.BaseImage
         modes = {name: (path.stat().st_mode & 0o777) | 0o644 for name, path in regular.items()}
     else:
         apt = apt_packages(regular["apt.txt"].read_text(encoding="utf-8"))[0] if "apt.txt" in regular else []
-        dockerfile = basic_dockerfile(meta, set(regular), apt)
-        names = [dockerfile.split("\nFROM ", 1)[1].split()[0]]
+        names = [BASE_OF_TYPE[meta["type"]]]
+        if names[0] not in approved:
+            raise SciAppsError(f"{lab.id}: base image {names[0]} is not built here",
+                               "run `sciapps base-images build` first (build/base-images.json lists the approved bases)")
+        dockerfile = basic_dockerfile(meta, set(regular), apt, approved[names[0]].ref)
         files = {f"datalab/{name}": path for name, path in regular.items()}
         files["Dockerfile"] = dockerfile.encode()
         modes = {f"datalab/{name}": mode_of(name) for name in regular}

@@ -46,10 +46,11 @@ def apt_packages(text: str) -> tuple[list[str], list[AptProblem]]:
     return packages, problems
 
 
-def basic_dockerfile(meta: dict, files: set[str], apt: list[str]) -> str:
-    """The Dockerfile SciApps writes for a basic-mode datalab."""
+def basic_dockerfile(meta: dict, files: set[str], apt: list[str], base: str | None = None) -> str:
+    """The Dockerfile SciApps writes for a basic-mode datalab; `base` is the approved base
+    image's exact reference (default: its name)."""
     kind = meta["type"]
-    base = BASE_OF_TYPE[kind]
+    base = base or BASE_OF_TYPE[kind]
     has_requirements = "requirements.txt" in files
     lines = [
         f"# Written by SciApps {__version__} for the basic-mode datalab {meta['id']}: do not edit,",
@@ -65,16 +66,17 @@ def basic_dockerfile(meta: dict, files: set[str], apt: list[str]) -> str:
             )
         lines += [
             f"FROM {base} AS python-packages",
-            "USER root",
+            "USER 0",
             f"COPY {CA_PATH} /tmp/build-ca.crt",
             "COPY datalab/requirements.txt /tmp/requirements.txt",
             f"RUN PIP_CERT=/tmp/build-ca.crt {install}",
+            "USER 1000",
             "",
         ]
     lines.append(f"FROM {base}")
     if apt:
         lines += [
-            "USER root",
+            "USER 0",
             "RUN apt-get update \\",
             f" && apt-get install -y --no-install-recommends {' '.join(apt)} \\",
             " && rm -rf /var/lib/apt/lists/*",

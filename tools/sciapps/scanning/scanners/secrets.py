@@ -1,0 +1,41 @@
+"""Secrets in every file of the datalab, notebook outputs and metadata included (detect-secrets)."""
+
+from __future__ import annotations
+
+from sciapps.scanning.base import ScanFinding, Target, read_text
+
+MAX_BYTES = 20 * 1024 * 1024
+# Entropy detectors flag every base64 plot in a notebook's outputs; the others look for
+# the shapes of real credentials (cloud keys, tokens, private keys, passwords).
+DISABLED = {"Base64HighEntropyString", "HexHighEntropyString"}
+
+
+class SecretsScanner:
+    name = "secrets"
+    needs_image = False
+
+    def scan(self, target: Target) -> list[ScanFinding]:
+        from detect_secrets.core.scan import scan_line
+        from detect_secrets.settings import default_settings, get_settings
+
+        findings = []
+        with default_settings():
+            settings = get_settings()
+            settings.disable_plugins(*DISABLED)
+            for entry in target.lab.files:
+                if entry.kind != "file":
+                    continue
+                text = read_text(target.lab.dir / entry.path, MAX_BYTES)
+                if text is None:
+                    continue
+                for number, line in enumerate(text.splitlines(), 1):
+                    for secret in scan_line(line):
+                        findings.append(
+                            ScanFinding(self.name, secret.type.replace(" ", ""), "critical", "secret",
+                                        f"{secret.type} in {entry.path}", entry.path, number)
+                        )
+        return _unique(findings)
+
+
+def _unique(findings: list[ScanFinding]) -> list[ScanFinding]:
+    return list({(f.rule, f.file, f.line): f for f in findings}.values())

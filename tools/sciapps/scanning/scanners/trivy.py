@@ -1,0 +1,31 @@
+"""trivy, when it is on the PATH: its image findings are merged with the others."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from sciapps.scanning.base import ScanFinding, ScannerError, Target, run_tool
+
+SEVERITY = {"CRITICAL": "critical", "HIGH": "high", "MEDIUM": "medium", "LOW": "low", "UNKNOWN": "medium"}
+
+
+class TrivyScanner:
+    name = "trivy"
+    needs_image = True
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("trivy") is not None
+
+    def scan(self, target: Target) -> list[ScanFinding]:
+        proc = run_tool(["trivy", "image", "--quiet", "--format", "json", "--skip-db-update", "--offline-scan", target.image], timeout=600)
+        if proc.returncode != 0:
+            raise ScannerError(f"trivy failed: {proc.stderr.strip()[-300:]}")
+        report = json.loads(proc.stdout or "{}")
+        return [
+            ScanFinding(self.name, v["VulnerabilityID"], SEVERITY.get(v.get("Severity", "UNKNOWN"), "medium"), "vulnerability",
+                        v.get("Title") or v["VulnerabilityID"], package=v.get("PkgName"), version=v.get("InstalledVersion"),
+                        ecosystem=result.get("Type"), fixed=v.get("FixedVersion"), url=v.get("PrimaryURL"))
+            for result in report.get("Results", []) for v in result.get("Vulnerabilities") or []
+        ]
