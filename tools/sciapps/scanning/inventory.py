@@ -55,8 +55,13 @@ for root in roots:
         if name and version and (name.lower(), version, root) not in seen:
             seen.add((name.lower(), version, root))
             out["python"].append({"name": name, "version": version, "location": root})
+walked = set()
 for top in ("/bin", "/sbin", "/usr", "/opt", "/etc", "/home", "/var", "/lib", "/root", "/srv", "/tmp"):
-    for folder, dirs, files in os.walk(top):
+    real = os.path.realpath(top)
+    if real in walked or any(real.startswith(w + "/") for w in walked):
+        continue  # /lib -> /usr/lib on merged-/usr systems
+    walked.add(real)
+    for folder, dirs, files in os.walk(real):
         for f in files:
             p = os.path.join(folder, f)
             try:
@@ -91,6 +96,10 @@ def probe(image: str | None) -> dict:
         data = json.loads(logs.strip().splitlines()[-1])
     except ScannerError:
         raise
+    except engine.errors.APIError as exc:
+        if "executable file not found" not in str(exc):
+            raise ScannerError(f"could not read the image's contents: {exc}") from None
+        data = probe_by_export(engine, container)  # an image without Python: read its files
     except Exception as exc:
         raise ScannerError(f"could not read the image's contents: {type(exc).__name__}: {exc}") from None
     finally:
@@ -102,3 +111,61 @@ def probe(image: str | None) -> dict:
     data["config"] = engine.image(image)["Config"]
     data["layers"] = engine.image(image)["RootFS"]["Layers"]
     return data
+
+
+def probe_by_export(engine, container) -> dict:
+    """The same inventory from the container's exported file system (slower; no Python needed)."""
+    import re
+    import stat
+    import tarfile
+
+    out: dict = {"os": {}, "deb": [], "python": [], "setuid": []}
+    meta = re.compile(r"(.*-packages)/[^/]+\.(dist-info/METADATA|egg-info/PKG-INFO)$")
+    stream = container.export()
+
+    class Reader:
+        def __init__(self, chunks):
+            self.chunks, self.buf = iter(chunks), b""
+
+        def read(self, n=-1):
+            while n < 0 or len(self.buf) < n:
+                try:
+                    self.buf += next(self.chunks)
+                except StopIteration:
+                    break
+            data, self.buf = (self.buf, b"") if n < 0 else (self.buf[:n], self.buf[n:])
+            return data
+
+    with tarfile.open(fileobj=Reader(stream), mode="r|") as tar:
+        for member in tar:
+            name = "/" + member.name.lstrip("./")
+            if member.isreg() and member.mode & (stat.S_ISUID | stat.S_ISGID):
+                out["setuid"].append(name)
+            if not member.isreg():
+                continue
+            if name in ("/etc/os-release", "/usr/lib/os-release") and not out["os"]:
+                for line in tar.extractfile(member).read().decode("utf-8", "replace").splitlines():
+                    k, _, v = line.partition("=")
+                    out["os"][k] = v.strip('"')
+            elif name == "/var/lib/dpkg/status":
+                entry: dict = {}
+                for line in tar.extractfile(member).read().decode("utf-8", "replace").splitlines() + [""]:
+                    if not line.strip():
+                        if entry.get("Package") and "installed" in entry.get("Status", ""):
+                            src, _, ver = entry.get("Source", entry["Package"]).partition(" ")
+                            out["deb"].append({"name": entry["Package"], "version": entry.get("Version", ""), "arch": entry.get("Architecture", ""),
+                                               "source": src, "source_version": ver.strip("()") or entry.get("Version", "")})
+                        entry = {}
+                    elif not line[0].isspace() and ":" in line:
+                        k, _, v = line.partition(":")
+                        entry[k] = v.strip()
+            elif meta.match(name):
+                fields = {}
+                for line in tar.extractfile(member).read().decode("utf-8", "replace").splitlines():
+                    if not line.strip():
+                        break
+                    k, _, v = line.partition(":")
+                    fields.setdefault(k, v.strip())
+                if fields.get("Name") and fields.get("Version"):
+                    out["python"].append({"name": fields["Name"], "version": fields["Version"], "location": meta.match(name).group(1)})
+    return out

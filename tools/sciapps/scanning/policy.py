@@ -25,7 +25,8 @@ class Exception_:
     expires: str
 
     def covers(self, finding: ScanFinding, datalab: str) -> bool:
-        return self.datalab == datalab and self.finding in (finding.rule, finding.fingerprint, *finding.aliases)
+        names = (finding.rule, finding.fingerprint, *finding.aliases, f"{finding.rule}:{finding.file}")
+        return self.datalab == datalab and self.finding in names
 
     def expired(self, today: datetime.date) -> bool:
         return datetime.date.fromisoformat(self.expires) < today

@@ -26,8 +26,8 @@ class ImagePolicyScanner:
         config = inv["config"]
         found = []
 
-        def add(rule: str, title: str, severity: str = "high") -> None:
-            found.append(ScanFinding(self.name, rule, severity, "policy", title))
+        def add(rule: str, title: str, severity: str = "high", file: str | None = None) -> None:
+            found.append(ScanFinding(self.name, rule, severity, "policy", title, file))
 
         user = (config.get("User") or "").split(":")[0]
         if user in ("", "root", "0"):
@@ -38,7 +38,7 @@ class ImagePolicyScanner:
                 add("approved-base", "the image is not built on the approved base image it names")
             new = sorted(set(inv["setuid"]) - set(base["setuid"]))
             for path in new:
-                add("new-setuid", f"new setuid/setgid file {path}")
+                add("new-setuid", f"new setuid/setgid file {path}", file=path)
         else:
             add("approved-base", "no approved base image is recorded for it (run `sciapps base-images build`)")
         labels = config.get("Labels") or {}
