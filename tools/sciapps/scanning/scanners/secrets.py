@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from sciapps.scanning.base import ScanFinding, Target, read_text
 
 MAX_BYTES = 20 * 1024 * 1024
 # Entropy detectors flag every base64 plot in a notebook's outputs; the others look for
 # the shapes of real credentials (cloud keys, tokens, private keys, passwords).
 DISABLED = {"Base64HighEntropyString", "HexHighEntropyString"}
+# Every enabled detector's pattern contains letters: a line without any (tables of
+# numbers, the bulk of sample data) cannot hold one and is not handed to the detectors.
+LETTER = re.compile(r"[A-Za-z]")
 
 
 class SecretsScanner:
@@ -29,6 +34,8 @@ class SecretsScanner:
                 if text is None:
                     continue
                 for number, line in enumerate(text.splitlines(), 1):
+                    if not LETTER.search(line):
+                        continue
                     for secret in scan_line(line):
                         findings.append(
                             ScanFinding(self.name, secret.type.replace(" ", ""), "critical", "secret",
