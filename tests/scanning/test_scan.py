@@ -146,3 +146,10 @@ def test_example_catalog_scans_clean(engine, approved, example):
     result = CliRunner().invoke(cli, ["scan", example, "--osv-mirror", str(MIRROR), "--config", str(REPO / "sciapps.yaml")])
     assert result.exit_code == 0, result.output
     assert f"{example}: scan passed" in result.output
+
+
+def test_files_that_cannot_be_read_as_text_are_listed(engine, approved):
+    report, _ = run("clean-with-binary-files", image_for(engine, approved, "clean-with-binary-files"))
+    notices = {j.finding.file for j in report.judged if j.finding.rule == "not-scanned"}
+    assert notices == {"data/blob.bin", "notebooks/binary.ipynb"}
+    assert report.passed
