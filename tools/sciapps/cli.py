@@ -398,6 +398,64 @@ def osv_sync_cmd(ecosystems, source, osv_mirror, config_path):
     return errors.OK
 
 
+@cli.command("chart")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.option("--push", is_flag=True, help="Push each chart to the OCI registry in sciapps.yaml.")
+@config_option
+def chart_cmd(ids, push, config_path):
+    """Write, render, lint, validate and package each datalab's Helm chart (build/charts/)."""
+    from sciapps.charts.chart import KUBE_VERSION as KUBE, build_chart, push_chart
+    from sciapps.images.stage import record, resolve
+
+    config = _config(config_path)
+    out = config.root / "build" / "charts"
+    failed = []
+    for lab in resolve(config, list(ids)):
+        report = build_chart(config, lab, out)
+        if report.passed and push:
+            report.pushed = push_chart(report.package, config.registry)
+        for problem in report.problems:
+            click.echo(f"{lab.id}: {problem}")
+        if report.passed:
+            summary = f"chart {report.package.name}: rendered {len(report.manifests)} templates, lint and Kubernetes {KUBE} schemas clean, restricted profile met"
+        else:
+            summary = f"chart failed: {len(report.problems)} problem(s)"
+            failed.append(lab.id)
+        record(config, lab, "chart", "passed" if report.passed else "failed", summary[:300],
+               {"package": report.package.name if report.package else None, "problems": report.problems, "pushed": report.pushed})
+        click.echo(f"{lab.id}: {summary}" + (f" (pushed {report.pushed})" if report.pushed else ""))
+    return errors.FINDINGS if failed else errors.OK
+
+
+@cli.command("launch")
+@click.argument("datalab_id", metavar="ID")
+@click.option("--namespace", default="datalabs", show_default=True, help="Kubernetes namespace (created if missing).")
+@click.option("--release", help="Release name (default: the datalab id).")
+@config_option
+def launch_cmd(datalab_id, namespace, release, config_path):
+    """Install a datalab into the Kubernetes cluster of the current kubeconfig."""
+    from sciapps.charts.chart import build_chart
+    from sciapps.charts.launch import launch
+    from sciapps.images.stage import resolve
+
+    config = _config(config_path)
+    (lab,) = resolve(config, [datalab_id])
+    report = build_chart(config, lab, config.root / "build" / "charts")
+    if not report.passed:
+        raise errors.SciAppsError(f"{lab.id}'s chart has problems: {report.problems[0]}", f"run `sciapps chart {lab.id}` to see them all")
+    import helm_python as helm
+
+    values = helm.Chart.load(report.package).values
+    release = release or lab.id
+    applied = launch(report.package, values, release, namespace)
+    click.echo(f"applied {', '.join(applied)} in namespace {namespace}.")
+    port = "8888" if lab.get("type") == "jupyterlab" else "6080"
+    name = release if lab.id in release else f"{release}-{lab.id}"
+    click.echo(f"Reach it: kubectl --namespace {namespace} port-forward deployment/{name} 8080:{port}\n"
+               f"then open http://127.0.0.1:8080/" + ("vnc.html?autoconnect=1" if port == "6080" else ""))
+    return errors.OK
+
+
 @cli.group("base-images")
 def base_images():
     """The approved base images (jl_base, x_base, datalabs_ubuntu_base)."""

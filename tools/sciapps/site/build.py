@@ -39,6 +39,8 @@ def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
             continue
         if shown(checked.metadata):
             e = entry(checked.metadata, config, results_dir, feedback)
+            package = config.root / "build" / "charts" / f"{e['id']}-{e['version']}.tgz"
+            e["urls"]["chart"] = f"charts/{package.name}" if package.is_file() else None
             catalog.entries.append(e)
             catalog.folders[e["id"]] = checked.folder
     return catalog

@@ -139,3 +139,18 @@ def write_sitemap(out: Path, site_url: str, entries: list[dict]) -> None:
     tree.write(path, encoding="utf-8", xml_declaration=True)
     with open(path, "rb") as src, gzip.open(out / "sitemap.xml.gz", "wb") as dst:
         shutil.copyfileobj(src, dst)
+
+
+def write_helm_repository(out: Path, packages: Path, site_url: str, entries: list[dict]) -> None:
+    """charts/ beside the site: each shown datalab's packaged chart and Helm's index.yaml,
+    so a cluster can `helm repo add sciapps <store>/charts` and install any datalab."""
+    charts = [e["urls"]["chart"] for e in entries if e["urls"].get("chart")]
+    if not charts:
+        return
+    import helm_python as helm
+
+    target = out / "charts"
+    target.mkdir(parents=True, exist_ok=True)
+    for rel in charts:
+        shutil.copyfile(packages / Path(rel).name, out / rel)
+    helm.repo_index_generate(target, base_url=site_url.rstrip("/") + "/charts")

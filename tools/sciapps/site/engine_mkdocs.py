@@ -113,6 +113,7 @@ class StorePlugin(BasePlugin[StoreOptions]):
             path.write_text(with_csp(text), encoding="utf-8")
         self._datalab_pages(out)
         data.write_sitemap(out, config.site_url, self.catalog.entries)
+        data.write_helm_repository(out, self.settings.root / "build" / "charts", config.site_url, self.catalog.entries)
         data.write_static(out)
         data.write_api(out, self.catalog.entries, self.settings.store_url)
         data.write_feed(out, self.catalog.entries, self.settings.store_url, self.settings.store_title)

@@ -53,6 +53,7 @@ class Renderer:
             root=root_of(path),
             description_html=markdown.render(e["description"]),
             badge_url=f"{store_url.rstrip('/')}/badge/launch.svg",
+            store_url=store_url.rstrip("/"),
         )
 
     def store_pages(self, entries: list[dict], featured_ids: tuple[str, ...]) -> list[Page]:

@@ -1,0 +1,132 @@
+"""The datalab chart: every option renders, lints strictly, validates against the
+Kubernetes schemas and the restricted Pod Security profile; each example gets a chart."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.request
+from dataclasses import replace
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from sciapps.catalog.loader import load_datalab
+from sciapps.charts.chart import build_chart, check_manifests, push_chart, restricted_problems
+from sciapps.config import load_config
+from sciapps.errors import SciAppsError
+from tests.conftest import REPO
+
+CONFIG = load_config(REPO / "sciapps.yaml")
+ALL_OPTIONS = yaml.safe_load((REPO / "tests" / "charts" / "all-options.values.yaml").read_text())
+EXAMPLES = sorted(p.name for p in (REPO / "datalabs").iterdir() if p.is_dir())
+
+
+def lab(name="gaia-dr3-hrd"):
+    return load_datalab(REPO / "datalabs" / name, CONFIG.limits)
+
+
+def test_every_option_renders_lints_and_validates(tmp_path):
+    report = build_chart(CONFIG, lab(), tmp_path, values=ALL_OPTIONS)
+    assert report.problems == [] and report.package.name == "gaia-dr3-hrd-1.2.0.tgz"
+    deployment = yaml.safe_load(report.manifests["gaia-dr3-hrd/templates/deployment.yaml"])
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "registry.example.org/sciapps/every-option@" + ALL_OPTIONS["image"]["digest"]
+    assert container["resources"]["limits"] == {"cpu": "4", "memory": "16Gi", "ephemeral-storage": "50Gi", "nvidia.com/gpu": "1"}
+    mounts = {m["mountPath"]: m.get("readOnly", False) for m in container["volumeMounts"]}
+    assert mounts == {"/home/datalab/scratch": False, "/data/gaia/dr3": True, "/data/planck/pr3": True}
+    assert {"name": "DATALAB_TOKEN", "valueFrom": {"secretKeyRef": {"name": "every-option-token", "key": "token"}}} in container["env"]
+    service = yaml.safe_load(report.manifests["gaia-dr3-hrd/templates/service.yaml"])
+    assert service["spec"]["type"] == "NodePort"
+
+
+def test_desktop_datalab_serves_novnc(tmp_path):
+    values = {**ALL_OPTIONS, "datalab": {"id": "topcat-desktop", "version": "1.0.0", "type": "vnc", "entry": "topcat"}}
+    report = build_chart(CONFIG, lab("topcat-desktop"), tmp_path, values=values)
+    assert report.problems == []
+    container = yaml.safe_load(report.manifests["topcat-desktop/templates/deployment.yaml"])["spec"]["template"]["spec"]["containers"][0]
+    assert container["ports"][0]["containerPort"] == 6080 and container["readinessProbe"]["httpGet"]["path"] == "/vnc.html"
+    assert {"name": "DATALAB_APP", "value": "topcat"} in container["env"]
+
+
+def test_bad_values_are_refused_by_the_chart_schema(tmp_path):
+    values = {**ALL_OPTIONS, "image": {**ALL_OPTIONS["image"], "digest": "sha256:nothex"}}
+    report = build_chart(CONFIG, lab(), tmp_path, values=values)
+    assert report.package is None and "digest" in report.problems[0]
+
+
+BAD_POD = {
+    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "bad"},
+    "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}, "spec": {
+        "hostNetwork": True,
+        "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+        "containers": [{"name": "c", "image": "x", "securityContext": {"privileged": True, "runAsUser": 0,
+                        "capabilities": {"add": ["SYS_ADMIN"]}}, "ports": [{"containerPort": 80, "hostPort": 80}]}],
+    }}},
+}
+
+
+def test_restricted_profile_breaches_are_named():
+    problems = restricted_problems(BAD_POD)
+    for expected in ("host's namespaces", "volume host", "privileged", "allowPrivilegeEscalation", "drop ALL", "adds capabilities",
+                     "runAsNonRoot", "uid 0", "seccompProfile", "host port"):
+        assert any(expected in p for p in problems), expected
+    schema = check_manifests({"x/templates/bad.yaml": yaml.safe_dump({**BAD_POD, "spec": {**BAD_POD["spec"], "replicas": "many"}})})
+    assert any("Deployment" in p and "many" in p for p in schema)
+
+
+def test_no_build_recorded_is_a_clear_error(tmp_path):
+    config = replace(CONFIG, path=tmp_path / "sciapps.yaml")
+    shutil.copytree(REPO / "charts", tmp_path / "charts")
+    with pytest.raises(SciAppsError, match="no built image recorded"):
+        build_chart(config, lab(), tmp_path / "out")
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_example_gets_a_chart(engine, approved, example):
+    from sciapps.cli import cli
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["build", example, "--config", str(REPO / "sciapps.yaml")]).exit_code == 0
+    result = runner.invoke(cli, ["chart", example, "--config", str(REPO / "sciapps.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "restricted profile met" in result.output
+    assert (REPO / "build" / "charts" / f"{example}-{lab(example).get('version')}.tgz").is_file()
+
+
+def test_chart_pushed_to_an_oci_registry(registry, tmp_path):
+    report = build_chart(CONFIG, lab(), tmp_path, values=ALL_OPTIONS)
+    push_chart(report.package, f"{registry}/sciapps")
+    with urllib.request.urlopen(f"http://{registry}/v2/charts/gaia-dr3-hrd/tags/list", timeout=10) as response:
+        assert json.load(response)["tags"] == ["1.2.0"]
+
+
+def test_launch_without_a_cluster_says_so(engine, approved, monkeypatch, tmp_path):
+    from sciapps.cli import cli
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["build", "gaia-dr3-hrd", "--config", str(REPO / "sciapps.yaml")]).exit_code == 0
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    result = runner.invoke(cli, ["launch", "gaia-dr3-hrd", "--config", str(REPO / "sciapps.yaml")])
+    assert result.exit_code == 2 and "no Kubernetes cluster configured" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("KUBECONFIG"), reason="needs a cluster: set KUBECONFIG")
+def test_launch_on_a_cluster(engine, approved):
+    import secrets
+
+    from kubernetes import client, config as kube_config
+
+    from sciapps.cli import cli
+
+    namespace = f"sciapps-test-{secrets.token_hex(3)}"
+    result = CliRunner().invoke(cli, ["launch", "gaia-dr3-hrd", "--namespace", namespace, "--config", str(REPO / "sciapps.yaml")])
+    kube_config.load_kube_config()
+    try:
+        assert result.exit_code == 0, result.output
+        deployment = client.AppsV1Api().read_namespaced_deployment("gaia-dr3-hrd", namespace)
+        assert deployment.spec.template.spec.security_context.run_as_non_root is True
+    finally:
+        client.CoreV1Api().delete_namespace(namespace)

@@ -1,0 +1,201 @@
+"""`sciapps chart`: one Helm chart per datalab, checked the way a cluster would check it.
+
+The shared chart `charts/datalab/` is copied, named after the datalab (name = id,
+version = datalab version), given values written from the datalab's metadata (image by
+digest when it was pushed, resources, data mounts, type), then rendered and linted with
+Helm's own Go SDK (helm-python-sdk), every manifest validated against the Kubernetes
+schemas (kubernetes-validate, strict) and against the "restricted" Pod Security
+Standard, and packaged as `build/charts/<id>-<version>.tgz`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from sciapps.catalog.model import Datalab
+from sciapps.config import Config
+from sciapps.errors import SciAppsError
+
+KUBE_VERSION = "1.30.0"
+CHART_DIR = Path("charts") / "datalab"
+
+
+@dataclass
+class ChartReport:
+    datalab: str
+    package: Path | None = None
+    manifests: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    pushed: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.package is not None and not self.problems
+
+
+def claim_name(collection: str) -> str:
+    """A PersistentVolumeClaim name for a data collection (DNS subdomain)."""
+    return re.sub(r"[^a-z0-9.-]+", "-", collection.lower()).strip("-.")[:253] or "data"
+
+
+def image_of(config: Config, lab: Datalab) -> tuple[str, str, str]:
+    """(repository, tag, digest) of the datalab's image, from its build result."""
+    from sciapps.results import read_results
+
+    results, _ = read_results(config.path_of(config.results_dir), lab.id)
+    details = results.get("build", {}).get("details", {})
+    ref = details.get("ref")
+    if not ref:
+        raise SciAppsError(f"{lab.id} has no built image recorded", f"run `sciapps build {lab.id}` first (with --push to pin it by digest)")
+    repository, _, tag = ref.rpartition(":")
+    digest = details.get("digest") or ""
+    return repository, tag, digest if digest.startswith("sha256:") else ""
+
+
+def values_for(config: Config, lab: Datalab) -> dict:
+    meta = lab.metadata or {}
+    repository, tag, digest = image_of(config, lab)
+    resources = meta.get("resources") or {}
+    return {
+        "datalab": {"id": meta["id"], "version": meta["version"], "type": meta["type"], "entry": meta["entry"]},
+        "image": {"repository": repository, "tag": tag, "digest": digest, "pullPolicy": "IfNotPresent"},
+        "resources": {
+            "cpu": resources.get("cpu", 1),
+            "memoryGi": resources.get("memory_gb", 2),
+            "gpu": resources.get("gpu", 0),
+            "storageGi": resources.get("storage_gb", 5),
+        },
+        "dataAssets": [
+            {
+                "name": f"data-{i}-{claim_name(a['collection'])}"[:63].rstrip("-."),
+                "mission": a["mission"],
+                "collection": a["collection"],
+                "mountPath": a["mount"],
+                "claimName": claim_name(a["collection"]),
+            }
+            for i, a in enumerate(meta.get("data_assets") or [])
+        ],
+    }
+
+
+def restricted_problems(manifest: dict) -> list[str]:
+    """Breaches of the Pod Security Standard "restricted" profile in a workload manifest."""
+    kind = manifest.get("kind")
+    spec = (manifest.get("spec") or {}).get("template", {}).get("spec") if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job") else (
+        manifest.get("spec") if kind == "Pod" else None)
+    if spec is None:
+        return []
+    name = f"{kind}/{manifest.get('metadata', {}).get('name')}"
+    problems = []
+    pod = spec.get("securityContext") or {}
+    if spec.get("hostNetwork") or spec.get("hostPID") or spec.get("hostIPC"):
+        problems.append(f"{name}: uses the host's namespaces")
+    for volume in spec.get("volumes") or []:
+        allowed = {"name", "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+        if set(volume) - allowed:
+            problems.append(f"{name}: volume {volume.get('name')} is of a type the restricted profile forbids")
+    for container in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        ctx = container.get("securityContext") or {}
+        where = f"{name} container {container.get('name')}"
+        if ctx.get("privileged"):
+            problems.append(f"{where}: privileged")
+        if ctx.get("allowPrivilegeEscalation") is not False:
+            problems.append(f"{where}: allowPrivilegeEscalation must be false")
+        if "ALL" not in ((ctx.get("capabilities") or {}).get("drop") or []):
+            problems.append(f"{where}: capabilities must drop ALL")
+        if set((ctx.get("capabilities") or {}).get("add") or []) - {"NET_BIND_SERVICE"}:
+            problems.append(f"{where}: adds capabilities")
+        if not (ctx.get("runAsNonRoot") or pod.get("runAsNonRoot")):
+            problems.append(f"{where}: runAsNonRoot must be true")
+        if ctx.get("runAsUser", pod.get("runAsUser")) == 0:
+            problems.append(f"{where}: runs as uid 0")
+        seccomp = (ctx.get("seccompProfile") or pod.get("seccompProfile") or {}).get("type")
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            problems.append(f"{where}: seccompProfile must be RuntimeDefault or Localhost")
+        for port in container.get("ports") or []:
+            if port.get("hostPort"):
+                problems.append(f"{where}: uses a host port")
+    return problems
+
+
+def check_manifests(rendered: dict[str, str]) -> list[str]:
+    """Kubernetes schema validation (strict) and the restricted profile, for every manifest."""
+    import kubernetes_validate
+
+    problems = []
+    for template, text in rendered.items():
+        if not template.endswith((".yaml", ".yml")):
+            continue
+        for document in yaml.safe_load_all(text):
+            if not document:
+                continue
+            try:
+                kubernetes_validate.validate(document, KUBE_VERSION, strict=True)
+            except kubernetes_validate.ValidationError as exc:
+                problems.append(f"{template}: {document.get('kind')}: {exc.message}")
+            problems += [f"{template}: {p}" for p in restricted_problems(document)]
+    return problems
+
+
+def build_chart(config: Config, lab: Datalab, out: Path, values: dict | None = None) -> ChartReport:
+    """Write, render, lint, validate and package the datalab's chart into `out`."""
+    import helm_python as helm
+
+    report = ChartReport(lab.id)
+    source = config.root / CHART_DIR
+    if not (source / "Chart.yaml").is_file():
+        raise SciAppsError(f"{source}: no chart here", "run in the SciApps repository (charts/datalab/)")
+    defaults = yaml.safe_load((source / "values.yaml").read_text()) or {}
+    values = _merge(defaults, values if values is not None else values_for(config, lab))
+    meta = lab.metadata or {}
+    with tempfile.TemporaryDirectory(prefix="sciapps-chart-") as tmp:
+        chart = Path(tmp) / lab.id
+        shutil.copytree(source, chart)
+        info = yaml.safe_load((chart / "Chart.yaml").read_text())
+        info.update({"name": lab.id, "version": meta["version"], "appVersion": meta["version"], "description": meta["summary"]})
+        info["home"] = config.store_url.rstrip("/") + f"/datalabs/{lab.id}/"
+        (chart / "Chart.yaml").write_text(yaml.safe_dump(info, sort_keys=False))
+        (chart / "values.yaml").write_text("# Written by `sciapps chart` from datalab.yaml.\n" + yaml.safe_dump(values, sort_keys=False))
+        try:
+            loaded = helm.Chart.load(chart)
+            loaded.validate_schema(values)
+            report.manifests = loaded.render(values, name=lab.id, namespace="datalabs", is_install=True)
+        except helm.HelmError as exc:
+            report.problems.append(f"helm: {exc}")
+            return report
+        lint = helm.lint(chart, values, strict=True, kube_version=f"v{KUBE_VERSION}")
+        report.problems += [f"helm lint: {m['path']}: {m['error']}" for m in lint.get("messages", []) if m.get("severity", 0) >= 2]
+        report.problems += [f"helm lint: {e}" for e in lint.get("errors", [])]
+        report.problems += check_manifests(report.manifests)
+        if report.problems:
+            return report
+        out.mkdir(parents=True, exist_ok=True)
+        report.package = Path(helm.package(chart, destination=out))
+    return report
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def push_chart(package: Path, registry: str) -> str:
+    """Push a packaged chart to an OCI registry (`oci://<registry>/charts`)."""
+    import helm_python as helm
+
+    remote = f"oci://{registry.split('/')[0]}/charts"
+    plain = registry.startswith(("127.", "localhost"))
+    try:
+        result = helm.push(package, remote, plain_http=plain)
+    except helm.HelmError as exc:
+        raise SciAppsError(f"pushing {package.name} to {remote} failed: {exc}", "check that the registry is running and reachable") from None
+    return str(result.get("ref") or result.get("Ref") or json.dumps(result))
