@@ -456,6 +456,100 @@ def launch_cmd(datalab_id, namespace, release, config_path):
     return errors.OK
 
 
+@cli.command("changed")
+@click.option("--base", "base_rev", required=True, help="The revision to compare with.")
+@config_option
+def changed_cmd(base_rev, config_path):
+    """Print the ids of the datalabs changed since --base, one per line (for CI jobs)."""
+    from sciapps.images.build import changed_datalabs
+
+    config = _config(config_path)
+    for datalab_id in changed_datalabs(config.root, base_rev):
+        click.echo(datalab_id)
+    return errors.OK
+
+
+@cli.command("review")
+@click.option("--base", "base_rev", required=True, help="The merge request's base revision.")
+@click.option("--author", envvar="GITLAB_USER_LOGIN", help="GitLab username of the author (CI: $GITLAB_USER_LOGIN).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here too.")
+@config_option
+def review_cmd(base_rev, author, output, config_path):
+    """Write the moderation report of a merge request; exit 1 when a rule is broken."""
+    from sciapps.review.moderation import load_roles, report
+
+    config = _config(config_path)
+    text, ok = report(config, base_rev, author, load_roles(config))
+    if output:
+        _write_atomically(output, text)
+    click.echo(text)
+    return errors.OK if ok else errors.FINDINGS
+
+
+@cli.command("codeowners")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if CODEOWNERS is stale.")
+@config_option
+def codeowners_cmd(check, config_path):
+    """Write CODEOWNERS: each datalab's maintainers and the moderators approve its changes."""
+    from sciapps.review.moderation import codeowners, load_roles
+
+    config = _config(config_path)
+    text = codeowners(config, load_roles(config))
+    target = config.root / "CODEOWNERS"
+    current = target.read_text(encoding="utf-8") if target.is_file() else ""
+    if check:
+        if current != text:
+            click.echo("CODEOWNERS is stale: run `sciapps codeowners`")
+            return errors.FINDINGS
+        return errors.OK
+    if current != text:
+        _write_atomically(target, text)
+        click.echo(f"wrote {_shown(target)}")
+    return errors.OK
+
+
+@cli.command("ci")
+@click.option("--base", "base_rev", required=True, help="Revision to compare with (a merge request's base).")
+@click.option("--author", envvar="GITLAB_USER_LOGIN", help="GitLab username of the author.")
+@click.option("--publish", is_flag=True, help="Also push images and charts and build the store (the default branch's job).")
+@click.option("--osv-mirror", type=click.Path(file_okay=False, path_type=Path), help="Local OSV mirror.")
+@config_option
+@click.pass_context
+def ci_cmd(ctx, base_rev, author, publish, osv_mirror, config_path):
+    """Run the pipeline's stages locally: validate, build, scan, test, chart, review (, publish)."""
+    from sciapps.images.build import changed_datalabs
+
+    config = _config(config_path)
+    common = ["--config", str(config.path)] if config.path else []
+    ids = changed_datalabs(config.root, base_rev)
+    click.echo(f"== changed since {base_rev}: {', '.join(ids) or 'no datalab'}")
+    steps = [("validate", ["validate", *common])]
+    if ids:
+        steps += [
+            ("build", ["build", *ids, *(["--push"] if publish else []), *common]),
+            ("scan", ["scan", *ids, *(["--osv-mirror", str(osv_mirror)] if osv_mirror else []), *common]),
+            ("test", ["test", *ids, *common]),
+            ("chart", ["chart", *ids, *(["--push"] if publish else []), *common]),
+        ]
+    steps.append(("review", ["review", "--base", base_rev, "-o", str(config.root / "build" / "review.md"),
+                             *(["--author", author] if author else []), *common]))
+    if publish:
+        steps.append(("publish", ["site", "build", *common]))
+    failed = []
+    for name, argv in steps:
+        click.echo(f"== {name}: sciapps {' '.join(argv)}")
+        try:
+            code = cli.main(argv, standalone_mode=False)
+        except SystemExit as exc:
+            code = exc.code
+        if code not in (0, None):
+            failed.append(name)
+            if name in ("validate", "build"):
+                break  # later stages need what these make
+    click.echo(f"== {'failed: ' + ', '.join(failed) if failed else 'all stages passed'}")
+    return errors.FINDINGS if failed else errors.OK
+
+
 @cli.group("base-images")
 def base_images():
     """The approved base images (jl_base, x_base, datalabs_ubuntu_base)."""
