@@ -209,8 +209,8 @@ def report(config: Config, base: str, author: str | None, roles: Roles) -> tuple
             for stage in ("build", "scan", "test", "chart"):
                 r = results.get(stage)
                 lines.append(f"| {stage} | {r['status'] if r else 'not run'} | {r['summary'] if r else ''} |")
-                if r and r["status"] != "passed":
-                    ok = False
+                if not r or r["status"] != "passed":
+                    ok = False  # a moderator approves only what every stage has checked
         lines += ["", "Role checks: " + ("passed" if not change.problems else "FAILED"), *[f"- {p}" for p in change.problems]]
         ok = ok and not change.problems
     lines += [

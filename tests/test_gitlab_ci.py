@@ -1,0 +1,94 @@
+"""The pipeline itself: checked against GitLab's CI schema, and run end to end with
+gitlab-ci-local on a throwaway repository, once as a merge request and once on the
+default branch (skipped without gitlab-ci-local or Docker on a laptop; CI installs both)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, _needs
+
+MIRROR = REPO / "tests" / "scanning" / "osv"
+
+
+def test_gitlab_ci_matches_gitlabs_schema():
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    proc = subprocess.run([str(checker), "--builtin-schema", "vendor.gitlab-ci", str(REPO / ".gitlab-ci.yml")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=CI test", "-c", "user.email=ci@example.org", *args], cwd=cwd, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def throwaway(tmp_path, registry, approved):
+    """A copy of this repository with a merge request's worth of change on top."""
+    if shutil.which("gitlab-ci-local") is None or shutil.which("rsync") is None:
+        _needs("gitlab-ci-local and rsync", "npm install -g gitlab-ci-local@4.55.0; apt-get install rsync")
+    root = tmp_path / "catalog"
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
+    for name in filter(None, (f.decode() for f in files)):
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target, follow_symlinks=False) if not (REPO / name).is_symlink() else target.symlink_to((REPO / name).readlink())
+    (root / "build").mkdir()
+    shutil.copy(REPO / "build" / "base-images.json", root / "build" / "base-images.json")
+    config = root / "sciapps.yaml"
+    config.write_text(config.read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {registry}/sciapps"))
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "catalog")
+    base = _git(root, "rev-parse", "HEAD")
+    _git(root, "checkout", "-q", "-b", "ds9-summary")  # the merge request's branch
+    metadata = root / "datalabs" / "ds9-fits-viewer" / "datalab.yaml"
+    metadata.write_text(metadata.read_text().replace("version: 1.0.0\n", "version: 1.0.1\n", 1).replace(
+        "changelog:\n", 'changelog:\n  - version: 1.0.1\n    date: "2026-11-25"\n    changes: [Clearer summary]\n', 1))
+    _git(root, "commit", "-qam", "ds9-fits-viewer 1.0.1")
+    return root, base
+
+
+def run_pipeline(root: Path, *variables: str) -> str:
+    args = ["gitlab-ci-local", "--variable", f"OSV_MIRROR={MIRROR}"]
+    for variable in variables:
+        args += ["--variable", variable]
+    proc = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=1800)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-6000:]
+    return output
+
+
+def passed_jobs(output: str) -> set[str]:
+    return set(re.findall(r"^ PASS  (\S+)", output, re.MULTILINE))
+
+
+def test_merge_request_pipeline(throwaway):
+    root, base = throwaway
+    output = run_pipeline(root, "CI_PIPELINE_SOURCE=merge_request_event", f"CI_MERGE_REQUEST_DIFF_BASE_SHA={base}",
+                          "GITLAB_USER_LOGIN=aokonkwo")
+    assert passed_jobs(output) == {"validate", "build", "scan", "test", "chart", "review"}
+    assert "changed datalabs:ds9-fits-viewer" in output
+    review = (root / ".gitlab-ci-local" / "artifacts" / "review" / "review.md").read_text()
+    assert "## `ds9-fits-viewer`: changed" in review and "`version`: `1.0.0` → `1.0.1`" in review and "Role checks: passed" in review
+
+
+def test_default_branch_pipeline_publishes(throwaway, registry):
+    root, _ = throwaway
+    _git(root, "checkout", "-q", "main")
+    _git(root, "merge", "-q", "--ff-only", "ds9-summary")  # merged: the default branch's pipeline
+    output = run_pipeline(root, "CI_COMMIT_REF_PROTECTED=true")
+    assert passed_jobs(output) == {"validate", "build", "scan", "test", "chart", "push", "pages"}
+    assert (root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "datalabs" / "ds9-fits-viewer" / "index.html").is_file()
+    with urllib.request.urlopen(f"http://{registry}/v2/sciapps/ds9-fits-viewer/tags/list", timeout=10) as response:
+        assert any(tag.startswith("1.0.1-") for tag in json.load(response)["tags"])
+    with urllib.request.urlopen(f"http://{registry}/v2/charts/ds9-fits-viewer/tags/list", timeout=10) as response:
+        assert json.load(response)["tags"] == ["1.0.1"]
