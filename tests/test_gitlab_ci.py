@@ -92,3 +92,16 @@ def test_default_branch_pipeline_publishes(throwaway, registry):
         assert any(tag.startswith("1.0.1-") for tag in json.load(response)["tags"])
     with urllib.request.urlopen(f"http://{registry}/v2/charts/ds9-fits-viewer/tags/list", timeout=10) as response:
         assert json.load(response)["tags"] == ["1.0.1"]
+
+
+def test_sciapps_ci_reproduces_the_pipeline_locally(throwaway):
+    root, base = throwaway
+    proc = subprocess.run(
+        [sys.executable, "-m", "sciapps", "ci", "--base", base, "--author", "aokonkwo", "--osv-mirror", str(MIRROR)],
+        cwd=root, capture_output=True, text=True, timeout=1800,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    for stage in ("validate", "build", "scan", "test", "chart", "review"):
+        assert f"== {stage}: sciapps" in proc.stdout
+    assert "== all stages passed" in proc.stdout
+    assert "Role checks: passed" in (root / "build" / "review.md").read_text()
