@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from sciapps import yamlio
 from sciapps.catalog.model import METADATA_FILE, Datalab, FileEntry, LoadProblem
@@ -145,8 +145,3 @@ def load_datalab(folder: Path, limits: Limits) -> Datalab:
     metadata, text, problem = _read_metadata(folder / METADATA_FILE, limits)
     return Datalab(folder, metadata, text, files, truncated, problem)
 
-
-def iter_datalabs(paths: Iterable[Path], limits: Limits) -> Iterator[Datalab]:
-    """Load datalabs lazily so memory stays flat however large the catalog."""
-    for folder in discover(paths):
-        yield load_datalab(folder, limits)

@@ -9,7 +9,6 @@ bridge network.
 from __future__ import annotations
 
 import io
-import json
 import re
 import tarfile
 import time
@@ -272,6 +271,3 @@ def context_tar(files: dict[str, bytes | Path], mode_of: Callable[[str], int] | 
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
 
-
-def json_lines(text: str) -> list[dict]:
-    return [json.loads(line) for line in text.splitlines() if line.strip().startswith("{")]
