@@ -58,7 +58,8 @@ def throwaway(tmp_path, registry, approved):
 
 
 def run_pipeline(root: Path, *variables: str) -> str:
-    args = ["gitlab-ci-local", "--variable", f"OSV_MIRROR={MIRROR}"]
+    # --shell-isolation: each job in its own copy of the repository, as on GitLab
+    args = ["gitlab-ci-local", "--shell-isolation", "--variable", f"OSV_MIRROR={MIRROR}"]
     for variable in variables:
         args += ["--variable", variable]
     proc = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=1800)
