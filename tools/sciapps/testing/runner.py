@@ -47,7 +47,7 @@ class TestReport:
     def summary(self) -> str:
         failed = [c.name for c in self.checks if not c.passed]
         if not failed:
-            return f"{len(self.checks)} checks passed"
+            return f"{len(self.checks)} check{'s' if len(self.checks) != 1 else ''} passed"
         return f"{len(failed)} of {len(self.checks)} checks failed: {', '.join(failed)}"
 
 
