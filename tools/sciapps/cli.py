@@ -550,6 +550,32 @@ def ci_cmd(ctx, base_rev, author, publish, osv_mirror, config_path):
     return errors.FINDINGS if failed else errors.OK
 
 
+@cli.command("submit")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--gitlab-url", envvar="GITLAB_URL", default="https://gitlab.esa.int", show_default=True, help="GitLab instance.")
+@click.option("--project", envvar="GITLAB_PROJECT", required=True, help="The catalog's project, e.g. datalabs/sciapps.")
+@click.option("--target-branch", default="main", show_default=True)
+@click.option("--token", envvar="GITLAB_TOKEN", required=True, help="Personal access token with the api scope (GITLAB_TOKEN).")
+@config_option
+def submit_cmd(path, gitlab_url, project, target_branch, token, config_path):
+    """Open a merge request with a datalab folder on the catalog's GitLab project."""
+    from sciapps.catalog.loader import load_datalab
+    from sciapps.images.stage import errors_of
+    from sciapps.review.submit import submit
+
+    config = _config(config_path)
+    lab = load_datalab(path.absolute(), config.limits)
+    problems = errors_of(lab, config)
+    if problems:
+        for finding in problems:
+            click.echo(finding.format())
+        raise errors.SciAppsError(f"{lab.id} has validation errors; nothing was submitted", f"fix them (sciapps validate {path})")
+    result = submit(lab, gitlab_url, token, project, target_branch)
+    how = "already open" if result.reused_merge_request else "opened"
+    click.echo(f"merge request {how}: {result.merge_request_url} (branch {result.branch})")
+    return errors.OK
+
+
 @cli.group("base-images")
 def base_images():
     """The approved base images (jl_base, x_base, datalabs_ubuntu_base)."""
