@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sciapps.catalog.rules import ALL_RULES
 from sciapps.resources import repo_root
-from sciapps.schema import BANNER, REFERENCE_PAGE, SCHEMA_FILE, build_schema, render_reference, schema_json
+from sciapps.schema import REFERENCE_PAGE, SCHEMA_FILE, build_schema, render_reference, schema_json
 
 RULES_PAGE = Path("site") / "docs" / "reference" / "rules.md"
 RULES_BANNER = "Generated from the rule classes in tools/sciapps/catalog/rules/ by `sciapps schema generate`; do not edit."
@@ -73,5 +73,3 @@ def write(root: Path | None = None) -> list[Path]:
         written.append(rel)
     return written
 
-
-__all__ = ["BANNER", "generated_files", "stale", "write"]

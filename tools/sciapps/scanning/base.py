@@ -84,6 +84,13 @@ class Target:
 
         return probe(self.image)
 
+    @cached_property
+    def base_inventory(self) -> dict | None:
+        """The approved base image's contents (read once per base image and process)."""
+        from sciapps.scanning.inventory import probe_cached
+
+        return probe_cached(self.base_image) if self.base_image else None
+
 
 class Scanner(Protocol):
     name: ClassVar[str]

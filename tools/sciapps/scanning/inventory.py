@@ -74,6 +74,16 @@ print(json.dumps(out))
 '''
 
 
+_BY_IMAGE_ID: dict[str, dict] = {}
+
+
+def probe_cached(image_id: str) -> dict:
+    """`probe` for an image addressed by id: its content cannot change, so read it once."""
+    if image_id not in _BY_IMAGE_ID:
+        _BY_IMAGE_ID[image_id] = probe(image_id)
+    return _BY_IMAGE_ID[image_id]
+
+
 def probe(image: str | None) -> dict:
     if not image:
         raise ScannerError("no image to read: build the datalab first (sciapps build)")

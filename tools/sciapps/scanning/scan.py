@@ -83,6 +83,7 @@ def scan(target: Target, policy: Policy, log: Callback = print, today: datetime.
     if target.image:
         try:
             target.inventory  # read once here; the scanners' processes inherit it
+            target.base_inventory
         except ScannerError as exc:
             inventory_error = str(exc)
     for scanner_class in ALL_SCANNERS:

@@ -20,8 +20,6 @@ class ImagePolicyScanner:
     needs_image = True
 
     def scan(self, target: Target) -> list[ScanFinding]:
-        from sciapps.scanning.inventory import probe
-
         inv = target.inventory
         config = inv["config"]
         found = []
@@ -33,7 +31,7 @@ class ImagePolicyScanner:
         if user in ("", "root", "0"):
             add("non-root-user", f"the image runs as {user or 'root (no USER)'}")
         if target.base_image:
-            base = probe(target.base_image)
+            base = target.base_inventory
             if inv["layers"][: len(base["layers"])] != base["layers"]:
                 add("approved-base", "the image is not built on the approved base image it names")
             new = sorted(set(inv["setuid"]) - set(base["setuid"]))
