@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -15,84 +11,19 @@ from sciapps.config import load_config
 from sciapps.errors import SciAppsError
 from sciapps.review.submit import submit
 from tests.conftest import REPO
-
-RESPONSES = Path(__file__).parent / "gitlab"
-PROJECT = "/api/v4/projects/42"
-
-
-def canned(name: str) -> dict:
-    return json.loads((RESPONSES / f"{name}.json").read_text())
-
-
-class FakeGitLab:
-    """Replays GitLab's documented responses; records every request."""
-
-    def __init__(self, merge_request_status=201, token_valid=True, open_merge_request=False, branch_exists=False):
-        self.requests: list[tuple[str, str, dict | None]] = []
-        self.merge_request_status = merge_request_status
-        self.token_valid = token_valid
-        self.open_merge_request = open_merge_request
-        self.branch_exists = branch_exists
-        self.branch_deleted = False
-
-    def respond(self, method: str, path: str, body: dict | None) -> tuple[int, object]:
-        self.requests.append((method, path, body))
-        route = path.split("?")[0]
-        if not self.token_valid:
-            return 401, {"message": "401 Unauthorized"}
-        if method == "GET" and route in ("/api/v4/projects/datalabs%2Fsciapps", PROJECT):
-            return 200, canned("project")
-        if method == "GET" and route.startswith(f"{PROJECT}/repository/files/"):
-            return 404, {"message": "404 File Not Found"}
-        if method == "GET" and route == f"{PROJECT}/merge_requests":
-            return 200, [canned("merge_request")] if self.open_merge_request else []
-        if method == "GET" and route.startswith(f"{PROJECT}/repository/branches/"):
-            return (200, canned("branch")) if self.branch_exists else (404, {"message": "404 Branch Not Found"})
-        if method == "POST" and route == f"{PROJECT}/repository/branches":
-            return 201, canned("branch")
-        if method == "DELETE" and route.startswith(f"{PROJECT}/repository/branches/"):
-            self.branch_deleted = True
-            return 204, None
-        if method == "POST" and route == f"{PROJECT}/repository/commits":
-            return 201, canned("commit")
-        if method == "POST" and route == f"{PROJECT}/merge_requests":
-            if self.merge_request_status != 201:
-                return self.merge_request_status, {"message": ["Another open merge request already exists for this source branch"]}
-            return 201, canned("merge_request")
-        return 404, {"message": f"404 {route} not replayed"}
-
+from tests.review.fake_gitlab import PROJECT, FakeGitLab, Server
 
 @pytest.fixture
 def gitlab_server():
     servers = []
 
     def start(fake: FakeGitLab) -> str:
-        class Handler(BaseHTTPRequestHandler):
-            def _any(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                body = json.loads(raw) if raw and self.headers.get("Content-Type", "").startswith("application/json") else None
-                status, payload = fake.respond(self.command, self.path, body)
-                data = b"" if payload is None else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = _any
-
-            def log_message(self, *args):
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
+        servers.append(Server(fake))
+        return servers[-1].url
 
     yield start
     for server in servers:
-        server.shutdown()
+        server.close()
 
 
 def lab():
@@ -104,7 +35,7 @@ def test_opens_a_merge_request_with_one_commit(gitlab_server):
     result = submit(lab(), gitlab_server(fake), "glpat-test", "datalabs/sciapps")
     assert result.merge_request_url == "https://gitlab.example.org/datalabs/sciapps/-/merge_requests/7"
     assert result.created_branch and result.branch == "datalab/gaia-dr3-hrd-1.2.0"
-    posts = {path.split("?")[0]: body for method, path, body in fake.requests if method == "POST"}
+    posts = {path.split("?")[0]: body for method, path, body, _ in fake.requests if method == "POST"}
     branch = posts[f"{PROJECT}/repository/branches"]
     assert branch == {"branch": "datalab/gaia-dr3-hrd-1.2.0", "ref": "main"}  # required: branch, ref
     commit = posts[f"{PROJECT}/repository/commits"]

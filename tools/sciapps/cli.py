@@ -552,9 +552,9 @@ def ci_cmd(ctx, base_rev, author, publish, osv_mirror, config_path):
 
 @cli.command("submit")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--gitlab-url", envvar="GITLAB_URL", default="https://gitlab.esa.int", show_default=True, help="GitLab instance.")
-@click.option("--project", envvar="GITLAB_PROJECT", required=True, help="The catalog's project, e.g. datalabs/sciapps.")
-@click.option("--target-branch", default="main", show_default=True)
+@click.option("--gitlab-url", envvar="GITLAB_URL", help="GitLab instance [default: gitlab.url in sciapps.yaml].")
+@click.option("--project", envvar="GITLAB_PROJECT", help="The catalog's project, e.g. datalabs/sciapps [default: gitlab.project in sciapps.yaml].")
+@click.option("--target-branch", help="Branch to merge into [default: gitlab.target_branch in sciapps.yaml, else main].")
 @click.option("--token", envvar="GITLAB_TOKEN", required=True, help="Personal access token with the api scope (GITLAB_TOKEN).")
 @config_option
 def submit_cmd(path, gitlab_url, project, target_branch, token, config_path):
@@ -564,6 +564,12 @@ def submit_cmd(path, gitlab_url, project, target_branch, token, config_path):
     from sciapps.review.submit import submit
 
     config = _config(config_path)
+    settings = config.gitlab
+    gitlab_url = gitlab_url or (settings.url if settings else None)
+    project = project or (settings.project if settings else None)
+    target_branch = target_branch or (settings.target_branch if settings else "main")
+    if not gitlab_url or not project:
+        raise click.UsageError("no GitLab project: pass --gitlab-url and --project, or set gitlab.url and gitlab.project in sciapps.yaml")
     lab = load_datalab(path.absolute(), config.limits)
     problems = errors_of(lab, config)
     if problems:

@@ -34,6 +34,16 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class GitLab:
+    """The catalog's GitLab project (sciapps.yaml `gitlab:`), where datalabs are submitted."""
+
+    url: str
+    project: str
+    target_branch: str = "main"
+    oauth_application_id: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     store_title: str = "SciApps"
@@ -48,6 +58,7 @@ class Config:
     results_dir: str = "build/results"
     osv_mirror: str = "build/osv"
     scan_policy: str = "scan-policy.yaml"
+    gitlab: GitLab | None = None
 
     def path_of(self, relative: str) -> Path:
         """A path from sciapps.yaml, relative to the repository root."""
@@ -111,4 +122,5 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         results_dir=data.get("results_dir", defaults.results_dir),
         osv_mirror=data.get("osv_mirror", defaults.osv_mirror),
         scan_policy=data.get("scan_policy", defaults.scan_policy),
+        gitlab=GitLab(**data["gitlab"]) if "gitlab" in data else None,
     )

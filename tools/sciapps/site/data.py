@@ -110,6 +110,27 @@ def write_static(out: Path) -> None:
         shutil.copyfile(schemas_dir() / name, versioned)
 
 
+def write_spdx(out: Path) -> None:
+    """api/spdx.json: the SPDX licence and exception ids `sciapps validate` knows (from
+    license-expression), for the Create page's licence picker and check. `ids` are the ones
+    to offer; `symbols` maps every id and alias, lower-cased, to its SPDX spelling."""
+    from license_expression import get_spdx_licensing
+
+    symbols: dict[str, str] = {}
+    ids, exceptions = set(), set()
+    for symbol in get_spdx_licensing().known_symbols.values():
+        for name in (symbol.key, *symbol.aliases):
+            symbols.setdefault(name.lower(), symbol.key)
+        if not symbol.key.startswith("LicenseRef-"):
+            (exceptions if symbol.is_exception else ids).add(symbol.key)
+    target = out / "api" / "spdx.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        json.dumps({"ids": sorted(ids, key=str.lower), "exceptions": sorted(exceptions, key=str.lower), "symbols": symbols}, separators=(",", ":")),
+        encoding="utf-8",
+    )
+
+
 def copy_assets(out: Path, folder: Path, e: dict) -> None:
     """Screenshots and icon of one datalab, beside its page."""
     files = [s["file"] for s in e["screenshots"]]

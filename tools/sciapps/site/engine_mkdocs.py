@@ -34,6 +34,7 @@ from sciapps.site.pages import Page, Renderer
 PLUGIN = "sciapps-store"
 MARKER = "<!-- sciapps-store-content -->"
 TEMPLATE_PATH = "datalabs/_template/"
+CREATE_PATH = "create/"
 TITLE = "SCIAPPS-DATALAB-TITLE"
 SUMMARY = "SCIAPPS-DATALAB-SUMMARY"
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", re.S)
@@ -47,21 +48,23 @@ class StoreOptions(MkConfig):
     templates = opt.Type(str, default="site/templates")
 
 
-def content_security_policy(page_html: str) -> str:
+def content_security_policy(page_html: str, connect: tuple[str, ...] = ()) -> str:
     """The CSP for a page: scripts only from the site itself plus the theme's inline
-    script(s) on this page, by hash; no plugins, frames or foreign connections."""
+    script(s) on this page, by hash; no plugins or frames; connections to the site itself
+    and, on the page that needs them, to the origins in `connect` (the catalog's GitLab)."""
+    connect_src = " ".join(("'self'", *connect))
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode() + "'"
         for body in _INLINE_SCRIPT.findall(page_html)
     )
     return (
         f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "font-src 'self'; connect-src 'self'; object-src 'none'; frame-src 'none'; base-uri 'self'; form-action 'self'"
+        f"font-src 'self'; connect-src {connect_src}; object-src 'none'; frame-src 'none'; base-uri 'self'; form-action 'self'"
     ).replace("  ", " ")
 
 
-def with_csp(page_html: str) -> str:
-    meta = f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(page_html)}">'
+def with_csp(page_html: str, connect: tuple[str, ...] = ()) -> str:
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{content_security_policy(page_html, connect)}">'
     return page_html.replace("<head>", "<head>\n    " + meta, 1)
 
 
@@ -87,7 +90,7 @@ class StorePlugin(BasePlugin[StoreOptions]):
         config.site_name = self.settings.store_title
         self.renderer = Renderer(root / self.config.templates)
         self.pages: dict[str, Page] = {
-            p.path: p for p in self.renderer.store_pages(self.catalog.entries, self.settings.featured)
+            p.path: p for p in self.renderer.store_pages(self.catalog.entries, self.settings.featured, create_settings(self.settings))
         }
         return config
 
@@ -108,13 +111,16 @@ class StorePlugin(BasePlugin[StoreOptions]):
     # -- after mkdocs -------------------------------------------------------
     def on_post_build(self, config):
         out = Path(config.site_dir)
+        gitlab = (self.settings.gitlab.url,) if self.settings.gitlab else ()
+        create_page = out / CREATE_PATH / "index.html"
         for path in out.rglob("*.html"):
             text = path.read_text(encoding="utf-8")
-            path.write_text(with_csp(text), encoding="utf-8")
+            path.write_text(with_csp(text, gitlab if path == create_page else ()), encoding="utf-8")
         self._datalab_pages(out)
         data.write_sitemap(out, config.site_url, self.catalog.entries)
         data.write_helm_repository(out, self.settings.root / "build" / "charts", config.site_url, self.catalog.entries)
         data.write_static(out)
+        data.write_spdx(out)
         data.write_api(out, self.catalog.entries, self.settings.store_url)
         data.write_feed(out, self.catalog.entries, self.settings.store_url, self.settings.store_title)
         self.search_bytes = data.write_search(out, self.catalog.entries).stat().st_size
@@ -139,6 +145,29 @@ class StorePlugin(BasePlugin[StoreOptions]):
             fragment = self.renderer.datalab(e, self.settings.store_url, path)
             target.write_text(page_head + fragment + page_tail, encoding="utf-8")
             data.copy_assets(out, self.catalog.folders[e["id"]], e)
+
+
+def create_settings(settings: Config) -> dict:
+    """What the Create page needs to know, embedded in it as JSON."""
+    from sciapps.review.submit import CHECKLIST
+    from sciapps.schema import vocabulary
+
+    limits = settings.limits
+    gitlab = settings.gitlab
+    return {
+        "limits": {name: getattr(limits, name) for name in ("metadata_kb", "file_mb", "notebook_mb", "image_mb", "datalab_mb", "max_files")},
+        "approved_bases": list(settings.approved_bases),
+        "missions": {key: entry["name"] for key, entry in vocabulary("missions").items()},
+        "categories": {key: entry["name"] for key, entry in vocabulary("categories").items()},
+        "gitlab": {
+            "url": gitlab.url.rstrip("/"),
+            "project": gitlab.project,
+            "target_branch": gitlab.target_branch,
+            "oauth_application_id": gitlab.oauth_application_id,
+        } if gitlab else None,
+        "launch_url": settings.launch_url,
+        "checklist": CHECKLIST,
+    }
 
 
 def _yaml(text: str) -> str:

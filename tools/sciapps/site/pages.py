@@ -56,8 +56,8 @@ class Renderer:
             store_url=store_url.rstrip("/"),
         )
 
-    def store_pages(self, entries: list[dict], featured_ids: tuple[str, ...]) -> list[Page]:
-        """Home, browse, bookmarks, the missions index and one page per mission."""
+    def store_pages(self, entries: list[dict], featured_ids: tuple[str, ...], create: dict | None = None) -> list[Page]:
+        """Home, browse, bookmarks, create, the missions index and one page per mission."""
         live = [e for e in entries if e["status"] == "published"]
         by_id = {e["id"]: e for e in live}
         newest = sort_newest(live)
@@ -77,6 +77,8 @@ class Renderer:
                  "Science applications for ESA mission data, ready to launch in ESA Datalabs."),
             Page("browse/", "Browse datalabs", self.render("browse.html", root="../")),
             Page("bookmarks/", "My bookmarks", self.render("bookmarks.html", root="../")),
+            Page("create/", "Create a datalab", self.render("create.html", root="../", create=create or {}),
+                 "Create a datalab in the browser: bring a notebook, fill in a form, download it or open a merge request."),
             Page("missions/", "Missions", self.render("missions.html", root="../", missions=missions)),
         ]
         for m in missions:

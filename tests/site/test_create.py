@@ -1,0 +1,381 @@
+"""The store's Create page in a real browser (Chromium + Playwright).
+
+A store is built with its `gitlab:` settings pointing at the GitLab stand-in
+(tests/review/fake_gitlab.py), and small file limits so the limit checks are quick.
+The page is used as a scientist would: files picked, fields typed, a zip downloaded and
+unzipped and then validated by `sciapps validate`; or a merge request opened with a
+personal access token or after signing in with OAuth (PKCE).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from sciapps.catalog.loader import load_datalab
+from sciapps.cli import cli
+from sciapps.config import GitLab, Limits, load_config
+from sciapps.site.build import build_store
+from tests.conftest import CASES, REPO, findings_for
+from tests.review.fake_gitlab import PROJECT, FakeGitLab, Server
+from tests.site.conftest import serve
+
+ARTIFACTS = REPO / "build" / "test-artifacts"
+NOTEBOOK = (REPO / "datalabs/gaia-dr3-hrd/notebooks/hr_diagram.ipynb").read_bytes()
+SCREENSHOT = (REPO / "datalabs/gaia-dr3-hrd/screenshots/hr_diagram.png").read_bytes()
+LIMITS = Limits(notebook_mb=1, image_mb=1, file_mb=1, datalab_mb=3, max_files=6)
+# Rules the form checks itself: the schema's (DL-010..016) and those it mirrors.
+SCHEMA_RULES = {"DL-010", "DL-011", "DL-012", "DL-013", "DL-014", "DL-015", "DL-016"}
+MIRRORED = {"DL-022", "DL-023", "DL-061", "DL-062"}
+
+
+@pytest.fixture(scope="module")
+def gitlab():
+    server = Server()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def create_store(tmp_path_factory, gitlab):
+    work = tmp_path_factory.mktemp("create-store")
+    settings = GitLab(url=gitlab.url, project="datalabs/sciapps", target_branch="main", oauth_application_id="storetest")
+    config = replace(load_config(REPO / "sciapps.yaml"), path=work / "sciapps.yaml", gitlab=settings, limits=LIMITS)
+    report = build_store(config, [REPO / "datalabs"], work / "public", REPO / "mkdocs.yml", jobs=1)
+    url, server = serve(report.out)
+    yield url, config
+    server.shutdown()
+
+
+@pytest.fixture
+def page(browser, create_store, gitlab):
+    gitlab.fake = FakeGitLab()
+    context = browser.new_context(base_url=create_store[0], viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    tab = context.new_page()
+    tab.errors = []
+    tab.on("pageerror", lambda e: tab.errors.append(str(e)))
+    tab.on("dialog", lambda d: d.accept())
+    open_create(tab)
+    yield tab
+    assert tab.errors == [], tab.errors
+    context.close()
+
+
+def open_create(page):
+    page.goto("create/")
+    page.wait_for_selector("[data-sa-app=create][data-ready=true]")
+
+
+def settle(page):
+    """Wait until the page has checked the latest change (it debounces typing)."""
+    before = page.get_attribute("[data-sa-app=create]", "data-checked")
+    page.wait_for_function("b => document.querySelector('[data-sa-app=create]').dataset.checked !== b", arg=before)
+
+
+def add_files(page, *files):
+    page.set_input_files("[data-sa-files]", [{"name": n, "mimeType": "application/octet-stream", "buffer": b} for n, b in files])
+    page.wait_for_function("() => document.querySelector('.sa-files__status').textContent !== ''")
+
+
+def fill_basic(page):
+    """What a scientist with a notebook types: no YAML anywhere."""
+    add_files(page, ("hr_diagram.ipynb", NOTEBOOK), ("requirements.txt", b"numpy\nmatplotlib\n"), ("hr.png", SCREENSHOT))
+    page.fill("#sa-f-name", "Gaia nearby stars HRD")
+    page.fill("#sa-f-summary", "Colour-magnitude diagram of nearby Gaia stars.")
+    page.check("label:has-text('Gaia') input[type=checkbox] >> nth=0")
+    page.fill("#sa-f-maintainers-0-name", "Marta Lindqvist")
+    page.fill("#sa-f-maintainers-0-email", "marta.lindqvist@example.esa.int")
+    page.fill("#sa-f-maintainers-0-username", "mlindqvist")
+    page.click("text=Add screenshot")
+    page.select_option("#sa-f-screenshots-0-file", "screenshots/hr.png")
+    page.fill("#sa-f-screenshots-0-caption", "The diagram of stars within 100 pc")
+    page.fill("#sa-f-description", "Plots the **HR diagram** of Gaia DR3 stars.")
+    settle(page)
+
+
+def download_zip(page) -> zipfile.ZipFile:
+    with page.expect_download() as info:
+        page.click("[data-sa-action=download]")
+    return zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes())), info.value.suggested_filename
+
+
+def test_notebook_to_a_zip_that_sciapps_validate_accepts(page, tmp_path):
+    fill_basic(page)
+    assert page.input_value("#sa-f-id") == "gaia-nearby-stars-hrd"  # suggested from the name
+    assert page.input_value("#sa-f-entry") == "notebooks/hr_diagram.ipynb"  # the only notebook
+    preview = page.locator(".sa-preview")
+    assert "Gaia nearby stars HRD" in preview.inner_text()
+    assert preview.locator("strong").inner_text() == "HR diagram"  # Markdown rendered
+    assert preview.locator("img").count() == 1
+    archive, name = download_zip(page)
+    assert name == "gaia-nearby-stars-hrd-0.1.0.zip"
+    assert sorted(archive.namelist()) == [
+        "gaia-nearby-stars-hrd/datalab.yaml",
+        "gaia-nearby-stars-hrd/notebooks/hr_diagram.ipynb",
+        "gaia-nearby-stars-hrd/requirements.txt",
+        "gaia-nearby-stars-hrd/screenshots/hr.png",
+    ]
+    assert archive.read("gaia-nearby-stars-hrd/screenshots/hr.png") == SCREENSHOT
+    archive.extractall(tmp_path / "datalabs")
+    result = CliRunner().invoke(cli, ["validate", "--config", str(REPO / "sciapps.yaml"), str(tmp_path / "datalabs" / "gaia-nearby-stars-hrd")])
+    assert result.exit_code == 0, result.output
+    meta = yaml.safe_load(archive.read("gaia-nearby-stars-hrd/datalab.yaml"))
+    assert meta["missions"] == ["gaia"] and meta["changelog"][0]["version"] == "0.1.0"
+    commands = page.inner_text("#sa-create-commands")
+    assert "unzip gaia-nearby-stars-hrd-0.1.0.zip -d datalabs/" in commands and "sciapps validate datalabs/gaia-nearby-stars-hrd" in commands
+
+
+def test_vnc_desktop_zip_validates(page, tmp_path):
+    page.check("input[name=sa-type][value=vnc]")
+    add_files(page, ("apt.txt", b"topcat\n"), ("sample.vot", b"<VOTABLE/>\n"))
+    page.fill("#sa-f-name", "TOPCAT for catalogues")
+    page.fill("#sa-f-summary", "TOPCAT on a desktop in the browser.")
+    page.fill("#sa-f-entry", "topcat")
+    page.fill("#sa-f-maintainers-0-name", "Marta Lindqvist")
+    page.fill("#sa-f-maintainers-0-email", "marta@example.org")
+    page.fill("#sa-f-maintainers-0-username", "marta")
+    settle(page)
+    archive, _ = download_zip(page)
+    assert "topcat-for-catalogues/data/sample.vot" in archive.namelist()
+    archive.extractall(tmp_path)
+    result = CliRunner().invoke(cli, ["validate", "--config", str(REPO / "sciapps.yaml"), str(tmp_path / "topcat-for-catalogues")])
+    assert result.exit_code == 0, result.output
+
+
+def test_field_errors_appear_beside_the_field(page):
+    page.fill("#sa-f-summary", "Too short")
+    page.locator("#sa-f-summary").blur()
+    settle(page)
+    error = page.locator("#sa-f-summary-error")
+    assert error.is_visible() and "at least 10 characters" in error.inner_text()
+    assert page.get_attribute("#sa-f-summary", "aria-invalid") == "true"
+    assert not page.locator("#sa-f-name-error").is_visible()  # untouched fields stay quiet until submitting
+    page.fill("#sa-f-maintainers-0-orcid", "0000-0002-1825-0098")  # wrong check digit
+    page.locator("#sa-f-maintainers-0-orcid").blur()
+    page.fill("#sa-f-license", "mit")
+    page.locator("#sa-f-license").blur()
+    settle(page)
+    assert "ORCID checksum" in page.inner_text("#sa-f-maintainers-0-orcid-error")
+    assert "written MIT in SPDX" in page.inner_text("#sa-f-license-error")
+    page.click("[data-sa-action=download]")  # refused: the summary lists everything, linked
+    summary = page.locator(".sa-summary")
+    assert summary.is_visible() and "to fix before it can be submitted" in summary.inner_text()
+    assert "Name: is required" in summary.inner_text()
+    assert "at least one notebook" in summary.inner_text()
+    page.click(".sa-summary a:has-text('Name')")
+    assert page.evaluate("() => document.activeElement.id") == "sa-f-name"
+
+
+def test_bad_files_are_refused_with_a_reason_and_the_rest_kept(page):
+    add_files(
+        page,
+        ("good.ipynb", NOTEBOOK),
+        ("broken.ipynb", b'{"cells": [\n  {"cell_type": "code",\n  oops\n]}'),
+        ("big.csv", b"x" * (LIMITS.bytes("file_mb") + 1)),
+        ("anim.gif", b"GIF89a" + b"\0" * 20),
+        ("not-a-picture.png", b"hello"),
+        ("notes..txt", b"x"),
+        ("tab\tname.txt", b"x"),
+        ("dir/inner.txt", b"x"),
+    )
+    errors = page.inner_text(".sa-files__errors")
+    assert "broken.ipynb: it is not a notebook: not valid JSON (line 3)" in errors
+    assert re.search(r"big\.csv: it is 1\.0 MiB, over the 1\.0 MiB limit", errors)
+    assert "anim.gif: GIF pictures are not accepted" in errors
+    assert "not-a-picture.png: it is not a PNG, JPEG or WebP picture" in errors
+    assert "its name contains '..'" in errors and "control character" in errors and "contains '/'" in errors
+    assert page.locator(".sa-files tbody tr").count() == 1
+    add_files(page, *[(f"sample{i}.csv", b"1,2\n") for i in range(6)])  # 1 + 6 > max_files 6
+    assert "at most 6 files" in page.inner_text(".sa-files__errors")
+    assert page.locator(".sa-files tbody tr").count() == 6
+
+
+def test_draft_survives_a_reload(page):
+    fill_basic(page)
+    page.reload()
+    page.wait_for_selector("[data-sa-app=create][data-ready=true]")
+    assert page.input_value("#sa-f-name") == "Gaia nearby stars HRD"
+    assert page.locator(".sa-files tbody tr").count() == 3
+    assert page.locator(".sa-create__draft").is_visible()
+    page.click("[data-sa-action=start-over]")
+    assert page.input_value("#sa-f-name") == "" and page.locator(".sa-files tbody tr").count() == 0
+
+
+def test_loading_a_zip_continues_the_datalab(page, tmp_path):
+    fill_basic(page)
+    archive, name = download_zip(page)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as copy:
+        for item in archive.namelist():
+            copy.writestr(item, archive.read(item))
+    page.click("[data-sa-action=start-over]")
+    page.set_input_files("[data-sa-import]", {"name": name, "mimeType": "application/zip", "buffer": buffer.getvalue()})
+    page.wait_for_function("() => document.querySelector('.sa-import__status').textContent.startsWith('Loaded')")
+    page.wait_for_function("() => document.querySelector('.sa-summary__title').textContent !== ''")
+    assert page.input_value("#sa-f-summary") == "Colour-magnitude diagram of nearby Gaia stars."
+    assert page.locator(".sa-files tbody tr").count() == 3
+    assert page.inner_text(".sa-summary__title").startswith("Ready")
+
+
+# ------------------------------------------------------------------ no drift with the CLI
+def _pointer(json_path: str) -> str:
+    return "/" + "/".join(re.findall(r"[^.\[\]$]+", json_path)) if json_path and json_path != "$" else ""
+
+
+def _cases():
+    for folder in sorted((CASES / "invalid").iterdir()):
+        expected = yaml.safe_load((folder / "expected.yaml").read_text())
+        if set(expected["rules"]) & (SCHEMA_RULES | MIRRORED):
+            yield folder
+
+
+@pytest.mark.parametrize("folder", list(_cases()), ids=lambda f: f.name)
+def test_every_schema_level_invalid_case_is_refused_by_the_form(page, folder):
+    """The invalid cases of the validation tests, loaded into the form the way 'Load a
+    datalab.yaml' does: every finding of a schema-level rule is reported at the same field."""
+    config = load_config(REPO / "sciapps.yaml")
+    findings = [f for f in findings_for(folder, config) if f.rule_id in SCHEMA_RULES | MIRRORED]
+    assert findings
+    doc = yaml.safe_load((folder / "datalab.yaml").read_text())
+    problems = page.evaluate("doc => window.__sciappsCreate.load(doc)", json.loads(json.dumps(doc, default=str)))
+    paths = [p["path"] for p in problems]
+    for finding in findings:
+        where = _pointer(finding.path or "$")
+        assert any(p == where or p.startswith(where + "/") or where.startswith(p + "/") for p in paths), (
+            f"{folder.name}: {finding.format()} — the form reported only {problems}"
+        )
+
+
+def test_unknown_field_in_a_loaded_datalab_yaml_is_named_and_removable(page):
+    text = (CASES / "invalid/unknown-field/datalab.yaml").read_bytes()
+    page.set_input_files("[data-sa-import]", {"name": "datalab.yaml", "mimeType": "text/yaml", "buffer": text})
+    page.wait_for_function("() => document.querySelector('.sa-import__status').textContent.startsWith('Loaded')")
+    page.wait_for_function("() => document.querySelector('.sa-summary__title').textContent !== ''")
+    summary = page.inner_text(".sa-summary")
+    assert "Licence: is not a field of datalab.yaml; did you mean license?" in summary
+    page.click("text=Remove licence")
+    page.wait_for_function("() => !document.querySelector('.sa-summary').textContent.includes('did you mean')")
+    assert "did you mean license" not in page.inner_text(".sa-summary")
+
+
+# ------------------------------------------------------------------ merge requests
+def use_token(page, token="glpat-test"):
+    page.click("summary:has-text('personal access token')")
+    page.fill("#sa-gitlab-token", token)
+    page.click("[data-sa-action=use-token]")
+    page.wait_for_function("() => document.querySelector('.sa-gitlab__who span').textContent.includes('@')")
+
+
+def submit(page):
+    page.click("[data-sa-action=submit]")
+    page.wait_for_function(
+        "() => /Merge request|could not|refused/.test(document.querySelector('.sa-gitlab__status').textContent)"
+    )
+    return page.inner_text(".sa-gitlab__status")
+
+
+def test_merge_request_from_the_browser_with_a_token(page, gitlab):
+    fill_basic(page)
+    use_token(page)
+    assert "Signed in to GitLab as @mlindqvist" in page.inner_text(".sa-gitlab__who")
+    status = submit(page)
+    assert "Merge request opened: https://gitlab.example.org/datalabs/sciapps/-/merge_requests/7" in status
+    fake = gitlab.fake
+    (commit,) = fake.calls("POST", "/repository/commits")
+    assert {"branch", "commit_message", "actions"} <= set(commit)  # required by POST /projects/:id/repository/commits
+    assert commit["branch"] == "datalab/gaia-nearby-stars-hrd-0.1.0" and commit["start_branch"] == "main"
+    files = {a["file_path"]: a for a in commit["actions"]}
+    assert set(files) == {f"datalabs/gaia-nearby-stars-hrd/{p}" for p in
+                          ("datalab.yaml", "notebooks/hr_diagram.ipynb", "requirements.txt", "screenshots/hr.png")}
+    for action in files.values():  # action, file_path required; content base64-encoded
+        assert action["action"] == "create" and action["encoding"] == "base64"
+    assert base64.b64decode(files["datalabs/gaia-nearby-stars-hrd/screenshots/hr.png"]["content"]) == SCREENSHOT
+    (mr,) = fake.calls("POST", "/merge_requests")
+    assert {"source_branch", "target_branch", "title"} <= set(mr)  # required by POST /projects/:id/merge_requests
+    assert mr["title"] == "Add datalab gaia-nearby-stars-hrd 0.1.0" and "Checklist for the moderator" in mr["description"]
+    assert mr["remove_source_branch"] is True
+    tokens = {h.get("private-token") for _, path, _, h in fake.requests if path.startswith(PROJECT)}
+    assert tokens == {"glpat-test"}
+    # the same datalab, submitted again after a fix: the open merge request is updated, not duplicated
+    page.fill("#sa-f-summary", "Colour-magnitude diagram of the Gaia stars within 100 pc.")
+    settle(page)
+    assert "Merge request updated" in submit(page)
+    second = fake.calls("POST", "/repository/commits")[1]
+    assert "start_branch" not in second and {a["action"] for a in second["actions"]} == {"update"}
+    assert len(fake.calls("POST", "/merge_requests")) == 1
+
+
+def test_sign_in_with_gitlab_oauth_pkce_keeps_the_draft(page, gitlab):
+    fill_basic(page)
+    page.click("[data-sa-action=oauth]")  # to GitLab's authorize page and straight back with a code
+    page.wait_for_selector("[data-sa-app=create][data-ready=true]")
+    page.wait_for_function("() => document.querySelector('.sa-gitlab__who span').textContent.includes('@')")
+    assert "code=" not in page.url  # the code is not left in the address bar
+    assert page.input_value("#sa-f-name") == "Gaia nearby stars HRD" and page.locator(".sa-files tbody tr").count() == 3
+    fake = gitlab.fake
+    authorize = next(p for m, p, _, _ in fake.requests if p.startswith("/oauth/authorize"))
+    assert "code_challenge_method=S256" in authorize and "client_id=storetest" in authorize and "scope=api" in authorize
+    assert "Merge request opened" in submit(page)
+    bearer = {h.get("authorization", "") for _, path, _, h in fake.requests if path.startswith(PROJECT)}
+    assert len(bearer) == 1 and bearer.pop().startswith("Bearer oauth-")
+
+
+def test_refused_merge_request_removes_the_branch_and_keeps_the_form(page, gitlab):
+    gitlab.fake = FakeGitLab(merge_request_status=409)
+    fill_basic(page)
+    use_token(page)
+    status = submit(page)
+    assert "could not be opened: Another open merge request already exists" in status
+    assert "was deleted, so nothing is left half-done" in status
+    assert "datalab/gaia-nearby-stars-hrd-0.1.0" not in gitlab.fake.branches
+    assert page.input_value("#sa-f-name") == "Gaia nearby stars HRD"
+    gitlab.fake.fail.clear()  # GitLab is fine again: the same button succeeds
+    assert "Merge request opened" in submit(page)
+
+
+def test_network_failure_mid_submission_then_retry(page, gitlab):
+    gitlab.fake = FakeGitLab(fail={"POST merge_requests": "drop"})
+    fill_basic(page)
+    use_token(page)
+    status = submit(page)
+    assert "cannot reach GitLab" in status and "Your datalab is kept on this page" in status
+    assert "datalab/gaia-nearby-stars-hrd-0.1.0" not in gitlab.fake.branches  # cleaned up
+    gitlab.fake.fail.clear()
+    assert "Merge request opened" in submit(page)
+
+
+def test_expired_token_asks_to_sign_in_again(page, gitlab):
+    fill_basic(page)
+    use_token(page)
+    gitlab.fake.token_valid = False  # expires between sign-in and submission
+    status = submit(page)
+    assert "sign in again" in status and "Your datalab is kept on this page" in status
+    assert page.locator(".sa-gitlab__auth").is_visible()
+    assert page.input_value("#sa-f-summary") == "Colour-magnitude diagram of nearby Gaia stars."
+    assert not gitlab.fake.calls("POST", "/repository/commits")
+
+
+def test_create_page_passes_the_accessibility_check(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    axe = Axe()
+    for state in ("empty", "filled-with-errors"):
+        if state == "filled-with-errors":
+            fill_basic(page)
+            page.fill("#sa-f-summary", "short")
+            page.click("[data-sa-action=download]")
+            page.wait_for_selector(".sa-summary:not([hidden])")
+        page.screenshot(path=str(ARTIFACTS / f"store-create-{state}.png"), full_page=True)
+        violations = axe.run(page).response["violations"]
+        bad = [f"{v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']][:3]}" for v in violations if v["impact"] in ("serious", "critical")]
+        assert bad == [], f"{state}: {bad}"
