@@ -73,3 +73,28 @@ def test_expired_token_is_a_clear_error(gitlab_server):
 def test_unreachable_gitlab():
     with pytest.raises(SciAppsError, match="cannot reach GitLab"):
         submit(lab(), "http://127.0.0.1:9", "glpat-test", "datalabs/sciapps")
+
+
+def test_cli_takes_the_project_from_sciapps_yaml(gitlab_server, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from sciapps.cli import cli
+
+    url = gitlab_server(FakeGitLab())
+    settings = (REPO / "sciapps.yaml").read_text().replace("url: https://gitlab.esa.int", f"url: {url}")
+    (tmp_path / "sciapps.yaml").write_text(settings)
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-test")
+    result = CliRunner().invoke(cli, ["submit", str(REPO / "datalabs" / "gaia-dr3-hrd"), "--config", str(tmp_path / "sciapps.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "merge request opened: https://gitlab.example.org/datalabs/sciapps/-/merge_requests/7" in result.output
+
+
+def test_cli_without_a_project_is_a_usage_error(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from sciapps.cli import cli
+
+    (tmp_path / "sciapps.yaml").write_text("store: {title: Test}\n")
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-test")
+    result = CliRunner().invoke(cli, ["submit", str(REPO / "datalabs" / "gaia-dr3-hrd"), "--config", str(tmp_path / "sciapps.yaml")])
+    assert result.exit_code == 2 and "set gitlab.url and gitlab.project in sciapps.yaml" in result.output

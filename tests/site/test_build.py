@@ -83,7 +83,7 @@ def test_nothing_from_metadata_becomes_markup(store):
 _INLINE = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", re.S)
 
 
-@pytest.mark.parametrize("page", ["", "browse", "datalabs/gaia-dr3-hrd", "reference/rules"])
+@pytest.mark.parametrize("page", ["", "browse", "datalabs/gaia-dr3-hrd", "reference/rules", "create"])
 def test_content_security_policy_allows_only_the_sites_scripts(store, page):
     text = html(store[0], page)
     csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', text).group(1)
@@ -92,6 +92,35 @@ def test_content_security_policy_allows_only_the_sites_scripts(store, page):
         digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp
     assert text.index("Content-Security-Policy") < text.index("<script")
+
+
+def test_only_the_create_page_may_connect_to_the_catalogs_gitlab(store):
+    def connect(page):
+        return re.search(r"connect-src ([^;]+);", html(store[0], page)).group(1)
+
+    assert connect("create") == "'self' https://gitlab.esa.int"  # gitlab.url in sciapps.yaml
+    assert connect("") == connect("browse") == connect("datalabs/gaia-dr3-hrd") == "'self'"
+    settings = json.loads(re.search(r'id="sa-create-config">(.*?)</script>', html(store[0], "create")).group(1))
+    assert settings["gitlab"]["project"] == "datalabs/sciapps" and settings["limits"]["notebook_mb"] == 10
+    assert "Checklist for the moderator" in settings["checklist"]
+
+
+def test_spdx_ids_for_the_licence_picker(store):
+    spdx = json.loads((store[0] / "api" / "spdx.json").read_text())
+    assert {"MIT", "BSD-3-Clause", "GPL-3.0-or-later"} <= set(spdx["ids"]) and "Classpath-exception-2.0" in spdx["exceptions"]
+    assert spdx["symbols"]["apache-2.0"] == "Apache-2.0" and not any(i.startswith("LicenseRef-") for i in spdx["ids"])
+
+
+def test_vendored_browser_libraries_match_their_pinned_versions():
+    """create-deps.min.js is bundled from site/vendor/package.json (npm run bundle); its
+    licence file names each package and version, so a bundle from other versions shows."""
+    pinned = json.loads((REPO / "site/vendor/package.json").read_text())["devDependencies"]
+    lock = json.loads((REPO / "site/vendor/package-lock.json").read_text())["packages"]
+    licences = (REPO / "site/docs/assets/vendor/create-deps-LICENSES.txt").read_text()
+    for name, version in pinned.items():
+        assert lock[f"node_modules/{name}"]["version"] == version
+        if name != "esbuild":
+            assert f"{name} {version} " in licences
 
 
 def test_failed_build_keeps_the_published_site(tmp_path, monkeypatch):
