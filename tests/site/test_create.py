@@ -379,3 +379,53 @@ def test_create_page_passes_the_accessibility_check(page):
         violations = axe.run(page).response["violations"]
         bad = [f"{v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']][:3]}" for v in violations if v["impact"] in ("serious", "critical")]
         assert bad == [], f"{state}: {bad}"
+
+
+def drop_files(page, *files):
+    """Drag and drop, as from a file manager: a real drop event with a DataTransfer."""
+    payload = [{"name": n, "b64": base64.b64encode(b).decode()} for n, b in files]
+    page.evaluate(
+        """files => {
+          const transfer = new DataTransfer();
+          for (const f of files) {
+            const bytes = Uint8Array.from(atob(f.b64), c => c.charCodeAt(0));
+            transfer.items.add(new File([bytes], f.name));
+          }
+          const zone = document.querySelector('[data-sa-drop]');
+          zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+          zone.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true}));
+        }""",
+        payload,
+    )
+    page.wait_for_function("() => document.querySelector('.sa-files__status').textContent !== ''")
+
+
+def test_every_field_of_the_schema_is_in_the_form(page):
+    """The form is generated from the published schema: a field added there appears here."""
+    schema = json.loads((REPO / "schemas/datalab.schema.json").read_text())
+    hidden = {"schema_version", "mode", "type", "archived", "changelog", "exceptions"}  # set by the flow itself
+    for name in set(schema["properties"]) - hidden:
+        assert page.locator(f'.sa-fields [data-path="/{name}"]').count() == 1, name
+    assert sorted(page.eval_on_selector_all("#sa-f-categories input", "boxes => boxes.map(b => b.value)")) == sorted(
+        schema["properties"]["categories"]["items"]["enum"])
+
+
+def test_advanced_mode_with_a_dropped_dockerfile(page, tmp_path):
+    fill_basic(page)
+    dockerfile = b"FROM jl_base\nUSER 1000\nCOPY --chown=1000:1000 notebooks/ /home/datalab/work/notebooks/\n"
+    drop_files(page, ("Dockerfile", b"FROM ubuntu:24.04\nUSER 1000\n"))
+    assert page.locator(".sa-files tbody tr", has_text="Dockerfile").count() == 1
+    page.click("[data-sa-action=download]")
+    summary = page.locator(".sa-summary")
+    summary.wait_for()
+    assert "a Dockerfile is only used in advanced mode" in summary.inner_text()
+    page.check("input[name=sa-mode][value=advanced]")
+    page.wait_for_function("() => document.querySelector('.sa-summary').textContent.includes('approved base image')")
+    drop_files(page, ("Dockerfile", dockerfile))  # replaces the first one
+    page.wait_for_function("() => document.querySelector('.sa-summary__title').textContent.startsWith('Ready')")
+    archive, _ = download_zip(page)
+    assert archive.read("gaia-nearby-stars-hrd/Dockerfile") == dockerfile
+    assert yaml.safe_load(archive.read("gaia-nearby-stars-hrd/datalab.yaml"))["mode"] == "advanced"
+    archive.extractall(tmp_path)
+    result = CliRunner().invoke(cli, ["validate", "--config", str(REPO / "sciapps.yaml"), str(tmp_path / "gaia-nearby-stars-hrd")])
+    assert result.exit_code == 0, result.output
