@@ -1234,20 +1234,19 @@
   async function start() {
     $(".sa-create__bases").textContent = CONFIG.approved_bases.join(", ");
     CONFIG.checklist = CONFIG.checklist || "";
+    // The SPDX list only feeds the licence picker and check: it loads beside the form, not before it.
+    fetch(new URL("api/spdx.json", ROOT)).then((r) => r.json()).then((spdx) => {
+      state.spdx = spdx;
+      app.append(el("datalist", { id: "sa-spdx" }, spdx.ids.map((id) => el("option", { value: id }))));
+      if (state.doc) changed(false);
+    }).catch(() => null);
     try {
-      const [schema, spdx] = await Promise.all([
-        fetch(new URL("schemas/datalab.schema.json", ROOT)).then((r) => r.json()),
-        fetch(new URL("api/spdx.json", ROOT)).then((r) => r.json()).catch(() => null),
-      ]);
+      const schema = await fetch(new URL("schemas/datalab.schema.json", ROOT)).then((r) => r.json());
       state.schema = schema;
       state.validator = new V.Validator(schema, "2020-12", false);
-      state.spdx = spdx;
     } catch (e) {
       $("#sa-create-loading").textContent = "The form could not load the datalab schema; reload the page.";
       return;
-    }
-    if (state.spdx) {
-      app.append(el("datalist", { id: "sa-spdx" }, state.spdx.ids.map((id) => el("option", { value: id }))));
     }
     const draft = await loadDraft();
     if (draft && draft.doc) {
