@@ -278,7 +278,7 @@ def use_token(page, token="glpat-test"):
 def submit(page):
     page.click("[data-sa-action=submit]")
     page.wait_for_function(
-        "() => /Merge request|could not|refused/.test(document.querySelector('.sa-gitlab__status').textContent)"
+        "() => /Merge request|could not|refused|does not let/.test(document.querySelector('.sa-gitlab__status').textContent)"
     )
     return page.inner_text(".sa-gitlab__status")
 
@@ -429,3 +429,47 @@ def test_advanced_mode_with_a_dropped_dockerfile(page, tmp_path):
     archive.extractall(tmp_path)
     result = CliRunner().invoke(cli, ["validate", "--config", str(REPO / "sciapps.yaml"), str(tmp_path / "gaia-nearby-stars-hrd")])
     assert result.exit_code == 0, result.output
+
+
+FILE_RULES = {"DL-040", "DL-053", "DL-054", "DL-055", "DL-056"}
+FILE_CASES = ["notebook-not-json", "notebook-binary", "notebook-wrong-schema", "screenshot-gif", "screenshot-not-image",
+              "dockerfile-ends-as-root", "add-from-url", "bad-apt-txt", "conda-environment"]
+
+
+@pytest.mark.parametrize("case", FILE_CASES)
+def test_every_file_the_cli_refuses_is_refused_when_added(page, case):
+    """The files behind the file-level invalid cases (notebooks checked with nbformat's own
+    schema, pictures, Dockerfile, apt.txt, conda) are refused as they are added, with a reason."""
+    folder = CASES / "invalid" / case
+    findings = [f for f in findings_for(folder, load_config(REPO / "sciapps.yaml")) if f.rule_id in FILE_RULES | {"DL-041"}]
+    assert findings
+    for finding in findings:
+        rel = finding.file.split(f"{folder.name}/", 1)[-1]
+        if rel == "datalab.yaml":  # a picture named in datalab.yaml: the message names the file
+            rel = re.search(r"'([^']+)'", finding.message).group(1)
+        name = Path(rel).name
+        add_files(page, (name, (folder / rel).read_bytes()))
+        errors = page.inner_text(".sa-files__errors")
+        assert errors.startswith(f"{name}: "), f"{case}: {finding.format()} — the page said {errors!r}"
+        assert page.locator(".sa-files tbody tr", has_text=name).count() == 0
+
+
+def test_an_id_already_in_the_store_is_refused_unless_updating_it(page):
+    page.fill("#sa-f-name", "Gaia DR3 HRD")
+    page.fill("#sa-f-id", "gaia-dr3-hrd")
+    page.locator("#sa-f-id").blur()
+    page.wait_for_function("() => document.querySelector('#sa-f-id-error').textContent.includes('already a datalab')")
+    text = (REPO / "datalabs/gaia-dr3-hrd/datalab.yaml").read_bytes()
+    page.set_input_files("[data-sa-import]", {"name": "datalab.yaml", "mimeType": "text/yaml", "buffer": text})
+    page.wait_for_function("() => document.querySelector('.sa-import__status').textContent.startsWith('Loaded')")
+    page.wait_for_function("() => document.querySelector('.sa-summary__title').textContent !== ''")
+    assert "already a datalab" not in page.inner_text(".sa-summary")  # loaded to be updated: its own id
+
+
+def test_no_push_access_says_what_to_do(page, gitlab):
+    gitlab.fake = FakeGitLab(fail={"POST repository/commits": 403})
+    fill_basic(page)
+    use_token(page)
+    status = submit(page)
+    assert "does not let this account push to datalabs/sciapps (403" in status and "Developer access" in status
+    assert not gitlab.fake.branches - {"main"}

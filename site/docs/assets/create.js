@@ -63,6 +63,8 @@
     showAll: false,
     idEdited: false,
     autoChangelog: true,
+    taken: null, // ids in the store (api/catalog.json)
+    updating: null, // the id of a datalab loaded to be updated
   };
 
   // ------------------------------------------------------------ document helpers
@@ -195,9 +197,34 @@
         const line = jsonLine(text, e.message);
         return `it is not a notebook: not valid JSON${line ? ` (line ${line})` : ""}; open it in JupyterLab and save it again`;
       }
-      if (!nb || typeof nb !== "object" || nb.nbformat !== 4 || !Array.isArray(nb.cells)) {
-        return "it is not a Jupyter notebook in format 4 (no nbformat 4 or no cells); open it in JupyterLab and save it again";
+      if (!nb || typeof nb !== "object" || Array.isArray(nb) || !("nbformat" in nb)) {
+        return "it is JSON but not a Jupyter notebook (no nbformat field)";
       }
+      if (nb.nbformat !== 4) return `it uses notebook format ${JSON.stringify(nb.nbformat)}; save it again with Jupyter (format 4)`;
+      const problem = await notebookSchemaProblem(nb);
+      if (problem) return problem;
+    }
+    if (/(^|\/)environment\.ya?ml$/.test(path)) {
+      return "conda environments are not supported: list Python packages in requirements.txt and system packages in apt.txt";
+    }
+    if (path === "apt.txt") {
+      let text;
+      try {
+        text = new TextDecoder("utf-8", { fatal: true }).decode(await blob.arrayBuffer());
+      } catch (e) {
+        return "apt.txt is not UTF-8 text";
+      }
+      const bad = [];
+      text.split(/\r?\n/).forEach((raw, i) => {
+        for (const word of raw.split("#")[0].trim().split(/\s+/).filter(Boolean)) {
+          if (!APT_PACKAGE.test(word)) bad.push(`line ${i + 1}: ${JSON.stringify(word)}`);
+        }
+      });
+      if (bad.length) return `apt.txt lists what is not a Debian package name (${bad.slice(0, 3).join("; ")}); write one package name per line, e.g. saods9 or topcat=4.8.7-3`;
+    }
+    if (path === "Dockerfile") {
+      const problem = dockerfileProblem(await blob.text());
+      if (problem) return problem;
     }
     if (/\.(png|jpe?g|webp|gif)$/i.test(path)) {
       const head = new Uint8Array(await blob.slice(0, 12).arrayBuffer());
@@ -207,6 +234,45 @@
       const webp = ascii.slice(0, 4) === "RIFF" && ascii.slice(8, 12) === "WEBP";
       if (ascii.startsWith("GIF")) return "GIF pictures are not accepted; save it as PNG, JPEG or WebP";
       if (!png && !jpeg && !webp) return "it is not a PNG, JPEG or WebP picture";
+    }
+    return null;
+  }
+
+  const APT_PACKAGE = /^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$/;
+  const nbSchemas = new Map();
+
+  /** Checks a notebook against nbformat's own schema for its minor version, as the CLI does. */
+  async function notebookSchemaProblem(nb) {
+    const minor = Math.max(0, Math.min(5, Number.isInteger(nb.nbformat_minor) ? nb.nbformat_minor : 0));
+    if (!nbSchemas.has(minor)) {
+      nbSchemas.set(minor, fetch(new URL(`schemas/nbformat/nbformat.v4.${minor}.schema.json`, ROOT))
+        .then((r) => r.json()).then((schema) => new V.Validator(schema, "4", true)).catch(() => null));
+    }
+    const validator = await nbSchemas.get(minor);
+    if (!validator) return null; // the schema could not load: CI still checks
+    const result = validator.validate(nb);
+    if (result.valid) return null;
+    const deepest = result.errors.reduce((a, b) => (b.instanceLocation.length > a.instanceLocation.length ? b : a));
+    const where = deepest.instanceLocation.replace(/^#\/?/, "");
+    return `it is not a valid notebook (nbformat): ${deepest.error.replace(/\.$/, "")}${where ? ` at ${where}` : ""}; open it in JupyterLab and save it again`;
+  }
+
+  /** The Dockerfile rules a browser can check: it must not end as root, nor ADD from the network. */
+  function dockerfileProblem(text) {
+    const lines = text.split(/\r?\n/);
+    let lastUser = null;
+    for (const [i, raw] of lines.entries()) {
+      const m = /^\s*(\w+)\s+(.*)$/.exec(raw);
+      if (!m) continue;
+      const [instruction, value] = [m[1].toUpperCase(), m[2].trim()];
+      if (instruction === "FROM") lastUser = null;
+      else if (instruction === "USER") lastUser = { value, line: i + 1 };
+      else if (instruction === "ADD" && /(^|\s)(https?|ftp|git)(:\/\/|@)|(^|\s)git@/.test(value)) {
+        return `the Dockerfile downloads with ADD ${value} (line ${i + 1}); put the file in the datalab and COPY it, or install it with apt-get or pip`;
+      }
+    }
+    if (lastUser && ["root", "0"].includes(lastUser.value.split(":")[0].trim())) {
+      return `the Dockerfile's image ends as ${lastUser.value} (line ${lastUser.line}); end it with USER 1000`;
     }
     return null;
   }
@@ -639,6 +705,9 @@
     const doc = output();
     const list = schemaProblems(doc);
     const has = (path) => state.files.some((f) => f.path === path);
+    if (typeof doc.id === "string" && state.taken && state.taken.has(doc.id) && doc.id !== state.updating) {
+      list.push({ path: "/id", text: `${doc.id} is already a datalab in the store; choose another id, or load that datalab's folder (Continue an existing datalab) to update it` });
+    }
     if (typeof doc.license === "string" && !list.some((p) => p.path === "/license")) {
       const problem = licenceProblem(doc.license);
       if (problem) list.push({ path: "/license", text: problem });
@@ -856,6 +925,7 @@
       files: state.files.map((f) => ({ path: f.path, blob: f.blob })),
       idEdited: state.idEdited,
       autoChangelog: state.autoChangelog,
+      updating: state.updating,
       savedAt: new Date().toISOString(),
     };
     const note = $(".sa-create__draft");
@@ -880,6 +950,7 @@
     state.doc = draft.doc;
     state.idEdited = Boolean(draft.idEdited);
     state.autoChangelog = draft.autoChangelog !== false;
+    state.updating = draft.updating || null;
     state.files = [];
     for (const f of draft.files || []) state.files.push({ path: f.path, blob: f.blob, url: /\.(png|jpe?g|webp)$/i.test(f.path) ? await dataUrl(f.blob) : null });
     syncKind();
@@ -935,6 +1006,7 @@
 
   function startFrom(doc) {
     state.doc = doc;
+    state.updating = typeof doc.id === "string" ? doc.id : null; // an existing datalab keeps its id
     if (doc.type !== "vnc") doc.type = doc.type === undefined ? "jupyterlab" : doc.type;
     state.idEdited = true;
     state.autoChangelog = false;
@@ -1130,7 +1202,9 @@
           cleanup = ` The branch ${createdBranch} was created but could not be removed; pressing the button again reuses it.`;
         }
       } else cleanup = " Nothing was left half-done on GitLab.";
-      if (e.status === 401) {
+      if (e.status === 403) {
+        say(`GitLab does not let this account push to ${gitlab.project} (403: ${e.message}).${cleanup} Ask the catalog's moderators for Developer access, or download the .zip and send it to them. Your datalab is kept on this page.`);
+      } else if (e.status === 401) {
         sessionStorage.removeItem(TOKEN_KEY);
         showAuth();
         say(`GitLab refused the sign-in (expired or revoked token): sign in again, then press Open merge request.${cleanup} Your datalab is kept on this page.`);
@@ -1234,6 +1308,11 @@
   async function start() {
     $(".sa-create__bases").textContent = CONFIG.approved_bases.join(", ");
     CONFIG.checklist = CONFIG.checklist || "";
+    // The store's ids, to say at once when an id is taken (CI checks the whole catalog).
+    fetch(new URL("api/catalog.json", ROOT)).then((r) => r.json()).then((catalog) => {
+      state.taken = new Map((catalog.datalabs || []).map((e) => [e.id, e.urls && e.urls.page]));
+      if (state.doc) changed(false);
+    }).catch(() => null);
     // The SPDX list only feeds the licence picker and check: it loads beside the form, not before it.
     fetch(new URL("api/spdx.json", ROOT)).then((r) => r.json()).then((spdx) => {
       state.spdx = spdx;
@@ -1321,6 +1400,7 @@
         state.showAll = false;
         state.idEdited = false;
         state.autoChangelog = true;
+        state.updating = null;
         syncKind();
         $(".sa-create__draft").hidden = true;
         changed(true);

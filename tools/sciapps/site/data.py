@@ -110,6 +110,18 @@ def write_static(out: Path) -> None:
         shutil.copyfile(schemas_dir() / name, versioned)
 
 
+def write_nbformat_schemas(out: Path) -> None:
+    """schemas/nbformat/: the notebook format 4 schemas of the installed nbformat (the ones
+    `sciapps validate` checks notebooks with), so the Create page checks uploads the same way."""
+    import nbformat
+
+    source = Path(nbformat.__file__).parent / "v4"
+    target = out / "schemas" / "nbformat"
+    target.mkdir(parents=True, exist_ok=True)
+    for schema in source.glob("nbformat.v4.*.schema.json"):
+        shutil.copyfile(schema, target / schema.name)
+
+
 def write_spdx(out: Path) -> None:
     """api/spdx.json: the SPDX licence and exception ids `sciapps validate` knows (from
     license-expression), for the Create page's licence picker and check. `ids` are the ones

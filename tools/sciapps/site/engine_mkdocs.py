@@ -121,6 +121,7 @@ class StorePlugin(BasePlugin[StoreOptions]):
         data.write_helm_repository(out, self.settings.root / "build" / "charts", config.site_url, self.catalog.entries)
         data.write_static(out)
         data.write_spdx(out)
+        data.write_nbformat_schemas(out)
         data.write_api(out, self.catalog.entries, self.settings.store_url)
         data.write_feed(out, self.catalog.entries, self.settings.store_url, self.settings.store_title)
         self.search_bytes = data.write_search(out, self.catalog.entries).stat().st_size
