@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,30 +32,66 @@ def canned(name: str) -> dict:
     return json.loads((RESPONSES / f"{name}.json").read_text())
 
 
+class Project:
+    """What the stand-in remembers of one project: branches, files per branch."""
+
+    def __init__(self, pid: int, path: str, files=(), forked_from: int | None = None):
+        self.id, self.path, self.forked_from = pid, path, forked_from
+        self.branches = {"main"}
+        self.files: dict[str, set[str]] = {"main": set(files)}
+        self.open_merge_requests: dict[tuple[int, str], dict] = {}  # (source project, branch) -> MR
+        self.import_polls = 0 if forked_from else 2
+
+    def info(self, member: bool) -> dict:
+        data = {**canned("project"), "id": self.id, "path_with_namespace": self.path,
+                "web_url": f"https://gitlab.example.org/{self.path}"}
+        level = 50 if self.forked_from else (30 if member else None)  # Owner of a fork; Developer or none
+        data["permissions"] = {"project_access": {"access_level": level} if level else None, "group_access": None}
+        if self.forked_from:
+            data["forked_from_project"] = {"id": self.forked_from}
+            data["import_status"] = ("scheduled", "started", "finished")[min(self.import_polls, 2)]
+            self.import_polls += 1
+        return data
+
+
 class FakeGitLab:
     """Replays GitLab's documented responses; records every request.
 
+    member: whether the user may push to the catalog's project (Developer); otherwise
+    commits there are refused (403) and a fork is the way, as on GitLab.
     fail: {"METHOD route-suffix": status or "drop"} answers that call with an error status,
     or closes the connection without an answer (a network failure mid-submission).
     """
 
     def __init__(self, merge_request_status=201, token_valid=True, open_merge_request=False, branch_exists=False,
-                 fail: dict | None = None, tokens=("glpat-test",), existing_files=()):
+                 fail: dict | None = None, tokens=("glpat-test",), existing_files=(), member=True):
         self.requests: list[tuple[str, str, dict | None, dict]] = []
         self.token_valid = token_valid
         self.tokens = set(tokens)
+        self.member = member
         self.fail = dict(fail or {})
         if merge_request_status != 201:
             self.fail["POST merge_requests"] = merge_request_status
-        self.branches = {"main"}
-        self.files: dict[str, set[str]] = {"main": set(existing_files)}
+        self.upstream = Project(PROJECT_ID, "datalabs/sciapps", existing_files)
+        self.projects = {PROJECT_ID: self.upstream}
         if branch_exists:
-            self.branches.add("datalab/gaia-dr3-hrd-1.2.0")
-        self.open_merge_requests: dict[str, dict] = {}
+            self.upstream.branches.add("datalab/gaia-dr3-hrd-1.2.0")
         if open_merge_request:
-            self.open_merge_requests["datalab/gaia-dr3-hrd-1.2.0"] = canned("merge_request")
+            self.upstream.open_merge_requests[(PROJECT_ID, "datalab/gaia-dr3-hrd-1.2.0")] = canned("merge_request")
         self.branch_deleted = False
         self.oauth_codes: dict[str, dict] = {}
+
+    @property
+    def branches(self) -> set[str]:
+        return self.upstream.branches
+
+    @property
+    def files(self) -> dict[str, set[str]]:
+        return self.upstream.files
+
+    @property
+    def forks(self) -> list[Project]:
+        return [p for p in self.projects.values() if p.forked_from == PROJECT_ID]
 
     # -- helpers ------------------------------------------------------------
     def calls(self, method: str, suffix: str) -> list[dict | None]:
@@ -74,6 +111,13 @@ class FakeGitLab:
         token = headers.get("private-token") or headers.get("authorization", "").removeprefix("Bearer ")
         return token in self.tokens
 
+    def _project(self, key: str) -> Project | None:
+        key = unquote(key)
+        for project in self.projects.values():
+            if key in (str(project.id), project.path):
+                return project
+        return None
+
     # -- the API ------------------------------------------------------------
     def respond(self, method: str, path: str, body, headers: dict) -> tuple[int, object, dict]:
         self.requests.append((method, path, body, headers))
@@ -92,60 +136,83 @@ class FakeGitLab:
             return failure, {"message": ["Another open merge request already exists for this source branch"] if "merge_requests" in route else f"{failure} refused"}, {}
         if method == "GET" and route == "/api/v4/user":
             return 200, {"id": 7, "username": "mlindqvist", "name": "Marta Lindqvist", "state": "active"}, {}
-        if method == "GET" and route in (PROJECT_PATH, PROJECT):
-            return 200, canned("project"), {}
-        if method == "GET" and route.startswith(f"{PROJECT}/repository/files/"):
-            file_path = unquote(route.removeprefix(f"{PROJECT}/repository/files/"))
+        match = re.fullmatch(r"/api/v4/projects/([^/]+)(/.*)?", route)
+        project = self._project(match.group(1)) if match else None
+        if project is None:
+            return 404, {"message": f"404 {route} not replayed"}, {}
+        return self._in_project(project, method, match.group(2) or "", query, body)
+
+    def _in_project(self, p: Project, method: str, sub: str, query: dict, body) -> tuple[int, object, dict]:
+        writable = self.member or p.forked_from is not None
+        if method == "GET" and sub == "":
+            return 200, p.info(self.member), {}
+        if method == "GET" and sub == "/forks":
+            return 200, [f.info(self.member) for f in self.forks], {}
+        if method == "POST" and sub == "/fork":
+            fork = Project(max(self.projects) + 1, "mlindqvist/sciapps", forked_from=p.id)
+            fork.branches = set(p.branches)
+            fork.files = {b: set(f) for b, f in p.files.items()}
+            self.projects[fork.id] = fork
+            return 201, fork.info(self.member), {}
+        if method == "GET" and sub.startswith("/repository/files/"):
+            file_path = unquote(sub.removeprefix("/repository/files/"))
             ref = query.get("ref", ["main"])[0]
-            if file_path in self.files.get(ref, set()):
+            if file_path in p.files.get(ref, set()):
                 return 200, {"file_path": file_path, "ref": ref, "encoding": "base64", "content": ""}, {}
             return 404, {"message": "404 File Not Found"}, {}
-        if method == "GET" and route == f"{PROJECT}/repository/tree":
+        if method == "GET" and sub == "/repository/tree":
             ref = query.get("ref", ["main"])[0]
             folder = query.get("path", [""])[0].rstrip("/") + "/"
-            blobs = sorted(p for p in self.files.get(ref, set()) if p.startswith(folder))
+            blobs = sorted(f for f in p.files.get(ref, set()) if f.startswith(folder))
             page = int(query.get("page", ["1"])[0])
             per_page = int(query.get("per_page", ["20"])[0])
             chunk = blobs[(page - 1) * per_page: page * per_page]
             more = page * per_page < len(blobs)
-            items = [{"id": f"{i:040x}", "name": p.rsplit("/", 1)[-1], "type": "blob", "path": p, "mode": "100644"} for i, p in enumerate(chunk)]
+            items = [{"id": f"{i:040x}", "name": f.rsplit("/", 1)[-1], "type": "blob", "path": f, "mode": "100644"} for i, f in enumerate(chunk)]
             return 200, items, {"X-Next-Page": str(page + 1) if more else "", "X-Page": str(page)}
-        if method == "GET" and route == f"{PROJECT}/merge_requests":
+        if method == "GET" and sub == "/merge_requests":
             source = query.get("source_branch", [None])[0]
-            found = [mr for branch, mr in self.open_merge_requests.items() if source in (None, branch)]
+            found = [mr for (_, branch), mr in p.open_merge_requests.items() if source in (None, branch)]
             return 200, found, {}
-        if method == "GET" and route.startswith(f"{PROJECT}/repository/branches/"):
-            name = unquote(route.removeprefix(f"{PROJECT}/repository/branches/"))
-            return (200, {**canned("branch"), "name": name}, {}) if name in self.branches else (404, {"message": "404 Branch Not Found"}, {})
-        if method == "POST" and route == f"{PROJECT}/repository/branches":
-            self.branches.add(body["branch"])
-            self.files[body["branch"]] = set(self.files.get(body["ref"], set()))
+        if method == "GET" and sub.startswith("/repository/branches/"):
+            name = unquote(sub.removeprefix("/repository/branches/"))
+            return (200, {**canned("branch"), "name": name}, {}) if name in p.branches else (404, {"message": "404 Branch Not Found"}, {})
+        if not writable:
+            return 403, {"message": "403 Forbidden"}, {}
+        if method == "POST" and sub == "/repository/branches":
+            p.branches.add(body["branch"])
+            p.files[body["branch"]] = set(p.files.get(body["ref"], set()))
             return 201, {**canned("branch"), "name": body["branch"]}, {}
-        if method == "DELETE" and route.startswith(f"{PROJECT}/repository/branches/"):
-            name = unquote(route.removeprefix(f"{PROJECT}/repository/branches/"))
-            if name not in self.branches:
+        if method == "DELETE" and sub.startswith("/repository/branches/"):
+            name = unquote(sub.removeprefix("/repository/branches/"))
+            if name not in p.branches:
                 return 404, {"message": "404 Branch Not Found"}, {}
-            self.branches.discard(name)
-            self.files.pop(name, None)
+            p.branches.discard(name)
+            p.files.pop(name, None)
             self.branch_deleted = True
             return 204, None, {}
-        if method == "POST" and route == f"{PROJECT}/repository/commits":
-            return self._commit(body)
-        if method == "POST" and route == f"{PROJECT}/merge_requests":
-            mr = {**canned("merge_request"), "source_branch": body["source_branch"], "target_branch": body["target_branch"], "title": body["title"]}
-            self.open_merge_requests[body["source_branch"]] = mr
+        if method == "POST" and sub == "/repository/commits":
+            return self._commit(p, body)
+        if method == "POST" and sub == "/merge_requests":
+            target = self.projects.get(int(body.get("target_project_id") or p.id))
+            if target is None or body["source_branch"] not in p.branches:
+                return 404, {"message": "404 Branch Not Found"}, {}
+            mr = {**canned("merge_request"), "project_id": target.id, "source_project_id": p.id, "target_project_id": target.id,
+                  "source_branch": body["source_branch"], "target_branch": body["target_branch"], "title": body["title"]}
+            target.open_merge_requests[(p.id, body["source_branch"])] = mr
             return 201, mr, {}
-        return 404, {"message": f"404 {route} not replayed"}, {}
+        return 404, {"message": f"404 {sub} not replayed"}, {}
 
-    def _commit(self, body: dict):
+    def _commit(self, p: Project, body: dict):
         branch = body["branch"]
-        if branch not in self.branches:
+        if branch not in p.branches:
+            origin = self._project(str(body.get("start_project", p.id))) or p
             start = body.get("start_branch")
-            if start not in self.branches:
+            if start not in origin.branches:
                 return 400, {"message": "You can only create or edit files when you are on a branch"}, {}
-            self.branches.add(branch)
-            self.files[branch] = set(self.files.get(start, set()))
-        files = self.files.setdefault(branch, set())
+            p.branches.add(branch)
+            p.files[branch] = set(origin.files.get(start, set()))
+        files = p.files.setdefault(branch, set())
         for action in body["actions"]:
             path = action["file_path"]
             if action["action"] == "create" and path in files:

@@ -473,3 +473,27 @@ def test_no_push_access_says_what_to_do(page, gitlab):
     status = submit(page)
     assert "does not let this account push to datalabs/sciapps (403" in status and "Developer access" in status
     assert not gitlab.fake.branches - {"main"}
+
+
+def test_without_push_access_the_merge_request_comes_from_a_fork(page, gitlab):
+    """A scientist who is not a member of the catalog's project: GitLab's way is a fork.
+    It is made once (waiting for GitLab to finish it), the branch starts from the catalog
+    itself, and the merge request targets the catalog's project."""
+    gitlab.fake = FakeGitLab(member=False)
+    fill_basic(page)
+    use_token(page)
+    assert "Merge request opened" in submit(page)
+    fake = gitlab.fake
+    (fork,) = fake.forks
+    assert fork.import_polls >= 3  # the page waited for import_status "finished"
+    (commit,) = fake.calls("POST", f"/projects/{fork.id}/repository/commits")
+    assert commit["start_project"] == 42 and commit["start_branch"] == "main"
+    (mr,) = fake.calls("POST", f"/projects/{fork.id}/merge_requests")
+    assert mr["target_project_id"] == 42 and mr["source_branch"] == "datalab/gaia-nearby-stars-hrd-0.1.0"
+    assert list(fake.upstream.open_merge_requests) == [(fork.id, "datalab/gaia-nearby-stars-hrd-0.1.0")]
+    assert fake.upstream.branches == {"main"}  # nothing pushed to the catalog itself
+    # a second submission reuses the fork and the open merge request
+    page.fill("#sa-f-summary", "Colour-magnitude diagram of the Gaia stars within 100 pc.")
+    settle(page)
+    assert "Merge request updated" in submit(page)
+    assert len(fake.forks) == 1 and len(fake.calls("POST", "/fork")) == 1

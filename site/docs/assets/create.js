@@ -1146,20 +1146,28 @@
     const button = $('[data-sa-action="submit"]');
     button.disabled = true;
     let createdBranch = null;
-    let project = `/projects/${encodeURIComponent(gitlab.project)}`;
+    let project = `/projects/${encodeURIComponent(gitlab.project)}`; // where the branch goes: the catalog, or the user's fork
     const branch = branchName(doc);
     const dir = `datalabs/${doc.id}`;
     try {
       say("Checking the catalog's project…");
       const { data: info } = await api("GET", project);
-      project = `/projects/${info.id}`;
+      const upstream = `/projects/${info.id}`;
+      project = upstream;
       const target = gitlab.target_branch || info.default_branch || "main";
-      const known = await exists(`${project}/repository/files/${encodeURIComponent(`${dir}/datalab.yaml`)}?ref=${encodeURIComponent(target)}`);
+      const known = await exists(`${upstream}/repository/files/${encodeURIComponent(`${dir}/datalab.yaml`)}?ref=${encodeURIComponent(target)}`);
       const title = `${known ? "Update" : "Add"} datalab ${doc.id} ${doc.version}`;
-      const { data: open } = await api("GET", `${project}/merge_requests?source_branch=${encodeURIComponent(branch)}&state=opened`);
+      let fork = null;
+      if (!canPush(info)) {
+        fork = await forkOf(upstream);
+        project = `/projects/${fork.id}`;
+      }
+      const sourceId = fork ? fork.id : info.id;
+      const { data: listed } = await api("GET", `${upstream}/merge_requests?source_branch=${encodeURIComponent(branch)}&state=opened`);
+      const open = (Array.isArray(listed) ? listed : []).filter((mr) => (mr.source_project_id || info.id) === sourceId);
       const branchExists = await exists(`${project}/repository/branches/${encodeURIComponent(branch)}`);
-      const ref = branchExists ? branch : target;
-      const before = (branchExists || known) ? await treeOf(project, dir, ref) : [];
+      // what the branch holds before this commit: itself if it exists, else the catalog's target branch
+      const before = branchExists ? await treeOf(project, dir, branch) : known ? await treeOf(upstream, dir, target) : [];
       const files = [{ path: "datalab.yaml", bytes: V.zip.strToU8(yamlText(doc)) }];
       for (const f of state.files) files.push({ path: f.path, bytes: new Uint8Array(await f.blob.arrayBuffer()) });
       const wanted = new Set(files.map((f) => `${dir}/${f.path}`));
@@ -1172,7 +1180,10 @@
       for (const path of before) if (!wanted.has(path)) actions.push({ action: "delete", file_path: path });
       say(`Committing ${files.length} files to ${branch}…`);
       const commit = { branch, commit_message: title, actions };
-      if (!branchExists) commit.start_branch = target;
+      if (!branchExists) {
+        commit.start_branch = target;
+        if (fork) commit.start_project = info.id; // a fork may be behind: start from the catalog itself
+      }
       await api("POST", `${project}/repository/commits`, commit);
       if (!branchExists) createdBranch = branch;
       let mr;
@@ -1189,6 +1200,7 @@
         title,
         description: `${doc.summary}\n\nSubmitted from the store's Create page.\n\n${CONFIG.checklist}`,
         remove_source_branch: true,
+        ...(fork ? { target_project_id: info.id } : {}),
       });
       createdBranch = null;
       done(data.web_url, "Merge request opened: ");
@@ -1214,6 +1226,31 @@
     } finally {
       button.disabled = !token();
     }
+  }
+
+  /** Developer access or more lets the user push branches to the catalog's project. */
+  function canPush(info) {
+    const p = info.permissions;
+    if (!p) return true; // not told: try, a refusal is explained
+    const level = Math.max((p.project_access && p.project_access.access_level) || 0, (p.group_access && p.group_access.access_level) || 0);
+    return level >= 30;
+  }
+
+  /** The user's fork of the catalog (made once, then reused), for users who may not push to it. */
+  async function forkOf(upstream) {
+    say("You cannot push to the catalog's project, so the merge request comes from your fork; looking for it…");
+    const { data: forks } = await api("GET", `${upstream}/forks?owned=true`);
+    let fork = Array.isArray(forks) && forks.length ? forks[0] : null;
+    if (!fork) {
+      say("Making your fork of the catalog (once)…");
+      fork = (await api("POST", `${upstream}/fork`, {})).data;
+    }
+    for (let i = 0; fork.import_status && fork.import_status !== "finished" && fork.import_status !== "none"; i++) {
+      if (fork.import_status === "failed" || i >= 120) throw new GitLabError(`GitLab could not make your fork of ${gitlab.project} (${fork.import_status})`, 0);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      fork = (await api("GET", `/projects/${fork.id}`)).data;
+    }
+    return fork;
   }
 
   function done(url, text) {
