@@ -36,10 +36,9 @@ def test_opens_a_merge_request_with_one_commit(gitlab_server):
     assert result.merge_request_url == "https://gitlab.example.org/datalabs/sciapps/-/merge_requests/7"
     assert result.created_branch and result.branch == "datalab/gaia-dr3-hrd-1.2.0"
     posts = {path.split("?")[0]: body for method, path, body, _ in fake.requests if method == "POST"}
-    branch = posts[f"{PROJECT}/repository/branches"]
-    assert branch == {"branch": "datalab/gaia-dr3-hrd-1.2.0", "ref": "main"}  # required: branch, ref
     commit = posts[f"{PROJECT}/repository/commits"]
     assert {"branch", "commit_message", "actions"} <= set(commit)  # required by POST /repository/commits
+    assert commit["branch"] == "datalab/gaia-dr3-hrd-1.2.0" and commit["start_branch"] == "main"  # the branch comes with the commit
     files = {a["file_path"]: a for a in commit["actions"]}
     assert set(files) == {f"datalabs/gaia-dr3-hrd/{e.path}" for e in lab().files}
     for action in files.values():
@@ -55,14 +54,16 @@ def test_failed_merge_request_removes_the_branch_it_created(gitlab_server):
     fake = FakeGitLab(merge_request_status=409)
     with pytest.raises(SciAppsError, match="refused the submission") as info:
         submit(lab(), gitlab_server(fake), "glpat-test", "datalabs/sciapps")
-    assert fake.branch_deleted and "nothing was left behind" in info.value.hint
+    assert fake.branch_deleted and "nothing was left behind" in info.value.message
+    assert "datalab/gaia-dr3-hrd-1.2.0" not in fake.branches
 
 
 def test_retry_reuses_an_open_merge_request(gitlab_server):
     fake = FakeGitLab(open_merge_request=True, branch_exists=True)
     result = submit(lab(), gitlab_server(fake), "glpat-test", "datalabs/sciapps")
     assert result.reused_merge_request and not result.created_branch
-    assert not [r for r in fake.requests if r[0] == "POST"]
+    assert len(fake.calls("POST", "/repository/commits")) == 1  # the open merge request gets the new files
+    assert not fake.calls("POST", "/merge_requests")
 
 
 def test_expired_token_is_a_clear_error(gitlab_server):
@@ -98,3 +99,22 @@ def test_cli_without_a_project_is_a_usage_error(monkeypatch, tmp_path):
     monkeypatch.setenv("GITLAB_TOKEN", "glpat-test")
     result = CliRunner().invoke(cli, ["submit", str(REPO / "datalabs" / "gaia-dr3-hrd"), "--config", str(tmp_path / "sciapps.yaml")])
     assert result.exit_code == 2 and "set gitlab.url and gitlab.project in sciapps.yaml" in result.output
+
+
+def test_without_push_access_submits_from_a_fork(gitlab_server, monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    fake = FakeGitLab(member=False)
+    result = submit(lab(), gitlab_server(fake), "glpat-test", "datalabs/sciapps")
+    (fork,) = fake.forks
+    (commit,) = fake.calls("POST", f"/projects/{fork.id}/repository/commits")
+    assert commit["start_project"] == 42
+    (mr,) = fake.calls("POST", f"/projects/{fork.id}/merge_requests")
+    assert mr["target_project_id"] == 42 and result.created_branch
+    assert fake.upstream.branches == {"main"}
+
+
+def test_network_failure_before_the_merge_request_cleans_up(gitlab_server):
+    fake = FakeGitLab(fail={"POST merge_requests": "drop"})
+    with pytest.raises(SciAppsError, match="cannot reach GitLab") as info:
+        submit(lab(), gitlab_server(fake), "glpat-test", "datalabs/sciapps")
+    assert "nothing was left behind" in info.value.message and fake.branch_deleted

@@ -1,10 +1,11 @@
 """`sciapps submit`: a datalab folder becomes a merge request on the catalog's GitLab project.
 
 One commit with every file of the datalab on a new branch, then the merge request with
-the moderator's checklist in its description (python-gitlab). A retry reuses what the
-last attempt left: an existing branch gets the commit, an existing merge request is
-returned. If the merge request cannot be opened, the branch this attempt created is
-deleted, so nothing is left half-created.
+the moderator's checklist in its description (python-gitlab), the same steps as the
+store's Create page. A user who may not push to the catalog's project submits from their
+fork. A retry reuses what the last attempt left: an existing branch gets the commit, an
+open merge request is updated by it. If the merge request cannot be opened, the branch
+this attempt created is deleted, so nothing is left half-created.
 """
 
 from __future__ import annotations
@@ -62,46 +63,117 @@ def actions_for(lab: Datalab) -> list[dict]:
 
 
 def submit(lab: Datalab, url: str, token: str, project_id: str, target_branch: str = "main") -> Submission:
+    """The same steps as the store's Create page: one commit on `datalab/<id>-<version>`
+    (started from the target branch), then the merge request; from the user's fork when
+    they may not push to the catalog's project; an open merge request is updated."""
     import gitlab
 
-    project = _project(url, token, project_id)
+    upstream = _project(url, token, project_id)
     version = str(lab.get("version"))
     branch = re.sub(r"[^A-Za-z0-9._/-]+", "-", f"datalab/{lab.id}-{version}")
-    title = f"{'Update' if _exists(project, lab.id, target_branch) else 'Add'} datalab {lab.id} {version}"
-    existing = project.mergerequests.list(source_branch=branch, state="opened", get_all=False)
-    if existing:
-        return Submission(branch, existing[0].web_url, False, True)
+    folder = f"datalabs/{lab.id}"
     created = False
+    work = upstream
     try:
-        project.branches.get(branch)
-    except gitlab.exceptions.GitlabGetError:
-        project.branches.create({"branch": branch, "ref": target_branch})
-        created = True
-    try:
+        known = _exists(upstream, lab.id, target_branch)
+        title = f"{'Update' if known else 'Add'} datalab {lab.id} {version}"
+        fork = None if _can_push(upstream) else _fork_of(upstream)
+        work = fork or upstream
+        listed = upstream.mergerequests.list(source_branch=branch, state="opened", get_all=False)
+        open_mr = next((mr for mr in listed if getattr(mr, "source_project_id", upstream.id) == work.id), None)
+        try:
+            work.branches.get(branch)
+            branch_exists = True
+        except gitlab.exceptions.GitlabGetError:
+            branch_exists = False
+        if branch_exists:
+            before = _tree(work, folder, branch)
+        else:
+            before = _tree(upstream, folder, target_branch) if known else set()
         actions = actions_for(lab)
-        existing_files = set()
-        if _exists(project, lab.id, branch):  # an update, or a retry: those files are changed, not created
-            tree = project.repository_tree(path=f"datalabs/{lab.id}", ref=branch, recursive=True, get_all=True)
-            existing_files = {f["path"] for f in tree if f["type"] == "blob"}
-        for action in actions:
-            if action["file_path"] in existing_files:
+        wanted = {a["file_path"] for a in actions}
+        for action in actions:  # an update, or a retry: those files are changed, not created
+            if action["file_path"] in before:
                 action["action"] = "update"
-        project.commits.create({"branch": branch, "commit_message": title, "actions": actions})
-        mr = project.mergerequests.create({
+        actions += [{"action": "delete", "file_path": path} for path in sorted(before - wanted)]
+        commit = {"branch": branch, "commit_message": title, "actions": actions}
+        if not branch_exists:
+            commit["start_branch"] = target_branch
+            if fork is not None:
+                commit["start_project"] = upstream.id  # a fork may be behind: start from the catalog
+        work.commits.create(commit)
+        created = not branch_exists
+        if open_mr is not None:
+            return Submission(branch, open_mr.web_url, False, True)
+        data = {
             "source_branch": branch,
             "target_branch": target_branch,
             "title": title,
             "description": f"{lab.get('summary')}\n\nSubmitted with `sciapps submit`.\n\n{CHECKLIST}",
             "remove_source_branch": True,
-        })
-    except gitlab.exceptions.GitlabError as exc:
-        if created:
-            try:
-                project.branches.delete(branch)
-            except gitlab.exceptions.GitlabError:
-                pass
-        raise SciAppsError(f"GitLab refused the submission: {exc.error_message}", "fix what it says and run `sciapps submit` again; nothing was left behind") from None
+        }
+        if fork is not None:
+            data["target_project_id"] = upstream.id
+        mr = work.mergerequests.create(data)
+    except (gitlab.exceptions.GitlabError, OSError, _requests_error()) as exc:
+        left = _clean_up(work, branch) if created else "nothing was left behind"
+        if isinstance(exc, gitlab.exceptions.GitlabAuthenticationError):
+            raise SciAppsError(f"GitLab at {url} refused the token during the submission ({left})", "create a new token with the `api` scope and run `sciapps submit` again") from None
+        if isinstance(exc, gitlab.exceptions.GitlabError) and exc.response_code == 403:
+            raise SciAppsError(f"GitLab does not let this account push to {project_id} ({left})", "ask the catalog's moderators for Developer access") from None
+        message = exc.error_message if isinstance(exc, gitlab.exceptions.GitlabError) else f"cannot reach GitLab at {url} ({type(exc).__name__})"
+        raise SciAppsError(f"GitLab refused the submission: {message} ({left})", "fix what it says and run `sciapps submit` again") from None
     return Submission(branch, mr.web_url, created, False)
+
+
+def _requests_error():
+    import requests
+
+    return requests.exceptions.RequestException
+
+
+def _clean_up(project, branch: str) -> str:
+    """Delete the branch this attempt created; say what is left."""
+    try:
+        project.branches.delete(branch)
+        return f"the branch {branch} it had created was deleted: nothing was left behind"
+    except Exception:  # noqa: BLE001 - any failure here is reported, not raised
+        return f"the branch {branch} was created but could not be deleted; running `sciapps submit` again reuses it"
+
+
+def _can_push(project) -> bool:
+    """Developer access or more (project or group); not told means try."""
+    permissions = getattr(project, "permissions", None)
+    if not permissions:
+        return True
+    levels = [(permissions.get(k) or {}).get("access_level") or 0 for k in ("project_access", "group_access")]
+    return max(levels) >= 30
+
+
+def _fork_of(upstream, wait_s: float = 120):
+    """The user's fork of the catalog's project: found, or made once and awaited."""
+    import time
+
+    client = upstream.manager.gitlab
+    forks = upstream.forks.list(owned=True, get_all=False)
+    fork = client.projects.get(forks[0].id) if forks else client.projects.get(upstream.forks.create({}).id)
+    deadline = time.monotonic() + wait_s
+    while getattr(fork, "import_status", "none") not in ("finished", "none"):
+        if fork.import_status == "failed" or time.monotonic() > deadline:
+            raise SciAppsError(f"GitLab could not make your fork of {upstream.path_with_namespace} ({fork.import_status})", "try again later")
+        time.sleep(1)
+        fork = client.projects.get(fork.id)
+    return fork
+
+
+def _tree(project, folder: str, ref: str) -> set[str]:
+    import gitlab
+
+    try:
+        items = project.repository_tree(path=folder, ref=ref, recursive=True, get_all=True)
+    except gitlab.exceptions.GitlabGetError:
+        return set()
+    return {item["path"] for item in items if item["type"] == "blob"}
 
 
 def _exists(project, datalab_id: str, ref: str) -> bool:
