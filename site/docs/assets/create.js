@@ -532,7 +532,7 @@
       });
       if (itemSchema.type === "object") {
         return el("fieldset", { class: "sa-item", "data-path": pointer(itemPath) }, el("legend", { text: `${itemLabel} ${index + 1}` }),
-          objectFields(itemPath, itemSchema), remove, el("p", { class: "sa-field__error", id: `${pathId(itemPath)}-error`, hidden: true }));
+          objectFields(itemPath, itemSchema, true), remove, el("p", { class: "sa-field__error", id: `${pathId(itemPath)}-error`, hidden: true }));
       }
       const field = textInput(itemPath, itemSchema, true);
       field.querySelector("label").textContent = `${itemLabel} ${index + 1}`;
@@ -557,8 +557,10 @@
     return wrap(path, "", required, fieldset, schema.description);
   }
 
-  function objectFields(path, schema) {
-    const required = new Set(schema.required || []);
+  /** The fields of an object. Inside an optional group (links, citation) nothing is marked
+   * required: its required fields are needed only once the group is filled in, and the check says so. */
+  function objectFields(path, schema, needed) {
+    const required = new Set(needed ? schema.required || [] : []);
     return el("div", { class: "sa-object" }, Object.entries(schema.properties || {}).map(([key, sub]) => field([...path, key], sub, required.has(key))));
   }
 
@@ -579,7 +581,7 @@
     }
     if (schema.type === "array") return arrayInput(path, schema, required);
     if (schema.type === "object") {
-      const box = el("fieldset", { class: "sa-group" }, el("legend", { text: label(key) }), objectFields(path, schema));
+      const box = el("fieldset", { class: "sa-group" }, el("legend", { text: label(key) }), objectFields(path, schema, required));
       return wrap(path, "", required, box, schema.description);
     }
     if (schema.type === "boolean") return checkboxInput(path, schema);
