@@ -432,7 +432,7 @@ def test_advanced_mode_with_a_dropped_dockerfile(page, tmp_path):
 
 
 FILE_RULES = {"DL-040", "DL-053", "DL-054", "DL-055", "DL-056"}
-FILE_CASES = ["notebook-not-json", "notebook-binary", "notebook-wrong-schema", "screenshot-gif", "screenshot-not-image",
+FILE_CASES = ["notebook-not-json", "notebook-binary", "notebook-wrong-schema", "screenshot-gif", "screenshot-not-image", "screenshot-truncated",
               "dockerfile-ends-as-root", "add-from-url", "bad-apt-txt", "conda-environment"]
 
 

@@ -234,6 +234,11 @@
       const webp = ascii.slice(0, 4) === "RIFF" && ascii.slice(8, 12) === "WEBP";
       if (ascii.startsWith("GIF")) return "GIF pictures are not accepted; save it as PNG, JPEG or WebP";
       if (!png && !jpeg && !webp) return "it is not a PNG, JPEG or WebP picture";
+      try {
+        (await createImageBitmap(blob)).close(); // decodes it, as the CLI's Pillow check does
+      } catch (e) {
+        return "the picture cannot be decoded (truncated or damaged); export it again";
+      }
     }
     return null;
   }
