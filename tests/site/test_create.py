@@ -497,3 +497,10 @@ def test_without_push_access_the_merge_request_comes_from_a_fork(page, gitlab):
     settle(page)
     assert "Merge request updated" in submit(page)
     assert len(fake.forks) == 1 and len(fake.calls("POST", "/fork")) == 1
+
+
+def test_home_page_leads_to_the_create_page(page):
+    page.goto("")
+    page.click(".sa-hero__create a")
+    page.wait_for_selector("[data-sa-app=create][data-ready=true]")
+    assert page.url.endswith("/create/") and page.title().startswith("Create a datalab")
