@@ -21,7 +21,6 @@ import gzip
 import statistics
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 

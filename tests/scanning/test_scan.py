@@ -3,7 +3,6 @@ example catalog scans clean, the reports are written, and broken scanners fail t
 
 from __future__ import annotations
 
-import datetime
 import json
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from sciapps.catalog.loader import load_datalab
 from sciapps.config import load_config
 from sciapps.images.build import build, plan
 from sciapps.images.engine import context_tar
-from sciapps.scanning.base import Outcome, Target, isolate
+from sciapps.scanning.base import Target, isolate
 from sciapps.scanning.policy import Exception_, Policy
 from sciapps.scanning.scan import make_target, scan
 from tests.conftest import CASES, REPO

@@ -21,7 +21,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from sciapps.catalog.loader import load_datalab
 from sciapps.cli import cli
 from sciapps.config import GitLab, Limits, load_config
 from sciapps.site.build import build_store

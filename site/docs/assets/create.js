@@ -22,6 +22,7 @@
   const LIMITS = CONFIG.limits;
   const ENV_FILES = ["requirements.txt", "apt.txt", "postBuild", "start"];
   const EXECUTABLE = ["postBuild", "start"];
+  const PICTURE = /\.(png|jpe?g|webp)$/i; // the pictures the store shows
   const HIDDEN = new Set(["schema_version", "mode", "type", "archived", "changelog", "exceptions"]);
   const TOKEN_KEY = "sciapps.gitlab.token";
   const OAUTH_KEY = "sciapps.gitlab.oauth";
@@ -100,23 +101,21 @@
 
   /** The document as it will be written: empty strings and empty optional objects left out. */
   function output() {
-    const clean = (value, top) => {
-      if (Array.isArray(value)) return value.map((v) => clean(v, false)).map((v) => (v === undefined ? "" : v));
+    const isEmptyGroup = (c) => c && typeof c === "object" && !Array.isArray(c) && !(c instanceof Date) && !Object.keys(c).length;
+    const clean = (value) => {
+      if (Array.isArray(value)) return value.map((v) => clean(v)).map((v) => (v === undefined ? "" : v));
       if (value && typeof value === "object" && !(value instanceof Date)) {
         const out = {};
         for (const [key, v] of Object.entries(value)) {
-          const c = clean(v, false);
-          if (c === undefined) continue;
-          if (!top && c && typeof c === "object" && !Array.isArray(c) && !Object.keys(c).length) continue;
-          out[key] = c;
+          const c = clean(v);
+          if (c !== undefined && !isEmptyGroup(c)) out[key] = c;
         }
-        if (top) for (const key of ["links", "citation", "resources"]) if (out[key] && !Object.keys(out[key]).length) delete out[key];
         return out;
       }
       if (typeof value === "string" && value.trim() === "") return undefined;
       return value;
     };
-    const doc = clean(state.doc, true);
+    const doc = clean(state.doc);
     const order = Object.keys(state.schema.properties);
     const sorted = {};
     for (const key of order) if (key in doc) sorted[key] = doc[key];
@@ -165,7 +164,7 @@
 
   function limitFor(path) {
     if (path.endsWith(".ipynb")) return [LIMITS.notebook_mb * MIB, "notebooks"];
-    if (/^screenshots\//.test(path) || /\.(png|jpe?g|webp)$/i.test(path)) return [LIMITS.image_mb * MIB, "pictures"];
+    if (/^screenshots\//.test(path) || PICTURE.test(path)) return [LIMITS.image_mb * MIB, "pictures"];
     return [LIMITS.file_mb * MIB, "other files"];
   }
 
@@ -313,7 +312,7 @@
         refused.push(`${name}: the datalab would hold ${mib(total)}, over the ${mib(LIMITS.datalab_mb * MIB)} limit; add a smaller sample.`);
         continue;
       }
-      const record = { path, blob, url: /\.(png|jpe?g|webp)$/i.test(path) ? await dataUrl(blob) : null };
+      const record = await fileRecord(path, blob);
       state.files = [...others, record].sort((a, b) => a.path.localeCompare(b.path));
       added.push(path);
     }
@@ -746,23 +745,23 @@
     const dockerfile = state.files.find((f) => f.path === "Dockerfile");
     if (doc.mode === "basic" && dockerfile) list.push({ path: "files", text: "a Dockerfile is only used in advanced mode: choose Advanced in step 1, or remove the Dockerfile" });
     if (doc.mode === "advanced" && !dockerfile) list.push({ path: "files", text: "advanced mode needs a Dockerfile: add one in step 2, or choose Basic in step 1" });
-    if (dockerfile && state.dockerfileBase !== undefined && state.dockerfileBase !== null && !CONFIG.approved_bases.includes(state.dockerfileBase)) {
-      list.push({ path: "files", text: `the Dockerfile starts FROM ${state.dockerfileBase}; start FROM an approved base image: ${CONFIG.approved_bases.join(", ")}` });
+    if (dockerfile && !CONFIG.approved_bases.includes(dockerfile.base)) {
+      list.push({ path: "files", text: `the Dockerfile starts FROM ${dockerfile.base}; start FROM an approved base image: ${CONFIG.approved_bases.join(", ")}` });
     }
     const yamlBytes = new TextEncoder().encode(yamlText(doc)).length;
     if (yamlBytes > LIMITS.metadata_kb * 1024) list.push({ path: "", text: `datalab.yaml would be ${(yamlBytes / 1024).toFixed(0)} KiB, over the ${LIMITS.metadata_kb} KiB limit; shorten the description` });
     return list;
   }
 
-  async function readDockerfileBase() {
-    const dockerfile = state.files.find((f) => f.path === "Dockerfile");
-    if (!dockerfile) return (state.dockerfileBase = null);
-    const text = await dockerfile.blob.text();
-    const from = /^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/im.exec(text);
-    if (!from) return (state.dockerfileBase = "(no FROM line)");
-    const image = from[1].split("@")[0];
-    const name = image.split("/").pop().split(":")[0];
-    state.dockerfileBase = name;
+  /** A file of the datalab: its picture as a data: URL for the preview, or a Dockerfile's
+   * base image name; read once, when the file is added or the draft restored. */
+  async function fileRecord(path, blob) {
+    const record = { path, blob, url: PICTURE.test(path) ? await dataUrl(blob) : null, base: null };
+    if (path === "Dockerfile") {
+      const from = /^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/im.exec(await blob.text());
+      record.base = from ? from[1].split("@")[0].split("/").pop().split(":")[0] : "(no FROM line)";
+    }
+    return record;
   }
 
   function fieldFor(path) {
@@ -788,14 +787,9 @@
       node.textContent = "";
     }
     for (const node of app.querySelectorAll(".sa-fields [aria-invalid]")) node.removeAttribute("aria-invalid");
-    const other = [];
     for (const problem of current) {
       const node = problem.path.startsWith("/") ? fieldFor(problem.path) : null;
-      if (!node) {
-        other.push(problem);
-        continue;
-      }
-      if (!isShown(problem.path)) continue;
+      if (!node || !isShown(problem.path)) continue; // the summary lists those without a field
       const error = node.querySelector(":scope > .sa-field__error");
       const rest = problem.path.slice(node.dataset.path.length + 1).split("/").filter(Boolean);
       const what = rest.map((p) => (/^\d+$/.test(p) ? String(Number(p) + 1) : label(p))).join(" ");
@@ -806,7 +800,6 @@
       if (control) control.setAttribute("aria-invalid", "true");
     }
     renderSummary();
-    return other;
   }
 
   function describe(problem) {
@@ -896,8 +889,7 @@
     timer = setTimeout(refresh, structural ? 0 : 150);
   }
 
-  async function refresh() {
-    await readDockerfileBase();
+  function refresh() {
     current = problems();
     showErrors();
     renderPreview();
@@ -959,7 +951,7 @@
     state.autoChangelog = draft.autoChangelog !== false;
     state.updating = draft.updating || null;
     state.files = [];
-    for (const f of draft.files || []) state.files.push({ path: f.path, blob: f.blob, url: /\.(png|jpe?g|webp)$/i.test(f.path) ? await dataUrl(f.blob) : null });
+    for (const f of draft.files || []) state.files.push(await fileRecord(f.path, f.blob));
     syncKind();
   }
 
@@ -1014,7 +1006,7 @@
   function startFrom(doc) {
     state.doc = doc;
     state.updating = typeof doc.id === "string" ? doc.id : null; // an existing datalab keeps its id
-    if (doc.type !== "vnc") doc.type = doc.type === undefined ? "jupyterlab" : doc.type;
+    if (doc.type === undefined) doc.type = "jupyterlab";
     state.idEdited = true;
     state.autoChangelog = false;
     state.touched = new Set();
@@ -1036,7 +1028,6 @@
 
   async function ready() {
     clearTimeout(timer);
-    await readDockerfileBase();
     current = problems();
     state.showAll = true;
     showErrors();
@@ -1193,11 +1184,9 @@
       }
       await api("POST", `${project}/repository/commits`, commit);
       if (!branchExists) createdBranch = branch;
-      let mr;
-      if (Array.isArray(open) && open.length) {
-        mr = open[0];
+      if (open.length) {
         createdBranch = null;
-        done(mr.web_url, `Merge request updated with your changes: `);
+        done(open[0].web_url, "Merge request updated with your changes: ");
         return;
       }
       say("Opening the merge request…");
@@ -1265,15 +1254,13 @@
     status.replaceChildren(text, el("a", { href: url, rel: "noopener", text: url }));
   }
 
-  function randomString(bytes) {
-    const data = crypto.getRandomValues(new Uint8Array(bytes));
-    return base64(data).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
+  const base64url = (bytes) => base64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const randomString = (bytes) => base64url(crypto.getRandomValues(new Uint8Array(bytes)));
 
   async function signIn() {
     const verifier = randomString(48);
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
-    const challenge = base64(digest).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const challenge = base64url(digest);
     const stateValue = randomString(24);
     sessionStorage.setItem(OAUTH_KEY, JSON.stringify({ verifier, state: stateValue }));
     await saveDraft();

@@ -182,7 +182,7 @@ def report(config: Config, base: str, author: str | None, roles: Roles) -> tuple
 
     found = changes(config, base)
     ok = True
-    lines = [f"# Moderation report", "", f"Compared with `{base}`; author: `{author or 'unknown'}`.", ""]
+    lines = ["# Moderation report", "", f"Compared with `{base}`; author: `{author or 'unknown'}`.", ""]
     if not found:
         return "\n".join(lines + ["No datalab changes.", ""]), True
     counts = {k: sum(1 for c in found if c.kind == k) for k in ("added", "changed", "archived", "deleted")}

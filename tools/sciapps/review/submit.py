@@ -121,8 +121,9 @@ def submit(lab: Datalab, url: str, token: str, project_id: str, target_branch: s
             raise SciAppsError(f"GitLab at {url} refused the token during the submission ({left})", "create a new token with the `api` scope and run `sciapps submit` again") from None
         if isinstance(exc, gitlab.exceptions.GitlabError) and exc.response_code == 403:
             raise SciAppsError(f"GitLab does not let this account push to {project_id} ({left})", "ask the catalog's moderators for Developer access") from None
-        message = exc.error_message if isinstance(exc, gitlab.exceptions.GitlabError) else f"cannot reach GitLab at {url} ({type(exc).__name__})"
-        raise SciAppsError(f"GitLab refused the submission: {message} ({left})", "fix what it says and run `sciapps submit` again") from None
+        if not isinstance(exc, gitlab.exceptions.GitlabError):
+            raise SciAppsError(f"cannot reach GitLab at {url} during the submission ({type(exc).__name__}; {left})", "check the network and run `sciapps submit` again") from None
+        raise SciAppsError(f"GitLab refused the submission: {exc.error_message} ({left})", "fix what it says and run `sciapps submit` again") from None
     return Submission(branch, mr.web_url, created, False)
 
 
