@@ -113,20 +113,51 @@ def test_launch_without_a_cluster_says_so(engine, approved, monkeypatch, tmp_pat
     assert result.exit_code == 2 and "no Kubernetes cluster configured" in result.output and "Traceback" not in result.output
 
 
+def test_each_launch_reads_the_kubeconfig_of_its_own_time(tmp_path, monkeypatch):
+    """The Kubernetes client reads $KUBECONFIG once, at import: launch must not."""
+    import socket
+
+    from sciapps.charts.launch import launch
+
+    package = build_chart(CONFIG, lab(), tmp_path, values=ALL_OPTIONS).package
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    with pytest.raises(SciAppsError, match="no Kubernetes cluster configured"):
+        launch(package, {}, "gaia-dr3-hrd", "datalabs")
+    with socket.socket() as s:  # a port where no cluster answers
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "here",
+        "clusters": [{"name": "here", "cluster": {"server": f"https://127.0.0.1:{port}", "insecure-skip-tls-verify": True}}],
+        "contexts": [{"name": "here", "context": {"cluster": "here", "user": "me"}}],
+        "users": [{"name": "me", "user": {"token": "t"}}],
+    }))
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    with pytest.raises(SciAppsError, match=f"cannot reach the cluster at https://127.0.0.1:{port}"):
+        launch(package, {}, "gaia-dr3-hrd", "datalabs")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))  # the one given wins
+    with pytest.raises(SciAppsError, match=f"cannot reach the cluster at https://127.0.0.1:{port}"):
+        launch(package, {}, "gaia-dr3-hrd", "datalabs", kubeconfig=kubeconfig)
+
+
 @pytest.mark.skipif(not __import__("os").environ.get("KUBECONFIG"), reason="needs a cluster: set KUBECONFIG")
 def test_launch_on_a_cluster(engine, approved):
+    import os
     import secrets
 
     from kubernetes import client, config as kube_config
 
     from sciapps.cli import cli
 
+    kubeconfig = os.environ["KUBECONFIG"].split(os.pathsep)[0]
     namespace = f"sciapps-test-{secrets.token_hex(3)}"
-    result = CliRunner().invoke(cli, ["launch", "gaia-dr3-hrd", "--namespace", namespace, "--config", str(REPO / "sciapps.yaml")])
-    kube_config.load_kube_config()
+    result = CliRunner().invoke(cli, ["launch", "gaia-dr3-hrd", "--namespace", namespace, "--kubeconfig", kubeconfig,
+                                      "--config", str(REPO / "sciapps.yaml")])
+    api = kube_config.new_client_from_config(config_file=kubeconfig)
     try:
         assert result.exit_code == 0, result.output
-        deployment = client.AppsV1Api().read_namespaced_deployment("gaia-dr3-hrd", namespace)
+        deployment = client.AppsV1Api(api).read_namespaced_deployment("gaia-dr3-hrd", namespace)
         assert deployment.spec.template.spec.security_context.run_as_non_root is True
     finally:
-        client.CoreV1Api().delete_namespace(namespace)
+        client.CoreV1Api(api).delete_namespace(namespace)

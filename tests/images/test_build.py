@@ -140,3 +140,46 @@ def test_build_command_refuses_invalid_datalabs_and_writes_results(engine, appro
     assert "DL-022" in result.output
     written = yaml.safe_load((catalog / "build" / "results" / "tiny-desktop" / "build.json").read_text())
     assert written["status"] == "failed" and "validation error" in written["summary"]
+
+
+def test_builds_use_the_locked_base_whatever_the_engine_tags_say(engine, approved, settings, tmp_path):
+    """`FROM jl_base` is the jl_base of build/base-images.json, even when another catalog's
+    base build (or anyone) made the engine's `jl_base` tag point at another image."""
+    folder = copy(tmp_path, "root-image")
+    dockerfile = folder / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().rstrip("\n") + "\nUSER 1000\n")
+    moved = ["jl_base:latest", f"{settings.registry}/jl_base:latest"]
+    for ref in moved:
+        engine.tag(approved["datalabs_ubuntu_base"].image_id, ref)
+    try:
+        outcome = build(engine, plan(load_datalab(folder, settings.limits), settings, approved), nocache=True, log=lambda line: None)
+    finally:
+        for ref in moved:
+            engine.untag(ref)
+    layers = engine.image(outcome.image_id)["RootFS"]["Layers"]
+    base_layers = engine.image(approved["jl_base"].image_id)["RootFS"]["Layers"]
+    assert outcome.status == "built" and layers[: len(base_layers)] == base_layers
+
+
+def test_base_images_of_another_catalog_are_found_not_built_again(engine, approved, registry, tmp_path):
+    """Same inputs, another catalog and registry: the same images, nothing rebuilt, and
+    this catalog's lock untouched."""
+    from sciapps.images import bases
+
+    root = tmp_path / "other-catalog"
+    shutil.copytree(REPO / "base-images", root / "base-images")
+    (root / "sciapps.yaml").write_text((REPO / "sciapps.yaml").read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {registry}/other"))
+    lock_before = (REPO / "build" / "base-images.json").read_text()
+    lines: list[str] = []
+    other = bases.build_all(engine, load_config(root / "sciapps.yaml"), log=lines.append)
+    assert {name: b.image_id for name, b in other.items()} == {name: b.image_id for name, b in approved.items()}
+    assert all("up to date" in line for line in lines), lines
+    assert other["jl_base"].ref.startswith(f"{registry}/other/jl_base:")
+    assert (REPO / "build" / "base-images.json").read_text() == lock_before
+
+
+def test_a_lock_naming_an_image_this_engine_lacks_is_one_clear_sentence(engine, approved, settings, tmp_path):
+    folder = copy(tmp_path, "tiny-desktop")
+    gone = {name: replace(base, image_id="sha256:" + "0" * 64) for name, base in approved.items()}
+    with pytest.raises(EngineError, match="recorded in build/base-images.json is not in this Docker engine"):
+        build(engine, plan(load_datalab(folder, settings.limits), settings, gone), log=lambda line: None)

@@ -37,3 +37,32 @@ def test_apt_txt_accepts_names_and_pins_only():
     packages, problems = apt_packages("# comment\nsaods9 topcat=4.8.7-3\n\nlibc6:amd64 $(curl evil) ; rm\n")
     assert packages == ["saods9", "topcat=4.8.7-3", "rm"]
     assert [(p.line, p.text) for p in problems] == [(4, "libc6:amd64"), (4, "$(curl"), (4, "evil)"), (4, ";")]
+
+
+def test_approved_bases_are_pinned_to_their_image_ids():
+    from sciapps.images.dockerfile import pin_bases
+
+    ids = {"jl_base": "sha256:" + "a" * 64, "x_base": "sha256:" + "b" * 64}
+    text = (
+        "ARG FLAVOUR=x_base\n"
+        "FROM jl_base AS python-packages\nRUN pip install \\\n    astropy\n"
+        "FROM registry.example.org/sciapps/jl_base:1.0@sha256:" + "c" * 64 + " AS pinned\n"
+        "FROM ${FLAVOUR} AS desktop\n"
+        "FROM elsewhere.example.org/jl_base AS foreign\n"
+        "FROM python-packages\nUSER 1000\n"
+    )
+    pinned, names = pin_bases(text, ids, "registry.example.org/sciapps")
+    lines = pinned.splitlines()
+    assert names == ["jl_base", "jl_base", "x_base"]
+    assert lines[1] == f"FROM {ids['jl_base']} AS python-packages"
+    assert lines[2:4] == ["RUN pip install \\", "    astropy"]  # the rest is left as written
+    assert lines[4] == f"FROM {ids['jl_base']} AS pinned"
+    assert lines[5] == f"FROM {ids['x_base']} AS desktop"
+    assert lines[6] == "FROM elsewhere.example.org/jl_base AS foreign"  # not approved: validation refuses it
+    assert lines[7] == "FROM python-packages"  # a stage, not an image
+
+
+def test_the_basic_dockerfile_names_the_base_it_is_given():
+    image_id = "sha256:" + "d" * 64
+    text = basic_dockerfile(META, {"requirements.txt"}, [], image_id)
+    assert f"FROM {image_id} AS python-packages" in text and f"\nFROM {image_id}\n" in text and "jl_base" not in text

@@ -155,3 +155,46 @@ def test_sitemap_lists_datalab_pages(store):
     text = (folder / "sitemap.xml").read_text()
     assert "https://sciapps.datalabs.esa.int/datalabs/gaia-dr3-hrd/" in text
     assert "https://sciapps.datalabs.esa.int/browse/" in text
+
+
+def _small_catalog(tmp_path):
+    """A repository-like folder: sciapps.yaml, one example datalab and one with a tagged value."""
+    import shutil
+
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", root / "datalabs" / "gaia-dr3-hrd")
+    shutil.copytree(REPO / "datalabs" / "topcat-desktop", root / "datalabs" / "topcat-desktop")
+    tagged = root / "datalabs" / "topcat-desktop" / "datalab.yaml"
+    tagged.write_text(tagged.read_text().replace("keywords:", "extra: !!binary aGVsbG8=\nkeywords:", 1))
+    (root / "sciapps.yaml").write_text((REPO / "sciapps.yaml").read_text())
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    return root
+
+
+@pytest.mark.parametrize("target", [".", "datalabs", "datalabs/gaia-dr3-hrd", "datalabs/new", ".git", "site", "notes.txt"])
+def test_site_build_never_deletes_what_it_did_not_build(tmp_path, target):
+    root = _small_catalog(tmp_path)
+    (root / "site").mkdir()
+    (root / "site" / "sources.md").write_text("the site's sources")
+    (root / "notes.txt").write_text("notes")
+    before = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    result = CliRunner().invoke(cli, ["site", "build", "--out", str(root / target), "--config", str(root / "sciapps.yaml"),
+                                      "--mkdocs-config", str(REPO / "mkdocs.yml")])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before
+
+
+def test_a_datalab_with_a_tagged_value_is_left_out_and_the_store_still_builds(tmp_path):
+    root = _small_catalog(tmp_path)
+    out = root / "public"
+    args = ["site", "build", "--out", str(out), "--config", str(root / "sciapps.yaml"), "--mkdocs-config", str(REPO / "mkdocs.yml")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "DL-008" in result.output and "Traceback" not in result.output
+    assert (out / "datalabs" / "gaia-dr3-hrd" / "index.html").is_file()
+    assert not (out / "datalabs" / "topcat-desktop").exists()
+    # a previous store build may be replaced: the same command again
+    (out / "stale.html").write_text("from the previous build")
+    assert CliRunner().invoke(cli, args).exit_code == 1
+    assert not (out / "stale.html").exists() and (out / "datalabs" / "gaia-dr3-hrd" / "index.html").is_file()

@@ -55,3 +55,34 @@ def test_serve_rebuilds_when_a_datalab_changes(tmp_path):
         output = proc.communicate(timeout=30)[0]
     assert f"Serving the store at http://127.0.0.1:{port}/" in output
     assert "Traceback" not in output
+
+
+def test_an_open_page_reloads_itself_under_the_store_csp(tmp_path, browser):
+    """mkdocs' live-reload script is inline; `sciapps serve` allows exactly that script."""
+    catalog = tmp_path / "datalabs"
+    shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", catalog / "gaia-dr3-hrd")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/datalabs/gaia-dr3-hrd/"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sciapps", "serve", "--dev-addr", f"127.0.0.1:{port}", "--catalog", str(catalog),
+         "--config", str(REPO / "sciapps.yaml"), "--mkdocs-config", str(REPO / "mkdocs.yml")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    page = browser.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    try:
+        assert _wait_for(lambda: "Hertzsprung" in (_get(url) or ""), 60), "the store was not served"
+        page.goto(url)
+        page.wait_for_function("() => document.readyState === 'complete'")
+        assert _wait_for(lambda: "Enabled live reload" in console, 10), console
+        metadata = catalog / "gaia-dr3-hrd" / "datalab.yaml"
+        text = metadata.read_text()
+        old_summary = next(line for line in text.splitlines() if line.startswith("summary:"))
+        metadata.write_text(text.replace(old_summary, "summary: A summary edited while the page was open"))
+        page.get_by_text("A summary edited while the page was open").first.wait_for(timeout=60_000)
+    finally:
+        page.close()
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert not [line for line in console if "Content Security Policy" in line], console

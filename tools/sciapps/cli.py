@@ -431,8 +431,10 @@ def chart_cmd(ids, push, config_path):
 @click.argument("datalab_id", metavar="ID")
 @click.option("--namespace", default="datalabs", show_default=True, help="Kubernetes namespace (created if missing).")
 @click.option("--release", help="Release name (default: the datalab id).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path),
+              help="The cluster's kubeconfig (default: $KUBECONFIG, else ~/.kube/config).")
 @config_option
-def launch_cmd(datalab_id, namespace, release, config_path):
+def launch_cmd(datalab_id, namespace, release, kubeconfig, config_path):
     """Install a datalab into the Kubernetes cluster of the current kubeconfig."""
     from sciapps.charts.chart import build_chart
     from sciapps.charts.launch import launch
@@ -447,7 +449,7 @@ def launch_cmd(datalab_id, namespace, release, config_path):
 
     values = helm.Chart.load(report.package).values
     release = release or lab.id
-    applied = launch(report.package, values, release, namespace)
+    applied = launch(report.package, values, release, namespace, kubeconfig)
     click.echo(f"applied {', '.join(applied)} in namespace {namespace}.")
     port = "8888" if lab.get("type") == "jupyterlab" else "6080"
     name = release if lab.id in release else f"{release}-{lab.id}"

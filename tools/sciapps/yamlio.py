@@ -27,7 +27,7 @@ class YamlProblem(Exception):
 
     def __init__(self, kind: str, message: str, line: int | None = None):
         super().__init__(message)
-        self.kind = kind  # "syntax", "duplicate-key", "unsafe"
+        self.kind = kind  # "syntax", "duplicate-key", "unsafe", "tag"
         self.message = message
         self.line = line
 
@@ -75,6 +75,21 @@ class _Loader(yaml.CSafeLoader):
         super().flatten_mapping(node)
         node.merged_pairs = len(node.value) - own
 
+
+def _refuse_tag(loader, node):
+    """Explicit tags (`!!binary`, `!!set`, `!!timestamp`, `!!omap`, `!!pairs`, `!local`, …)
+    make values that are not JSON: refused, with their line, before anything uses them."""
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    raise YamlProblem(
+        "tag",
+        f"the value tagged {tag[:60]} is not plain text, a number, true/false, a list or a mapping; remove the tag",
+        node.start_mark.line + 1,
+    )
+
+
+for _tag in ("binary", "timestamp", "set", "omap", "pairs"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+_Loader.add_constructor(None, _refuse_tag)  # any tag the loader does not know
 
 # Timestamps stay strings: remove the implicit resolver for them.
 _Loader.yaml_implicit_resolvers = {

@@ -14,8 +14,8 @@ from tests.conftest import CASES, findings_for, rule_ids
 
 VALID = sorted(p for p in (CASES / "valid").iterdir() if p.is_dir())
 INVALID = sorted(p for p in (CASES / "invalid").iterdir() if p.is_dir())
-# Cases built at test time (symlinks, huge files), in test_bad_input.py:
-RUNTIME_CASES = {"DL-006", "DL-021", "DL-032", "DL-033", "DL-034"}
+# Cases built at test time: symlinks and huge files in tests/catalog/test_validate.py, hostile input in test_hostile.py:
+RUNTIME_CASES = {"DL-006", "DL-008", "DL-021", "DL-032", "DL-033", "DL-034"}
 
 
 def _expected(folder):

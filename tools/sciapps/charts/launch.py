@@ -1,4 +1,4 @@
-"""`sciapps launch`: install a datalab's chart into a Kubernetes cluster (current kubeconfig).
+"""`sciapps launch`: install a datalab's chart into a Kubernetes cluster (the kubeconfig given, else $KUBECONFIG).
 
 The chart is rendered with Helm's SDK and its manifests applied server-side with the
 Kubernetes Python client, field manager `sciapps`; launching again updates in place.
@@ -14,19 +14,29 @@ import yaml
 from sciapps.errors import SciAppsError
 
 
-def _client():
+def kubeconfig_path(given: Path | None = None) -> Path:
+    """The kubeconfig to use: the one given, else $KUBECONFIG (read now, not at import
+    time as the Kubernetes client does), else ~/.kube/config."""
+    if given is not None:
+        return Path(given)
+    first = (os.environ.get("KUBECONFIG") or "").split(os.pathsep)[0]
+    return Path(first).expanduser() if first else Path("~/.kube/config").expanduser()
+
+
+def _client(kubeconfig: Path):
+    """An API client of its own for this kubeconfig; the client library's global default
+    configuration is never read or changed."""
     from kubernetes import client, config as kube_config
     from kubernetes.config.config_exception import ConfigException
 
-    where = os.environ.get("KUBECONFIG") or str(Path("~/.kube/config").expanduser())
     try:
-        kube_config.load_kube_config()
-    except (ConfigException, FileNotFoundError, OSError) as exc:
+        api = kube_config.new_client_from_config(config_file=str(kubeconfig))
+    except (ConfigException, FileNotFoundError, OSError, ValueError, TypeError, AttributeError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
         raise SciAppsError(
-            f"no Kubernetes cluster configured ({where}: {str(exc).splitlines()[0][:200]})",
-            "point KUBECONFIG at a cluster's kubeconfig (kind, k3d or your platform's), then launch again",
+            f"no Kubernetes cluster configured ({kubeconfig}: {reason})",
+            "point KUBECONFIG (or --kubeconfig) at a cluster's kubeconfig (kind, k3d or your platform's), then launch again",
         ) from None
-    api = client.ApiClient()
     try:
         client.VersionApi(api).get_code(_request_timeout=10)
     except Exception as exc:
@@ -35,14 +45,15 @@ def _client():
     return api
 
 
-def launch(package: Path, values: dict, release: str, namespace: str) -> list[str]:
-    """Apply the chart's manifests; returns 'Kind/name' of each."""
+def launch(package: Path, values: dict, release: str, namespace: str, kubeconfig: Path | None = None) -> list[str]:
+    """Apply the chart's manifests to the cluster of `kubeconfig` (see `kubeconfig_path`);
+    returns 'Kind/name' of each."""
     import helm_python as helm
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
     from kubernetes.dynamic import DynamicClient
 
-    api = _client()
+    api = _client(kubeconfig_path(kubeconfig))
     rendered = helm.Chart.load(package).render(values, name=release, namespace=namespace, is_install=True)
     core = client.CoreV1Api(api)
     try:

@@ -1,10 +1,16 @@
 """Approved base images: bootstrapped from Debian's archive, built, and recorded.
 
 `build_all` makes `sciapps-rootfs:bookworm` with debootstrap (once; the image is the
-cache), builds each folder of `base-images/` on it, tags it `<name>` (so a Dockerfile's
-`FROM jl_base` finds it without any pull) and `<registry>/<name>:<content hash>`, and
-writes their image ids to `build/base-images.json`: the approved-bases list that
-builds and validation read. A base whose inputs did not change is not rebuilt.
+cache), builds each folder of `base-images/` on it and writes their image ids to
+`build/base-images.json`: the approved-bases list that builds and validation read.
+
+A base is found again by the hash of its inputs (its folder, the image it is built on,
+SciApps' version): the engine-wide tag `sciapps-base/<name>:<hash>` names one content,
+so a base whose inputs did not change is never rebuilt, whichever catalog asks. Each
+base is built `FROM` its parent's exact image id, and datalabs `FROM` the ids in the lock
+file (`images.dockerfile.pin_bases`): no build reads a movable tag such as `jl_base`, so
+building the bases of one catalog never changes what another catalog's builds get.
+Labels carry no build time, so the same inputs give the same image config.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ MIRROR = "http://deb.debian.org/debian"
 ORDER = ("datalabs_ubuntu_base", "jl_base", "x_base")
 PARENT = {"jl_base": "datalabs_ubuntu_base", "x_base": "datalabs_ubuntu_base"}  # built FROM it
 LOCK = Path("build") / "base-images.json"
+CONTENT_REPOSITORY = "sciapps-base"  # engine-wide, content-addressed: sciapps-base/<name>:<hash>
 
 
 @dataclass(frozen=True)
@@ -96,12 +103,39 @@ def bootstrap(engine: Engine, log: Callable[[str], None]) -> str:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
             raise SciAppsError(f"debootstrap failed:\n{tail}", f"check that {MIRROR} can be reached")
         archive = Path(tmp) / "rootfs.tar"
-        with tarfile.open(archive, "w") as tar:
-            for entry in sorted(os.listdir(target)):
-                tar.add(target / entry, arcname=entry)
+        _reproducible_tar(target, archive)
         log("importing the root filesystem into Docker")
         repository, tag = ROOTFS.split(":")
         return engine.import_rootfs(archive, repository, tag, ["ENV LANG=C.UTF-8", 'CMD ["bash"]'])
+
+
+# Written by the bootstrap itself with the time of the run: dropped, so that the same
+# packages give the same root filesystem layer.
+_VOLATILE = ("var/log/dpkg.log", "var/log/apt", "var/log/bootstrap.log", "var/log/alternatives.log",
+             "var/cache/ldconfig/aux-cache", "var/cache/apt/pkgcache.bin", "var/cache/apt/srcpkgcache.bin")
+EPOCH = 946684800  # 2000-01-01: every mtime in the root filesystem is clamped to this (as SOURCE_DATE_EPOCH does)
+
+
+def _reproducible_tar(root: Path, archive: Path) -> None:
+    """The root filesystem as a tar with sorted entries, numeric owners and clamped times."""
+    for name in _VOLATILE:
+        path = root / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+    def normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.mtime = min(info.mtime, EPOCH)
+        info.uname = info.gname = ""
+        return info
+
+    with tarfile.open(archive, "w", format=tarfile.PAX_FORMAT) as tar:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for entry in sorted([*dirnames, *filenames]):
+                full = Path(dirpath) / entry
+                tar.add(full, arcname=full.relative_to(root).as_posix(), recursive=False, filter=normalise)
 
 
 def _inputs(folder: Path, common: Path) -> dict[str, Path]:
@@ -134,31 +168,32 @@ def build_all(
         if parent and parent not in bases:
             raise SciAppsError(f"{name} is built on {parent}, which is not built yet", f"run `sciapps base-images build {parent} {name}`")
         below = bases[parent].image_id if parent else rootfs_id
-        ref = f"{config.registry}/{name}:{_hash(inputs, below)}"
-        image_id = None if rebuild else engine.image_id(ref)
+        content_hash = _hash(inputs, below)
+        content_ref = f"{CONTENT_REPOSITORY}/{name}:{content_hash}"
+        ref = f"{config.registry}/{name}:{content_hash}"
+        image_id = None if rebuild else engine.image_id(content_ref)
         if image_id:
-            log(f"{name}: up to date ({ref})")
+            log(f"{name}: up to date ({content_ref})")
         else:
-            log(f"{name}: building {ref}")
+            log(f"{name}: building {content_ref}")
             files: dict[str, bytes | Path] = dict(inputs)
             files["ca-certificates.crt"] = ca
             labels = {
                 "org.opencontainers.image.title": name,
                 "org.opencontainers.image.description": f"SciApps approved base image {name}",
-                "org.opencontainers.image.version": ref.rsplit(":", 1)[1],
-                "org.opencontainers.image.created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "org.opencontainers.image.version": content_hash,
                 "org.opencontainers.image.vendor": "ESA Datalabs",
                 "org.opencontainers.image.licenses": "BSD-3-Clause",
-                "org.opencontainers.image.base.name": bases[parent].ref if parent else ROOTFS,
+                "org.opencontainers.image.base.name": f"{CONTENT_REPOSITORY}/{parent}:{bases[parent].ref.rsplit(':', 1)[1]}" if parent else ROOTFS,
                 "int.esa.datalabs.base-image": name,
             }
             modes = lambda n: 0o755 if n.startswith("datalab-") else 0o644  # noqa: E731
-            buildargs = {"BASE": f"{parent}:latest"} if parent else {"ROOTFS": ROOTFS}
+            buildargs = {"BASE": below} if parent else {"ROOTFS": below}  # exact ids, never a tag
             result = engine.build(context_tar(files, modes), tag=None, labels=labels, buildargs=buildargs,
                                   on_line=lambda line: log(f"  {line}"))
             image_id = result.image_id
-            engine.tag(image_id, ref)
-        engine.tag(image_id, f"{name}:latest")
+            engine.tag(image_id, content_ref)
+        engine.tag(image_id, ref)
         previous = bases.get(name)
         keep = previous and previous.image_id == image_id
         bases[name] = BaseImage(

@@ -20,11 +20,11 @@ from typing import Callable
 
 from sciapps import __version__
 from sciapps.catalog.model import Datalab
-from sciapps.catalog.rules.docker import DOCKERFILE, from_lines, split_reference
+from sciapps.catalog.rules.docker import DOCKERFILE
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
 from sciapps.images import bases as base_images
-from sciapps.images.dockerfile import BASE_OF_TYPE, CA_PATH, apt_packages, basic_dockerfile, mode_of
+from sciapps.images.dockerfile import BASE_OF_TYPE, CA_PATH, apt_packages, basic_dockerfile, mode_of, pin_bases
 from sciapps.images.engine import BuildFailed, Engine, EngineError, context_tar
 
 LABEL_ID = "int.esa.datalabs.datalab"
@@ -76,16 +76,12 @@ def _git_revision(folder: Path) -> str:
 def plan(lab: Datalab, config: Config, approved: dict[str, base_images.BaseImage]) -> Plan:
     meta = dict(lab.metadata or {})
     regular = {e.path: lab.dir / e.path for e in lab.files if e.kind == "file"}
+    ids = {name: base.image_id for name, base in approved.items()}
     if meta.get("mode", "basic") == "advanced":
-        dockerfile = (lab.dir / DOCKERFILE).read_text(encoding="utf-8")
-        stages: set[str] = set()
-        names = []
-        for line, image, alias in from_lines(dockerfile):
-            _, name = split_reference(image)
-            if image not in stages:
-                names.append(name)
-            if alias:
-                stages.add(alias)
+        dockerfile, names = pin_bases((lab.dir / DOCKERFILE).read_text(encoding="utf-8"), ids, config.registry)
+        if not names:
+            raise SciAppsError(f"{lab.id}: its Dockerfile starts from no approved base that is built here",
+                               "start it `FROM jl_base` (or x_base, datalabs_ubuntu_base) and run `sciapps base-images build`")
         files: dict[str, bytes | Path] = dict(regular)
         modes = {name: (path.stat().st_mode & 0o777) | 0o644 for name, path in regular.items()}
     else:
@@ -94,16 +90,9 @@ def plan(lab: Datalab, config: Config, approved: dict[str, base_images.BaseImage
         if names[0] not in approved:
             raise SciAppsError(f"{lab.id}: base image {names[0]} is not built here",
                                "run `sciapps base-images build` first (build/base-images.json lists the approved bases)")
-        dockerfile = basic_dockerfile(meta, set(regular), apt, approved[names[0]].ref)
+        dockerfile = basic_dockerfile(meta, set(regular), apt, ids[names[0]])
         files = {f"datalab/{name}": path for name, path in regular.items()}
-        files["Dockerfile"] = dockerfile.encode()
         modes = {f"datalab/{name}": mode_of(name) for name in regular}
-    missing = [n for n in dict.fromkeys(names) if n not in approved]
-    if missing:
-        raise SciAppsError(
-            f"{lab.id}: base image {', '.join(missing)} is not built here",
-            "run `sciapps base-images build` first (build/base-images.json lists the approved bases)",
-        )
     bases = [approved[n] for n in dict.fromkeys(names)]
     files[CA_PATH] = base_images.host_ca_bundle()
     h = hashlib.sha256(f"sciapps {__version__}\0".encode() + dockerfile.encode())
@@ -173,6 +162,13 @@ def build(
         digest = in_registry(engine, p.ref)
         if digest:
             return Outcome(lab_id, p.ref, None, "in-registry", time.perf_counter() - start, digest)
+    for base in p.bases:
+        if engine.image_id(base.image_id) is None:
+            raise EngineError(
+                f"{lab_id}: the approved base {base.name} ({base.image_id[:19]}) recorded in build/base-images.json "
+                "is not in this Docker engine",
+                "run `sciapps base-images build` to build it again (or to find it, when its inputs did not change)",
+            )
     log(f"{lab_id}: building {p.ref} ({'own Dockerfile' if p.lab.get('mode') == 'advanced' else 'basic mode'}, on {p.bases[-1].name})")
 
     def show(line: str) -> None:

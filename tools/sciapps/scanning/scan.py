@@ -67,8 +67,9 @@ def make_target(config: Config, lab: Datalab, image: str | None, policy: Policy,
     dockerfile, name, base = "", "Dockerfile", None
     try:
         p = plan(lab, config, approved)
-        dockerfile, base = p.dockerfile, p.bases[-1].image_id
-        name = "Dockerfile" if lab.get("mode") == "advanced" else "Dockerfile (generated)"
+        dockerfile, base, name = p.dockerfile, p.bases[-1].image_id, "Dockerfile (generated)"
+        if lab.get("mode") == "advanced":  # lint the file as its authors wrote it, not with pinned bases
+            dockerfile, name = (lab.dir / "Dockerfile").read_text(encoding="utf-8", errors="replace"), "Dockerfile"
     except Exception:  # no approved bases here: lint the own Dockerfile, if any
         if (lab.dir / "Dockerfile").is_file():
             dockerfile = (lab.dir / "Dockerfile").read_text(encoding="utf-8", errors="replace")

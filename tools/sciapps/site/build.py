@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sciapps.catalog.loader import CATALOG_DIR
 from sciapps.catalog.rules.base import ERROR
 from sciapps.catalog.validate import check
 from sciapps.config import Config
@@ -56,6 +57,35 @@ class BuildReport:
     search_bytes: int
 
 
+MARKER = ".sciapps-store"  # in every store build: the only folders a build may replace
+
+
+def check_replaceable(out: Path, sources: list[Path], catalogs: list[Path]) -> None:
+    """Refuse an output folder that a store build must not delete: one holding `sources`
+    (the repository, the site's sources) or a catalog, one inside a catalog, or anything
+    that is not empty and not a previous store build."""
+    for path in [*sources, *catalogs]:
+        kept = Path(os.path.abspath(path))
+        if out == kept or out in kept.parents:
+            raise SciAppsError(f"{out} holds {kept}, which a store build must not replace",
+                               "build into a folder of its own, such as public/ (the default)")
+    for path in catalogs:
+        kept = Path(os.path.abspath(path))
+        if kept in out.parents:
+            raise SciAppsError(f"{out} is inside the catalog {kept}: generated files never go there",
+                               "build into a folder of its own, such as public/ (the default)")
+    if not os.path.lexists(out):
+        return
+    if out.is_symlink() or not out.is_dir():
+        raise SciAppsError(f"{out} is not a folder", "give a folder for the store, such as public/ (the default)")
+    with os.scandir(out) as entries:
+        if next(entries, None) is None:
+            return
+    if not (out / MARKER).is_file():
+        raise SciAppsError(f"{out} holds files that are not a previous store build; nothing was deleted",
+                           "give an empty folder, or one a store build wrote (public/, the default); if you are sure, delete it yourself")
+
+
 def build_store(
     config: Config,
     catalog_paths: list[Path],
@@ -69,15 +99,17 @@ def build_store(
 
     if not mkdocs_file.is_file():
         raise SciAppsError(f"{mkdocs_file}: no such file", "run in the SciApps repository or pass --mkdocs-config")
+    out = Path(os.path.abspath(out))
+    check_replaceable(out, [config.root, mkdocs_file.parent], [config.root / CATALOG_DIR, *catalog_paths])
     start = time.perf_counter()
     catalog = collect(config, catalog_paths, jobs)
-    out = out.absolute()
     staging = out.with_name(f".{out.name}.new")
     old = out.with_name(f".{out.name}.old")
     for leftover in (staging, old):
         shutil.rmtree(leftover, ignore_errors=True)
     try:
         search_bytes = engine_mkdocs.build(mkdocs_file, config, catalog, staging)
+        (staging / MARKER).write_text(f"A SciApps store build: `sciapps site build` may replace this folder.\n", encoding="utf-8")
         if out.exists():
             os.rename(out, old)
         os.rename(staging, out)

@@ -48,19 +48,35 @@ class StoreOptions(MkConfig):
     templates = opt.Type(str, default="site/templates")
 
 
+def _script_hash(body: bytes) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(body).digest()).decode() + "'"
+
+
 def content_security_policy(page_html: str, connect: tuple[str, ...] = ()) -> str:
     """The CSP for a page: scripts only from the site itself plus the theme's inline
     script(s) on this page, by hash; no plugins or frames; connections to the site itself
     and, on the page that needs them, to the origins in `connect` (the catalog's GitLab)."""
     connect_src = " ".join(("'self'", *connect))
-    hashes = " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode() + "'"
-        for body in _INLINE_SCRIPT.findall(page_html)
-    )
+    hashes = " ".join(_script_hash(body.encode("utf-8")) for body in _INLINE_SCRIPT.findall(page_html))
     return (
         f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         f"font-src 'self'; connect-src {connect_src}; object-src 'none'; frame-src 'none'; base-uri 'self'; form-action 'self'"
     ).replace("  ", " ")
+
+
+_CSP_SCRIPT_SRC = re.compile(rb'(<meta http-equiv="Content-Security-Policy" content="[^"]*?script-src \'self\')')
+
+
+def allow_live_reload(page: bytes) -> bytes:
+    """A page as `sciapps serve` sends it: mkdocs' live-reload script, which it inlines
+    before `</body>` with a new epoch and request id each time, is allowed by the hash of
+    exactly that script, added to the page's own CSP. Built pages never get this."""
+    start = page.rfind(b"<script>")  # mkdocs adds it last, without attributes
+    end = page.find(b"</script>", start)
+    if start < 0 or end < 0:
+        return page
+    allowed = _script_hash(page[start + len(b"<script>"):end]).encode()
+    return _CSP_SCRIPT_SRC.sub(lambda m: m.group(1) + b" " + allowed, page, count=1)
 
 
 def with_csp(page_html: str, connect: tuple[str, ...] = ()) -> str:
@@ -107,6 +123,17 @@ class StorePlugin(BasePlugin[StoreOptions]):
         if store_page is not None and MARKER in html:
             return html.replace(MARKER, store_page.html)
         return html
+
+    def on_serve(self, server, config, builder):
+        """Only under `sciapps serve` / `mkdocs serve`: let each page run the live-reload
+        script that the server adds to it, and nothing else."""
+        inject = server._inject_js_into_html  # mkdocs' one place that adds the script
+
+        def inject_allowed(content: bytes, epoch: int) -> bytes:
+            return allow_live_reload(inject(content, epoch))
+
+        server._inject_js_into_html = inject_allowed
+        return server
 
     # -- after mkdocs -------------------------------------------------------
     def on_post_build(self, config):

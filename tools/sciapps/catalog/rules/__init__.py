@@ -17,6 +17,7 @@ from sciapps.catalog.rules.identity import DuplicateId, IdMismatch, InvalidOrcid
 from sciapps.catalog.rules.images import BadImage
 from sciapps.catalog.rules.loading import (
     DuplicateKey,
+    ExplicitYamlTag,
     MetadataTooLarge,
     MissingMetadata,
     NotAMapping,
@@ -33,6 +34,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     YamlSyntaxError,
     DuplicateKey,
     UnsafeYaml,
+    ExplicitYamlTag,
     NotUtf8Text,
     MetadataTooLarge,
     NotAMapping,

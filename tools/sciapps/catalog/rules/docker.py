@@ -10,27 +10,9 @@ from dockerfile_parse import DockerfileParser
 
 from sciapps.catalog.rules.base import Context, Finding, Rule
 from sciapps.catalog.rules.schema import SCHEMA_RULES
+from sciapps.images.dockerfile import from_lines, split_reference
 
 DOCKERFILE = "Dockerfile"
-
-
-def from_lines(text: str) -> list[tuple[int, str, str | None]]:
-    """(1-based line, image after ARG substitution, stage alias) for each FROM."""
-    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")))
-    froms = [item for item in parser.structure if item["instruction"] == "FROM"]
-    images = parser.parent_images
-    out = []
-    for item, image in zip(froms, images):
-        alias = re.search(r"\s+AS\s+(\S+)\s*$", item["value"], re.IGNORECASE)
-        out.append((item["startline"] + 1, image, alias.group(1) if alias else None))
-    return out
-
-
-def split_reference(image: str) -> tuple[str, str]:
-    """`127.0.0.1:5000/sciapps/jl_base:1.0@sha256:..` -> ("127.0.0.1:5000/sciapps", "jl_base")."""
-    without_digest = image.split("@", 1)[0]
-    prefix, _, last = without_digest.rpartition("/")
-    return prefix, last.split(":", 1)[0]
 
 
 def _read(lab, name: str) -> str | None:

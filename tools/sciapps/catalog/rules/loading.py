@@ -70,6 +70,23 @@ class UnsafeYaml(_LoadRule):
     hint = "write the values out instead of repeating aliases; keep nesting shallow"
 
 
+class ExplicitYamlTag(_LoadRule):
+    """datalab.yaml uses an explicit YAML tag
+
+    Tags such as `!!binary`, `!!set`, `!!timestamp` or `!something` turn a value into bytes,
+    sets, dates or objects, which the schema, JSON and the store cannot hold. Metadata is
+    plain text, numbers, true/false, lists and mappings:
+
+    ```yaml
+    updated: "2026-02-03"   # not: updated: !!timestamp 2026-02-03
+    ```
+    """
+
+    id = "DL-008"
+    kind = "tag"
+    hint = "remove the tag (`!!binary`, `!!set`, `!foo`, …) and write the value as plain text, a list or a mapping"
+
+
 class NotUtf8Text(_LoadRule):
     """datalab.yaml is not UTF-8 text
 
