@@ -114,3 +114,39 @@ def test_installed_command_never_shows_a_traceback(case):
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "datalab.yaml" in proc.stdout
+
+
+def _catalog_with(tmp_path, folder_name: str, metadata_id: str):
+    import shutil
+
+    root = tmp_path / "repo"
+    lab = root / "datalabs" / folder_name
+    shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", lab)
+    metadata = lab / "datalab.yaml"
+    metadata.write_text(metadata.read_text().replace("id: gaia-dr3-hrd", f"id: {json.dumps(metadata_id)}", 1))
+    (root / "sciapps.yaml").write_text((REPO / "sciapps.yaml").read_text())
+    return root
+
+
+def _files(root):
+    return sorted(p.relative_to(root.parent).as_posix() for p in root.parent.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("command", ["build", "test", "scan", "chart", "run", "launch"])
+@pytest.mark.parametrize("given", ["../../escape", "gaia-dr3-hrd/../../escape", "/tmp/escape", "Gaia", ""])
+def test_an_id_that_is_not_one_is_refused_before_any_path_is_made(tmp_path, command, given):
+    root = _catalog_with(tmp_path, "gaia-dr3-hrd", "gaia-dr3-hrd")
+    before = _files(root)
+    result = CliRunner().invoke(cli, [command, given, "--config", str(root / "sciapps.yaml")])
+    assert result.exit_code == 2 and "is not a datalab id" in result.output, result.output
+    assert _files(root) == before
+
+
+@pytest.mark.parametrize("metadata_id", ["../../escape", "other-datalab", "a/b", "x\nid: y"])
+def test_a_datalab_naming_another_id_writes_only_under_its_own_folder(tmp_path, metadata_id):
+    root = _catalog_with(tmp_path, "gaia-dr3-hrd", metadata_id)
+    result = CliRunner().invoke(cli, ["chart", "gaia-dr3-hrd", "--config", str(root / "sciapps.yaml")])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert "DL-020" in result.output or "DL-010" in result.output
+    written = [name for name in _files(root) if not name.startswith("repo/datalabs/") and name != "repo/sciapps.yaml"]
+    assert written == ["repo/build/results/gaia-dr3-hrd/chart.json"]

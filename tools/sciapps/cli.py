@@ -405,12 +405,20 @@ def osv_sync_cmd(ecosystems, source, osv_mirror, config_path):
 def chart_cmd(ids, push, config_path):
     """Write, render, lint, validate and package each datalab's Helm chart (build/charts/)."""
     from sciapps.charts.chart import KUBE_VERSION as KUBE, build_chart, push_chart
-    from sciapps.images.stage import record, resolve
+    from sciapps.images.stage import errors_of, record, resolve
 
     config = _config(config_path)
     out = config.root / "build" / "charts"
     failed = []
     for lab in resolve(config, list(ids)):
+        problems = errors_of(lab, config)
+        if problems:  # nothing from an invalid datalab.yaml reaches a chart or a file name
+            for finding in problems:
+                click.echo(finding.format())
+            record(config, lab, "chart", "failed", f"not charted: {len(problems)} validation error(s)",
+                   {"findings": [f.as_dict() for f in problems]})
+            failed.append(lab.id)
+            continue
         report = build_chart(config, lab, out)
         if report.passed and push:
             report.pushed = push_chart(report.package, config.registry)

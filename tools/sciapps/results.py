@@ -17,6 +17,7 @@ from pathlib import Path
 import jsonschema
 
 from sciapps.resources import schemas_dir
+from sciapps.schema import is_datalab_id
 
 STAGES = ("validate", "build", "test", "scan", "chart")
 
@@ -33,6 +34,8 @@ class ResultError(ValueError):
 
 def write_result(results_dir: Path, datalab_id: str, result: dict) -> Path:
     """Write one stage result atomically (a reader never sees half a file)."""
+    if not is_datalab_id(datalab_id):
+        raise ResultError(f"stage result for {datalab_id!r}: not a valid datalab id, so it names no folder")
     error = jsonschema.exceptions.best_match(_validator().iter_errors(result))
     if error is not None:
         raise ResultError(f"stage result for {datalab_id}: {error.message}")
@@ -50,7 +53,7 @@ def read_results(results_dir: Path | None, datalab_id: str) -> tuple[dict[str, d
     """({stage: result}, [problems]) for one datalab; unreadable files become problems, not errors."""
     found: dict[str, dict] = {}
     problems: list[str] = []
-    folder = results_dir / datalab_id if results_dir else None
+    folder = results_dir / datalab_id if results_dir and is_datalab_id(datalab_id) else None
     if folder is None or not folder.is_dir():
         return found, problems
     for stage in STAGES:

@@ -67,6 +67,19 @@ def datalab_schema() -> dict:
         return json.load(fh)
 
 
+@cache
+def _id_pattern():
+    import re
+
+    return re.compile(datalab_schema()["properties"]["id"]["pattern"])
+
+
+def is_datalab_id(value: object) -> bool:
+    """Is `value` a valid datalab id (the schema's pattern)? Only such ids may name a
+    folder, a file, an image or a page: anything else could be a path such as `../../x`."""
+    return isinstance(value, str) and _id_pattern().fullmatch(value) is not None
+
+
 def schema_version() -> int:
     return datalab_schema()["x-schema-version"]
 

@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from sciapps.schema import is_datalab_id
 from sciapps.yamlio import LineIndex
 
 METADATA_FILE = "datalab.yaml"
@@ -53,8 +54,9 @@ class Datalab:
 
     @property
     def id(self) -> str:
+        """The metadata's id when it is a valid id, else the folder's name."""
         value = (self.metadata or {}).get("id")
-        return value if isinstance(value, str) else self.dir_name
+        return value if is_datalab_id(value) else self.dir_name
 
     def get(self, key: str, default: Any = None) -> Any:
         return (self.metadata or {}).get(key, default)

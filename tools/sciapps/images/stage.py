@@ -15,6 +15,7 @@ from sciapps.catalog.validate import check_datalab
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
 from sciapps.results import write_result
+from sciapps.schema import is_datalab_id
 
 
 def now() -> str:
@@ -26,6 +27,9 @@ def resolve(config: Config, ids: list[str]) -> list[Datalab]:
     catalog = config.root / "datalabs"
     labs = []
     for datalab_id in ids:
+        if not is_datalab_id(datalab_id):
+            raise SciAppsError(f"{datalab_id!r} is not a datalab id",
+                               "ids are lower-case letters, digits and hyphens; `sciapps validate` lists the catalog")
         folder = catalog / datalab_id
         if not (folder / "datalab.yaml").is_file():
             raise SciAppsError(f"no datalab {datalab_id!r} in {catalog}", "`sciapps validate` lists the catalog; check the spelling")
@@ -45,9 +49,11 @@ class StageReport:
 
 
 def record(config: Config, lab: Datalab, stage: str, status: str, summary: str, details: dict | None = None) -> Path:
+    """Write a stage result under the datalab's folder name, which `resolve` checked: its
+    metadata may name another id (or no valid one) until it validates."""
     return write_result(
         config.path_of(config.results_dir),
-        lab.id,
+        lab.dir_name,
         {"stage": stage, "status": status, "finished": now(), "summary": summary, "datalab_version": str(lab.get("version")), "details": details or {}},
     )
 
