@@ -127,6 +127,7 @@ def test_failed_build_keeps_the_published_site(tmp_path, monkeypatch):
     out = tmp_path / "public"
     out.mkdir()
     (out / "index.html").write_text("the published store")
+    (out / ".sciapps-store").write_text("a previous store build")
 
     def broken(*args, **kwargs):
         raise RuntimeError("engine crashed")

@@ -165,16 +165,16 @@ def new(datalab_id, kind, advanced, from_notebook, app, maintainer, username, ca
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules(fmt):
     """List the validation rules."""
-    from sciapps.catalog.rules import ALL_RULES
+    from sciapps.catalog.rules import RULES_BY_ID
 
     if fmt == "json":
         data = [
             {"id": r.id, "name": r.name(), "severity": r.severity, "exceptable": r.exceptable, "title": r.title(), "hint": r.hint}
-            for r in ALL_RULES
+            for r in RULES_BY_ID.values()
         ]
         click.echo(json.dumps(data, indent=2))
     else:
-        for r in ALL_RULES:
+        for r in RULES_BY_ID.values():
             click.echo(f"{r.id}  {r.name():26} {r.severity:8} {r.title()}")
     return errors.OK
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sciapps.catalog.rules import ALL_RULES
+from sciapps.catalog.rules import RULES_BY_ID
 from sciapps.resources import repo_root
 from sciapps.schema import REFERENCE_PAGE, SCHEMA_FILE, build_schema, render_reference, schema_json
 
@@ -28,9 +28,9 @@ def render_rules() -> str:
     ]
     lines += [
         f"| [{r.id}](#{r.id.lower()}) | `{r.name()}` | {r.severity} | {'yes' if r.exceptable else ''} | {r.title()} |"
-        for r in ALL_RULES
+        for r in RULES_BY_ID.values()
     ]
-    for rule in ALL_RULES:
+    for rule in RULES_BY_ID.values():
         lines += ["", f"## {rule.id}", "", f"**`{rule.name()}`**: {rule.title()}", "", rule.explanation()]
         if rule.hint:
             lines += ["", f"Fix: {rule.hint}"]

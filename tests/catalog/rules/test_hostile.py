@@ -38,3 +38,90 @@ def test_explicit_yaml_tags_are_refused_with_their_line(tmp_path, config, tagged
     findings = findings_for(folder, config)
     assert rule_ids(findings) == ["DL-008"], [f.format() for f in findings]
     assert findings[0].line == 4 and "remove the tag" in findings[0].message
+
+
+ADVANCED = CASES / "valid" / "advanced-own-dockerfile"
+
+
+def advanced(tmp_path: Path) -> Path:
+    folder = tmp_path / "datalabs" / "advanced-own-dockerfile"
+    shutil.copytree(ADVANCED, folder)
+    (folder / "expected.yaml").unlink(missing_ok=True)
+    return folder
+
+
+def _dockerfile_link_to_dev_zero(folder: Path) -> None:
+    (folder / "Dockerfile").unlink()
+    (folder / "Dockerfile").symlink_to("/dev/zero")
+
+
+def _dockerfile_link_inside_to_big_file(folder: Path) -> None:
+    (folder / "data").mkdir(exist_ok=True)
+    (folder / "data" / "big").write_bytes(b"FROM jl_base\n" + b"RUN true \\\n" * 200_000)
+    (folder / "Dockerfile").unlink()
+    (folder / "Dockerfile").symlink_to("data/big")
+
+
+def _dockerfile_fifo(folder: Path) -> None:
+    import os
+
+    (folder / "Dockerfile").unlink()
+    os.mkfifo(folder / "Dockerfile")
+
+
+def _dockerfile_folder(folder: Path) -> None:
+    (folder / "Dockerfile").unlink()
+    (folder / "Dockerfile").mkdir()
+    (folder / "Dockerfile" / "x").write_text("FROM jl_base\n")
+
+
+def _dockerfile_continuation_bomb(folder: Path) -> None:
+    (folder / "Dockerfile").write_bytes(b"FROM jl_base\nRUN true" + b" \\\n  && true" * 500_000 + b"\nUSER 1000\n")
+
+
+def _dockerfile_not_utf8(folder: Path) -> None:
+    (folder / "Dockerfile").write_bytes(b"FROM jl_base\n# caf\xe9\nUSER 1000\n")
+
+
+@pytest.mark.parametrize("make_hostile, rules", [
+    (_dockerfile_link_to_dev_zero, {"DL-032", "DL-057"}),
+    (_dockerfile_link_inside_to_big_file, {"DL-057"}),
+    (_dockerfile_fifo, {"DL-032", "DL-057"}),
+    (_dockerfile_folder, {"DL-051"}),
+    (_dockerfile_continuation_bomb, {"DL-057"}),
+    (_dockerfile_not_utf8, {"DL-057"}),
+], ids=lambda v: v.__name__.strip("_") if callable(v) else None)
+def test_a_dockerfile_that_cannot_be_read_safely_is_refused_unread(tmp_path, config, make_hostile, rules):
+    folder = advanced(tmp_path)
+    make_hostile(folder)
+    findings = findings_for(folder, config)
+    fired = set(rule_ids(findings))
+    assert fired and fired <= rules, [f.format() for f in findings]
+    assert all(f.message and f.hint for f in findings)
+
+
+def test_a_notebook_or_screenshot_linked_elsewhere_is_not_read(tmp_path, config):
+    folder = make(tmp_path)
+    (folder / "screenshots").mkdir(exist_ok=True)
+    for name in ("notebooks/zero.ipynb", "screenshots/zero.png"):
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).symlink_to("/dev/zero")
+    findings = findings_for(folder, config)
+    assert "DL-032" in rule_ids(findings), [f.format() for f in findings]
+
+
+def test_reads_never_follow_a_linked_folder(tmp_path):
+    from sciapps.safefiles import UnsafeFile, read_inside
+
+    root = tmp_path / "lab"
+    root.mkdir()
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.txt").write_text("secret")
+    (root / "notebooks").symlink_to(tmp_path / "outside")
+    (root / "ok.txt").write_text("fine")
+    assert read_inside(root, "ok.txt", 100) == b"fine"
+    for relpath in ("notebooks/secret.txt", "../outside/secret.txt", "/etc/passwd", "a//b", ""):
+        with pytest.raises(UnsafeFile):
+            read_inside(root, relpath, 100)
+    with pytest.raises(UnsafeFile, match="over the 3-byte limit"):
+        read_inside(root, "ok.txt", 3)

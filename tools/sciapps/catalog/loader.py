@@ -143,5 +143,5 @@ def _read_metadata(path: Path, limits: Limits) -> tuple[dict | None, str | None,
 def load_datalab(folder: Path, limits: Limits) -> Datalab:
     files, truncated = walk(folder, limits.max_files)
     metadata, text, problem = _read_metadata(folder / METADATA_FILE, limits)
-    return Datalab(folder, metadata, text, files, truncated, problem)
+    return Datalab(folder, metadata, text, files, truncated, problem, limits.bytes("file_mb"))
 

@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from sciapps.safefiles import read_inside, read_text_inside
 from sciapps.schema import is_datalab_id
 from sciapps.yamlio import LineIndex
 
@@ -43,6 +44,15 @@ class Datalab:
     files: tuple[FileEntry, ...]
     files_truncated: bool = False
     load_problem: LoadProblem | None = None
+    max_file_bytes: int = 20 * 1024 * 1024  # limits.file_mb: no read of one of its files goes past it
+
+    def read(self, relpath: str, limit: int | None = None) -> bytes:
+        """The bytes of one of its files: a regular file inside the folder, reached without
+        any symlink, at most `limit` (default: the per-file limit) bytes; else `UnsafeFile`."""
+        return read_inside(self.dir, relpath, min(limit or self.max_file_bytes, self.max_file_bytes))
+
+    def read_text(self, relpath: str, limit: int | None = None) -> str:
+        return read_text_inside(self.dir, relpath, min(limit or self.max_file_bytes, self.max_file_bytes))
 
     @property
     def dir_name(self) -> str:

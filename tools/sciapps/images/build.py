@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,12 +21,21 @@ from typing import Callable
 
 from sciapps import __version__
 from sciapps.catalog.model import Datalab
-from sciapps.catalog.rules.docker import DOCKERFILE
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
 from sciapps.images import bases as base_images
-from sciapps.images.dockerfile import BASE_OF_TYPE, CA_PATH, apt_packages, basic_dockerfile, mode_of, pin_bases
+from sciapps.images.dockerfile import (
+    BASE_OF_TYPE,
+    CA_PATH,
+    DOCKERFILE,
+    MAX_DOCKERFILE_BYTES,
+    apt_packages,
+    basic_dockerfile,
+    mode_of,
+    pin_bases,
+)
 from sciapps.images.engine import BuildFailed, Engine, EngineError, context_tar
+from sciapps.safefiles import UnsafeFile
 
 LABEL_ID = "int.esa.datalabs.datalab"
 REQUIRED_LABELS = (
@@ -75,17 +85,21 @@ def _git_revision(folder: Path) -> str:
 
 def plan(lab: Datalab, config: Config, approved: dict[str, base_images.BaseImage]) -> Plan:
     meta = dict(lab.metadata or {})
-    regular = {e.path: lab.dir / e.path for e in lab.files if e.kind == "file"}
+    try:  # each file read once, bounded, never through a link
+        regular = {e.path: lab.read(e.path) for e in lab.files if e.kind == "file"}
+        own_dockerfile = lab.read_text(DOCKERFILE, MAX_DOCKERFILE_BYTES) if meta.get("mode") == "advanced" else ""
+    except UnsafeFile as exc:
+        raise SciAppsError(f"{lab.id}: {exc}", f"run `sciapps validate datalabs/{lab.dir_name}` and fix what it reports") from None
     ids = {name: base.image_id for name, base in approved.items()}
     if meta.get("mode", "basic") == "advanced":
-        dockerfile, names = pin_bases((lab.dir / DOCKERFILE).read_text(encoding="utf-8"), ids, config.registry)
+        dockerfile, names = pin_bases(own_dockerfile, ids, config.registry)
         if not names:
             raise SciAppsError(f"{lab.id}: its Dockerfile starts from no approved base that is built here",
                                "start it `FROM jl_base` (or x_base, datalabs_ubuntu_base) and run `sciapps base-images build`")
         files: dict[str, bytes | Path] = dict(regular)
-        modes = {name: (path.stat().st_mode & 0o777) | 0o644 for name, path in regular.items()}
+        modes = {name: (os.lstat(lab.dir / name).st_mode & 0o777) | 0o644 for name in regular}
     else:
-        apt = apt_packages(regular["apt.txt"].read_text(encoding="utf-8"))[0] if "apt.txt" in regular else []
+        apt = apt_packages(regular["apt.txt"].decode("utf-8", "replace"))[0] if "apt.txt" in regular else []
         names = [BASE_OF_TYPE[meta["type"]]]
         if names[0] not in approved:
             raise SciAppsError(f"{lab.id}: base image {names[0]} is not built here",
@@ -99,7 +113,7 @@ def plan(lab: Datalab, config: Config, approved: dict[str, base_images.BaseImage
     for base in bases:
         h.update(base.image_id.encode())
     for name in sorted(regular):
-        h.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(regular[name].read_bytes()).digest())
+        h.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(regular[name]).digest())
     content_hash = h.hexdigest()[:12]
     ref = f"{config.registry}/{meta['id']}:{meta['version']}-{content_hash}"
     source = config.store_url.rstrip("/") + f"/datalabs/{meta['id']}/"

@@ -25,6 +25,10 @@ from sciapps import __version__
 APT_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$")
 BASE_OF_TYPE = {"jupyterlab": "jl_base", "vnc": "x_base"}
 CA_PATH = ".sciapps/build-ca.crt"
+DOCKERFILE = "Dockerfile"  # an advanced datalab's own, at the top of its folder
+# An advanced datalab's Dockerfile: real ones are a few KiB; the parser's time grows with
+# the square of a continued instruction's length, so the bound comes before it.
+MAX_DOCKERFILE_BYTES = 64 * 1024
 EXECUTABLES = ("postBuild", "start", "verify")
 
 

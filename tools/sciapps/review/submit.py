@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sciapps.catalog.model import Datalab
 from sciapps.errors import SciAppsError
+from sciapps.safefiles import UnsafeFile
 
 CHECKLIST = """\
 ## Checklist for the moderator
@@ -57,7 +58,11 @@ def actions_for(lab: Datalab) -> list[dict]:
         if entry.kind != "file":
             continue
         path = f"datalabs/{lab.id}/{entry.path}"
-        content = base64.b64encode((lab.dir / entry.path).read_bytes()).decode()
+        try:
+            data = lab.read(entry.path)
+        except UnsafeFile as exc:
+            raise SciAppsError(f"{lab.id}: {exc}", f"run `sciapps validate {lab.dir}` and fix what it reports") from None
+        content = base64.b64encode(data).decode()
         actions.append({"action": "create", "file_path": path, "content": content, "encoding": "base64"})
     return actions
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from sciapps.catalog.model import Datalab
 from sciapps.config import Config
+from sciapps.images.dockerfile import DOCKERFILE, MAX_DOCKERFILE_BYTES
+from sciapps.safefiles import UnsafeFile
 from sciapps.scanning import reports
 from sciapps.scanning.base import Callback, Outcome, ScanFinding, ScannerError, Target, isolate
 from sciapps.scanning.policy import Policy
@@ -59,6 +61,13 @@ class ScanReport:
         return "failed: " + "; ".join(parts)
 
 
+def _own_dockerfile(lab: Datalab) -> str:
+    try:
+        return lab.read(DOCKERFILE, MAX_DOCKERFILE_BYTES).decode("utf-8", "replace")
+    except UnsafeFile:  # none, or one that validation refuses
+        return ""
+
+
 def make_target(config: Config, lab: Datalab, image: str | None, policy: Policy, osv_mirror: Path) -> Target:
     from sciapps.images import bases as base_images
     from sciapps.images.build import plan
@@ -69,10 +78,9 @@ def make_target(config: Config, lab: Datalab, image: str | None, policy: Policy,
         p = plan(lab, config, approved)
         dockerfile, base, name = p.dockerfile, p.bases[-1].image_id, "Dockerfile (generated)"
         if lab.get("mode") == "advanced":  # lint the file as its authors wrote it, not with pinned bases
-            dockerfile, name = (lab.dir / "Dockerfile").read_text(encoding="utf-8", errors="replace"), "Dockerfile"
+            dockerfile, name = _own_dockerfile(lab), "Dockerfile"
     except Exception:  # no approved bases here: lint the own Dockerfile, if any
-        if (lab.dir / "Dockerfile").is_file():
-            dockerfile = (lab.dir / "Dockerfile").read_text(encoding="utf-8", errors="replace")
+        dockerfile = _own_dockerfile(lab)
     return Target(lab, config, dockerfile, name, image, base, osv_mirror, policy.image_size_mb,
                   config.path_of(config.results_dir) / lab.id)
 

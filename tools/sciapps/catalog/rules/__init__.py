@@ -9,6 +9,7 @@ from sciapps.catalog.rules.docker import (
     CondaNotSupported,
     DockerfileEndsAsRoot,
     DockerfileInBasicMode,
+    DockerfileUnreadable,
     MissingDockerfile,
     UnapprovedBaseImage,
 )
@@ -53,6 +54,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     BadImage,
     DockerfileInBasicMode,
     MissingDockerfile,
+    DockerfileUnreadable,
     UnapprovedBaseImage,
     DockerfileEndsAsRoot,
     AddFromUrl,
@@ -64,5 +66,5 @@ ALL_RULES: tuple[type[Rule], ...] = (
     InvalidException,
 )
 
-RULES_BY_ID: dict[str, type[Rule]] = {rule.id: rule for rule in ALL_RULES}
+RULES_BY_ID: dict[str, type[Rule]] = {rule.id: rule for rule in sorted(ALL_RULES, key=lambda rule: rule.id)}  # listed by id
 assert len(RULES_BY_ID) == len(ALL_RULES), "two rules share an id"

@@ -10,16 +10,25 @@ from dockerfile_parse import DockerfileParser
 
 from sciapps.catalog.rules.base import Context, Finding, Rule
 from sciapps.catalog.rules.schema import SCHEMA_RULES
-from sciapps.images.dockerfile import from_lines, split_reference
+from sciapps.images.dockerfile import DOCKERFILE, MAX_DOCKERFILE_BYTES, from_lines, split_reference
+from sciapps.safefiles import UnsafeFile
 
-DOCKERFILE = "Dockerfile"
 
 
-def _read(lab, name: str) -> str | None:
+def _read(lab, name: str, limit: int | None = None) -> tuple[str | None, str | None]:
+    """(text, None) of one of the datalab's files, or (None, why it cannot be read)."""
     try:
-        return (lab.dir / name).read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
+        return lab.read_text(name, limit), None
+    except UnsafeFile as exc:
+        return None, str(exc)
+
+
+def _dockerfile(lab) -> str | None:
+    """An advanced datalab's Dockerfile text; None when there is none or it cannot be read
+    (DockerfileUnreadable reports that)."""
+    if _mode(lab) != "advanced" or lab.file(DOCKERFILE) is None:
         return None
+    return _read(lab, DOCKERFILE, MAX_DOCKERFILE_BYTES)[0]
 
 
 def _mode(lab) -> str:
@@ -66,6 +75,27 @@ class MissingDockerfile(Rule):
             yield self.finding(lab, "mode is advanced but there is no Dockerfile", path=("mode",))
 
 
+class DockerfileUnreadable(Rule):
+    """The Dockerfile cannot be read safely
+
+    An advanced datalab's `Dockerfile` must be a regular UTF-8 text file of at most 64 KiB
+    in the datalab's top folder: not a symlink, a folder, a device or a FIFO. The checks
+    and the build read it, so one that never ends (a link to `/dev/zero`) or that takes
+    minutes to parse is refused before anything reads it.
+    """
+
+    id = "DL-057"
+    requires = (*SCHEMA_RULES, MissingDockerfile)
+    hint = "commit the Dockerfile itself (not a link), as UTF-8 text under 64 KiB"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        if _mode(lab) != "advanced" or lab.file(DOCKERFILE) is None:
+            return
+        _, problem = _read(lab, DOCKERFILE, MAX_DOCKERFILE_BYTES)
+        if problem:
+            yield self.finding(lab, problem, file=DOCKERFILE, line=None)
+
+
 class UnapprovedBaseImage(Rule):
     """A Dockerfile starts FROM an image that is not an approved base
 
@@ -78,16 +108,11 @@ class UnapprovedBaseImage(Rule):
     """
 
     id = "DL-052"
-    requires = (*SCHEMA_RULES, MissingDockerfile)
+    requires = (*SCHEMA_RULES, MissingDockerfile, DockerfileUnreadable)
 
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
-        entry = lab.file(DOCKERFILE)
-        if _mode(lab) != "advanced" or entry is None or entry.kind != "file":
-            return
-        try:
-            text = (lab.dir / DOCKERFILE).read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            yield self.finding(lab, f"cannot be read as UTF-8 text ({exc})", file=DOCKERFILE, line=None)
+        text = _dockerfile(lab)
+        if text is None:
             return
         approved = ctx.config.approved_bases
         hint = f"start with `FROM {approved[0]}`; approved bases: {', '.join(approved)}"
@@ -116,9 +141,7 @@ class UnapprovedBaseImage(Rule):
 
 def _own_instructions(lab) -> list[dict]:
     """The instructions of an advanced datalab's Dockerfile ([] otherwise, or if unreadable)."""
-    if _mode(lab) != "advanced" or lab.file(DOCKERFILE) is None:
-        return []
-    text = _read(lab, DOCKERFILE)
+    text = _dockerfile(lab)
     return DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8"))).structure if text is not None else []
 
 
@@ -153,7 +176,7 @@ class DockerfileEndsAsRoot(Rule):
     """
 
     id = "DL-053"
-    requires = (*SCHEMA_RULES, MissingDockerfile)
+    requires = (*SCHEMA_RULES, MissingDockerfile, DockerfileUnreadable)
     hint = "end the Dockerfile with `USER 1000`"
 
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
@@ -176,7 +199,7 @@ class AddFromUrl(Rule):
     """
 
     id = "DL-054"
-    requires = (*SCHEMA_RULES, MissingDockerfile)
+    requires = (*SCHEMA_RULES, MissingDockerfile, DockerfileUnreadable)
     hint = "commit the file and COPY it, or install it with apt-get or pip"
 
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
@@ -203,9 +226,9 @@ class BadAptTxt(Rule):
         entry = lab.file("apt.txt")
         if entry is None or entry.kind != "file":
             return
-        text = _read(lab, "apt.txt")
+        text, problem = _read(lab, "apt.txt")
         if text is None:
-            yield self.finding(lab, "is not UTF-8 text", file="apt.txt", line=None)
+            yield self.finding(lab, problem, file="apt.txt", line=None)
             return
         for problem in apt_packages(text)[1]:
             yield self.finding(lab, f"{problem.text!r} is not a package name", file="apt.txt", line=problem.line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Iterator
 
 from PIL import Image, UnidentifiedImageError
@@ -9,6 +10,7 @@ from PIL import Image, UnidentifiedImageError
 from sciapps.catalog.rules.base import Context, Finding, Rule
 from sciapps.catalog.rules.files import FileTooLarge, MissingFile, PathOutsideDatalab, UnsafeLink
 from sciapps.catalog.rules.schema import SCHEMA_RULES
+from sciapps.safefiles import UnsafeFile
 
 ALLOWED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP"}
 MAX_PIXELS = 4096 * 4096
@@ -22,10 +24,10 @@ def _open(path) -> Image.Image:
         return Image.open(path)
 
 
-def image_problem(path) -> str | None:
-    """Why the file at `path` is not an acceptable store picture, or None."""
+def image_problem(data: bytes) -> str | None:
+    """Why these bytes are not an acceptable store picture, or None."""
     try:
-        with _open(path) as image:
+        with _open(io.BytesIO(data)) as image:
             kind = image.format
             width, height = image.size
             if kind not in ALLOWED_FORMATS:
@@ -58,6 +60,9 @@ class BadImage(Rule):
         for path, relpath, role in lab.references():
             if role not in ("screenshot", "icon"):
                 continue
-            problem = image_problem(lab.dir / relpath)
+            try:
+                problem = image_problem(lab.read(relpath))
+            except UnsafeFile as exc:
+                problem = f"cannot be read ({exc})"
             if problem:
                 yield self.finding(lab, f"{role} {relpath!r} {problem}", path=path)

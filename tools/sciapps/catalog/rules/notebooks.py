@@ -11,6 +11,7 @@ from nbformat.validator import get_validator
 
 from sciapps.catalog.rules.base import Context, Finding, Rule
 from sciapps.catalog.rules.files import FileTooLarge
+from sciapps.safefiles import UnsafeFile
 
 
 def notebook_problem(raw: bytes) -> tuple[str, int | None] | None:
@@ -65,9 +66,9 @@ class InvalidNotebook(Rule):
             if entry.kind != "file" or not entry.path.endswith(".ipynb") or entry.size > limit:
                 continue
             try:
-                raw = (lab.dir / entry.path).read_bytes()
-            except OSError as exc:
-                yield self.finding(lab, f"cannot be read ({exc.strerror})", file=entry.path, line=None)
+                raw = lab.read(entry.path, limit)
+            except UnsafeFile as exc:
+                yield self.finding(lab, f"cannot be read ({exc})", file=entry.path, line=None)
                 continue
             problem = notebook_problem(raw)
             if problem:
