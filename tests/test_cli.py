@@ -100,6 +100,39 @@ def test_internal_error_exits_3_with_a_log_and_no_traceback(monkeypatch, tmp_pat
     assert "RuntimeError: boom" in log.read_text() and "Traceback" in log.read_text()
 
 
+@pytest.mark.parametrize("number", ["ENOSPC", "EROFS", "EDQUOT"])
+def test_disk_full_or_read_only_is_the_environment_not_a_bug(monkeypatch, tmp_path, number):
+    import errno
+    import os
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    def full(*args, **kwargs):
+        raise OSError(getattr(errno, number), os.strerror(getattr(errno, number)), str(tmp_path / "report.json"))
+
+    monkeypatch.setattr("sciapps.catalog.validate.check_datalab", full)
+    result = run("validate", str(CASES / "valid"))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert os.strerror(getattr(errno, number)) in result.output and "hint:" in result.output
+    assert not (tmp_path / "sciapps" / "sciapps-error.log").exists()
+
+
+def test_a_token_never_reaches_the_crash_log_or_the_screen(monkeypatch, tmp_path):
+    from sciapps import errorlog
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-from-the-environment")
+    monkeypatch.setattr("sys.argv", ["sciapps", "submit", "datalabs/x", "--token", "glpat-on-the-command-line", "--api-key=k3y-value"])
+    try:
+        raise RuntimeError("GitLab said no to glpat-on-the-command-line, glpat-from-the-environment and k3y-value")
+    except RuntimeError as exc:
+        log = errorlog.write_crash_log(exc).read_text()
+    assert "RuntimeError" in log and "--token [redacted]" in log
+    for secret in ("glpat-on-the-command-line", "glpat-from-the-environment", "k3y-value"):
+        assert secret not in log
+    assert errorlog.redact("token glpat-on-the-command-line") == "token [redacted]"
+
+
 def test_rules_listing():
     result = run("rules", "--format", "json")
     ids = [r["id"] for r in json.loads(result.stdout)]

@@ -58,8 +58,22 @@ def test_all_you_need_to_bring_is_a_notebook(tmp_path, config):
     assert result.exit_code == 0, result.output
     folder = catalog / "from-notebook"
     assert (folder / "notebooks" / "main.ipynb").read_bytes() == source.read_bytes()
-    assert "entry: notebooks/main.ipynb" in (folder / "datalab.yaml").read_text()
+    assert 'entry: "notebooks/main.ipynb"' in (folder / "datalab.yaml").read_text()
     assert list(validate([folder], config)) == []
+
+
+@pytest.mark.parametrize("name", ["Analysis #2.ipynb", "a: b.ipynb", "[draft] {x}, & *y.ipynb", "it's \"quoted\".ipynb", "- dash.ipynb"])
+def test_a_notebook_name_that_means_something_in_yaml_stays_a_name(tmp_path, config, name):
+    source = tmp_path / name
+    shutil.copy(CASES / "valid" / "full" / "notebooks" / "main.ipynb", source)
+    result, catalog = new(tmp_path, "named", "--type", "jupyterlab", "--from", str(source))
+    assert result.exit_code == 0, result.output
+    folder = catalog / "named"
+    assert list(validate([folder], config)) == []
+    import yaml
+
+    metadata = yaml.safe_load((folder / "datalab.yaml").read_text())
+    assert metadata["entry"] == f"notebooks/{name}" and metadata["tests"] == [f"notebooks/{name}"]
 
 
 def test_refuses_an_invalid_notebook_and_leaves_nothing(tmp_path):

@@ -52,3 +52,23 @@ def test_resources_get_defaults_and_dates_come_from_the_changelog(config):
 )
 def test_what_the_store_shows(status, visibility, expected):
     assert shown({"status": status, "visibility": visibility}) is expected
+
+
+def test_one_bad_feedback_item_is_left_out_not_all(tmp_path):
+    import json
+
+    from sciapps.site.model import Feedback
+
+    export = tmp_path / "feedback.json"
+    export.write_text(json.dumps({"exported": "2026-11-20T10:00:00Z", "items": [
+        {"datalab": "gaia-dr3-hrd", "kind": "praise", "date": "2026-11-02", "comment": "Great"},
+        {"datalab": "gaia-dr3-hrd", "kind": "hack", "date": "2026-11-03"},
+        {"datalab": "gaia-dr3-hrd", "kind": "idea", "date": "2026-11-04", "comment": "x" * 5000},
+        "not an item",
+        {"datalab": "xmm-epic-spectrum-fit", "kind": "problem", "date": "2026-11-05"},
+    ]}))
+    feedback = Feedback.load(export)
+    assert [i["kind"] for i in feedback.by_datalab["gaia-dr3-hrd"]] == ["praise"]
+    assert [i["kind"] for i in feedback.by_datalab["xmm-epic-spectrum-fit"]] == ["problem"]
+    assert [p.split(": ")[1] for p in feedback.problems] == ["items/1/kind", "items/2/comment", "items/3"]
+    assert all(p.endswith("this item is left out") for p in feedback.problems)

@@ -5,6 +5,7 @@ stage that does the work and maps the outcome to an exit code:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -15,6 +16,15 @@ from pathlib import Path
 import click
 
 from sciapps import __version__, errors
+
+
+ENVIRONMENT_ERRNOS = {  # errors of the machine, not bugs: exit 2 with the remedy
+    errno.ENOSPC: "free some disk space, then run the command again",
+    errno.EDQUOT: "free some of your disk quota, then run the command again",
+    errno.EROFS: "the file system is read-only: choose a writable place (--out, --output, --config)",
+    errno.EACCES: "you may not write or read there: choose another place or fix its permissions",
+    errno.EPERM: "you may not write or read there: choose another place or fix its permissions",
+}
 
 
 class _Group(click.Group):
@@ -38,18 +48,28 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             code = 130
+        except OSError as exc:
+            if exc.errno not in ENVIRONMENT_ERRNOS:
+                code = self._crash(exc)
+            else:  # the machine's, not SciApps': disk full, read-only, no permission
+                where = f" ({exc.filename})" if exc.filename else ""
+                click.echo(f"error: {exc.strerror or exc}{where}\n  hint: {ENVIRONMENT_ERRNOS[exc.errno]}", err=True)
+                code = errors.USAGE
         except Exception as exc:  # a bug: keep the traceback in a log, not on screen
-            from sciapps.errorlog import write_crash_log
-
-            path = write_crash_log(exc)
-            click.echo(
-                f"internal error: {type(exc).__name__}: {exc}\n"
-                f"  This is a bug in SciApps {__version__}. The details are in {path}; "
-                "please attach that file to an issue.",
-                err=True,
-            )
-            code = errors.INTERNAL
+            code = self._crash(exc)
         sys.exit(code if isinstance(code, int) else 0)
+
+    @staticmethod
+    def _crash(exc: Exception) -> int:
+        from sciapps.errorlog import redact, write_crash_log
+
+        path = write_crash_log(exc)
+        click.echo(
+            redact(f"internal error: {type(exc).__name__}: {exc}\n")
+            + f"  This is a bug in SciApps {__version__}. The details are in {path}; please attach that file to an issue.",
+            err=True,
+        )
+        return errors.INTERNAL
 
 
 def _config(config_path: Path | None):

@@ -125,3 +125,17 @@ def test_reads_never_follow_a_linked_folder(tmp_path):
             read_inside(root, relpath, 100)
     with pytest.raises(UnsafeFile, match="over the 3-byte limit"):
         read_inside(root, "ok.txt", 3)
+
+
+@pytest.mark.parametrize("where, text", [
+    ("archived", 'status: archived\narchived:\n  reason: The mission archive moved elsewhere.\n  date: "2026-02-30"\n'),
+    ("changelog", 'changelog:\n  - version: 0.1.0\n    date: "2026-02-29"\n    changes: [First]\n'),
+])
+def test_a_day_that_does_not_exist_is_refused(tmp_path, config, where, text):
+    folder = make(tmp_path)
+    metadata = folder / "datalab.yaml"
+    kept = [line for line in metadata.read_text().splitlines() if not line.startswith(("status:", "changelog:"))]
+    metadata.write_text("\n".join(kept) + "\n" + text)
+    findings = findings_for(folder, config)
+    assert [f.rule_id for f in findings] == ["DL-010"], [f.format() for f in findings]
+    assert "is not a 'date'" in findings[0].message and findings[0].path.startswith(f"$.{where}")

@@ -76,7 +76,7 @@ def _metadata(opts: NewOptions, entry: str, title: str) -> str:
     today = datetime.date.today().isoformat()
     mode = "advanced" if opts.advanced else "basic"
     what = "JupyterLab with the notebook" if opts.kind == "jupyterlab" else f"a desktop running {opts.app}"
-    tests = f"tests: [{entry}]\n" if opts.kind == "jupyterlab" else ""
+    tests = f"tests: [{_yaml_str(entry)}]\n" if opts.kind == "jupyterlab" else ""
     return f"""# yaml-language-server: $schema={opts.schema_ref}
 # Every field is described in the datalab.yaml reference; `sciapps validate` checks this file.
 schema_version: 1
@@ -88,7 +88,7 @@ description: |
 version: 0.1.0
 mode: {mode}
 type: {opts.kind}
-entry: {entry}
+entry: {_yaml_str(entry)}
 {tests}missions: []       # mission ids, e.g. [gaia]; see the missions vocabulary
 categories: []     # up to five, e.g. [photometry]
 keywords: []

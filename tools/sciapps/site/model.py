@@ -63,14 +63,24 @@ class Feedback:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             return cls(problems=[f"{path}: not readable JSON ({exc}); feedback is not shown"])
         with open(schemas_dir() / "feedback-export.schema.json", encoding="utf-8") as fh:
-            error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(json.load(fh)).iter_errors(data))
+            schema = json.load(fh)
+        # The export as a whole, then each item alone: one bad item is left out, not all.
+        outer = {**schema, "properties": {**schema["properties"], "items": {"type": "array"}}}
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(outer).iter_errors(data))
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path)
             return cls(problems=[f"{path}: {where}: {error.message}; feedback is not shown"])
+        item_validator = jsonschema.Draft202012Validator(schema["properties"]["items"]["items"])
         grouped: dict[str, list[dict]] = {}
-        for item in data["items"]:
+        problems = []
+        for index, item in enumerate(data["items"]):
+            error = jsonschema.exceptions.best_match(item_validator.iter_errors(item))
+            if error is not None:
+                where = "/".join(str(p) for p in error.absolute_path)
+                problems.append(f"{path}: items/{index}{'/' + where if where else ''}: {error.message[:200]}; this item is left out")
+                continue
             grouped.setdefault(item["datalab"], []).append(item)
-        return cls(grouped)
+        return cls(grouped, problems)
 
     def summary(self, datalab_id: str) -> dict | None:
         items = self.by_datalab.get(datalab_id)

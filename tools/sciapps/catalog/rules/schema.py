@@ -23,7 +23,9 @@ from sciapps.schema import datalab_schema, vocabulary
 @cache
 def _validators():
     schema = datalab_schema()
-    return jsonschema_rs.validator_for(schema), jsonschema.Draft202012Validator(schema)
+    # formats are asserted: `format: date` refuses 2026-02-30, which the pattern lets through
+    return (jsonschema_rs.validator_for(schema, validate_formats=True),
+            jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER))
 
 
 def _field_schema(path: tuple) -> dict:
