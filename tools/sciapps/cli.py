@@ -500,16 +500,26 @@ def changed_cmd(base_rev, config_path):
 
 
 @cli.command("review")
-@click.option("--base", "base_rev", required=True, help="The merge request's base revision.")
-@click.option("--author", envvar="GITLAB_USER_LOGIN", help="GitLab username of the author (CI: $GITLAB_USER_LOGIN).")
+@click.option("--base", "base_rev", required=True, help="The merge request's base revision (the target branch's).")
+@click.option("--author", help="GitLab username of the merge request's author (local runs).")
+@click.option("--author-from-gitlab", is_flag=True,
+              help="Ask GitLab's API who opened the merge request (CI: $CI_API_V4_URL, $CI_PROJECT_ID, "
+                   "$CI_MERGE_REQUEST_IID, token in $SCIAPPS_REVIEW_TOKEN); fail when it does not answer.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here too.")
 @config_option
-def review_cmd(base_rev, author, output, config_path):
-    """Write the moderation report of a merge request; exit 1 when a rule is broken."""
-    from sciapps.review.moderation import load_roles, report
+def review_cmd(base_rev, author, author_from_gitlab, output, config_path):
+    """Write the moderation report of a merge request, judged by the target branch's roles
+    and settings; exit 1 when a rule is broken."""
+    from sciapps.review.author import author_from_environment
+    from sciapps.review.moderation import report, trusted_settings
 
-    config = _config(config_path)
-    text, ok = report(config, base_rev, author, load_roles(config))
+    if author_from_gitlab:
+        author = author_from_environment()
+    from sciapps.config import Config, find_config
+
+    # Only where the catalog is: the merge request's own sciapps.yaml is not read, let alone trusted.
+    trusted, roles = trusted_settings(Config(path=config_path or find_config(Path.cwd())), base_rev)
+    text, ok = report(trusted, base_rev, author, roles)
     if output:
         _write_atomically(output, text)
     click.echo(text)

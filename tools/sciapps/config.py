@@ -91,19 +91,27 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
         return Config()
     try:
         text = path.read_text(encoding="utf-8")
-        data: Any = yamlio.load(text) or {}
     except OSError as exc:
         raise SciAppsError(f"{path}: cannot read ({exc.strerror})", "check the file's permissions") from None
     except UnicodeDecodeError:
         raise SciAppsError(f"{path}: not UTF-8 text", "save it as UTF-8") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path, shown: str | None = None) -> Config:
+    """The settings of one sciapps.yaml text (`shown` names it in messages, e.g. the
+    target branch's copy); `path` is where the catalog's root is."""
+    where_file = shown or str(path)
+    try:
+        data: Any = yamlio.load(text) or {}
     except yamlio.YamlProblem as exc:
-        raise SciAppsError(f"{path}:{exc.line or 1}: {exc.message}", "fix the YAML") from None
+        raise SciAppsError(f"{where_file}:{exc.line or 1}: {exc.message}", "fix the YAML") from None
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_schema()).iter_errors(data))
     if error is not None:
         line = yamlio.LineIndex.build(text).line(error.absolute_path)
         where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         raise SciAppsError(
-            f"{path}:{line or 1}: {where} {error.message}",
+            f"{where_file}:{line or 1}: {where} {error.message}",
             "see schemas/sciapps-config.schema.json for the allowed settings",
         )
     store = data.get("store", {})

@@ -139,3 +139,46 @@ def test_a_day_that_does_not_exist_is_refused(tmp_path, config, where, text):
     findings = findings_for(folder, config)
     assert [f.rule_id for f in findings] == ["DL-010"], [f.format() for f in findings]
     assert "is not a 'date'" in findings[0].message and findings[0].path.startswith(f"$.{where}")
+
+
+UNSAFE = {
+    "newline": "\n", "carriage return": "\r", "escape": "\x1b", "NUL-like control": "\x01", "DEL": "\x7f", "C1 control": "\x85",
+    "right-to-left override": "\u202e", "left-to-right isolate": "\u2066", "zero-width space": "\u200b",
+    "zero-width joiner": "\u200d", "byte-order mark": "\ufeff", "line separator": "\u2028",
+}
+
+
+@pytest.mark.parametrize("field", ["name", "summary", "keywords", "maintainer", "citation"])
+@pytest.mark.parametrize("kind", sorted(UNSAFE))
+def test_invisible_characters_are_refused_in_names_summaries_and_keywords(tmp_path, config, field, kind):
+    import json
+
+    folder = make(tmp_path)
+    metadata = folder / "datalab.yaml"
+    char = UNSAFE[kind]
+    value = json.dumps(f"Gaia{char}HRD")  # JSON escapes are valid YAML double-quoted escapes
+    text = metadata.read_text()
+    text = {
+        "name": lambda t: t.replace("name: Minimal datalab", f"name: {value}"),
+        "summary": lambda t: t.replace("summary: Only the required fields, nothing else.", f"summary: {value}"),
+        "keywords": lambda t: t + f"keywords: [{value}]\n",
+        "maintainer": lambda t: t.replace("name: Ada Example", f"name: {value}"),
+        "citation": lambda t: t + f"citation: {{text: {value}}}\n",
+    }[field](text)
+    metadata.write_text(text)
+    findings = findings_for(folder, config)
+    ours = [f for f in findings if f.rule_id == "DL-024"]
+    if field == "citation" and char in "\n\u200b\u200d\ufeff":  # prose may run over lines and join scripts
+        assert ours == [], [f.format() for f in findings]
+        return
+    assert ours, [f.format() for f in findings]
+    assert "U+" in ours[0].message and ours[0].line is not None
+    for finding in findings:  # every printed finding stays one line, the character shown escaped
+        assert "\n" not in finding.format() and char not in finding.format()
+
+
+def test_a_folder_name_with_control_characters_is_refused_and_printed_escaped(tmp_path, config):
+    folder = make(tmp_path, "gaia\x1b[31mred\nDL-000 fake finding")
+    findings = findings_for(folder, config)
+    assert "DL-024" in rule_ids(findings)
+    assert all("\n" not in f.format() and "\x1b" not in f.format() for f in findings)

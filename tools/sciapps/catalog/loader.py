@@ -37,12 +37,10 @@ def _datalab_of_file(path: Path) -> Path | None:
 
 
 def _children(catalog: Path) -> list[Path]:
+    """Every entry of a catalog folder: each is a datalab folder or is reported as not one
+    (hidden and `_` folders, files, links included: nothing under datalabs/ goes unseen)."""
     with os.scandir(catalog) as entries:
-        return sorted(
-            Path(entry.path)
-            for entry in entries
-            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith((".", "_"))
-        )
+        return sorted(Path(entry.path) for entry in entries)
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -82,7 +80,9 @@ def walk(root: Path, max_files: int) -> tuple[tuple[FileEntry, ...], bool]:
         try:
             with os.scandir(folder) as it:
                 items = sorted(it, key=lambda e: e.name)
-        except OSError:
+        except OSError:  # unreadable: reported as an entry that is not a regular file, never skipped
+            if folder != top:
+                entries.append(FileEntry(folder[skip:].replace(os.sep, "/"), 0, "special"))
             continue
         for item in items:
             if item.is_dir(follow_symlinks=False):
@@ -141,6 +141,10 @@ def _read_metadata(path: Path, limits: Limits) -> tuple[dict | None, str | None,
 
 
 def load_datalab(folder: Path, limits: Limits) -> Datalab:
+    if folder.is_symlink() or not folder.is_dir():
+        kind = "a symlink" if folder.is_symlink() else "a file" if folder.is_file() else "not a folder"
+        problem = LoadProblem("not-a-folder", f"{folder.name!r} in the catalog is {kind}, not a datalab folder")
+        return Datalab(folder, None, None, (), False, problem, limits.bytes("file_mb"))
     files, truncated = walk(folder, limits.max_files)
     metadata, text, problem = _read_metadata(folder / METADATA_FILE, limits)
     return Datalab(folder, metadata, text, files, truncated, problem, limits.bytes("file_mb"))

@@ -24,6 +24,7 @@ CHECKLIST = """\
 - [ ] The description says what the datalab does and for which data; screenshots show it.
 - [ ] The licence fits the code and data it ships; citations credit the missions.
 - [ ] CI passed: validation, build, scan, test and chart (see the pipeline and the moderation report).
+- [ ] Scan findings below the threshold are acceptable; any new exception has a reason and an expiry.
 - [ ] Resources and data mounts are what the datalab needs, no more.
 - [ ] The maintainers are reachable and agree (CODEOWNERS approval).
 """

@@ -14,6 +14,7 @@ from sciapps import __version__
 from sciapps.resources import schemas_dir
 from sciapps.site import search
 from sciapps.site.model import sort_newest
+from sciapps.text import xml_text
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_ENTRIES = 50
@@ -77,19 +78,19 @@ def write_feed(out: Path, entries: list[dict], store_url: str, title: str) -> No
     ET.SubElement(feed, f"{{{ATOM}}}generator", version=__version__).text = "SciApps"
     for e in newest:
         item = ET.SubElement(feed, f"{{{ATOM}}}entry")
-        ET.SubElement(item, f"{{{ATOM}}}title").text = f"{e['name']} {e['version']}"
+        ET.SubElement(item, f"{{{ATOM}}}title").text = xml_text(f"{e['name']} {e['version']}")
         ET.SubElement(item, f"{{{ATOM}}}id").text = f"{base}{e['urls']['page']}#{e['version']}"
         ET.SubElement(item, f"{{{ATOM}}}link", href=base + e["urls"]["page"])
         ET.SubElement(item, f"{{{ATOM}}}updated").text = f"{e['updated'] or '2000-01-01'}T00:00:00Z"
         if e["created"]:
             ET.SubElement(item, f"{{{ATOM}}}published").text = f"{e['created']}T00:00:00Z"
         author = ET.SubElement(item, f"{{{ATOM}}}author")
-        ET.SubElement(author, f"{{{ATOM}}}name").text = ", ".join(m["name"] for m in e["maintainers"])
+        ET.SubElement(author, f"{{{ATOM}}}name").text = xml_text(", ".join(m["name"] for m in e["maintainers"]))
         changes = e["changelog"][0]["changes"] if e["changelog"] else []
         summary = e["summary"] + (" What is new: " + "; ".join(changes) if changes else "")
-        ET.SubElement(item, f"{{{ATOM}}}summary").text = summary
+        ET.SubElement(item, f"{{{ATOM}}}summary").text = xml_text(summary)
         for m in e["missions"]:
-            ET.SubElement(item, f"{{{ATOM}}}category", term=m["id"], label=m["name"])
+            ET.SubElement(item, f"{{{ATOM}}}category", term=m["id"], label=xml_text(m["name"]))
     tree = ET.ElementTree(feed)
     ET.indent(tree)
     tree.write(out / "feed.xml", encoding="utf-8", xml_declaration=True)

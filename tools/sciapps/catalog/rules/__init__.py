@@ -14,13 +14,14 @@ from sciapps.catalog.rules.docker import (
     UnapprovedBaseImage,
 )
 from sciapps.catalog.rules.files import DatalabTooLarge, FileTooLarge, MissingFile, PathOutsideDatalab, UnsafeLink
-from sciapps.catalog.rules.identity import DuplicateId, IdMismatch, InvalidOrcid, UnknownLicense
+from sciapps.catalog.rules.identity import DuplicateId, IdMismatch, InvalidOrcid, UnknownLicense, UnsafeCharacters
 from sciapps.catalog.rules.images import BadImage
 from sciapps.catalog.rules.loading import (
     DuplicateKey,
     ExplicitYamlTag,
     MetadataTooLarge,
     MissingMetadata,
+    NotADatalabFolder,
     NotAMapping,
     NotUtf8Text,
     UnsafeYaml,
@@ -39,12 +40,14 @@ ALL_RULES: tuple[type[Rule], ...] = (
     MetadataTooLarge,
     NotAMapping,
     ExplicitYamlTag,
+    NotADatalabFolder,
     SchemaViolation,
     *REFINEMENTS,
     IdMismatch,
     DuplicateId,
     UnknownLicense,
     InvalidOrcid,
+    UnsafeCharacters,
     PathOutsideDatalab,
     MissingFile,
     UnsafeLink,

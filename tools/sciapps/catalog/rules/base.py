@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
 
 from sciapps.config import Config
+from sciapps.text import printable
 
 if TYPE_CHECKING:
     from sciapps.catalog.model import Datalab
@@ -49,6 +50,7 @@ class Finding:
     hint: str
 
     def format(self) -> str:
+        """One line, whatever the datalab put in its names and values (see `text.printable`)."""
         where = f"{self.file}:{self.line}:" if self.line else f"{self.file}:"
         parts = [where]
         if self.path:
@@ -57,7 +59,7 @@ class Finding:
         text = " ".join(parts) + f" {self.message}"
         if self.severity == WARNING:
             text += " [warning]"
-        return text + (f" (hint: {self.hint})" if self.hint else "")
+        return printable(text + (f" (hint: {self.hint})" if self.hint else ""))
 
     def as_dict(self) -> dict:
         return asdict(self)

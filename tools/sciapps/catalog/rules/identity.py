@@ -9,6 +9,7 @@ from license_expression import get_spdx_licensing
 
 from sciapps.catalog.rules.base import Context, Finding, Rule
 from sciapps.catalog.rules.schema import SCHEMA_RULES
+from sciapps.text import describe, first_unsafe
 
 
 class IdMismatch(Rule):
@@ -112,3 +113,48 @@ class InvalidOrcid(Rule):
             orcid = person.get("orcid")
             if orcid and not orcid_checksum_ok(orcid):
                 yield self.finding(lab, f"{orcid} fails the ORCID checksum", path=("maintainers", index, "orcid"))
+
+
+# Values that may run over several lines; every other text value is one line.
+MULTILINE = {("description",), ("citation", "text"), ("citation", "bibtex"), ("archived", "reason")}
+
+
+def _strings(node, path: tuple = ()):
+    """(path, text, is a key) for every text key and value of the metadata."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str):
+                yield path + (key,), key, True
+            yield from _strings(value, path + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, path + (index,))
+    elif isinstance(node, str):
+        yield path, node, False
+
+
+class UnsafeCharacters(Rule):
+    """A name or text holds control, bidi-override or zero-width characters
+
+    Such characters are invisible or rearrange what is shown: a newline in a name adds
+    lines to logs, reports and CODEOWNERS, a control character breaks the store's Atom
+    feed, a right-to-left override or zero-width space makes text read differently from
+    what it is. They are refused in every value (and the folder name); newlines and tabs
+    are allowed only in `description`, `citation` and `archived.reason`, and zero-width
+    joiners only there too. Retype the value, or paste it through a plain-text editor.
+    """
+
+    id = "DL-024"
+    needs_metadata = False
+    hint = "retype the value without invisible characters (control, bidi override, zero-width)"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        bad = first_unsafe(lab.dir_name, one_line=True)
+        if bad:
+            yield self.finding(lab, f"the folder name has {describe(bad[1])} at character {bad[0] + 1}", file=".", line=None,
+                               hint="rename the folder to the datalab's id: lower-case letters, digits and hyphens")
+        for path, value, is_key in _strings(lab.metadata or {}):
+            bad = first_unsafe(value, one_line=is_key or path not in MULTILINE)
+            if bad:
+                what = "the key" if is_key else "the value"
+                yield self.finding(lab, f"{what} has {describe(bad[1])} at character {bad[0] + 1}", path=path)

@@ -70,6 +70,24 @@ class UnsafeYaml(_LoadRule):
     hint = "write the values out instead of repeating aliases; keep nesting shallow"
 
 
+class NotADatalabFolder(_LoadRule):
+    """Something in the catalog folder is not a datalab folder
+
+    Everything directly in `datalabs/` is a folder named after a datalab's id that holds
+    its `datalab.yaml`. A file, a symlink or anything else there is refused, so that nothing
+    reaches the store, the pipeline or the review without being checked. Move notes to the
+    repository's README, and datalab files into their datalab's folder.
+    """
+
+    id = "DL-009"
+    kind = "not-a-folder"
+    hint = "move it into a datalab's folder, or remove it from datalabs/"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        if lab.load_problem is not None and lab.load_problem.kind == self.kind:
+            yield self.finding(lab, lab.load_problem.message, file=".", line=None)
+
+
 class ExplicitYamlTag(_LoadRule):
     """datalab.yaml uses an explicit YAML tag
 
