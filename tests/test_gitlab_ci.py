@@ -57,14 +57,14 @@ def throwaway(tmp_path, registry, approved):
     return root, base
 
 
-def run_pipeline(root: Path, *variables: str) -> str:
+def run_pipeline(root: Path, *variables: str, succeeds: bool = True) -> str:
     # --shell-isolation: each job in its own copy of the repository, as on GitLab
     args = ["gitlab-ci-local", "--shell-isolation", "--variable", f"OSV_MIRROR={MIRROR}"]
     for variable in variables:
         args += ["--variable", variable]
     proc = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=1800)
     output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-6000:]
+    assert (proc.returncode == 0) is succeeds, output[-6000:]
     return output
 
 
@@ -73,13 +73,35 @@ def passed_jobs(output: str) -> set[str]:
 
 
 def test_merge_request_pipeline(throwaway):
+    """A merge request changes a datalab, and also tries to judge itself: it makes its author
+    a moderator and changes SciApps' code. Every job runs the target branch's SciApps with
+    the target's rules; the datalab passes every stage, and the review fails the merge
+    request for changing the rules without a moderator."""
+    from tests.review.fake_gitlab import FakeGitLab, Server
+
     root, base = throwaway
-    output = run_pipeline(root, "CI_PIPELINE_SOURCE=merge_request_event", f"CI_MERGE_REQUEST_DIFF_BASE_SHA={base}",
-                          "GITLAB_USER_LOGIN=aokonkwo")
-    assert passed_jobs(output) == {"validate", "build", "scan", "test", "chart", "review"}
-    assert "changed datalabs:ds9-fits-viewer" in output
+    roles = root / "roles.yaml"
+    roles.write_text(roles.read_text().replace("moderators: [cbenedetti, mlindqvist]", "moderators: [cbenedetti, mlindqvist, aokonkwo]"))
+    init = root / "tools" / "sciapps" / "__init__.py"
+    init.write_text(init.read_text() + "\nprint('THE MERGE REQUEST CODE RAN')\n")
+    _git(root, "commit", "-qam", "make me a moderator")
+    gitlab = Server(FakeGitLab(open_merge_request=True))  # merge request !7, opened by aokonkwo
+    try:
+        output = run_pipeline(root, "CI_PIPELINE_SOURCE=merge_request_event", f"CI_MERGE_REQUEST_DIFF_BASE_SHA={base}",
+                              "GITLAB_USER_LOGIN=mlindqvist", f"CI_API_V4_URL={gitlab.url}/api/v4", "CI_PROJECT_ID=42",
+                              "CI_MERGE_REQUEST_IID=7", "SCIAPPS_REVIEW_TOKEN=glpat-test", succeeds=False)
+    finally:
+        gitlab.close()
+    assert passed_jobs(output) == {"validate", "build", "scan", "test", "chart"}
+    assert re.search(r"^ FAIL  review", output, re.MULTILINE)
+    assert "changed datalabs:ds9-fits-viewer" in output and "THE MERGE REQUEST CODE RAN" not in output
     review = (root / ".gitlab-ci-local" / "artifacts" / "review" / "review.md").read_text()
+    assert "author: `aokonkwo`" in review  # GitLab's answer, not the pipeline's runner (mlindqvist)
     assert "## `ds9-fits-viewer`: changed" in review and "`version`: `1.0.0` → `1.0.1`" in review and "Role checks: passed" in review
+    assert "- `roles.yaml` (M)" in review and "- `tools/sciapps/__init__.py` (M)" in review
+    assert "only a moderator may change these files; `aokonkwo` is not one" in review
+    for stage in ("build", "scan", "test", "chart"):
+        assert re.search(rf"\| {stage} \| passed \|", review), review
 
 
 def test_default_branch_pipeline_publishes(throwaway, registry):

@@ -174,6 +174,10 @@ class FakeGitLab:
             source = query.get("source_branch", [None])[0]
             found = [mr for (_, branch), mr in p.open_merge_requests.items() if source in (None, branch)]
             return 200, found, {}
+        single = re.fullmatch(r"/merge_requests/(\d+)", sub)
+        if method == "GET" and single:  # GET /projects/:id/merge_requests/:iid, with its author
+            found = [mr for mr in p.open_merge_requests.values() if str(mr["iid"]) == single.group(1)]
+            return (200, found[0], {}) if found else (404, {"message": "404 Not found"}, {})
         if method == "GET" and sub.startswith("/repository/branches/"):
             name = unquote(sub.removeprefix("/repository/branches/"))
             return (200, {**canned("branch"), "name": name}, {}) if name in p.branches else (404, {"message": "404 Branch Not Found"}, {})

@@ -236,3 +236,32 @@ def test_names_in_the_report_cannot_break_out_of_their_code_spans(governed):
 
     assert code("a`b") == "``a`b``" and code("`x`") == "`` `x` ``"
     assert code("line\nnext ![x](https://evil.example/t.png)") == "`line\\u000anext ![x](https://evil.example/t.png)`"
+
+
+def test_the_author_judged_is_the_one_gitlab_names(monkeypatch):
+    from sciapps.errors import SciAppsError
+    from sciapps.review.author import author_from_environment
+    from tests.review.fake_gitlab import FakeGitLab, Server
+
+    server = Server(FakeGitLab(open_merge_request=True))
+    try:
+        monkeypatch.setenv("CI_API_V4_URL", f"{server.url}/api/v4")
+        monkeypatch.setenv("CI_PROJECT_ID", "42")
+        monkeypatch.setenv("CI_MERGE_REQUEST_IID", "7")
+        monkeypatch.setenv("SCIAPPS_REVIEW_TOKEN", "glpat-test")
+        monkeypatch.setenv("GITLAB_USER_LOGIN", "mlindqvist")  # who ran the pipeline: not the author
+        assert author_from_environment() == "aokonkwo"
+        for variable, value, says in [("SCIAPPS_REVIEW_TOKEN", "wrong", "refused the review token"),
+                                      ("CI_MERGE_REQUEST_IID", "8", "no merge request !8")]:
+            monkeypatch.setenv(variable, value)
+            with pytest.raises(SciAppsError, match=says):
+                author_from_environment()
+            monkeypatch.setenv("SCIAPPS_REVIEW_TOKEN", "glpat-test")
+            monkeypatch.setenv("CI_MERGE_REQUEST_IID", "7")
+    finally:
+        server.close()
+    with pytest.raises(SciAppsError, match="cannot ask GitLab"):  # nobody answers: fail closed
+        author_from_environment()
+    monkeypatch.delenv("SCIAPPS_REVIEW_TOKEN")
+    with pytest.raises(SciAppsError, match="SCIAPPS_REVIEW_TOKEN not set"):
+        author_from_environment()

@@ -493,9 +493,15 @@ def changed_cmd(base_rev, config_path):
     """Print the ids of the datalabs changed since --base, one per line (for CI jobs)."""
     from sciapps.images.build import changed_datalabs
 
+    from sciapps.schema import is_datalab_id
+    from sciapps.text import printable
+
     config = _config(config_path)
-    for datalab_id in changed_datalabs(config.root, base_rev):
-        click.echo(datalab_id)
+    for name in changed_datalabs(config.root, base_rev):
+        if is_datalab_id(name):  # printed for a shell to split: nothing but an id, never an option
+            click.echo(name)
+        else:
+            click.echo(f"left out: the folder {printable(repr(name))} is not a datalab id (`sciapps validate` reports it)", err=True)
     return errors.OK
 
 
