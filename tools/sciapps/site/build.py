@@ -15,6 +15,7 @@ from sciapps.catalog.rules.base import ERROR
 from sciapps.catalog.validate import check
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
+from sciapps.site.data import picture_names
 from sciapps.site.model import Feedback, entry, shown
 
 
@@ -39,7 +40,8 @@ def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
             catalog.skipped.append((checked.folder, first.format() if first else "not readable"))
             continue
         if shown(checked.metadata):
-            e = entry(checked.metadata, config, results_dir, feedback)
+            media = picture_names(checked.folder, checked.metadata, config.limits.bytes("image_mb"))
+            e = entry(checked.metadata, config, results_dir, feedback, media)
             package = config.root / "build" / "charts" / f"{e['id']}-{e['version']}.tgz"
             e["urls"]["chart"] = f"charts/{package.name}" if package.is_file() else None
             catalog.entries.append(e)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import shutil
 from datetime import datetime, timezone
@@ -11,7 +12,9 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from sciapps import __version__
+from sciapps.catalog.rules.images import SUFFIXES, picture_format
 from sciapps.resources import schemas_dir
+from sciapps.safefiles import UnsafeFile, read_inside
 from sciapps.site import search
 from sciapps.site.model import sort_newest
 from sciapps.text import xml_text
@@ -144,15 +147,32 @@ def write_spdx(out: Path) -> None:
     )
 
 
-def copy_assets(out: Path, folder: Path, e: dict) -> None:
-    """Screenshots and icon of one datalab, beside its page."""
-    files = [s["file"] for s in e["screenshots"]]
-    if e["icon"]:
-        files.append(e["icon"].split("/", 2)[2])
-    for rel in files:
-        target = out / e["urls"]["page"] / rel
+def picture_names(folder: Path, meta: dict, limit: int) -> dict[str, str]:
+    """{file named in datalab.yaml: name the store publishes it under} for the screenshots
+    and the icon: `media/<content hash>.<png|jpg|webp>`, the suffix from the content, never
+    from the name the merge request gave. So no file becomes a page, a script, SVG or XML,
+    and none can be written over a page. Files that are not such pictures are left out."""
+    names = {}
+    wanted = [s.get("file") for s in meta.get("screenshots") or [] if isinstance(s, dict)] + [meta.get("icon")]
+    for rel in filter(None, wanted):
+        try:
+            data = read_inside(folder, rel, limit)
+        except UnsafeFile:
+            continue
+        kind = picture_format(data)
+        if kind:
+            names[rel] = f"media/{hashlib.sha256(data).hexdigest()[:20]}{SUFFIXES[kind][0]}"
+    return names
+
+
+def copy_assets(out: Path, folder: Path, e: dict, limit: int) -> None:
+    """Screenshots and icon of one datalab, under the names `picture_names` gave them."""
+    for rel, name in e["media"].items():
+        data = read_inside(folder, rel, limit)
+        target = out / e["urls"]["page"] / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(folder / rel, target)
+        with open(target, "xb") as fh:  # never over another file, let alone a page
+            fh.write(data)
 
 
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"

@@ -172,7 +172,7 @@ class StorePlugin(BasePlugin[StoreOptions]):
             target.parent.mkdir(parents=True, exist_ok=True)
             fragment = self.renderer.datalab(e, self.settings.store_url, path)
             target.write_text(page_head + fragment + page_tail, encoding="utf-8")
-            data.copy_assets(out, self.catalog.folders[e["id"]], e)
+            data.copy_assets(out, self.catalog.folders[e["id"]], e, self.settings.limits.bytes("image_mb"))
 
 
 def create_settings(settings: Config) -> dict:

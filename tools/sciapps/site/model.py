@@ -91,8 +91,11 @@ class Feedback:
         return {"total": len(items), "counts": counts, "latest": latest}
 
 
-def entry(meta: dict, config: Config, results_dir: Path | None = None, feedback: Feedback | None = None) -> dict:
-    """The store entry of one valid datalab."""
+def entry(meta: dict, config: Config, results_dir: Path | None = None, feedback: Feedback | None = None,
+          media: dict[str, str] | None = None) -> dict:
+    """The store entry of one valid datalab; `media` maps its pictures to the names the
+    store publishes them under (`data.picture_names`): one left out is not shown."""
+    media = media or {}
     missions = vocabulary("missions")
     categories = vocabulary("categories")
     changelog = meta.get("changelog") or []
@@ -116,8 +119,9 @@ def entry(meta: dict, config: Config, results_dir: Path | None = None, feedback:
         "license": meta["license"],
         "data_assets": [{"read_only": True, **a, "mission_name": missions[a["mission"]]["name"]} for a in meta.get("data_assets") or []],
         "resources": {**RESOURCE_DEFAULTS, **(meta.get("resources") or {})},
-        "screenshots": [{**s, "url": f"{page}{s['file']}"} for s in meta.get("screenshots") or []],
-        "icon": f"{page}{meta['icon']}" if meta.get("icon") else None,
+        "screenshots": [{**s, "url": f"{page}{media[s['file']]}"} for s in meta.get("screenshots") or [] if s["file"] in media],
+        "icon": f"{page}{media[meta['icon']]}" if meta.get("icon") in media else None,
+        "media": dict(media),
         "links": dict(meta.get("links") or {}),
         "citation": dict(meta["citation"]) if meta.get("citation") else None,
         "status": meta.get("status", "draft"),

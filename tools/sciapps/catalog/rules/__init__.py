@@ -15,7 +15,7 @@ from sciapps.catalog.rules.docker import (
 )
 from sciapps.catalog.rules.files import DatalabTooLarge, FileTooLarge, MissingFile, PathOutsideDatalab, UnsafeLink
 from sciapps.catalog.rules.identity import DuplicateId, IdMismatch, InvalidOrcid, UnknownLicense, UnsafeCharacters
-from sciapps.catalog.rules.images import BadImage
+from sciapps.catalog.rules.images import BadImage, PictureNameMismatch
 from sciapps.catalog.rules.loading import (
     DuplicateKey,
     ExplicitYamlTag,
@@ -55,6 +55,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     DatalabTooLarge,
     InvalidNotebook,
     BadImage,
+    PictureNameMismatch,
     DockerfileInBasicMode,
     MissingDockerfile,
     DockerfileUnreadable,

@@ -13,6 +13,8 @@ from sciapps.catalog.rules.schema import SCHEMA_RULES
 from sciapps.safefiles import UnsafeFile
 
 ALLOWED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP"}
+# The names a picture of each format may have; the store publishes it under the first.
+SUFFIXES = {"PNG": (".png",), "JPEG": (".jpg", ".jpeg"), "WEBP": (".webp",)}
 MAX_PIXELS = 4096 * 4096
 
 
@@ -44,6 +46,15 @@ def image_problem(data: bytes) -> str | None:
     return None
 
 
+def picture_format(data: bytes) -> str | None:
+    """"PNG", "JPEG" or "WEBP" when `data` opens as one of them, else None."""
+    try:
+        with Image.open(io.BytesIO(data), formats=tuple(ALLOWED_FORMATS)) as image:
+            return image.format
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+
+
 class BadImage(Rule):
     """A screenshot or icon is not a real PNG, JPEG or WebP image
 
@@ -66,3 +77,30 @@ class BadImage(Rule):
                 problem = f"cannot be read ({exc})"
             if problem:
                 yield self.finding(lab, f"{role} {relpath!r} {problem}", path=path)
+
+
+class PictureNameMismatch(Rule):
+    """A screenshot's or icon's file name does not match its content
+
+    A picture is named for what it is: `.png` for PNG, `.jpg` or `.jpeg` for JPEG, `.webp`
+    for WebP. A PNG named `shot.html` could be served as a page by a web server that goes
+    by the name; the store publishes pictures under names it derives from their content,
+    and refuses names that say otherwise.
+    """
+
+    id = "DL-042"
+    requires = (BadImage,)
+    hint = "rename the file to match its content: .png, .jpg or .webp (and update datalab.yaml)"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        for path, relpath, role in lab.references():
+            if role not in ("screenshot", "icon"):
+                continue
+            try:
+                kind = picture_format(lab.read(relpath))
+            except UnsafeFile:
+                continue  # BadImage reports it
+            suffix = "." + relpath.rsplit(".", 1)[-1].lower() if "." in relpath.rsplit("/", 1)[-1] else ""
+            if kind and suffix not in SUFFIXES[kind]:
+                yield self.finding(lab, f"{role} {relpath!r} is a {ALLOWED_FORMATS[kind]} image but is not named "
+                                        f"{' or '.join(SUFFIXES[kind])}", path=path)
