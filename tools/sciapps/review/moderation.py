@@ -355,6 +355,10 @@ def report(config: Config, base: str, author: str | None, roles: Roles) -> tuple
                          f"{code(change.after.get('type'))}, {code(change.after.get('mode', 'basic'))} mode.")
         names = {"A": "added", "M": "changed", "D": "removed"}
         lines += ["", "Files:", *[f"- {names.get(flag, flag)}: {code(path)}" for flag, path in change.files]]
+        claimed = [e for e in change.after.get("exceptions") or [] if isinstance(e, dict)] if change.after else []
+        if claimed:
+            lines += ["", "Exceptions it claims (the moderator approves each, or asks for a fix):",
+                      *[f"- {code(e.get('rule'))}: {printable(e.get('reason'))}" for e in claimed]]
         if change.after is not None and is_datalab_id(change.id):
             lab = load_datalab(config.root / CATALOG_DIR / change.id, config.limits)
             problems = errors_of(lab, config)

@@ -6,6 +6,7 @@ from sciapps.catalog.rules.base import Rule
 from sciapps.catalog.rules.docker import (
     AddFromUrl,
     BadAptTxt,
+    BuildTimeCode,
     CondaNotSupported,
     DockerfileEndsAsRoot,
     DockerfileInBasicMode,
@@ -64,6 +65,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     AddFromUrl,
     BadAptTxt,
     CondaNotSupported,
+    BuildTimeCode,
     ChangelogOutOfDate,
     DuplicateMount,
     UndeclaredDataMission,

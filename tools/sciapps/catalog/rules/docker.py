@@ -250,3 +250,75 @@ class CondaNotSupported(Rule):
         for name in ("environment.yml", "environment.yaml"):
             if lab.file(name) is not None:
                 yield self.finding(lab, "conda environments are not supported", file=name, line=None)
+
+
+def _requirement_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(first line number, logical line) of a requirements file: comments dropped,
+    backslash continuations joined, as pip reads it."""
+    start, parts = 0, []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
+        if not parts:
+            start = number
+        if line.endswith("\\"):
+            parts.append(line[:-1])
+            continue
+        parts.append(line)
+        joined = " ".join(part.strip() for part in parts).strip()
+        parts = []
+        if joined:
+            yield start, joined
+
+
+def requirement_problem(line: str) -> str | None:
+    """Why a requirements.txt line is more than a package from the catalog's index, if it is."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    words = line.split()
+    options = [w for w in words[1:] if w.startswith("-")]
+    if line.startswith("-"):
+        return f"{words[0]!r} changes where or how pip installs (an index, a link, an editable or included file)"
+    if any(not w.startswith("--hash=") for w in options):
+        return f"{options[0]!r} changes how pip installs this package"
+    try:
+        requirement = Requirement(" ".join(w for w in words if not w.startswith("--hash=")))
+    except InvalidRequirement:
+        return "is not a package name with an optional version (a URL, a Git source or a local path)"
+    if requirement.url:
+        return f"installs from {requirement.url!r}, not from the package index"
+    return None
+
+
+class BuildTimeCode(Rule):
+    """A basic-mode datalab runs its own code while its image is built
+
+    Basic mode builds from package names only: `requirements.txt` lists packages from the
+    catalog's package index, `apt.txt` Debian packages. A requirements line with an option
+    (`--index-url`, `--extra-index-url`, `--find-links`, `-e`, `-r`), a URL, a `git+` source
+    or a local path, and a `postBuild` script, all run code that no scanner saw, as root,
+    during the build. Replace them with package names, or ask a moderator to approve them
+    with an exception that says why:
+
+    ```yaml
+    exceptions:
+      - rule: DL-058
+        reason: postBuild only enables the JupyterLab extension shipped in the image.
+    ```
+    """
+
+    id = "DL-058"
+    requires = SCHEMA_RULES
+    exceptable = True
+    hint = "list plain package names (name==version) in requirements.txt and drop postBuild, or add an exception for a moderator"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        if _mode(lab) != "basic":
+            return
+        if lab.file("requirements.txt") is not None:
+            text, _ = _read(lab, "requirements.txt")
+            for number, line in _requirement_lines(text or ""):
+                problem = requirement_problem(line)
+                if problem:
+                    yield self.finding(lab, f"{line[:80]!r} {problem}", file="requirements.txt", line=number)
+        if lab.file("postBuild") is not None:
+            yield self.finding(lab, "runs as a script while the image is built", file="postBuild", line=None)
