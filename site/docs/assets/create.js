@@ -15,6 +15,14 @@
 
   const app = document.querySelector('[data-sa-app="create"]');
   if (!app) return;
+  if (window.top !== window.self) {
+    // A GitLab token is typed here: the page never runs inside another site's frame, where
+    // that site could overlay or script around it (a meta CSP cannot set frame-ancestors).
+    const refusal = document.createElement("p");
+    refusal.textContent = "The Create page does not run inside another page. Open it directly: " + location.href;
+    app.replaceChildren(refusal);
+    return;
+  }
   const V = window.SciAppsVendor;
   const CONFIG = JSON.parse(document.getElementById("sa-create-config").textContent);
   const ROOT = new URL(app.dataset.root || "./", location.href);
@@ -34,7 +42,11 @@
   };
   const ITEM_LABELS = { maintainers: "Maintainer", data_assets: "Data collection", screenshots: "Screenshot", keywords: "Keyword" };
 
-  const $ = (selector, scope = app) => scope.querySelector(selector);
+  // The page's own controls: never an element of the preview, which shows what a datalab
+  // wrote (sanitized, but its names and classes are the datalab's to choose).
+  const ours = (node) => (node && !(node.parentElement && node.parentElement.closest(".sa-preview")) ? node : null);
+  const $ = (selector, scope = app) => [...scope.querySelectorAll(selector)].find(ours) || null;
+  const byId = (id) => ours(document.getElementById(id));
   const el = (tag, props = {}, ...children) => {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(props)) {
@@ -423,7 +435,7 @@
       state.touched.add(pointer(path));
       if (path.length === 1 && path[0] === "name") {
         suggestId();
-        const idInput = document.getElementById(pathId(["id"]));
+        const idInput = byId(pathId(["id"]));
         if (idInput && !state.idEdited) idInput.value = state.doc.id;
       }
       if (path.length === 1 && path[0] === "id") state.idEdited = true;
@@ -602,7 +614,7 @@
       .filter(Boolean);
     $(".sa-fields").replaceChildren(...nodes);
     if (active) {
-      const again = document.getElementById(active);
+      const again = byId(active);
       if (again) again.focus();
     }
   }
@@ -796,7 +808,7 @@
       const sentence = (what ? `${what} ${problem.text}` : problem.text).replace(/^./, (c) => c.toUpperCase());
       error.textContent = (error.textContent ? error.textContent + " " : "") + sentence.replace(/\.?$/, ".");
       error.hidden = false;
-      const control = document.getElementById(pathId(node.dataset.path.split("/").slice(1)));
+      const control = byId(pathId(node.dataset.path.split("/").slice(1)));
       if (control) control.setAttribute("aria-invalid", "true");
     }
     renderSummary();
@@ -840,6 +852,18 @@
   }
 
   // ------------------------------------------------------------ preview
+  /** HTML of a description as the store shows it: the store's own allow-list of tags,
+   * attributes and URL schemes (sciapps/site/markdown.py, sent in the page's settings);
+   * no ids, names, classes or data-* attributes, which could pass for the page's controls. */
+  const MARKDOWN = CONFIG.markdown;
+  const URI = new RegExp("^(?:(?:" + MARKDOWN.schemes.join("|") + "):|[^a-z]|[a-z+.\\-]+(?:[^a-z+.\\-:]|$))", "i");
+  function sanitize(html) {
+    return V.DOMPurify.sanitize(html, {
+      ALLOWED_TAGS: MARKDOWN.tags, ALLOWED_ATTR: MARKDOWN.attributes.filter((a) => a !== "class"), ALLOWED_URI_REGEXP: URI,
+      ALLOW_DATA_ATTR: false, ALLOW_ARIA_ATTR: false, SANITIZE_NAMED_PROPS: true,
+    });
+  }
+
   function renderPreview() {
     const doc = output();
     const names = (ids, vocab) => (Array.isArray(ids) ? ids : []).map((id) => vocab[id] || id);
@@ -852,7 +876,7 @@
       names(doc.categories, CONFIG.categories).map((n) => el("li", { class: "sa-chip sa-chip--category", text: n })));
     const icon = doc.icon && file(doc.icon) ? el("img", { class: "sa-datalab__icon", src: file(doc.icon).url, alt: "", width: "64", height: "64" }) : null;
     const description = el("div", { class: "sa-description" });
-    description.innerHTML = V.DOMPurify.sanitize(V.marked.parse(String(doc.description || "")), { FORBID_TAGS: ["style", "form", "input", "iframe"], FORBID_ATTR: ["style"] });
+    description.innerHTML = sanitize(V.marked.parse(String(doc.description || "")));
     const shots = (Array.isArray(doc.screenshots) ? doc.screenshots : []).filter((s) => s && file(s.file)).map((s) =>
       el("figure", {}, el("img", { src: file(s.file).url, alt: s.caption || "" }), el("figcaption", { text: s.caption || "" })));
     const res = { cpu: 1, memory_gb: 2, gpu: 0, storage_gb: 5, ...(doc.resources || {}) };
@@ -965,12 +989,8 @@
     const status = $(".sa-import__status");
     try {
       if (/\.zip$/i.test(file.name)) {
-        let entries;
-        try {
-          entries = V.zip.unzipSync(new Uint8Array(await file.arrayBuffer()));
-        } catch (e) {
-          throw new Error(`${file.name} is not a readable .zip file`);
-        }
+        if (file.size > LIMITS.datalab_mb * MIB) throw new Error(`${file.name} is ${mib(file.size)}, over the ${LIMITS.datalab_mb} MiB a datalab may hold`);
+        const entries = unzipWithinLimits(new Uint8Array(await file.arrayBuffer()), file.name);
         const names = Object.keys(entries).filter((n) => !n.endsWith("/"));
         const meta = names.find((n) => /^(?:[^/]+\/)?datalab\.yaml$/.test(n));
         if (!meta) throw new Error(`${file.name} has no datalab.yaml (at its top or in one folder)`);
@@ -981,6 +1001,7 @@
         state.files = [];
         await addFiles(items);
       } else {
+        if (file.size > LIMITS.metadata_kb * 1024) throw new Error(`${file.name} is ${size(file.size)}, over the ${LIMITS.metadata_kb} KiB limit of datalab.yaml`);
         const doc = parseYaml(await file.text(), file.name);
         startFrom(doc);
         changed(true);
@@ -992,6 +1013,8 @@
   }
 
   function parseYaml(text, where) {
+    const bytes = new TextEncoder().encode(text).length;
+    if (bytes > LIMITS.metadata_kb * 1024) throw new Error(`${where} is ${size(bytes)}, over the ${LIMITS.metadata_kb} KiB limit of datalab.yaml`);
     let doc;
     try {
       doc = V.yaml.load(text);
@@ -1000,7 +1023,56 @@
       throw new Error(`${where}:${line} is not valid YAML (${e.reason || e.message})`);
     }
     if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new Error(`${where} does not hold the fields of a datalab (it should be a mapping such as "id: my-datalab")`);
+    checkExpansion(doc, where);
     return doc;
+  }
+
+  /** Aliases make a few lines stand for millions of values (an "alias bomb"): count the
+   * values as if expanded, each shared object once, and stop at the CLI's bounds before
+   * anything walks the document. */
+  function checkExpansion(doc, where) {
+    const { max_nodes: maxNodes, max_depth: maxDepth } = CONFIG.yaml;
+    const sizes = new Map();
+    const count = (node, depth) => {
+      if (depth > maxDepth) throw new Error(`${where} nests deeper than ${maxDepth} levels`);
+      if (!node || typeof node !== "object") return 1;
+      if (sizes.has(node)) return sizes.get(node);
+      let total = 1;
+      for (const child of Array.isArray(node) ? node : Object.values(node)) {
+        total += count(child, depth + 1);
+        if (total > maxNodes) throw new Error(`${where} expands to more than ${maxNodes} values (aliases repeated over and over); write the values out instead`);
+      }
+      sizes.set(node, total);
+      return total;
+    };
+    count(doc, 0);
+  }
+
+  /** The entries of a .zip, refused before anything is inflated when its central directory
+   * declares more files or bytes than a datalab may have (a 400 KB zip can declare 400 MB). */
+  function unzipWithinLimits(bytes, name) {
+    let files = 0;
+    let total = 0;
+    const check = (entry) => {
+      if (entry.name.endsWith("/")) return false;
+      files += 1;
+      total += entry.originalSize;
+      if (files > LIMITS.max_files + 1) throw new Error(`${name} holds more than ${LIMITS.max_files} files`);
+      if (entry.originalSize > LIMITS.file_mb * MIB) throw new Error(`${name}: ${entry.name} would be ${mib(entry.originalSize)}, over the ${LIMITS.file_mb} MiB limit per file`);
+      if (total > LIMITS.datalab_mb * MIB) throw new Error(`${name} would unpack to more than the ${LIMITS.datalab_mb} MiB a datalab may hold`);
+      return false; // this pass only reads the directory
+    };
+    try {
+      V.zip.unzipSync(bytes, { filter: check });
+    } catch (e) {
+      if (e instanceof Error && e.message.startsWith(name)) throw e;
+      throw new Error(`${name} is not a readable .zip file`);
+    }
+    const entries = V.zip.unzipSync(bytes, { filter: (entry) => !entry.name.endsWith("/") });
+    for (const [entryName, data] of Object.entries(entries)) {
+      if (data.length > LIMITS.file_mb * MIB) throw new Error(`${name}: ${entryName} is larger than its zip entry says`);
+    }
+    return entries;
   }
 
   function startFrom(doc) {
@@ -1067,13 +1139,12 @@
   const gitlab = CONFIG.gitlab;
   const redirectUri = () => location.origin + location.pathname;
 
-  function token() {
-    try {
-      return JSON.parse(sessionStorage.getItem(TOKEN_KEY) || "null");
-    } catch (e) {
-      return null;
-    }
-  }
+  // The GitLab token lives in this page's memory only: never in sessionStorage or any
+  // other storage that another page of the store's origin could read. A reload asks again.
+  let session = null;
+  sessionStorage.removeItem(TOKEN_KEY); // where older versions of this page kept it
+  const token = () => session;
+  const keepToken = (value) => { session = value; };
 
   async function api(method, path, body) {
     const auth = token();
@@ -1213,7 +1284,7 @@
       if (e.status === 403) {
         say(`GitLab does not let this account push to ${gitlab.project} (403: ${e.message}).${cleanup} Ask the catalog's moderators for Developer access, or download the .zip and send it to them. Your datalab is kept on this page.`);
       } else if (e.status === 401) {
-        sessionStorage.removeItem(TOKEN_KEY);
+        keepToken(null);
         showAuth();
         say(`GitLab refused the sign-in (expired or revoked token): sign in again, then press Open merge request.${cleanup} Your datalab is kept on this page.`);
       } else {
@@ -1298,7 +1369,7 @@
       });
       const data = await response.json().catch(() => ({}));
       if (!response.ok || !data.access_token) throw new Error(data.error_description || data.error || `HTTP ${response.status}`);
-      sessionStorage.setItem(TOKEN_KEY, JSON.stringify({ kind: "oauth", value: data.access_token }));
+      keepToken({ kind: "oauth", value: data.access_token });
       say("");
     } catch (e) {
       say(`GitLab did not sign you in (${e.message === "Failed to fetch" ? `cannot reach ${gitlab.url}` : e.message}); try again.`);
@@ -1327,7 +1398,7 @@
         who.textContent = `Signed in to GitLab as @${data.username}.`;
       } catch (e) {
         if (e.status === 401) {
-          sessionStorage.removeItem(TOKEN_KEY);
+          keepToken(null);
           say("GitLab refused the token (expired or revoked); sign in again.");
           return showAuth();
         }
@@ -1407,7 +1478,7 @@
       if (file) await importFile(file);
     });
     app.addEventListener("click", (e) => {
-      const action = e.target.closest("[data-sa-action]");
+      const action = ours(e.target.closest("[data-sa-action]"));
       if (!action) return;
       const name = action.dataset.saAction;
       if (name === "download") download();
@@ -1416,12 +1487,12 @@
       else if (name === "use-token") {
         const input = $("#sa-gitlab-token");
         if (!input.value.trim()) return say("Paste a personal access token first.");
-        sessionStorage.setItem(TOKEN_KEY, JSON.stringify({ kind: "pat", value: input.value.trim() }));
+        keepToken({ kind: "pat", value: input.value.trim() });
         input.value = "";
         say("");
         showAuth();
       } else if (name === "sign-out") {
-        sessionStorage.removeItem(TOKEN_KEY);
+        keepToken(null);
         showAuth();
       } else if (name === "start-over") {
         if (!confirm("Start over? Your draft and its files are removed from this browser.")) return;

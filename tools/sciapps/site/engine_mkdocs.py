@@ -177,8 +177,10 @@ class StorePlugin(BasePlugin[StoreOptions]):
 
 def create_settings(settings: Config) -> dict:
     """What the Create page needs to know, embedded in it as JSON."""
+    from sciapps import yamlio
     from sciapps.review.submit import CHECKLIST
     from sciapps.schema import vocabulary
+    from sciapps.site import markdown
 
     limits = settings.limits
     gitlab = settings.gitlab
@@ -195,6 +197,14 @@ def create_settings(settings: Config) -> dict:
         } if gitlab else None,
         "launch_url": settings.launch_url,
         "checklist": CHECKLIST,
+        # the store's own sanitizer allow-list, so the preview shows exactly what the store would
+        "markdown": {
+            "tags": sorted(markdown.TAGS),
+            "attributes": sorted(set().union(*markdown.ATTRIBUTES.values())),
+            "schemes": sorted(markdown.URL_SCHEMES),
+        },
+        # the CLI's bounds on a datalab.yaml, applied before a loaded one is used
+        "yaml": {"max_nodes": yamlio.MAX_NODES, "max_depth": yamlio.MAX_DEPTH},
     }
 
 
