@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sciapps.catalog.loader import load_datalab
 from sciapps.config import load_config
 from sciapps.images.build import build, plan
+from sciapps.images.dockerfile import pin_bases
 from sciapps.images.engine import context_tar
 from sciapps.scanning.base import Target, isolate
 from sciapps.scanning.policy import Exception_, Policy
@@ -34,7 +35,9 @@ def image_for(engine, approved, case: str) -> str:
     lab = load_datalab(SCAN / case, CONFIG.limits)
     if "build" not in expected(case):
         return build(engine, plan(lab, CONFIG, approved), log=lambda line: None).ref
-    files = {e.path: lab.dir / e.path for e in lab.files if e.kind == "file"}  # as docker build would see it
+    files: dict = {e.path: lab.dir / e.path for e in lab.files if e.kind == "file"}  # as docker build would see it
+    # ...with approved bases pinned to their ids, as SciApps builds (no `jl_base` tag is relied on)
+    files["Dockerfile"] = pin_bases(lab.read_text("Dockerfile"), {n: b.image_id for n, b in approved.items()}, CONFIG.registry)[0].encode()
     result = engine.build(context_tar(files), tag=None)
     ref = f"sciapps-scan-test/{case}:latest"
     engine.tag(result.image_id, ref)
