@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sciapps.images.dockerfile import apt_packages, basic_dockerfile
+from sciapps.buildfiles import apt_packages
+from sciapps.images.dockerfile import basic_dockerfile
 
 
 META = {"id": "x", "type": "jupyterlab", "entry": "notebooks/a b.ipynb"}
@@ -40,7 +41,7 @@ def test_apt_txt_accepts_names_and_pins_only():
 
 
 def test_approved_bases_are_pinned_to_their_image_ids():
-    from sciapps.images.dockerfile import pin_bases
+    from sciapps.buildfiles import pin_bases
 
     ids = {"jl_base": "sha256:" + "a" * 64, "x_base": "sha256:" + "b" * 64}
     text = (

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sciapps.catalog.loader import load_datalab
 from sciapps.config import load_config
 from sciapps.images.build import build, plan
-from sciapps.images.dockerfile import pin_bases
+from sciapps.buildfiles import pin_bases
 from sciapps.images.engine import context_tar
 from sciapps.scanning.base import Target, isolate
 from sciapps.scanning.policy import Exception_, Policy

@@ -35,16 +35,21 @@ def _wait_for(predicate, seconds: float) -> bool:
     return False
 
 
-def test_serve_rebuilds_when_a_datalab_changes(tmp_path):
+def _serve(tmp_path, **streams):
+    """(catalog, port, page URL, process) of `sciapps serve` on a copy of one datalab."""
     catalog = tmp_path / "datalabs"
     shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", catalog / "gaia-dr3-hrd")
     port = _free_port()
-    url = f"http://127.0.0.1:{port}/datalabs/gaia-dr3-hrd/"
     proc = subprocess.Popen(
         [sys.executable, "-m", "sciapps", "serve", "--dev-addr", f"127.0.0.1:{port}", "--catalog", str(catalog),
          "--config", str(REPO / "sciapps.yaml"), "--mkdocs-config", str(REPO / "mkdocs.yml")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        text=True, **streams,
     )
+    return catalog, port, f"http://127.0.0.1:{port}/datalabs/gaia-dr3-hrd/", proc
+
+
+def test_serve_rebuilds_when_a_datalab_changes(tmp_path):
+    catalog, port, url, proc = _serve(tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert _wait_for(lambda: "Hertzsprung" in (_get(url) or ""), 60), "the store was not served"
         metadata = catalog / "gaia-dr3-hrd" / "datalab.yaml"
@@ -59,15 +64,7 @@ def test_serve_rebuilds_when_a_datalab_changes(tmp_path):
 
 def test_an_open_page_reloads_itself_under_the_store_csp(tmp_path, browser):
     """mkdocs' live-reload script is inline; `sciapps serve` allows exactly that script."""
-    catalog = tmp_path / "datalabs"
-    shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", catalog / "gaia-dr3-hrd")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/datalabs/gaia-dr3-hrd/"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sciapps", "serve", "--dev-addr", f"127.0.0.1:{port}", "--catalog", str(catalog),
-         "--config", str(REPO / "sciapps.yaml"), "--mkdocs-config", str(REPO / "mkdocs.yml")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    catalog, _, url, proc = _serve(tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     page = browser.new_page()
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))

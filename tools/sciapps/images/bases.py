@@ -8,7 +8,7 @@ A base is found again by the hash of its inputs (its folder, the image it is bui
 SciApps' version): the engine-wide tag `sciapps-base/<name>:<hash>` names one content,
 so a base whose inputs did not change is never rebuilt, whichever catalog asks. Each
 base is built `FROM` its parent's exact image id, and datalabs `FROM` the ids in the lock
-file (`images.dockerfile.pin_bases`): no build reads a movable tag such as `jl_base`, so
+file (`buildfiles.pin_bases`): no build reads a movable tag such as `jl_base`, so
 building the bases of one catalog never changes what another catalog's builds get.
 Labels carry no build time, so the same inputs give the same image config.
 """

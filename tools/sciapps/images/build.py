@@ -20,20 +20,12 @@ from pathlib import Path
 from typing import Callable
 
 from sciapps import __version__
+from sciapps.buildfiles import DOCKERFILE, MAX_DOCKERFILE_BYTES, apt_packages, pin_bases
 from sciapps.catalog.model import Datalab
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
 from sciapps.images import bases as base_images
-from sciapps.images.dockerfile import (
-    BASE_OF_TYPE,
-    CA_PATH,
-    DOCKERFILE,
-    MAX_DOCKERFILE_BYTES,
-    apt_packages,
-    basic_dockerfile,
-    mode_of,
-    pin_bases,
-)
+from sciapps.images.dockerfile import BASE_OF_TYPE, CA_PATH, basic_dockerfile, mode_of
 from sciapps.images.engine import BuildFailed, Engine, EngineError, context_tar
 from sciapps.safefiles import UnsafeFile
 

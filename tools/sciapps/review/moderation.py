@@ -328,7 +328,7 @@ def report(config: Config, base: str, author: str | None, roles: Roles) -> tuple
                   *[f"- {code(path)} ({flag})" for flag, path in found.repository_files], ""]
         if author not in roles.moderators:
             ok = False
-            lines += [f"Role checks: FAILED", f"- only a moderator may change these files; {code(author or 'the author (unknown)')} is not one", ""]
+            lines += ["Role checks: FAILED", f"- only a moderator may change these files; {code(author or 'the author (unknown)')} is not one", ""]
     if found.stray:
         ok = False
         lines += ["## Paths in no datalab", "", "Everything in `datalabs/` belongs to a datalab folder with a `datalab.yaml`:", "",

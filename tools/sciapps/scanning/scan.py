@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sciapps.catalog.model import Datalab
 from sciapps.config import Config
-from sciapps.images.dockerfile import DOCKERFILE, MAX_DOCKERFILE_BYTES
+from sciapps.buildfiles import DOCKERFILE, MAX_DOCKERFILE_BYTES
 from sciapps.safefiles import UnsafeFile
 from sciapps.scanning import reports
 from sciapps.scanning.base import Callback, Outcome, ScanFinding, ScannerError, Target, isolate

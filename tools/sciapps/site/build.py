@@ -111,7 +111,7 @@ def build_store(
         shutil.rmtree(leftover, ignore_errors=True)
     try:
         search_bytes = engine_mkdocs.build(mkdocs_file, config, catalog, staging)
-        (staging / MARKER).write_text(f"A SciApps store build: `sciapps site build` may replace this folder.\n", encoding="utf-8")
+        (staging / MARKER).write_text("A SciApps store build: `sciapps site build` may replace this folder.\n", encoding="utf-8")
         if out.exists():
             os.rename(out, old)
         os.rename(staging, out)

@@ -8,9 +8,9 @@ from typing import Iterator
 
 from dockerfile_parse import DockerfileParser
 
+from sciapps.buildfiles import DOCKERFILE, MAX_DOCKERFILE_BYTES, apt_packages, from_lines, split_reference
 from sciapps.catalog.rules.base import Context, Finding, Rule
 from sciapps.catalog.rules.schema import SCHEMA_RULES
-from sciapps.images.dockerfile import DOCKERFILE, MAX_DOCKERFILE_BYTES, from_lines, split_reference
 from sciapps.safefiles import UnsafeFile
 
 
@@ -221,8 +221,6 @@ class BadAptTxt(Rule):
     hint = "write one Debian package name per line, e.g. saods9 or topcat=4.8.7-3"
 
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
-        from sciapps.images.dockerfile import apt_packages
-
         entry = lab.file("apt.txt")
         if entry is None or entry.kind != "file":
             return

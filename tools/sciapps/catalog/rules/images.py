@@ -55,6 +55,17 @@ def picture_format(data: bytes) -> str | None:
         return None
 
 
+def _pictures(lab) -> Iterator[tuple[tuple, str, str, bytes | None, str | None]]:
+    """(JSON path, file, role, its bytes, why it cannot be read) of each screenshot and the icon."""
+    for path, relpath, role in lab.references():
+        if role not in ("screenshot", "icon"):
+            continue
+        try:
+            yield path, relpath, role, lab.read(relpath), None
+        except UnsafeFile as exc:
+            yield path, relpath, role, None, f"cannot be read ({exc})"
+
+
 class BadImage(Rule):
     """A screenshot or icon is not a real PNG, JPEG or WebP image
 
@@ -68,13 +79,8 @@ class BadImage(Rule):
     hint = "export the picture as PNG (screenshots) or a square PNG (icon)"
 
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
-        for path, relpath, role in lab.references():
-            if role not in ("screenshot", "icon"):
-                continue
-            try:
-                problem = image_problem(lab.read(relpath))
-            except UnsafeFile as exc:
-                problem = f"cannot be read ({exc})"
+        for path, relpath, role, data, unreadable in _pictures(lab):
+            problem = unreadable or image_problem(data)
             if problem:
                 yield self.finding(lab, f"{role} {relpath!r} {problem}", path=path)
 
@@ -93,13 +99,10 @@ class PictureNameMismatch(Rule):
     hint = "rename the file to match its content: .png, .jpg or .webp (and update datalab.yaml)"
 
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
-        for path, relpath, role in lab.references():
-            if role not in ("screenshot", "icon"):
-                continue
-            try:
-                kind = picture_format(lab.read(relpath))
-            except UnsafeFile:
+        for path, relpath, role, data, unreadable in _pictures(lab):
+            if unreadable:
                 continue  # BadImage reports it
+            kind = picture_format(data)
             suffix = "." + relpath.rsplit(".", 1)[-1].lower() if "." in relpath.rsplit("/", 1)[-1] else ""
             if kind and suffix not in SUFFIXES[kind]:
                 yield self.finding(lab, f"{role} {relpath!r} is a {ALLOWED_FORMATS[kind]} image but is not named "
