@@ -88,3 +88,15 @@ def registry(tmp_path_factory):
     yield f"127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- order independence checks
+def pytest_addoption(parser):
+    parser.addoption("--docker-first", action="store_true",
+                     help="Run the tests that use Docker (the `engine` fixture) before all others, to check that "
+                          "no test depends on what ran before it (with pytest-reverse's --reverse for the other way round).")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--docker-first"):
+        items.sort(key=lambda item: "engine" not in getattr(item, "fixturenames", ()))  # stable: keeps the order within each group
