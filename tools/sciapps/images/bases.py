@@ -16,18 +16,17 @@ Labels carry no build time, so the same inputs give the same image config.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from sciapps import __version__
+from sciapps.baselock import BaseImage, read_lock, write_lock
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
 from sciapps.images.engine import Engine, context_tar
@@ -37,17 +36,7 @@ SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
 ORDER = ("datalabs_ubuntu_base", "jl_base", "x_base")
 PARENT = {"jl_base": "datalabs_ubuntu_base", "x_base": "datalabs_ubuntu_base"}  # built FROM it
-LOCK = Path("build") / "base-images.json"
 CONTENT_REPOSITORY = "sciapps-base"  # engine-wide, content-addressed: sciapps-base/<name>:<hash>
-
-
-@dataclass(frozen=True)
-class BaseImage:
-    name: str
-    image_id: str
-    ref: str  # <registry>/<name>:<hash>
-    built: str
-    digest: str | None = None  # the registry's, once pushed
 
 
 def host_ca_bundle() -> bytes:
@@ -58,30 +47,6 @@ def host_ca_bundle() -> bytes:
     import certifi
 
     return Path(certifi.where()).read_bytes()
-
-
-def lock_path(config: Config) -> Path:
-    return config.root / LOCK
-
-
-def read_lock(config: Config) -> dict[str, BaseImage]:
-    path = lock_path(config)
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return {name: BaseImage(**item) for name, item in data["bases"].items()}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SciAppsError(f"{path}: unreadable ({exc})", "run `sciapps base-images build` to write it again") from None
-
-
-def write_lock(config: Config, bases: dict[str, BaseImage]) -> None:
-    path = lock_path(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"generated_by": f"sciapps {__version__}", "bases": {n: b.__dict__ for n, b in sorted(bases.items())}}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
 
 
 def bootstrap(engine: Engine, log: Callable[[str], None]) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from sciapps import __version__
+from sciapps.baselock import BaseImage
 from sciapps.buildfiles import DOCKERFILE, MAX_DOCKERFILE_BYTES, apt_packages, pin_bases
 from sciapps.catalog.model import Datalab
 from sciapps.config import Config
@@ -50,7 +51,7 @@ class Plan:
     dockerfile: str
     files: dict[str, bytes | Path]
     modes: dict[str, int]
-    bases: list[base_images.BaseImage]
+    bases: list[BaseImage]
     content_hash: str
     ref: str
     labels: dict[str, str] = field(default_factory=dict)
@@ -75,7 +76,7 @@ def _git_revision(folder: Path) -> str:
         return "unknown"
 
 
-def plan(lab: Datalab, config: Config, approved: dict[str, base_images.BaseImage]) -> Plan:
+def plan(lab: Datalab, config: Config, approved: dict[str, BaseImage]) -> Plan:
     meta = dict(lab.metadata or {})
     try:  # each file read once, bounded, never through a link
         regular = {e.path: lab.read(e.path) for e in lab.files if e.kind == "file"}

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from sciapps.baselock import read_lock
 from sciapps.catalog.loader import load_datalab
 from sciapps.catalog.model import Datalab
 from sciapps.catalog.rules import ALL_RULES
@@ -59,12 +60,11 @@ def record(config: Config, lab: Datalab, stage: str, status: str, summary: str, 
 
 
 def build_many(config: Config, labs: list[Datalab], push: bool, nocache: bool, log: Callable[[str], None]) -> StageReport:
-    from sciapps.images import bases as base_images
     from sciapps.images.build import BuildFailed, ImageCheckFailed, build, plan
     from sciapps.images.engine import Engine
 
     engine = Engine()
-    approved = base_images.read_lock(config)
+    approved = read_lock(config)
     passed, failed = [], []
     for lab in labs:
         problems = errors_of(lab, config)
@@ -94,7 +94,6 @@ def build_many(config: Config, labs: list[Datalab], push: bool, nocache: bool, l
 
 def ensure_image(config: Config, lab: Datalab, log: Callable[[str], None]) -> str:
     """The local image of a datalab, built (or pulled) first when needed."""
-    from sciapps.images import bases as base_images
     from sciapps.images.build import build, plan
     from sciapps.images.engine import Engine
 
@@ -104,7 +103,7 @@ def ensure_image(config: Config, lab: Datalab, log: Callable[[str], None]) -> st
             log(finding.format())
         raise SciAppsError(f"{lab.id} has validation errors", f"fix them, then run the command again (sciapps validate datalabs/{lab.id})")
     engine = Engine()
-    p = plan(lab, config, base_images.read_lock(config))
+    p = plan(lab, config, read_lock(config))
     if engine.image_id(p.ref) is None:
         outcome = build(engine, p, log=log)
         if outcome.status == "in-registry":

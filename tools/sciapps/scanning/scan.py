@@ -12,9 +12,10 @@ import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
+from sciapps.baselock import read_lock
+from sciapps.buildfiles import DOCKERFILE, MAX_DOCKERFILE_BYTES
 from sciapps.catalog.model import Datalab
 from sciapps.config import Config
-from sciapps.buildfiles import DOCKERFILE, MAX_DOCKERFILE_BYTES
 from sciapps.safefiles import UnsafeFile
 from sciapps.scanning import reports
 from sciapps.scanning.base import Callback, Outcome, ScanFinding, ScannerError, Target, isolate
@@ -69,10 +70,9 @@ def _own_dockerfile(lab: Datalab) -> str:
 
 
 def make_target(config: Config, lab: Datalab, image: str | None, policy: Policy, osv_mirror: Path) -> Target:
-    from sciapps.images import bases as base_images
     from sciapps.images.build import plan
 
-    approved = base_images.read_lock(config)
+    approved = read_lock(config)
     dockerfile, name, base = "", "Dockerfile", None
     try:
         p = plan(lab, config, approved)

@@ -8,6 +8,7 @@ from typing import Iterator
 
 from dockerfile_parse import DockerfileParser
 
+from sciapps.baselock import read_lock
 from sciapps.buildfiles import DOCKERFILE, MAX_DOCKERFILE_BYTES, apt_packages, from_lines, split_reference
 from sciapps.catalog.rules.base import Context, Finding, Rule
 from sciapps.catalog.rules.schema import SCHEMA_RULES
@@ -148,7 +149,6 @@ def _own_instructions(lab) -> list[dict]:
 def _digest_problem(ctx: Context, name: str, digest: str) -> str | None:
     """Why a pinned base digest is not the approved one (build/base-images.json), if it is not."""
     from sciapps.errors import SciAppsError
-    from sciapps.images.bases import read_lock
 
     try:
         recorded = read_lock(ctx.config).get(name)
