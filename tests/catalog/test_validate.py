@@ -143,3 +143,24 @@ def test_nothing_under_the_catalog_folder_goes_unseen(tmp_path, config):
     assert (".hidden/datalab.yaml", "DL-001") in found
     assert ("README.html", "DL-009") in found and ("etc-link", "DL-009") in found
     assert not any(name.startswith("gaia-dr3-hrd") for name, _ in found)
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_not_skipped(tmp_path, config, monkeypatch):
+    """As root every folder can be listed, so the refusal is made by the file system call."""
+    import errno
+
+    from sciapps.catalog import loader
+
+    folder = tmp_path / "datalabs" / "gaia-dr3-hrd"
+    shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", folder)
+    locked = str(folder / "data")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if os.fspath(path) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", locked)
+        return real_scandir(path)
+
+    monkeypatch.setattr(loader.os, "scandir", scandir)
+    findings = findings_for(folder, config)
+    assert any(f.rule_id == "DL-032" and f.file.endswith("gaia-dr3-hrd/data") for f in findings), [f.format() for f in findings]

