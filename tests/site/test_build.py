@@ -256,3 +256,21 @@ def test_control_characters_never_reach_the_feed(tmp_path):
     write_feed(tmp_path, [entry], "https://store.example.org", "Store")
     feed = ET.parse(tmp_path / "feed.xml").getroot()  # well-formed
     assert "Gaia\ufffd HRD\ufffd[31m 1.0.0" in ET.tostring(feed, encoding="unicode")
+
+
+def test_an_icon_that_is_also_a_screenshot_is_published_once(tmp_path):
+    import shutil
+
+    root = _small_catalog(tmp_path)
+    lab = root / "datalabs" / "gaia-dr3-hrd"
+    shutil.copy(lab / "screenshots" / "hr_diagram.png", lab / "icon.png")  # the same bytes under another name
+    metadata = lab / "datalab.yaml"
+    metadata.write_text(metadata.read_text() + "icon: icon.png\n")
+    out = root / "public"
+    result = CliRunner().invoke(cli, ["site", "build", "--out", str(out), "--config", str(root / "sciapps.yaml"),
+                                      "--mkdocs-config", str(REPO / "mkdocs.yml")])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output  # 1: topcat-desktop is left out
+    published = list((out / "datalabs" / "gaia-dr3-hrd" / "media").iterdir())
+    assert len(published) == 1 and published[0].read_bytes() == (lab / "icon.png").read_bytes()
+    page = (out / "datalabs" / "gaia-dr3-hrd" / "index.html").read_text()
+    assert page.count(f"media/{published[0].name}") == 2

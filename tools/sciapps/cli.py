@@ -516,13 +516,12 @@ def changed_cmd(base_rev, config_path):
 def review_cmd(base_rev, author, author_from_gitlab, output, config_path):
     """Write the moderation report of a merge request, judged by the target branch's roles
     and settings; exit 1 when a rule is broken."""
+    from sciapps.config import Config, find_config
     from sciapps.review.author import author_from_environment
     from sciapps.review.moderation import report, trusted_settings
 
     if author_from_gitlab:
         author = author_from_environment()
-    from sciapps.config import Config, find_config
-
     # Only where the catalog is: the merge request's own sciapps.yaml is not read, let alone trusted.
     trusted, roles = trusted_settings(Config(path=config_path or find_config(Path.cwd())), base_rev)
     text, ok = report(trusted, base_rev, author, roles)

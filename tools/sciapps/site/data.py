@@ -166,8 +166,9 @@ def picture_names(folder: Path, meta: dict, limit: int) -> dict[str, str]:
 
 
 def copy_assets(out: Path, folder: Path, e: dict, limit: int) -> None:
-    """Screenshots and icon of one datalab, under the names `picture_names` gave them."""
-    for rel, name in e["media"].items():
+    """Screenshots and icon of one datalab, under the names `picture_names` gave them (one
+    file per content: an icon that is also a screenshot is written once)."""
+    for name, rel in {name: rel for rel, name in e["media"].items()}.items():
         data = read_inside(folder, rel, limit)
         target = out / e["urls"]["page"] / name
         target.parent.mkdir(parents=True, exist_ok=True)
