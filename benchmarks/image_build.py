@@ -33,8 +33,9 @@ def main() -> None:
     from sciapps.catalog.loader import load_datalab
     from sciapps.config import load_config
     from sciapps.images import bases
-    from sciapps.images.build import build, changed_datalabs, plan
-    from sciapps.images.engine import Engine
+    from sciapps.catalog.changes import changed_datalabs
+    from sciapps.images.build import build, plan
+    from sciapps.engine import Engine
 
     config = load_config(REPO / "sciapps.yaml")
     engine = Engine()

@@ -46,11 +46,13 @@ def large_datalab(root: Path) -> Path:
 
 
 def main() -> None:
-    from sciapps.catalog.loader import load_datalab
+    from sciapps.catalog.loader import load_datalab, resolve
     from sciapps.config import load_config
-    from sciapps.images.stage import ensure_image, resolve
+    from sciapps.engine import Engine
+    from sciapps.images.build import ensure_image
     from sciapps.scanning.policy import load_policy
-    from sciapps.scanning.scan import make_target, scan
+    from sciapps.scanning.scan import scan
+    from sciapps.stages.scan import make_target
 
     config = load_config(REPO / "sciapps.yaml")
     policy = load_policy(REPO / "scan-policy.yaml")
@@ -59,7 +61,7 @@ def main() -> None:
     labs = resolve(config, sorted(p.name for p in (REPO / "datalabs").iterdir() if p.is_dir()))
     start = time.perf_counter()
     for lab in labs:
-        image = ensure_image(config, lab, quiet)
+        image = ensure_image(Engine(), config, lab, quiet)
         report = scan(make_target(config, lab, image, policy, MIRROR), policy, log=quiet)
         for outcome in report.outcomes:
             totals[outcome.scanner] += outcome.seconds
@@ -74,9 +76,7 @@ def main() -> None:
         files = sum(1 for p in folder.rglob("*") if p.is_file())
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
         lab = load_datalab(folder, config.limits)
-        image = ensure_image(config, lab, quiet)
-        from sciapps.images.engine import Engine
-
+        image = ensure_image(Engine(), config, lab, quiet)
         image_mb = Engine().image(image)["Size"] / 1e6
         start = time.perf_counter()
         report = scan(make_target(config, lab, image, policy, MIRROR), policy, log=quiet)

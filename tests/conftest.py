@@ -46,7 +46,7 @@ def _needs(what: str, remedy: str):
 
 @pytest.fixture(scope="session")
 def engine():
-    from sciapps.images.engine import Engine, EngineError
+    from sciapps.engine import Engine, EngineError
 
     try:
         return Engine()

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from sciapps.catalog.loader import load_datalab
 from sciapps.config import load_config
-from sciapps.images.build import ImageCheckFailed, build, changed_datalabs, plan
-from sciapps.images.engine import BuildFailed, Engine, EngineError
+from sciapps.images.build import ImageCheckFailed, build, plan
+from sciapps.engine import BuildFailed, Engine, EngineError
 from tests.conftest import CASES, REPO
 
 IMAGES = CASES / "images"
@@ -99,43 +99,6 @@ def test_advanced_image_must_start_from_the_approved_base(engine, approved, sett
     p.bases = [approved["jl_base"]]
     with pytest.raises(ImageCheckFailed, match="do not start with the approved base jl_base"):
         build(engine, p, log=lambda line: None)
-
-
-def test_changed_datalabs_from_git(tmp_path):
-    import git
-
-    repo = git.Repo.init(tmp_path)
-    for case in ("tiny-lab", "tiny-desktop"):
-        copy(tmp_path, case)
-    repo.index.add(["datalabs"])
-    repo.index.commit("catalog", author=git.Actor("t", "t@t"), committer=git.Actor("t", "t@t"))
-    assert changed_datalabs(tmp_path, "HEAD") == []
-    (tmp_path / "datalabs" / "tiny-desktop" / "new.txt").write_text("x")
-    assert changed_datalabs(tmp_path, "HEAD") == ["tiny-desktop"]
-    from sciapps.errors import SciAppsError
-
-    with pytest.raises(SciAppsError, match="cannot compare"):
-        changed_datalabs(tmp_path, "no-such-rev")
-
-
-def test_changed_sees_every_folder_name_and_prints_only_ids(tmp_path):
-    """Names Git would quote are seen; a name that is not an id never reaches a shell."""
-    import git
-
-    from sciapps.cli import cli
-
-    repo = git.Repo.init(tmp_path)
-    copy(tmp_path, "tiny-lab")
-    (tmp_path / "sciapps.yaml").write_text((REPO / "sciapps.yaml").read_text())
-    repo.git.add(A=True)
-    repo.index.commit("catalog", author=git.Actor("t", "t@t"), committer=git.Actor("t", "t@t"))
-    for name in ("gaïa-dr3", "--push", "tiny lab; rm -rf ~"):
-        shutil.copytree(IMAGES / "tiny-desktop", tmp_path / "datalabs" / name)
-    (tmp_path / "datalabs" / "tiny-lab" / "new.txt").write_text("x")
-    assert changed_datalabs(tmp_path, "HEAD") == sorted(["--push", "gaïa-dr3", "tiny lab; rm -rf ~", "tiny-lab"])
-    result = CliRunner().invoke(cli, ["changed", "--base", "HEAD", "--config", str(tmp_path / "sciapps.yaml")])
-    assert result.exit_code == 0 and result.stdout.split() == ["tiny-lab"]
-    assert result.stderr.count("is not a datalab id") == 3
 
 
 def test_no_docker_is_one_clear_sentence(monkeypatch):

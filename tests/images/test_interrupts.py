@@ -17,7 +17,7 @@ import pytest
 from sciapps.catalog.loader import load_datalab
 from sciapps.config import load_config
 from sciapps.images.build import build, plan
-from sciapps.images.engine import EngineError
+from sciapps.engine import EngineError
 from sciapps.testing.runner import LABEL
 from tests.conftest import CASES, REPO
 

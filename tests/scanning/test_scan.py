@@ -14,10 +14,11 @@ from sciapps.catalog.loader import load_datalab
 from sciapps.config import load_config
 from sciapps.images.build import build, plan
 from sciapps.buildfiles import pin_bases
-from sciapps.images.engine import context_tar
-from sciapps.scanning.base import Target, isolate
+from sciapps.engine import context_tar
+from sciapps.scanning.base import isolate
+from sciapps.scanning.target import Target
 from sciapps.scanning.policy import Exception_, Policy
-from sciapps.scanning.scan import make_target, scan
+from sciapps.stages.scan import scan_one
 from tests.conftest import CASES, REPO
 
 SCAN = CASES / "scan"
@@ -46,8 +47,7 @@ def image_for(engine, approved, case: str) -> str:
 
 def run(case: str, image: str, policy: Policy = Policy(), mirror: Path = MIRROR, today=None):
     lab = load_datalab(SCAN / case, CONFIG.limits)
-    target = make_target(CONFIG, lab, image, policy, mirror)
-    return scan(target, policy, log=lambda line: None, today=today), target
+    return scan_one(CONFIG, lab, image, policy, mirror, log=lambda line: None, today=today)
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in SCAN.iterdir() if p.is_dir()))

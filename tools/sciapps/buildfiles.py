@@ -16,6 +16,15 @@ from dockerfile_parse import DockerfileParser
 
 DOCKERFILE = "Dockerfile"  # an advanced datalab's own, at the top of its folder
 MAX_DOCKERFILE_BYTES = 64 * 1024  # real ones are a few KiB
+LABEL_ID = "int.esa.datalabs.datalab"
+REQUIRED_LABELS = (  # every datalab image carries them: the build refuses to tag, the scan reports, without
+    "org.opencontainers.image.title",
+    "org.opencontainers.image.version",
+    "org.opencontainers.image.licenses",
+    "org.opencontainers.image.source",
+    "org.opencontainers.image.revision",
+    LABEL_ID,
+)
 APT_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$")
 
 

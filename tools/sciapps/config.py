@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import jsonschema
-
-from sciapps import yamlio
 from sciapps.errors import SciAppsError
-from sciapps.resources import schemas_dir
+from sciapps.schema import load_validated
 
 CONFIG_FILE = "sciapps.yaml"
+CATALOG_DIR = "datalabs"  # the catalog: one folder per datalab, below the repository's root
 
 
 @dataclass(frozen=True)
@@ -60,6 +56,11 @@ class Config:
     scan_policy: str = "scan-policy.yaml"
     gitlab: GitLab | None = None
 
+    @property
+    def catalog(self) -> Path:
+        """The catalog folder (`datalabs/`)."""
+        return self.root / CATALOG_DIR
+
     def path_of(self, relative: str) -> Path:
         """A path from sciapps.yaml, relative to the repository root."""
         return self.root / relative
@@ -79,11 +80,6 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def _schema() -> dict:
-    with open(schemas_dir() / "sciapps-config.schema.json", encoding="utf-8") as fh:
-        return json.load(fh)
-
-
 def load_config(path: Path | None = None, start: Path | None = None) -> Config:
     """Read sciapps.yaml (the given one, or the nearest above `start`); defaults when there is none."""
     path = path or find_config(start or Path.cwd())
@@ -101,19 +97,7 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
 def parse_config(text: str, path: Path, shown: str | None = None) -> Config:
     """The settings of one sciapps.yaml text (`shown` names it in messages, e.g. the
     target branch's copy); `path` is where the catalog's root is."""
-    where_file = shown or str(path)
-    try:
-        data: Any = yamlio.load(text) or {}
-    except yamlio.YamlProblem as exc:
-        raise SciAppsError(f"{where_file}:{exc.line or 1}: {exc.message}", "fix the YAML") from None
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(_schema()).iter_errors(data))
-    if error is not None:
-        line = yamlio.LineIndex.build(text).line(error.absolute_path)
-        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        raise SciAppsError(
-            f"{where_file}:{line or 1}: {where} {error.message}",
-            "see schemas/sciapps-config.schema.json for the allowed settings",
-        )
+    data = load_validated(text, "sciapps-config.schema.json", shown or str(path))
     store = data.get("store", {})
     defaults = Config()
     return Config(

@@ -1,17 +1,27 @@
-"""Generated files: the JSON Schema and the reference pages, from their one source each.
+"""Generated files: every copy of a fact that is written from its one source.
+
+- the datalab JSON Schema and its reference page, from schemas/source/ and the type table;
+- the rules page and rules.json (what the Create page's checks cite), from the rule classes;
+- the stage-result schema's `stage` enum, from the ordered list of stages;
+- the chart's values schema (resource bounds, id pattern, types) and its type map.
 
 `sciapps schema generate` writes them; `--check` (and a test) fails when one is stale.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sciapps.catalog.rules import RULES_BY_ID
+from sciapps.charts.chart import TYPES_TEMPLATE, VALUES_SCHEMA, types_template, values_schema
 from sciapps.resources import repo_root
+from sciapps.results import SCHEMA_FILE as RESULT_SCHEMA
 from sciapps.schema import REFERENCE_PAGE, SCHEMA_FILE, build_schema, render_reference, schema_json
+from sciapps.stages import STAGES
 
 RULES_PAGE = Path("site") / "docs" / "reference" / "rules.md"
+RULES_JSON = Path("site") / "docs" / "reference" / "rules.json"
 RULES_BANNER = "Generated from the rule classes in tools/sciapps/catalog/rules/ by `sciapps schema generate`; do not edit."
 
 
@@ -37,15 +47,52 @@ def render_rules() -> str:
     return "\n".join(lines) + "\n"
 
 
+def rules_data() -> list[dict]:
+    """Every rule as data: `sciapps rules --format json` and rules.json."""
+    return [{"id": r.id, "name": r.name(), "severity": r.severity, "exceptable": r.exceptable, "title": r.title(), "hint": r.hint}
+            for r in RULES_BY_ID.values()]
+
+
+def rules_listing(fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(rules_data(), indent=2)
+    return "\n".join(f"{r.id}  {r.name():26} {r.severity:8} {r.title()}" for r in RULES_BY_ID.values())
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _result_schema(root: Path) -> str:
+    schema = json.loads((root / "schemas" / RESULT_SCHEMA).read_text(encoding="utf-8"))
+    names = [stage.NAME for stage in STAGES]
+    schema["properties"]["stage"]["enum"] = names
+    schema["properties"]["stage"]["description"] = ("The stage that wrote it; the enum is the pipeline's order, "
+                                                    "written from sciapps.stages.STAGES by `sciapps schema generate`.")
+    schema["description"] = (f"What one stage ({', '.join(names)}) concluded about one datalab: "
+                             "build/results/<id>/<stage>.json.")
+    return _json(schema)
+
+
 def generated_files(root: Path | None = None) -> dict[Path, str]:
     """Path (relative to the repository) -> content it must have."""
     root = root or repo_root()
     schema = build_schema(root / "schemas")
+    chart_values = json.loads((root / VALUES_SCHEMA).read_text(encoding="utf-8"))
     return {
         Path("schemas") / SCHEMA_FILE: schema_json(schema),
         REFERENCE_PAGE: render_reference(schema),
         RULES_PAGE: render_rules(),
+        RULES_JSON: _json({"$comment": RULES_BANNER, "rules": rules_data()}),
+        Path("schemas") / RESULT_SCHEMA: _result_schema(root),
+        VALUES_SCHEMA: _json(values_schema(chart_values, schema)),
+        TYPES_TEMPLATE: types_template(),
     }
+
+
+def generate(check: bool, root: Path | None = None) -> list[Path]:
+    """With `check`: the stale files, writing nothing. Else: the files written."""
+    return stale(root) if check else write(root)
 
 
 def stale(root: Path | None = None) -> list[Path]:

@@ -3,7 +3,10 @@
 `<results>/<datalab id>/<stage>.json`, e.g. `build/results/gaia-dr3-hrd/scan.json`, each
 with at least `stage`, `status` (`passed`, `failed` or `skipped`), `finished` (ISO 8601)
 and a one-line `summary`; the full shape is in schemas/stage-result.schema.json. Stages
-write them with `write_result`; the site and the review read them with `read_results`.
+write them with `record`; the site and the review read them with `read_results`.
+
+The stage names, in pipeline order, are the schema's `stage` enum, which `sciapps schema
+generate` writes from the one ordered list of stages (`sciapps.stages.STAGES`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
 
@@ -19,13 +23,23 @@ import jsonschema
 from sciapps.resources import schemas_dir
 from sciapps.schema import is_datalab_id
 
-STAGES = ("validate", "build", "test", "scan", "chart")
+SCHEMA_FILE = "stage-result.schema.json"
+
+
+@cache
+def _schema() -> dict:
+    with open(schemas_dir() / SCHEMA_FILE, encoding="utf-8") as fh:
+        return json.load(fh)
 
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
-    with open(schemas_dir() / "stage-result.schema.json", encoding="utf-8") as fh:
-        return jsonschema.Draft202012Validator(json.load(fh))
+    return jsonschema.Draft202012Validator(_schema())
+
+
+def stage_names() -> tuple[str, ...]:
+    """Every stage that records a result, in the pipeline's order."""
+    return tuple(_schema()["properties"]["stage"]["enum"])
 
 
 class ResultError(ValueError):
@@ -49,6 +63,16 @@ def write_result(results_dir: Path, datalab_id: str, result: dict) -> Path:
     return target
 
 
+def record(results_dir: Path, name: str, stage: str, status: str, summary: str, version: object,
+           details: dict | None = None) -> Path:
+    """Write one stage's verdict on one datalab, stamped now. `name` is the datalab's folder
+    name: its metadata may name another id (or no valid one) until it validates."""
+    return write_result(results_dir, name, {
+        "stage": stage, "status": status, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "summary": summary, "datalab_version": str(version), "details": details or {},
+    })
+
+
 def read_results(results_dir: Path | None, datalab_id: str) -> tuple[dict[str, dict], list[str]]:
     """({stage: result}, [problems]) for one datalab; unreadable files become problems, not errors."""
     found: dict[str, dict] = {}
@@ -56,7 +80,7 @@ def read_results(results_dir: Path | None, datalab_id: str) -> tuple[dict[str, d
     folder = results_dir / datalab_id if results_dir and is_datalab_id(datalab_id) else None
     if folder is None or not folder.is_dir():
         return found, problems
-    for stage in STAGES:
+    for stage in stage_names():
         path = folder / f"{stage}.json"
         if not path.is_file():
             continue

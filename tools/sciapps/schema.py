@@ -12,8 +12,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
+from sciapps import yamlio
+from sciapps.datalab_types import TYPES
+from sciapps.errors import SciAppsError
 from sciapps.resources import schemas_dir
 
 BANNER = "Generated from schemas/source/datalab.schema.yaml by `sciapps schema generate`; do not edit."
@@ -52,8 +56,34 @@ def build_schema(source_dir: Path | None = None) -> dict:
     """The JSON Schema generated from the source file."""
     source = _read_yaml((source_dir or schemas_dir()) / "source" / "datalab.schema.yaml")
     schema = {"$comment": BANNER}
-    schema.update(_inline_vocabularies(source))
+    schema.update(_with_types(_inline_vocabularies(source)))
     return schema
+
+
+def _with_types(node: Any) -> Any:
+    """Fill the `x-datalab-types` placeholders from the type table."""
+    if isinstance(node, list):
+        out = []
+        for item in node:
+            if isinstance(item, dict) and item.get("x-datalab-types") == "entry patterns":
+                out += [{"if": {"properties": {"type": {"const": t.name}}, "required": ["type"]},
+                         "then": {"properties": {"entry": {"pattern": t.entry_pattern}}}} for t in TYPES.values()]
+            else:
+                out.append(_with_types(item))
+        return out
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key != "x-datalab-types":
+            out[key] = _with_types(value)
+        elif value == "enum":
+            out["description"] = ("What the datalab opens: "
+                                  + "; ".join(f"`{t.name}` ({t.title})" for t in TYPES.values()) + ".\n")
+            out["enum"] = list(TYPES)
+        elif value == "description":
+            out["description"] = "What opens first. " + " ".join(f"For `{t.name}`: {t.opens}." for t in TYPES.values()) + "\n"
+    return out
 
 
 def schema_json(schema: dict) -> str:
@@ -161,3 +191,28 @@ def render_reference(schema: dict) -> str:
         lines += ["", f"## {name.capitalize()}", "", "| id | name |", "| --- | --- |"]
         lines += [f"| `{key}` | {entry['name']} |" for key, entry in sorted(vocabulary(name).items())]
     return "\n".join(lines) + "\n"
+
+
+@cache
+def _file_validator(schema_file: str) -> jsonschema.Draft202012Validator:
+    with open(schemas_dir() / schema_file, encoding="utf-8") as fh:
+        return jsonschema.Draft202012Validator(json.load(fh), format_checker=jsonschema.FormatChecker())
+
+
+def load_validated(text: str, schema_file: str, shown: str) -> Any:
+    """The data of one YAML settings file, checked against `schemas/<schema_file>`.
+
+    Bad YAML or data the schema refuses is one `SciAppsError` naming `shown:line`, the
+    field, and the schema to read: the one way SciApps reads sciapps.yaml, roles.yaml and
+    the scan policy."""
+    try:
+        data: Any = yamlio.load(text)
+    except yamlio.YamlProblem as exc:
+        raise SciAppsError(f"{shown}:{exc.line or 1}: {exc.message}", "fix the YAML") from None
+    data = {} if data is None else data
+    error = jsonschema.exceptions.best_match(_file_validator(schema_file).iter_errors(data))
+    if error is not None:
+        line = yamlio.LineIndex.build(text).line(error.absolute_path)
+        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise SciAppsError(f"{shown}:{line or 1}: {where} {error.message}", f"see schemas/{schema_file} for what is allowed")
+    return data

@@ -9,6 +9,8 @@ machine goes through `printable` or the writer's own escaping as well.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import re
 import unicodedata
 
@@ -45,3 +47,9 @@ def printable(value: object) -> str:
 def xml_text(value: str) -> str:
     """`value` without the characters XML 1.0 cannot hold (ElementTree writes them as they are)."""
     return _NOT_XML.sub("\ufffd", value)
+
+
+def shown_path(path: Path) -> str:
+    """A path as a person reads it: relative to the working directory when below it, else absolute."""
+    path = path.absolute()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)

@@ -3,7 +3,7 @@
 {{- if contains .Values.datalab.id .Release.Name -}}{{ .Release.Name | trunc 63 | trimSuffix "-" }}
 {{- else -}}{{ printf "%s-%s" .Release.Name .Values.datalab.id | trunc 63 | trimSuffix "-" }}{{- end -}}
 {{- end -}}
-{{- define "datalab.port" -}}{{ if eq .Values.datalab.type "jupyterlab" }}8888{{ else }}6080{{ end }}{{- end -}}
+{{- define "datalab.port" -}}{{ (include "datalab.type" . | fromYaml).port }}{{- end -}}
 {{- define "datalab.image" -}}
 {{- if .Values.image.digest -}}{{ .Values.image.repository }}@{{ .Values.image.digest }}
 {{- else -}}{{ .Values.image.repository }}:{{ required "image.tag or image.digest is required" .Values.image.tag }}{{- end -}}

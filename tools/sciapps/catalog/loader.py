@@ -14,10 +14,11 @@ from typing import Iterable
 
 from sciapps import yamlio
 from sciapps.catalog.model import METADATA_FILE, Datalab, FileEntry, LoadProblem
-from sciapps.config import Limits
+from sciapps.config import CATALOG_DIR, Config, Limits
 from sciapps.errors import SciAppsError
+from sciapps.schema import is_datalab_id
 
-CATALOG_DIR = "datalabs"
+__all__ = ["CATALOG_DIR", "discover", "load_datalab", "resolve", "walk"]
 SKIPPED_DIRS = {".git", "__pycache__", ".ipynb_checkpoints"}
 
 
@@ -148,4 +149,18 @@ def load_datalab(folder: Path, limits: Limits) -> Datalab:
     files, truncated = walk(folder, limits.max_files)
     metadata, text, problem = _read_metadata(folder / METADATA_FILE, limits)
     return Datalab(folder, metadata, text, files, truncated, problem, limits.bytes("file_mb"))
+
+
+def resolve(config: Config, ids: list[str]) -> list[Datalab]:
+    """Load the named datalabs of the catalog; an unknown id is a usage error."""
+    labs = []
+    for datalab_id in ids:
+        if not is_datalab_id(datalab_id):
+            raise SciAppsError(f"{datalab_id!r} is not a datalab id",
+                               "ids are lower-case letters, digits and hyphens; `sciapps validate` lists the catalog")
+        folder = config.catalog / datalab_id
+        if not (folder / METADATA_FILE).is_file():
+            raise SciAppsError(f"no datalab {datalab_id!r} in {config.catalog}", "`sciapps validate` lists the catalog; check the spelling")
+        labs.append(load_datalab(folder, config.limits))
+    return labs
 

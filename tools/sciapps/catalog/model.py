@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from sciapps.datalab_types import type_of
 from sciapps.safefiles import read_inside, read_text_inside
 from sciapps.schema import is_datalab_id
 from sciapps.yamlio import LineIndex
@@ -81,7 +82,8 @@ class Datalab:
             if isinstance(value, str):  # anything else is the schema's to report
                 refs.append((path, value, role))
 
-        if meta.get("type") == "jupyterlab":
+        kind = type_of(meta)
+        if kind is not None and kind.entry_is_file:
             add(("entry",), meta.get("entry"), "entry")
         tests = meta.get("tests")
         for index, test in enumerate(tests if isinstance(tests, list) else []):

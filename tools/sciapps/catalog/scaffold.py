@@ -16,10 +16,12 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from sciapps.catalog.rules.notebooks import notebook_problem
+from sciapps.datalab_types import TYPES
+from sciapps.config import Config
 from sciapps.errors import SciAppsError
+from sciapps.schema import datalab_schema
 
 ID_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-BASES = {"jupyterlab": "jl_base", "vnc": "x_base"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Maintainer:
 @dataclass(frozen=True)
 class NewOptions:
     datalab_id: str
-    kind: str  # jupyterlab or vnc
+    kind: str  # a datalab type (sciapps.datalab_types.TYPES)
     catalog: Path  # the datalabs/ folder
     advanced: bool = False
     from_notebook: Path | None = None
@@ -75,8 +77,9 @@ def _metadata(opts: NewOptions, entry: str, title: str) -> str:
     m = opts.maintainer
     today = datetime.date.today().isoformat()
     mode = "advanced" if opts.advanced else "basic"
-    what = "JupyterLab with the notebook" if opts.kind == "jupyterlab" else f"a desktop running {opts.app}"
-    tests = f"tests: [{_yaml_str(entry)}]\n" if opts.kind == "jupyterlab" else ""
+    notebook = TYPES[opts.kind].entry_is_file  # the entry is a notebook: it is the first test too
+    what = f"{TYPES[opts.kind].label} with the notebook" if notebook else f"a desktop running {opts.app}"
+    tests = f"tests: [{_yaml_str(entry)}]\n" if notebook else ""
     return f"""# yaml-language-server: $schema={opts.schema_ref}
 # Every field is described in the datalab.yaml reference; `sciapps validate` checks this file.
 schema_version: 1
@@ -121,24 +124,24 @@ def _starter_notebook(title: str) -> nbformat.NotebookNode:
 
 
 def _dockerfile(opts: NewOptions, entry: str) -> str:
-    base = BASES[opts.kind]
+    kind = TYPES[opts.kind]
     head = f"""# Advanced mode: this Dockerfile is yours. It must start FROM an approved base image
 # (jl_base, x_base or datalabs_ubuntu_base) and end as the non-root user 1000.
 # pip behind the build machine's proxy: use .sciapps/build-ca.crt in a build stage only
 # (see datalabs/jwst-nircam-image-explorer/Dockerfile), never COPY it to the final image.
-FROM {base}
+FROM {kind.base}
 """
-    if opts.kind == "jupyterlab":
+    if kind.entry_is_file:
         return head + f"""USER 1000
 COPY --chown=1000:1000 notebooks/ /home/datalab/work/notebooks/
-ENV DATALAB_ENTRY={json.dumps(entry)}
+ENV {kind.entry_variable}={json.dumps(entry)}
 """
     return head + f"""USER root
 RUN apt-get update \\
  && apt-get install -y --no-install-recommends {opts.app} \\
  && rm -rf /var/lib/apt/lists/*
 USER 1000
-ENV DATALAB_APP={json.dumps(entry)}
+ENV {kind.entry_variable}={json.dumps(entry)}
 """
 
 
@@ -171,7 +174,7 @@ def create(opts: NewOptions) -> Path:
     opts.catalog.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".new-{opts.datalab_id}-", dir=opts.catalog))
     try:
-        if opts.kind == "jupyterlab":
+        if TYPES[opts.kind].entry_is_file:
             name = opts.from_notebook.name if opts.from_notebook else f"{opts.datalab_id}.ipynb"
             entry = f"notebooks/{name}"
             (staging / "notebooks").mkdir()
@@ -193,3 +196,20 @@ def create(opts: NewOptions) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+def new_datalab(config: Config, datalab_id: str, kind: str, advanced: bool = False, from_notebook: Path | None = None,
+                app: str = "xterm", maintainer: str | None = None, username: str | None = None,
+                catalog: Path | None = None) -> Path:
+    """`sciapps new`: the maintainer from --maintainer or Git, the schema reference editors
+    follow (the catalog's own copy when there is one, else the published one), then `create`."""
+    if from_notebook is not None and not TYPES[kind].entry_is_file:
+        raise SciAppsError(f"--from NOTEBOOK goes with a notebook type ({', '.join(t.name for t in TYPES.values() if t.entry_is_file)})",
+                           "drop --from, or choose --type jupyterlab")
+    catalog = (catalog or config.catalog).absolute()
+    person = parse_maintainer(maintainer, username) if maintainer else maintainer_from_git(catalog.parent)
+    if person is not None and username:
+        person = Maintainer(person.name, person.email, username)
+    local = catalog.parent / "schemas" / "datalab.schema.json"
+    schema_ref = os.path.relpath(local, catalog / datalab_id) if local.is_file() else datalab_schema()["$id"]
+    return create(NewOptions(datalab_id, kind, catalog, advanced, from_notebook, app, person, schema_ref))

@@ -139,3 +139,9 @@ def validate(
     for checked in check(paths, config, verbose, jobs):
         summary.add(checked.status, checked.findings)
         yield from checked.findings
+
+
+def errors_of(lab: Datalab, config: Config) -> list[Finding]:
+    """The errors every rule finds in one loaded datalab (the gate of the later stages)."""
+    findings = check_datalab(lab, [rule() for rule in ALL_RULES], Context(config=config))
+    return [f for f in findings if f.severity == ERROR]

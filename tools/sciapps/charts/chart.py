@@ -21,10 +21,17 @@ import yaml
 
 from sciapps.catalog.model import Datalab
 from sciapps.config import Config
+from sciapps.datalab_types import TYPES, chart_types
 from sciapps.errors import SciAppsError
+from sciapps.schema import datalab_schema
 
 KUBE_VERSION = "1.30.0"
 CHART_DIR = Path("charts") / "datalab"
+NAMESPACE = "datalabs"  # where a datalab is rendered and launched unless told otherwise
+VALUES_SCHEMA = CHART_DIR / "values.schema.json"
+TYPES_TEMPLATE = CHART_DIR / "templates" / "_types.tpl"
+# datalab.yaml `resources` field -> chart value; the bounds and defaults are the datalab schema's
+RESOURCE_VALUES = {"cpu": "cpu", "memory_gb": "memoryGi", "gpu": "gpu", "storage_gb": "storageGi"}
 
 
 @dataclass
@@ -63,15 +70,11 @@ def values_for(config: Config, lab: Datalab) -> dict:
     meta = lab.metadata or {}
     repository, tag, digest = image_of(config, lab)
     resources = meta.get("resources") or {}
+    bounds = datalab_schema()["properties"]["resources"]["properties"]
     return {
         "datalab": {"id": meta["id"], "version": meta["version"], "type": meta["type"], "entry": meta["entry"]},
         "image": {"repository": repository, "tag": tag, "digest": digest, "pullPolicy": "IfNotPresent"},
-        "resources": {
-            "cpu": resources.get("cpu", 1),
-            "memoryGi": resources.get("memory_gb", 2),
-            "gpu": resources.get("gpu", 0),
-            "storageGi": resources.get("storage_gb", 5),
-        },
+        "resources": {value: resources.get(name, bounds[name]["default"]) for name, value in RESOURCE_VALUES.items()},
         "dataAssets": [
             {
                 "name": f"data-{i}-{claim_name(a['collection'])}"[:63].rstrip("-."),
@@ -166,7 +169,7 @@ def build_chart(config: Config, lab: Datalab, out: Path, values: dict | None = N
         try:
             loaded = helm.Chart.load(chart)
             loaded.validate_schema(values)
-            report.manifests = loaded.render(values, name=lab.id, namespace="datalabs", is_install=True)
+            report.manifests = loaded.render(values, name=lab.id, namespace=NAMESPACE, is_install=True)
         except helm.HelmError as exc:
             report.problems.append(f"helm: {exc}")
             return report
@@ -199,3 +202,35 @@ def push_chart(package: Path, registry: str) -> str:
     except helm.HelmError as exc:
         raise SciAppsError(f"pushing {package.name} to {remote} failed: {exc}", "check that the registry is running and reachable") from None
     return str(result.get("ref") or result.get("Ref") or json.dumps(result))
+
+
+def values_schema(current: dict, schema: dict | None = None) -> dict:
+    """The chart's values schema with what it repeats of the datalab schema and the type
+    table (resource bounds, the id pattern, the types) written from them."""
+    source = (schema or datalab_schema())["properties"]
+    out = json.loads(json.dumps(current))
+    out["$comment"] = ("resources, datalab.id and datalab.type are written by `sciapps schema generate` from "
+                       "schemas/datalab.schema.json and tools/sciapps/datalab_types.py; edit those")
+    datalab = out["properties"]["datalab"]["properties"]
+    datalab["id"]["pattern"] = source["id"]["pattern"]
+    datalab["type"] = {"description": "What the datalab opens: " + ", ".join(TYPES) + ".", "enum": list(TYPES)}
+    resources = out["properties"]["resources"]["properties"]
+    for name, value in RESOURCE_VALUES.items():
+        spec = source["resources"]["properties"][name]
+        resources[value] = {"description": spec["description"], "type": spec["type"], "minimum": spec["minimum"],
+                            "maximum": spec["maximum"]}
+    return out
+
+
+def types_template() -> str:
+    """charts/datalab/templates/_types.tpl: the type table as the templates read it."""
+    body = yaml.safe_dump(chart_types(), sort_keys=True, default_flow_style=False).rstrip("\n")
+    return (
+        "{{/* Generated from tools/sciapps/datalab_types.py by `sciapps schema generate`; do not edit. */}}\n"
+        '{{- define "datalab.types" -}}\n' + body + "\n{{- end -}}\n"
+        "{{/* The entry of this datalab's type, as YAML: include it, then fromYaml. */}}\n"
+        '{{- define "datalab.type" -}}\n'
+        '{{- index (include "datalab.types" . | fromYaml) .Values.datalab.type | toYaml -}}\n'
+        "{{- end -}}\n"
+    )
+

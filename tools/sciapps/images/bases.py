@@ -29,7 +29,7 @@ from sciapps import __version__
 from sciapps.baselock import BaseImage, read_lock, write_lock
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
-from sciapps.images.engine import Engine, context_tar
+from sciapps.engine import Engine, context_tar
 
 ROOTFS = "sciapps-rootfs:bookworm"
 SUITE = "bookworm"
@@ -177,3 +177,15 @@ def push_all(engine: Engine, config: Config, log: Callable[[str], None] = print)
         log(f"{name}: pushed {base.ref}@{digest}")
     write_lock(config, bases)
     return bases
+
+
+def build_and_push(config: Config, names: tuple[str, ...] = (), rebuild: bool = False, push: bool = False,
+                   log: Callable[[str], None] = print) -> dict[str, BaseImage]:
+    """`sciapps base-images build`: build (only what changed), push when asked, list them."""
+    engine = Engine()
+    built = build_all(engine, config, names or ORDER, log=log, rebuild=rebuild)
+    if push:
+        built = push_all(engine, config, log=log)
+    for base in built.values():
+        log(f"{base.name:22} {base.image_id[:19]}  {base.ref}" + (f"@{base.digest}" if base.digest else ""))
+    return built

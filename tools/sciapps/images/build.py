@@ -20,25 +20,17 @@ from pathlib import Path
 from typing import Callable
 
 from sciapps import __version__
-from sciapps.baselock import BaseImage
-from sciapps.buildfiles import DOCKERFILE, MAX_DOCKERFILE_BYTES, apt_packages, pin_bases
+from sciapps.baselock import BaseImage, read_lock
+from sciapps.buildfiles import DOCKERFILE, LABEL_ID, MAX_DOCKERFILE_BYTES, REQUIRED_LABELS, apt_packages, pin_bases
 from sciapps.catalog.model import Datalab
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
 from sciapps.images import bases as base_images
-from sciapps.images.dockerfile import BASE_OF_TYPE, CA_PATH, basic_dockerfile, mode_of
-from sciapps.images.engine import BuildFailed, Engine, EngineError, context_tar
+from sciapps.datalab_types import TYPES
+from sciapps.images.dockerfile import CA_PATH, basic_dockerfile, mode_of
+from sciapps.engine import BuildFailed, Engine, EngineError, context_tar
 from sciapps.safefiles import UnsafeFile
 
-LABEL_ID = "int.esa.datalabs.datalab"
-REQUIRED_LABELS = (
-    "org.opencontainers.image.title",
-    "org.opencontainers.image.version",
-    "org.opencontainers.image.licenses",
-    "org.opencontainers.image.source",
-    "org.opencontainers.image.revision",
-    LABEL_ID,
-)
 
 
 class ImageCheckFailed(SciAppsError):
@@ -93,7 +85,7 @@ def plan(lab: Datalab, config: Config, approved: dict[str, BaseImage]) -> Plan:
         modes = {name: (os.lstat(lab.dir / name).st_mode & 0o777) | 0o644 for name in regular}
     else:
         apt = apt_packages(regular["apt.txt"].decode("utf-8", "replace"))[0] if "apt.txt" in regular else []
-        names = [BASE_OF_TYPE[meta["type"]]]
+        names = [TYPES[meta["type"]].base]
         if names[0] not in approved:
             raise SciAppsError(f"{lab.id}: base image {names[0]} is not built here",
                                "run `sciapps base-images build` first (build/base-images.json lists the approved bases)")
@@ -144,14 +136,6 @@ def check_image(engine: Engine, image_id: str, plan: Plan) -> list[str]:
     return problems
 
 
-def in_registry(engine: Engine, ref: str) -> str | None:
-    """The registry's digest of `ref`, or None when it has no such tag (or cannot say)."""
-    try:
-        return engine.client.api.inspect_distribution(ref)["Descriptor"]["digest"]
-    except Exception:  # not found, or the registry is unreachable: build here
-        return None
-
-
 def build(
     engine: Engine,
     p: Plan,
@@ -166,7 +150,7 @@ def build(
         digest = engine.push(p.ref) if push else None
         return Outcome(lab_id, p.ref, existing, "unchanged", time.perf_counter() - start, digest)
     if not nocache:
-        digest = in_registry(engine, p.ref)
+        digest = engine.registry_digest(p.ref)
         if digest:
             return Outcome(lab_id, p.ref, None, "in-registry", time.perf_counter() - start, digest)
     for base in p.bases:
@@ -188,10 +172,7 @@ def build(
     result = engine.build(context_tar(files, lambda name: p.modes.get(name, 0o644)), tag=None, nocache=nocache, on_line=show)
     problems = check_image(engine, result.image_id, p)
     if problems:
-        try:
-            engine.client.images.remove(result.image_id, noprune=False)
-        except Exception:
-            pass
+        engine.remove_image(result.image_id)
         raise ImageCheckFailed(f"{lab_id}: the image was built but not tagged: " + "; ".join(problems), "fix the Dockerfile")
     engine.tag(result.image_id, p.ref)
     digest = None
@@ -201,23 +182,15 @@ def build(
     return Outcome(lab_id, p.ref, result.image_id, "built", time.perf_counter() - start, digest)
 
 
-def changed_datalabs(root: Path, base_rev: str, catalog: str = "datalabs") -> list[str]:
-    """Ids of the datalabs whose files differ between `base_rev` and the working tree
-    (committed, staged, unstaged or untracked); deleted datalabs are left out."""
-    import git
-
-    try:
-        repo = git.Repo(root, search_parent_directories=True)
-        # NUL-separated: Git quotes names with non-ASCII or special characters otherwise
-        names = repo.git.diff("--name-only", "-z", base_rev, "--", catalog).split("\0")
-        names += repo.git.ls_files("-z", "--others", "--exclude-standard", "--", catalog).split("\0")
-    except git.GitCommandError as exc:
-        raise SciAppsError(f"git cannot compare with {base_rev!r}: {exc.stderr.strip()}", "pass an existing commit, e.g. --base origin/main") from None
-    except git.InvalidGitRepositoryError:
-        raise SciAppsError(f"{root} is not in a Git repository", "--changed needs Git history; name the datalabs instead") from None
-    prefix = Path(repo.working_tree_dir)
-    ids = sorted({n.split("/")[1] for n in names if n.count("/") >= 2})
-    return [i for i in ids if (prefix / catalog / i).is_dir() and not (prefix / catalog / i).is_symlink()]
+def ensure_image(engine: Engine, config: Config, lab: Datalab, log: Callable[[str], None]) -> str:
+    """The local image of a datalab (which must validate), built or pulled first when needed."""
+    p = plan(lab, config, read_lock(config))
+    if engine.image_id(p.ref) is None:
+        outcome = build(engine, p, log=log)
+        if outcome.status == "in-registry":
+            log(f"{lab.id}: pulling {p.ref}")
+            engine.pull(p.ref)
+    return p.ref
 
 
-__all__ = ["BuildFailed", "EngineError", "Outcome", "Plan", "build", "changed_datalabs", "plan"]
+__all__ = ["BuildFailed", "EngineError", "Outcome", "Plan", "build", "ensure_image", "plan"]

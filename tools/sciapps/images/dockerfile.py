@@ -16,8 +16,7 @@ from __future__ import annotations
 import json
 
 from sciapps import __version__
-
-BASE_OF_TYPE = {"jupyterlab": "jl_base", "vnc": "x_base"}
+from sciapps.datalab_types import TYPES
 CA_PATH = ".sciapps/build-ca.crt"
 EXECUTABLES = ("postBuild", "start", "verify")
 
@@ -25,21 +24,21 @@ EXECUTABLES = ("postBuild", "start", "verify")
 def basic_dockerfile(meta: dict, files: set[str], apt: list[str], base: str | None = None) -> str:
     """The Dockerfile SciApps writes for a basic-mode datalab; `base` is the approved base
     image's exact reference (default: its name)."""
-    kind = meta["type"]
-    base = base or BASE_OF_TYPE[kind]
+    kind = TYPES[meta["type"]]
+    base = base or kind.base
     has_requirements = "requirements.txt" in files
     lines = [
         f"# Written by SciApps {__version__} for the basic-mode datalab {meta['id']}: do not edit,",
         "# change the datalab's apt.txt, requirements.txt, postBuild or start instead.",
     ]
     if has_requirements:
-        if kind == "jupyterlab":
-            install = "pip install --no-cache-dir --disable-pip-version-check --target /opt/datalab/site-packages -r /tmp/requirements.txt"
-        else:
+        if kind.python_in_venv:
             install = (
-                "python3 -m venv /opt/datalab/venv && /opt/datalab/venv/bin/pip install --no-cache-dir "
+                f"python3 -m venv {kind.python_target} && {kind.python_target}/bin/pip install --no-cache-dir "
                 "--disable-pip-version-check -r /tmp/requirements.txt"
             )
+        else:
+            install = f"pip install --no-cache-dir --disable-pip-version-check --target {kind.python_target} -r /tmp/requirements.txt"
         lines += [
             f"FROM {base} AS python-packages",
             "USER 0",
@@ -58,15 +57,11 @@ def basic_dockerfile(meta: dict, files: set[str], apt: list[str], base: str | No
             " && rm -rf /var/lib/apt/lists/*",
         ]
     if has_requirements:
-        target = "/opt/datalab/site-packages" if kind == "jupyterlab" else "/opt/datalab/venv"
-        lines.append(f"COPY --from=python-packages {target} {target}")
-        if kind == "vnc":
-            lines.append("ENV PATH=/opt/datalab/venv/bin:$PATH")
+        lines.append(f"COPY --from=python-packages {kind.python_target} {kind.python_target}")
+        if kind.python_in_venv:
+            lines.append(f"ENV PATH={kind.python_target}/bin:$PATH")
     lines += ["USER 1000", "COPY --chown=1000:1000 datalab/ /home/datalab/work/"]
-    if kind == "jupyterlab":
-        lines.append(f"ENV DATALAB_ENTRY={json.dumps(meta['entry'])}")
-    else:
-        lines.append(f"ENV DATALAB_APP={json.dumps(meta['entry'])}")
+    lines.append(f"ENV {kind.entry_variable}={json.dumps(meta['entry'])}")
     if "postBuild" in files:
         lines.append("RUN ./postBuild")
     return "\n".join(lines) + "\n"

@@ -18,12 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sciapps import yamlio
-from sciapps.catalog.loader import CATALOG_DIR
-from sciapps.config import Config
+from sciapps.catalog.loader import CATALOG_DIR, discover, load_datalab
+from sciapps.catalog.validate import errors_of
+from sciapps.config import Config, find_config
 from sciapps.errors import SciAppsError
-from sciapps.results import STAGES
-from sciapps.safefiles import UnsafeFile, read_text_inside
-from sciapps.schema import is_datalab_id
+from sciapps.results import read_results
+from sciapps.review.author import author_from_environment
+from sciapps.review.submit import CHECKLIST
+from sciapps.safefiles import UnsafeFile, read_text_inside, write_atomically
+from sciapps.schema import datalab_schema, is_datalab_id, load_validated
+from sciapps.stages import checks
 from sciapps.text import printable
 
 ROLES_FILE = "roles.yaml"
@@ -46,18 +50,7 @@ def load_roles(config: Config) -> Roles:
 
 
 def parse_roles(text: str, shown: str) -> Roles:
-    import jsonschema
-
-    from sciapps.resources import schemas_dir
-
-    try:
-        data = yamlio.load(text) or {}
-    except yamlio.YamlProblem as exc:
-        raise SciAppsError(f"{shown}:{exc.line or 1}: {exc.message}", "fix the YAML") from None
-    with open(schemas_dir() / "roles.schema.json", encoding="utf-8") as fh:
-        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(json.load(fh)).iter_errors(data))
-    if error is not None:
-        raise SciAppsError(f"{shown}:{yamlio.LineIndex.build(text).line(error.absolute_path) or 1}: {error.message}", "see schemas/roles.schema.json")
+    data = load_validated(text, "roles.schema.json", shown)
     return Roles(tuple(data["moderators"]), tuple(data.get("advanced_developers", [])))
 
 
@@ -291,9 +284,7 @@ def _stage_rows(results: dict, version: str, committed: bool) -> tuple[list[str]
     """Rows of the stage table, and whether every stage passed for this very version.
     Results the merge request commits itself, or results of another version, count as not run."""
     rows, passed = [], True
-    for stage in STAGES:
-        if stage == "validate":
-            continue
+    for stage in checks():
         r = results.get(stage)
         if r is not None and committed:
             status, summary = "not believed", "the merge request commits stage results itself"
@@ -313,11 +304,6 @@ def report(config: Config, base: str, author: str | None, roles: Roles) -> tuple
 
     `config` and `roles` must be the target branch's (`trusted_settings`): the merge
     request is judged by the rules it would merge into, never by its own."""
-    from sciapps.catalog.loader import load_datalab
-    from sciapps.images.stage import errors_of
-    from sciapps.results import read_results
-    from sciapps.review.submit import CHECKLIST
-
     found = changeset(config, base)
     ok = True
     lines = ["# Moderation report", "", f"Compared with {code(base)}; author: {code(author or 'unknown')}.", ""]
@@ -376,17 +362,13 @@ def report(config: Config, base: str, author: str | None, roles: Roles) -> tuple
 
 def _is_username(value: object) -> bool:
     """A GitLab username as the schema has it: one word, nothing that could start a new line."""
-    from sciapps.schema import datalab_schema
-
     pattern = datalab_schema()["properties"]["maintainers"]["items"]["properties"]["username"]["pattern"]
     return isinstance(value, str) and re.fullmatch(pattern, value) is not None
 
 
 def codeowners(config: Config, roles: Roles) -> str:
-    from sciapps.catalog.loader import discover
-
     lines = [CODEOWNERS_BANNER, "", "[Moderators]", "* " + " ".join(f"@{m}" for m in roles.moderators), "", "[Maintainers]"]
-    for folder in discover([config.root / "datalabs"]):
+    for folder in discover([config.catalog]):
         if not is_datalab_id(folder.name):  # validation reports it; nothing of it reaches CODEOWNERS
             continue
         meta = _now(config.root, folder.name) or {}
@@ -394,3 +376,28 @@ def codeowners(config: Config, roles: Roles) -> str:
         if owners:
             lines.append(f"/datalabs/{folder.name}/ " + " ".join(f"@{o}" for o in owners))
     return "\n".join(lines) + "\n"
+
+
+def review(config_path: Path | None, base: str, author: str | None, author_from_gitlab: bool = False,
+           output: Path | None = None) -> tuple[str, bool]:
+    """The moderation report of the merge request in the working tree, judged by the target
+    branch's settings and roles (the merge request's own sciapps.yaml is not even read);
+    written to `output` too when given."""
+    if author_from_gitlab:
+        author = author_from_environment()
+    trusted, roles = trusted_settings(Config(path=config_path or find_config(Path.cwd())), base)
+    text, ok = report(trusted, base, author, roles)
+    if output is not None:
+        write_atomically(output, text)
+    return text, ok
+
+
+def write_codeowners(config: Config, check: bool) -> tuple[Path, bool]:
+    """(CODEOWNERS, whether it is stale): written unless `check`."""
+    text = codeowners(config, load_roles(config))
+    target = config.root / "CODEOWNERS"
+    stale = not target.is_file() or target.read_text(encoding="utf-8") != text
+    if stale and not check:
+        write_atomically(target, text)
+    return target, stale
+

@@ -13,8 +13,13 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
+from sciapps.catalog.loader import load_datalab
 from sciapps.catalog.model import Datalab
+from sciapps.catalog.validate import errors_of
+from sciapps.config import Config
 from sciapps.errors import SciAppsError
 from sciapps.safefiles import UnsafeFile
 
@@ -193,3 +198,23 @@ def _exists(project, datalab_id: str, ref: str) -> bool:
         return False
 
 
+
+
+def submit_folder(config: Config, path: Path, gitlab_url: str | None, project: str | None, target_branch: str | None,
+                  token: str, log: Callable[[str], None]) -> Submission:
+    """Submit the datalab in `path` (which must validate) to the catalog's GitLab project;
+    what the command line leaves out comes from sciapps.yaml `gitlab:`."""
+    settings = config.gitlab
+    gitlab_url = gitlab_url or (settings.url if settings else None)
+    project = project or (settings.project if settings else None)
+    target_branch = target_branch or (settings.target_branch if settings else "main")
+    if not gitlab_url or not project:
+        raise SciAppsError("no GitLab project: pass --gitlab-url and --project, or set gitlab.url and gitlab.project in sciapps.yaml",
+                           "see `sciapps submit --help`")
+    lab = load_datalab(path.absolute(), config.limits)
+    problems = errors_of(lab, config)
+    if problems:
+        for finding in problems:
+            log(finding.format())
+        raise SciAppsError(f"{lab.id} has validation errors; nothing was submitted", f"fix them (sciapps validate {path})")
+    return submit(lab, gitlab_url, token, project, target_branch)

@@ -1,7 +1,9 @@
-"""What a scanner is, what it finds, and what it scans.
+"""What a scanner is and what it finds.
 
-A scanner is a small class with a `name`, `needs_image`, and `scan(target)` returning
-findings; the list of scanners is explicit in `sciapps.scanning.scanners`. Each runs in
+A scanner is a small class with a `name`, `needs_image`, `skip_reason(target)` (why it
+has nothing to do for this target, or None) and `scan(target)` returning findings; the
+list of scanners is explicit in `sciapps.scanning.scanners`, and the runner asks each
+the same questions, never which one it is. Each runs in
 its own process with a time limit (`isolate`), so a scanner that crashes or hangs is
 reported as failed, which fails the gate, instead of passing silently.
 """
@@ -15,12 +17,9 @@ import subprocess
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Protocol
 
-from sciapps.catalog.model import Datalab
-from sciapps.config import Config
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
@@ -63,40 +62,15 @@ class Outcome:
     message: str = ""
 
 
-@dataclass
-class Target:
-    """One datalab to scan: its files, its Dockerfile (own or generated), its image."""
-
-    lab: Datalab
-    config: Config
-    dockerfile: str
-    dockerfile_name: str  # "Dockerfile" or "Dockerfile (generated)"
-    image: str | None
-    base_image: str | None  # image id of the approved base it must be built on
-    osv_mirror: Path
-    image_size_mb: float
-    workdir: Path  # where scanners may write (the SBOM)
-
-    @cached_property
-    def inventory(self) -> dict:
-        """What is installed in the image (read from the image itself, once)."""
-        from sciapps.scanning.inventory import probe
-
-        return probe(self.image)
-
-    @cached_property
-    def base_inventory(self) -> dict | None:
-        """The approved base image's contents (read once per base image and process)."""
-        from sciapps.scanning.inventory import probe_cached
-
-        return probe_cached(self.base_image) if self.base_image else None
-
-
 class Scanner(Protocol):
     name: ClassVar[str]
     needs_image: ClassVar[bool]
 
-    def scan(self, target: Target) -> list[ScanFinding]: ...
+    def skip_reason(self, target: Any) -> str | None:
+        """Why there is nothing to scan in this `scanning.target.Target` (the tool is
+        missing, the datalab has no Dockerfile...), or None to scan it."""
+
+    def scan(self, target: Any) -> list[ScanFinding]: ...
 
 
 class ScannerError(Exception):
@@ -112,7 +86,7 @@ def run_tool(command: list[str], timeout: float, stdin: str | None = None) -> su
         raise ScannerError(f"{command[0]} did not finish within {timeout:.0f} s") from None
 
 
-def _child(scanner: Scanner, target: Target, conn) -> None:
+def _child(scanner: Scanner, target: Any, conn) -> None:
     try:
         findings = scanner.scan(target)
         conn.send(("ok", [asdict(f) for f in findings]))
@@ -124,7 +98,7 @@ def _child(scanner: Scanner, target: Target, conn) -> None:
         conn.close()
 
 
-def isolate(scanner: Scanner, target: Target, timeout: float) -> Outcome:
+def isolate(scanner: Scanner, target: Any, timeout: float) -> Outcome:
     """Run one scanner in a child process; a crash or a timeout makes it 'failed'."""
     start = time.perf_counter()
     ctx = multiprocessing.get_context("fork")

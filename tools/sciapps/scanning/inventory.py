@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from sciapps.engine import CommandNotFound, Container, Engine, EngineError
 from sciapps.scanning.base import ScannerError
 
 PROBE = r'''
@@ -87,35 +88,31 @@ def probe_cached(image_id: str) -> dict:
 def probe(image: str | None) -> dict:
     if not image:
         raise ScannerError("no image to read: build the datalab first (sciapps build)")
-    from sciapps.images.engine import Engine, EngineError
-
     try:
         engine = Engine()
     except EngineError as exc:
         raise ScannerError(exc.message) from None
-    container = engine.client.containers.create(
-        image, entrypoint=["python3", "-c", PROBE], network_mode="none", user="0", labels={"int.esa.datalabs.sciapps": "scan"}
-    )
     try:
-        container.start()
-        result = container.wait(timeout=180)
-        logs = container.logs(stdout=True, stderr=False).decode("utf-8", "replace")
-        if result.get("StatusCode") != 0:
-            err = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")[-500:]
-            raise ScannerError(f"could not read the image's contents (python3 exited {result.get('StatusCode')}): {err}")
-        data = json.loads(logs.strip().splitlines()[-1])
+        container = engine.create(image, ["python3", "-c", PROBE], user="0", labels={"int.esa.datalabs.sciapps": "scan"})
+    except EngineError as exc:
+        raise ScannerError(f"could not read the image's contents: {exc.message}") from None
+    try:
+        try:
+            container.start()
+            code = container.wait(timeout=180)
+            if code != 0:
+                raise ScannerError(f"could not read the image's contents (python3 exited {code}): {container.logs(stdout=False)[-500:]}")
+            data = json.loads(container.logs(stderr=False).strip().splitlines()[-1])
+        except CommandNotFound:
+            data = probe_by_export(container)  # an image without Python: read its files
     except ScannerError:
         raise
-    except engine.errors.APIError as exc:
-        if "executable file not found" not in str(exc):
-            raise ScannerError(f"could not read the image's contents: {exc}") from None
-        data = probe_by_export(engine, container)  # an image without Python: read its files
     except Exception as exc:
         raise ScannerError(f"could not read the image's contents: {type(exc).__name__}: {exc}") from None
     finally:
         try:
-            container.remove(force=True)
-        except Exception:
+            engine.remove(container)
+        except EngineError:
             pass
     data["size"] = engine.image(image)["Size"]
     data["config"] = engine.image(image)["Config"]
@@ -123,7 +120,7 @@ def probe(image: str | None) -> dict:
     return data
 
 
-def probe_by_export(engine, container) -> dict:
+def probe_by_export(container: Container) -> dict:
     """The same inventory from the container's exported file system (slower; no Python needed)."""
     import re
     import stat

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jsonschema
 
-from sciapps import yamlio
 from sciapps.errors import SciAppsError
-from sciapps.resources import schemas_dir
+from sciapps.schema import load_validated
 from sciapps.scanning.base import ScanFinding, rank
 
 POLICY_FILE = "scan-policy.yaml"
@@ -58,16 +55,9 @@ def load_policy(path: Path | None) -> Policy:
         return Policy()
     try:
         text = path.read_text(encoding="utf-8")
-        data = yamlio.load(text) or {}
     except (OSError, UnicodeDecodeError) as exc:
         raise SciAppsError(f"{path}: cannot read ({exc})", "check the file") from None
-    except yamlio.YamlProblem as exc:
-        raise SciAppsError(f"{path}:{exc.line or 1}: {exc.message}", "fix the YAML") from None
-    with open(schemas_dir() / "scan-policy.schema.json", encoding="utf-8") as fh:
-        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(json.load(fh)).iter_errors(data))
-    if error is not None:
-        line = yamlio.LineIndex.build(text).line(error.absolute_path)
-        raise SciAppsError(f"{path}:{line or 1}: {error.message}", "see schemas/scan-policy.schema.json")
+    data = load_validated(text, "scan-policy.schema.json", str(path))
     return Policy(
         data.get("fail_at", "high"),
         data.get("image_size_mb", 3000),

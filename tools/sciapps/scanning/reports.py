@@ -4,15 +4,49 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from sciapps import __version__
-from sciapps.results import write_result
-from sciapps.scanning.base import ScanFinding, dumps
+from sciapps.scanning.base import Outcome, ScanFinding, dumps
+from sciapps.scanning.target import Target
 
-if TYPE_CHECKING:
-    from sciapps.scanning.base import Target
-    from sciapps.scanning.scan import ScanReport
+@dataclass
+class Judged:
+    finding: ScanFinding
+    blocks: bool
+    why: str
+
+
+@dataclass
+class ScanReport:
+    datalab: str
+    image: str | None
+    outcomes: list[Outcome]
+    judged: list[Judged]
+
+    @property
+    def failed_scanners(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def blocking(self) -> list[Judged]:
+        return [j for j in self.judged if j.blocks]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed_scanners and not self.blocking
+
+    def summary(self) -> str:
+        if self.passed:
+            shown = len([j for j in self.judged if j.finding.kind != "sbom"])
+            return f"passed: {shown} finding(s), none blocking"
+        parts = []
+        if self.blocking:
+            parts.append(f"{len(self.blocking)} blocking finding(s)")
+        if self.failed_scanners:
+            parts.append("scanner(s) failed: " + ", ".join(o.scanner for o in self.failed_scanners))
+        return "failed: " + "; ".join(parts)
+
 
 GITLAB_VERSION = "15.0.7"
 GL_SEVERITY = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low", "info": "Info"}
@@ -48,7 +82,7 @@ def _vulnerability(f: ScanFinding, location: dict) -> dict:
     }
 
 
-def gitlab_reports(target: "Target", report: "ScanReport", start: str) -> dict[str, dict]:
+def gitlab_reports(target: Target, report: ScanReport, start: str) -> dict[str, dict]:
     findings = [j.finding for j in report.judged]
     lab = target.lab
     secrets = [_vulnerability(f, {"file": f"datalabs/{lab.id}/{f.file}", "start_line": f.line or 1}) for f in findings if f.kind == "secret"]
@@ -84,7 +118,7 @@ def gitlab_reports(target: "Target", report: "ScanReport", start: str) -> dict[s
     }
 
 
-def markdown(report: "ScanReport") -> str:
+def markdown(report: ScanReport) -> str:
     lines = [f"# Security scan of `{report.datalab}`", "", f"**{'Passed' if report.passed else 'Failed'}**: {report.summary()}", ""]
     if report.image:
         lines += [f"Image: `{report.image}`", ""]
@@ -106,7 +140,7 @@ def markdown(report: "ScanReport") -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_all(target: "Target", report: "ScanReport") -> None:
+def write_all(target: Target, report: ScanReport) -> dict:
     start = _now()
     folder = target.workdir
     folder.mkdir(parents=True, exist_ok=True)
@@ -120,7 +154,4 @@ def write_all(target: "Target", report: "ScanReport") -> None:
         "findings": [{**j.finding.as_dict(), "blocks": j.blocks, "why": j.why} for j in report.judged],
         "sbom": "sbom.cdx.json" if (folder / "sbom.cdx.json").exists() else None,
     }
-    write_result(target.config.path_of(target.config.results_dir), target.lab.id, {
-        "stage": "scan", "status": "passed" if report.passed else "failed", "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "summary": report.summary()[:300], "datalab_version": str(target.lab.get("version")), "details": details,
-    })
+    return details

@@ -7,46 +7,14 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from sciapps.catalog.loader import CATALOG_DIR
-from sciapps.catalog.rules.base import ERROR
-from sciapps.catalog.validate import check
 from sciapps.config import Config
+from sciapps.text import shown_path
 from sciapps.errors import SciAppsError
-from sciapps.site.data import picture_names
-from sciapps.site.model import Feedback, entry, shown
-
-
-@dataclass
-class Catalog:
-    """What the store shows: entries in catalog order, the folder of each, and what was left out."""
-
-    entries: list[dict] = field(default_factory=list)
-    folders: dict[str, Path] = field(default_factory=dict)
-    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (folder, first error)
-    problems: list[str] = field(default_factory=list)
-
-
-def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
-    """Validate every datalab; the valid, published or archived, public ones become entries."""
-    feedback = Feedback.load(config.path_of(config.feedback_export))
-    results_dir = config.path_of(config.results_dir)
-    catalog = Catalog(problems=list(feedback.problems))
-    for checked in check(paths, config, jobs=jobs):
-        if not checked.ok:
-            first = next(f for f in checked.findings if f.severity == ERROR) if checked.findings else None
-            catalog.skipped.append((checked.folder, first.format() if first else "not readable"))
-            continue
-        if shown(checked.metadata):
-            media = picture_names(checked.folder, checked.metadata, config.limits.bytes("image_mb"))
-            e = entry(checked.metadata, config, results_dir, feedback, media)
-            package = config.root / "build" / "charts" / f"{e['id']}-{e['version']}.tgz"
-            e["urls"]["chart"] = f"charts/{package.name}" if package.is_file() else None
-            catalog.entries.append(e)
-            catalog.folders[e["id"]] = checked.folder
-    return catalog
+from sciapps.site import engine_mkdocs
+from sciapps.site.catalog import collect
 
 
 @dataclass
@@ -57,6 +25,16 @@ class BuildReport:
     problems: list[str]
     seconds: float
     search_bytes: int
+
+    def messages(self) -> tuple[list[str], str]:
+        """(warnings for standard error, the closing line)."""
+        warnings = [f"left out of the store: {problem}" for _, problem in self.skipped]
+        warnings += [f"warning: {problem}" for problem in self.problems]
+        n = self.datalabs
+        line = (f"Built the store with {n} datalab{'s' if n != 1 else ''} in {self.seconds:.1f} s "
+                f"into {shown_path(self.out)}/ (search index {self.search_bytes / 1024:.0f} KiB)"
+                + (f"; {len(self.skipped)} left out for validation errors (run `sciapps validate`)" if self.skipped else ""))
+        return warnings, line
 
 
 MARKER = ".sciapps-store"  # in every store build: the only folders a build may replace
@@ -97,12 +75,10 @@ def build_store(
 ) -> BuildReport:
     """Build into a sibling folder, then replace `out` with it: a failed build leaves the
     published site as it was."""
-    from sciapps.site import engine_mkdocs
-
     if not mkdocs_file.is_file():
         raise SciAppsError(f"{mkdocs_file}: no such file", "run in the SciApps repository or pass --mkdocs-config")
     out = Path(os.path.abspath(out))
-    check_replaceable(out, [config.root, mkdocs_file.parent], [config.root / CATALOG_DIR, *catalog_paths])
+    check_replaceable(out, [config.root, mkdocs_file.parent], [config.catalog, *catalog_paths])
     start = time.perf_counter()
     catalog = collect(config, catalog_paths, jobs)
     staging = out.with_name(f".{out.name}.new")

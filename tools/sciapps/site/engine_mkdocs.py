@@ -28,7 +28,7 @@ from mkdocs.structure.files import File
 
 from sciapps.config import Config, load_config as load_sciapps_config
 from sciapps.site import data
-from sciapps.site.build import Catalog, collect
+from sciapps.site.catalog import Catalog, collect
 from sciapps.site.pages import Page, Renderer
 
 PLUGIN = "sciapps-store"

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import jinja2
 
+from sciapps.datalab_types import TYPES
 from sciapps.schema import vocabulary
 from sciapps.site import markdown
 from sciapps.site.model import sort_newest
+from sciapps.stages import checks
 
 NEWEST = 8
 MISSION_PAGE_CARDS = 24
@@ -42,6 +44,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        # One source each: the stages shown as checks, in pipeline order, and the type labels.
+        self.env.globals.update(checks=checks(), type_labels={t.name: t.label for t in TYPES.values()})
 
     def render(self, name: str, **values) -> str:
         return self.env.get_template(name).render(**values)

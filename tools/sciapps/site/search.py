@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from lunr import get_default_builder, lunr
 
+from sciapps.datalab_types import TYPES
+
 FIELDS = (("name", 10), ("summary", 5), ("keywords", 5), ("missions", 5), ("description", 1))
+TYPE_ORDER = list(TYPES)  # the index's type column: a type's place in the table
 DESCRIPTION_WORDS = 200  # enough to find a datalab by what it does; the rest is on its page
 
 
@@ -100,7 +103,7 @@ def _docs_table(entries: list[dict]) -> dict:
                 e["id"],
                 e["name"],
                 e["summary"],
-                0 if e["type"] == "jupyterlab" else 1,
+                TYPE_ORDER.index(e["type"]),
                 [mission_ix[m["id"]] for m in e["missions"]],
                 [category_ix[c["id"]] for c in e["categories"]],
                 license_ix[e["license"]],

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from sciapps.catalog.model import Datalab
-from sciapps.images.engine import Engine
+from sciapps.datalab_types import TYPES
+from sciapps.engine import Container, Engine
 
 LABEL = "int.esa.datalabs.sciapps"
 SERVICE_TIMEOUT = 180.0
@@ -83,25 +84,23 @@ class Service:
 
 
 def service_for(lab: Datalab, host: str = "127.0.0.1") -> Service:
-    if lab.get("type") == "jupyterlab":
-        port, token = free_port(), secrets.token_hex(16)
-        env = {"DATALAB_PORT": str(port), "DATALAB_TOKEN": token, "DATALAB_IP": host}
-        entry = lab.get("entry") or ""
-        return Service(
-            env,
-            f"http://{host}:{port}/lab/tree/{entry}?token={token}",
-            [("JupyterLab answers on /api", lambda: _http_ok(f"http://{host}:{port}/api"))],
-        )
-    novnc, vnc = free_port(), free_port()
-    env = {"NOVNC_PORT": str(novnc), "VNC_PORT": str(vnc), "DISPLAY_NUMBER": str(vnc % 1000 + 10)}
-    return Service(
-        env,
-        f"http://{host}:{novnc}/vnc.html?autoconnect=1&resize=remote",
-        [
-            ("noVNC page answers", lambda: _http_ok(f"http://{host}:{novnc}/vnc.html")),
-            ("VNC server greets (RFB)", lambda: _rfb(vnc)),
-        ],
-    )
+    """Free ports, a token, probes and the URL of one local run, from the datalab's type."""
+    kind = TYPES[lab.get("type")]
+    port, token = free_port(), secrets.token_hex(16)
+    env = {kind.port_variable: str(port)}
+    env.update({name: str(free_port()) for name in kind.extra_ports})
+    if kind.token_variable:
+        env[kind.token_variable] = token
+    if kind.host_variable:
+        env[kind.host_variable] = host
+    if kind.display_variable:  # one X display per container: they share the host's network
+        env[kind.display_variable] = str(int(env[(kind.extra_ports or (kind.port_variable,))[0]]) % 1000 + 10)
+    probes = [(f"{kind.service} answers on {kind.probe_path}", lambda: _http_ok(f"http://{host}:{port}{kind.probe_path}"))]
+    if kind.greets_rfb:
+        rfb = int(env[kind.greets_rfb])
+        probes.append(("VNC server greets (RFB)", lambda: _rfb(rfb)))
+    path = kind.local_path.format(entry=lab.get("entry") or "", token=token)
+    return Service(env, f"http://{host}:{port}/{path}", probes)
 
 
 def start(engine: Engine, lab: Datalab, image: str, purpose: str, mounts=(), environment=None):
@@ -120,20 +119,19 @@ def start(engine: Engine, lab: Datalab, image: str, purpose: str, mounts=(), env
     return container, service
 
 
-def wait_ready(engine: Engine, container, service: Service, timeout: float = SERVICE_TIMEOUT) -> Check:
+def wait_ready(engine: Engine, container: Container, service: Service, timeout: float = SERVICE_TIMEOUT) -> Check:
     begin = time.monotonic()
     pending = list(service.probes)
     while pending and time.monotonic() - begin < timeout:
-        container.reload()
-        if container.status in ("exited", "dead"):
-            logs = container.logs(tail=40).decode("utf-8", "replace")
+        if container.status in ("exited", "dead", "removed"):
+            logs = container.logs(tail=40)
             return Check("service starts", False, time.monotonic() - begin, f"the container stopped:\n{logs}")
         pending = [(name, probe) for name, probe in pending if not probe()]
         if pending:
             time.sleep(0.5)
     seconds = time.monotonic() - begin
     if pending:
-        logs = container.logs(tail=40).decode("utf-8", "replace")
+        logs = container.logs(tail=40)
         return Check("service starts", False, seconds, f"no answer after {timeout:.0f} s: {pending[0][0]}\n{logs}")
     return Check("service starts", True, seconds, "; ".join(name for name, _ in service.probes))
 
@@ -148,7 +146,7 @@ def run_tests(engine: Engine, lab: Datalab, image: str, notebook_timeout: float 
         log(f"{lab.id}: {'ok  ' if check.passed else 'FAIL'} {check.name} ({check.seconds:.1f} s)")
         if not check.passed:
             return report
-        if lab.get("type") == "vnc":
+        if TYPES[lab.get("type")].app_process:
             report.checks.append(_app_running(engine, container, lab))
         for notebook in lab.get("tests") or []:
             report.checks.append(_notebook(engine, container, notebook, notebook_timeout))

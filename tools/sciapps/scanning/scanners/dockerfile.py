@@ -7,7 +7,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from sciapps.scanning.base import ScanFinding, ScannerError, Target, run_tool
+from sciapps.scanning.base import ScanFinding, ScannerError, run_tool
+from sciapps.scanning.target import Target
 
 LEVELS = {"error": "high", "warning": "medium", "info": "low", "style": "info"}
 
@@ -23,6 +24,9 @@ def hadolint_binary() -> str:
 class DockerfileScanner:
     name = "hadolint"
     needs_image = False
+
+    def skip_reason(self, target: Target) -> str | None:
+        return None if target.dockerfile else "no Dockerfile to lint"
 
     def scan(self, target: Target) -> list[ScanFinding]:
         proc = run_tool([hadolint_binary(), "--format", "json", "--no-fail", "-"], timeout=60, stdin=target.dockerfile)

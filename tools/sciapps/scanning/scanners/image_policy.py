@@ -3,21 +3,18 @@ binaries, size within the budget."""
 
 from __future__ import annotations
 
-from sciapps.scanning.base import ScanFinding, Target
+from sciapps.buildfiles import REQUIRED_LABELS
+from sciapps.scanning.base import ScanFinding
+from sciapps.scanning.target import Target
 
-LABELS = (
-    "org.opencontainers.image.title",
-    "org.opencontainers.image.version",
-    "org.opencontainers.image.licenses",
-    "org.opencontainers.image.source",
-    "org.opencontainers.image.revision",
-    "int.esa.datalabs.datalab",
-)
 
 
 class ImagePolicyScanner:
     name = "image-policy"
     needs_image = True
+
+    def skip_reason(self, target: Target) -> str | None:
+        return None
 
     def scan(self, target: Target) -> list[ScanFinding]:
         inv = target.inventory
@@ -40,7 +37,7 @@ class ImagePolicyScanner:
         else:
             add("approved-base", "no approved base image is recorded for it (run `sciapps base-images build`)")
         labels = config.get("Labels") or {}
-        for key in LABELS:
+        for key in REQUIRED_LABELS:
             if not labels.get(key):
                 add("required-labels", f"label {key} is missing", "medium")
         size_mb = inv["size"] / 1e6

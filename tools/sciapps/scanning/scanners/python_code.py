@@ -8,7 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sciapps.scanning.base import ScanFinding, ScannerError, Target, read_text, run_tool
+from sciapps.scanning.base import ScanFinding, ScannerError, read_text, run_tool
+from sciapps.scanning.target import Target
 
 SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
 MAGIC = re.compile(r"^(\s*)([%!])")
@@ -33,6 +34,9 @@ def notebook_source(text: str) -> list[tuple[int, str]]:
 class PythonCodeScanner:
     name = "bandit"
     needs_image = False
+
+    def skip_reason(self, target: Target) -> str | None:
+        return None
 
     def scan(self, target: Target) -> list[ScanFinding]:
         with tempfile.TemporaryDirectory(prefix="sciapps-bandit-") as tmp:

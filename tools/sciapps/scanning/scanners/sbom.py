@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sciapps.scanning.base import ScanFinding, Target
+from sciapps.scanning.base import ScanFinding
+from sciapps.scanning.target import Target
 
 SBOM_FILE = "sbom.cdx.json"
 
@@ -37,6 +38,9 @@ def write_sbom(target: Target) -> int:
 class SbomScanner:
     name = "sbom"
     needs_image = True
+
+    def skip_reason(self, target: Target) -> str | None:
+        return None
 
     def scan(self, target: Target) -> list[ScanFinding]:
         count = write_sbom(target)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sciapps.scanning.base import ScanFinding, Target, read_text
+from sciapps.scanning.base import ScanFinding, read_text
+from sciapps.scanning.target import Target
 
 MAX_BYTES = 20 * 1024 * 1024
 # Entropy detectors flag every base64 plot in a notebook's outputs; the others look for
@@ -18,6 +19,9 @@ LETTER = re.compile(r"[A-Za-z]")
 class SecretsScanner:
     name = "secrets"
     needs_image = False
+
+    def skip_reason(self, target: Target) -> str | None:
+        return None
 
     def scan(self, target: Target) -> list[ScanFinding]:
         from detect_secrets.core.scan import scan_line

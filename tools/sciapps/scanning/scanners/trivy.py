@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
-from sciapps.scanning.base import ScanFinding, ScannerError, Target, run_tool
+from sciapps.scanning.base import ScanFinding, ScannerError, run_tool
+from sciapps.scanning.target import Target
 
 SEVERITY = {"CRITICAL": "critical", "HIGH": "high", "MEDIUM": "medium", "LOW": "low", "UNKNOWN": "medium"}
 
@@ -14,9 +15,8 @@ class TrivyScanner:
     name = "trivy"
     needs_image = True
 
-    @staticmethod
-    def available() -> bool:
-        return shutil.which("trivy") is not None
+    def skip_reason(self, target: Target) -> str | None:
+        return None if shutil.which("trivy") else "trivy is not on the PATH"
 
     def scan(self, target: Target) -> list[ScanFinding]:
         proc = run_tool(["trivy", "image", "--quiet", "--format", "json", "--skip-db-update", "--offline-scan", target.image], timeout=600)

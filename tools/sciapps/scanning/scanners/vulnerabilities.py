@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sciapps.scanning.base import ScanFinding, Target
+from sciapps.scanning.base import ScanFinding
+from sciapps.scanning.target import Target
 from sciapps.scanning.osv import Mirror, fixed_version, severity_of
 
 
@@ -20,6 +21,9 @@ def components(inventory: dict) -> list[tuple[str, str, str, str]]:
 class VulnerabilityScanner:
     name = "osv"
     needs_image = True
+
+    def skip_reason(self, target: Target) -> str | None:
+        return None
 
     def scan(self, target: Target) -> list[ScanFinding]:
         mirror = Mirror.load(target.osv_mirror)

@@ -1,7 +1,9 @@
 """The container engine: a thin interface over the Docker SDK.
 
-Only this module talks to Docker, so only the tests about Docker need a daemon, and
-every Docker failure becomes one clear sentence with its remedy (`EngineError`).
+Only this module talks to Docker: it hands out image ids and `Container`s, never a
+Docker object, so only the tests about Docker need a daemon, and every Docker failure
+becomes one clear sentence with its remedy (`EngineError`). The image builder, the test
+runner and the scanners all use it; it sits below them and knows none of them.
 Builds and containers use the host network: the engines these tools run on have no
 bridge network.
 """
@@ -23,6 +25,10 @@ class EngineError(SciAppsError):
     """Docker is missing, stopped, or refused something."""
 
 
+class CommandNotFound(EngineError):
+    """The image has no such program (for example no python3)."""
+
+
 class BuildFailed(SciAppsError):
     exit_code = 1
 
@@ -38,6 +44,43 @@ _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
 class BuildResult:
     image_id: str
     log: list[str]
+
+
+class Container:
+    """A container the engine started or created. The Docker object stays inside."""
+
+    def __init__(self, engine: "Engine", handle):
+        self._engine, self._handle = engine, handle
+        self.id, self.name = handle.id, handle.name
+
+    @property
+    def status(self) -> str:
+        """"created", "running", "exited", "dead"...: asked afresh each time."""
+        try:
+            self._handle.reload()
+        except self._engine.errors.NotFound:
+            return "removed"
+        return self._handle.status
+
+    def logs(self, tail: int | None = None, stdout: bool = True, stderr: bool = True) -> str:
+        kwargs = {"tail": tail} if tail is not None else {}
+        return self._handle.logs(stdout=stdout, stderr=stderr, **kwargs).decode("utf-8", "replace")
+
+    def start(self) -> None:
+        try:
+            self._handle.start()
+        except self._engine.errors.APIError as exc:
+            if "executable file not found" in str(exc):
+                raise CommandNotFound(f"{self.name}: {_reason(exc)}") from None
+            raise EngineError(f"cannot start {self.name}: {_reason(exc)}") from None
+
+    def wait(self, timeout: float) -> int | None:
+        """The exit code once it stops (None: no code)."""
+        return self._handle.wait(timeout=timeout).get("StatusCode")
+
+    def export(self) -> Iterator[bytes]:
+        """Its file system as a stream of tar bytes."""
+        return self._handle.export()
 
 
 def _docker():
@@ -75,6 +118,26 @@ class Engine:
 
     def image(self, ref: str) -> dict:
         return self.client.images.get(ref).attrs
+
+    def remove_image(self, image_id: str) -> None:
+        """Remove an image (and its untagged parents); a missing or used one is left."""
+        try:
+            self.client.images.remove(image_id, noprune=False)
+        except self.errors.APIError:
+            pass
+
+    def pull(self, ref: str) -> str:
+        try:
+            return self.client.images.pull(ref).id
+        except self.errors.APIError as exc:
+            raise EngineError(f"cannot pull {ref}: {_reason(exc)}", "check that the registry is running and reachable") from None
+
+    def registry_digest(self, ref: str) -> str | None:
+        """The registry's digest of `ref`, or None when it has no such tag (or cannot say)."""
+        try:
+            return self.client.api.inspect_distribution(ref)["Descriptor"]["digest"]
+        except Exception:  # not found, or the registry is unreachable
+            return None
 
     def import_rootfs(self, tar_path: Path, repository: str, tag: str, changes: list[str]) -> str:
         try:
@@ -171,12 +234,12 @@ class Engine:
         cpus: float | None = None,
         memory_gb: float | None = None,
         labels: dict[str, str] | None = None,
-    ):
+    ) -> Container:
         """Start a detached container on the host network, hardened: no new privileges,
         no capabilities, the image's (non-root) user."""
         docker = _docker()
         try:
-            return self.client.containers.run(
+            return Container(self, self.client.containers.run(
                 image,
                 command=command,
                 name=name,
@@ -189,13 +252,22 @@ class Engine:
                 security_opt=["no-new-privileges"],
                 cap_drop=["ALL"],
                 labels=labels or {},
-            )
+            ))
         except self.errors.ImageNotFound:
             raise EngineError(f"image {image} is not here", f"build it first: sciapps build {name.split('-')[0]}") from None
         except self.errors.APIError as exc:
             raise EngineError(f"cannot start {image}: {_reason(exc)}") from None
 
-    def exec(self, container, command: list[str], timeout: float, workdir: str | None = None) -> tuple[int | None, str]:
+    def create(self, image: str, entrypoint: list[str], *, user: str, labels: dict[str, str]) -> Container:
+        """Create (not start) a container with no network at all, for reading an image."""
+        try:
+            return Container(self, self.client.containers.create(image, entrypoint=entrypoint, network_mode="none", user=user, labels=labels))
+        except self.errors.ImageNotFound:
+            raise EngineError(f"image {image} is not here", "build it first (sciapps build)") from None
+        except self.errors.APIError as exc:
+            raise EngineError(f"cannot create a container of {image}: {_reason(exc)}") from None
+
+    def exec(self, container: Container, command: list[str], timeout: float, workdir: str | None = None) -> tuple[int | None, str]:
         """Run a command in a container; (exit code or None on timeout, output)."""
         exec_id = self.client.api.exec_create(container.id, command, workdir=workdir)["Id"]
         output = self.client.api.exec_start(exec_id, stream=True, demux=False)
@@ -208,14 +280,17 @@ class Engine:
             return None, text
         return self.client.api.exec_inspect(exec_id)["ExitCode"], text
 
-    def remove(self, container) -> None:
+    def remove(self, container: Container) -> None:
         try:
-            container.remove(force=True, v=True)
+            container._handle.remove(force=True, v=True)
         except self.errors.NotFound:
             pass
+        except self.errors.APIError as exc:
+            if "already in progress" not in str(exc):
+                raise EngineError(f"cannot remove {container.name}: {_reason(exc)}") from None
 
-    def containers_labelled(self, label: str) -> list:
-        return self.client.containers.list(all=True, filters={"label": label})
+    def containers_labelled(self, label: str) -> list[Container]:
+        return [Container(self, c) for c in self.client.containers.list(all=True, filters={"label": label})]
 
 
 def _until(stream: Iterator[bytes], deadline: float) -> Iterator[bytes]:

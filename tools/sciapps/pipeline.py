@@ -1,0 +1,57 @@
+"""`sciapps ci`: the merge-request pipeline on one machine. The changed datalabs go through
+the stages in their one order (`sciapps.stages.STAGES`), then the review is written, and
+with `publish` the store is built. GitLab runs the same stages as jobs (.gitlab-ci.yml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from sciapps.catalog.changes import changed_ids
+from sciapps.catalog.loader import discover, load_datalab, resolve
+from sciapps.config import Config
+from sciapps.review.moderation import review
+from sciapps.site.build import build_store
+from sciapps.stages import STAGES, Options
+
+Log = Callable[[str], None]
+
+
+def run_ci(config: Config, base: str, author: str | None, publish: bool, osv_mirror: Path | None, log: Log) -> list[str]:
+    """Run every stage on what changed since `base`; the names of the steps that failed."""
+    common = ["--config", str(config.path)] if config.path else []
+    ids, warnings = changed_ids(config, base)
+    for warning in warnings:
+        log(warning)
+    log(f"== changed since {base}: {', '.join(ids) or 'no datalab'}")
+    options = Options(push=publish, osv_mirror=osv_mirror)
+    changed = resolve(config, ids)
+    failed = []
+    for stage in STAGES:
+        if stage.WHOLE_CATALOG:  # a change may break another datalab too (a duplicate id)
+            labs = [load_datalab(folder, config.limits) for folder in discover([config.catalog])]
+        elif ids:
+            labs = changed
+        else:
+            continue
+        log(f"== {stage.NAME}: sciapps {' '.join(stage.argv(ids, options) + common)}")
+        if not stage.run(config, labs, options, log).ok:
+            failed.append(stage.NAME)
+            if stage.GATES:
+                break  # later stages need what this one makes
+    output = config.root / "build" / "review.md"
+    log(f"== review: sciapps review --base {base} -o {output}" + (f" --author {author}" if author else ""))
+    text, ok = review(config.path, base, author, output=output)
+    log(text)
+    if not ok:
+        failed.append("review")
+    if publish:
+        log("== publish: sciapps site build")
+        report = build_store(config, [config.catalog], config.root / "public", config.root / "mkdocs.yml")
+        warnings, line = report.messages()
+        for message in warnings + [line]:
+            log(message)
+        if report.skipped:
+            failed.append("publish")
+    log(f"== {'failed: ' + ', '.join(failed) if failed else 'all stages passed'}")
+    return failed

@@ -1,0 +1,43 @@
+"""The build stage: each datalab that validates becomes an image (see sciapps.images.build)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from sciapps.baselock import read_lock
+from sciapps.catalog.model import Datalab
+from sciapps.config import Config
+from sciapps.engine import BuildFailed, Engine
+from sciapps.images.build import ImageCheckFailed, build, plan
+from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid
+
+NAME = "build"
+GATES = True
+WHOLE_CATALOG = False
+SHOWN_AS_CHECK = True
+WORDS = {"built": "built", "unchanged": "unchanged, already built", "in-registry": "unchanged, already in the registry"}
+
+
+def argv(ids: Sequence[str], options: Options) -> list[str]:
+    return ["build", *ids, *(["--push"] if options.push else []), *(["--no-cache"] if options.no_cache else [])]
+
+
+def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> StageReport:
+    engine = Engine()
+    approved = read_lock(config)
+
+    def work(lab: Datalab) -> Verdict:
+        try:
+            outcome = build(engine, plan(lab, config, approved), push=options.push, nocache=options.no_cache, log=log)
+        except (BuildFailed, ImageCheckFailed) as exc:
+            log(f"{lab.id}: {exc.message}")
+            tail = getattr(exc, "log_tail", [])
+            for line in tail[-10:]:
+                log(f"  | {line}")
+            return Verdict("failed", exc.message[:300], {"log_tail": tail})
+        summary = f"{WORDS[outcome.status]}: {outcome.ref}" + (f" in {outcome.seconds:.0f} s" if outcome.status == "built" else "")
+        log(f"{lab.id}: {summary}" + (f" (pushed, {outcome.digest})" if options.push and outcome.digest else ""))
+        return Verdict("passed", summary, {"ref": outcome.ref, "image_id": outcome.image_id, "digest": outcome.digest,
+                                           "status": outcome.status, "seconds": round(outcome.seconds, 1)})
+
+    return each_valid(config, labs, NAME, "built", work, log)

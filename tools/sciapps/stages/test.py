@@ -1,0 +1,42 @@
+"""The test stage: start each datalab's image and check that it works (see sciapps.testing)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from sciapps.catalog.model import Datalab
+from sciapps.config import Config
+from sciapps.engine import Engine
+from sciapps.images.build import ensure_image
+from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid
+from sciapps.testing.runner import run_tests
+
+NAME = "test"
+GATES = False
+WHOLE_CATALOG = False
+SHOWN_AS_CHECK = True
+
+
+def argv(ids: Sequence[str], options: Options) -> list[str]:
+    return ["test", *ids, *([f"--timeout={options.notebook_timeout:g}"] if options.notebook_timeout != Options.notebook_timeout else [])]
+
+
+def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> StageReport:
+    engine = Engine()
+
+    def work(lab: Datalab) -> Verdict:
+        image = ensure_image(engine, config, lab, log)
+        report = run_tests(engine, lab, image, notebook_timeout=options.notebook_timeout, log=log)
+        for check in report.checks:
+            if not check.passed:
+                log(f"--- {lab.id}: {check.name} failed; its output:")
+                for line in check.output.strip().splitlines()[-25:]:
+                    log(f"  | {line}")
+        status = "passed" if report.passed else "failed"
+        log(f"{lab.id}: test {status}: {report.summary()}")
+        return Verdict(status, report.summary(), {
+            "image": image,
+            "checks": [{"name": c.name, "passed": c.passed, "seconds": round(c.seconds, 1), "output": c.output[-4000:]} for c in report.checks],
+        })
+
+    return each_valid(config, labs, NAME, "tested", work, log)
