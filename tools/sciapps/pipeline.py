@@ -12,7 +12,8 @@ from sciapps.catalog.loader import discover, load_datalab, resolve
 from sciapps.config import Config
 from sciapps.review.moderation import review
 from sciapps.site.build import build_store
-from sciapps.stages import STAGES, Options
+from sciapps import stages
+from sciapps.stages import Options
 
 Log = Callable[[str], None]
 
@@ -27,7 +28,7 @@ def run_ci(config: Config, base: str, author: str | None, publish: bool, osv_mir
     options = Options(push=publish, osv_mirror=osv_mirror)
     changed = resolve(config, ids)
     failed = []
-    for stage in STAGES:
+    for stage in stages.STAGES:
         if stage.WHOLE_CATALOG:  # a change may break another datalab too (a duplicate id)
             labs = [load_datalab(folder, config.limits) for folder in discover([config.catalog])]
         elif ids:

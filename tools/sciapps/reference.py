@@ -18,7 +18,7 @@ from sciapps.charts.chart import TYPES_TEMPLATE, VALUES_SCHEMA, types_template, 
 from sciapps.resources import repo_root
 from sciapps.results import SCHEMA_FILE as RESULT_SCHEMA
 from sciapps.schema import REFERENCE_PAGE, SCHEMA_FILE, build_schema, render_reference, schema_json
-from sciapps.stages import STAGES
+from sciapps import stages
 
 RULES_PAGE = Path("site") / "docs" / "reference" / "rules.md"
 RULES_JSON = Path("site") / "docs" / "reference" / "rules.json"
@@ -65,7 +65,7 @@ def _json(data: object) -> str:
 
 def _result_schema(root: Path) -> str:
     schema = json.loads((root / "schemas" / RESULT_SCHEMA).read_text(encoding="utf-8"))
-    names = [stage.NAME for stage in STAGES]
+    names = [stage.NAME for stage in stages.STAGES]
     schema["properties"]["stage"]["enum"] = names
     schema["properties"]["stage"]["description"] = ("The stage that wrote it; the enum is the pipeline's order, "
                                                     "written from sciapps.stages.STAGES by `sciapps schema generate`.")

@@ -5,7 +5,6 @@
 
   const BOOKMARKS_KEY = "sciapps.bookmarks.v1";
   const PAGE_SIZE = 60;
-  const TYPES = ["JupyterLab", "Desktop (VNC)"];
   const timing = (window.__sciapps = window.__sciapps || { searches: [] });
 
   // ------------------------------------------------------------ site root
@@ -284,7 +283,7 @@
     paintStar(star);
     const chips = el("ul", { class: "sa-chips", "aria-label": "Missions and type" });
     for (const m of row.missions) chips.append(el("li", { class: "sa-chip sa-chip--mission" }, store.docs.missions[m][1]));
-    chips.append(el("li", { class: "sa-chip sa-chip--type" }, TYPES[row.type]));
+    chips.append(el("li", { class: "sa-chip sa-chip--type" }, store.docs.types[row.type][1]));
     if (row.archived) chips.append(el("li", { class: "sa-chip sa-chip--archived" }, "Archived"));
     return el(
       "article",
@@ -321,14 +320,14 @@
   // ------------------------------------------------------------ browse
   const FACETS = [
     { key: "mission", label: "Mission", values: (s) => s.docs.missions.map((m) => m[1]), of: (r) => r.missions },
-    { key: "type", label: "Type", values: () => TYPES, of: (r) => [r.type] },
+    { key: "type", label: "Type", values: (s) => s.docs.types.map((t) => t[1]), of: (r) => [r.type] },
     { key: "category", label: "Category", values: (s) => s.docs.categories.map((c) => c[1]), of: (r) => r.categories },
     { key: "license", label: "Licence", values: (s) => s.docs.licenses, of: (r) => [r.license] },
     { key: "maintainer", label: "Maintainer", values: (s) => s.docs.maintainers, of: (r) => r.maintainers },
   ];
   const FACET_IDS = {
     mission: (s) => s.docs.missions.map((m) => m[0]),
-    type: () => ["jupyterlab", "vnc"],
+    type: (s) => s.docs.types.map((t) => t[0]),
     category: (s) => s.docs.categories.map((c) => c[0]),
     license: (s) => s.docs.licenses,
     maintainer: (s) => s.docs.maintainers,

@@ -18,7 +18,6 @@ from lunr import get_default_builder, lunr
 from sciapps.datalab_types import TYPES
 
 FIELDS = (("name", 10), ("summary", 5), ("keywords", 5), ("missions", 5), ("description", 1))
-TYPE_ORDER = list(TYPES)  # the index's type column: a type's place in the table
 DESCRIPTION_WORDS = 200  # enough to find a datalab by what it does; the rest is on its page
 
 
@@ -93,6 +92,7 @@ def _docs_table(entries: list[dict]) -> dict:
     license_ix = {x: i for i, x in enumerate(licenses)}
     person_ix = {p: i for i, p in enumerate(people)}
     return {
+        "types": [[t.name, t.label] for t in TYPES.values()],  # the rows' type column indexes this
         "missions": [[m, names[m]] for m in missions],
         "categories": [[c, cat_names[c]] for c in categories],
         "licenses": licenses,
@@ -103,7 +103,7 @@ def _docs_table(entries: list[dict]) -> dict:
                 e["id"],
                 e["name"],
                 e["summary"],
-                TYPE_ORDER.index(e["type"]),
+                list(TYPES).index(e["type"]),  # a type's place in the table
                 [mission_ix[m["id"]] for m in e["missions"]],
                 [category_ix[c["id"]] for c in e["categories"]],
                 license_ix[e["license"]],

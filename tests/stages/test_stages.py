@@ -1,0 +1,71 @@
+"""The one ordered list of stages: every reader follows it, and a new stage is one entry."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import git
+import jsonschema
+
+from sciapps import reference, results, stages
+from sciapps.config import load_config
+from sciapps.pipeline import run_ci
+from sciapps.site.pages import Renderer
+from sciapps.stages.base import StageReport, Verdict, keep
+from tests.conftest import REPO
+
+ACTOR = git.Actor("t", "t@example.org")
+
+
+def noop_stage(name: str = "noop") -> SimpleNamespace:
+    """A placeholder stage: the same shape as every stage module, and no work."""
+
+    def run(config, labs, options, log):
+        report = StageReport(name)
+        for lab in labs:
+            keep(config, lab, name, Verdict("passed", "nothing to do"))
+            report.passed.append(lab.id)
+        return report
+
+    return SimpleNamespace(NAME=name, GATES=False, WHOLE_CATALOG=False, SHOWN_AS_CHECK=True,
+                           argv=lambda ids, options: [name, *ids], run=run)
+
+
+def test_every_reader_follows_the_one_list():
+    names = [stage.NAME for stage in stages.STAGES]
+    assert names == ["validate", "build", "scan", "test", "chart"]  # the pipeline's order
+    assert list(results.stage_names()) == names  # the result schema's enum, generated from it
+    assert stages.checks() == ("build", "scan", "test", "chart")  # the review's rows and the store's Checks
+    assert Renderer(REPO / "site" / "templates").env.globals["checks"] == stages.checks()
+
+
+def test_a_new_stage_is_one_entry_in_the_list(tmp_path, monkeypatch):
+    root = tmp_path / "catalog"
+    shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", root / "datalabs" / "gaia-dr3-hrd")
+    for name in ("sciapps.yaml", "roles.yaml", "scan-policy.yaml"):
+        shutil.copy(REPO / name, root / name)
+    repo = git.Repo.init(root)
+    repo.git.add(A=True)
+    repo.index.commit("base", author=ACTOR, committer=ACTOR)
+    metadata = root / "datalabs" / "gaia-dr3-hrd" / "datalab.yaml"
+    metadata.write_text(metadata.read_text().replace("version: 1.2.0", "version: 1.2.1", 1))
+    config = replace(load_config(root / "sciapps.yaml"), path=root / "sciapps.yaml")
+
+    monkeypatch.setattr(stages, "STAGES", (stages.validate, noop_stage()))
+    # What `sciapps schema generate` now writes: the result schema accepts the new stage.
+    schema = json.loads(reference.generated_files()[Path("schemas") / results.SCHEMA_FILE])
+    assert schema["properties"]["stage"]["enum"] == ["validate", "noop"]
+    monkeypatch.setattr(results, "_schema", lambda: schema)
+    monkeypatch.setattr(results, "_validator", lambda: jsonschema.Draft202012Validator(schema))
+
+    lines: list[str] = []
+    run_ci(config, "HEAD", "mlindqvist", False, None, lines.append)
+    assert "== noop: sciapps noop gaia-dr3-hrd --config " + str(root / "sciapps.yaml") in lines
+    recorded = json.loads((root / "build" / "results" / "gaia-dr3-hrd" / "noop.json").read_text())
+    assert recorded["status"] == "passed" and recorded["datalab_version"] == "1.2.1"
+    assert "| noop | passed | nothing to do |" in (root / "build" / "review.md").read_text()
+    assert Renderer(REPO / "site" / "templates").env.globals["checks"] == ("noop",)
