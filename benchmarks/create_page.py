@@ -47,7 +47,7 @@ def main() -> int:
     out = report.out
     parts = {
         "page HTML": out / "create/index.html",
-        "create.js": out / "assets/create.js",
+        **{f"create/{m.name}": m for m in sorted((out / "assets" / "create").glob("*.js"))},  # the page's ES modules
         "libraries (create-deps.min.js)": out / "assets/vendor/create-deps.min.js",
         "schema": out / "schemas/datalab.schema.json",
         "SPDX ids (api/spdx.json)": out / "api/spdx.json",

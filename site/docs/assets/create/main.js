@@ -1,0 +1,136 @@
+/* SciApps store, the Create page: Start: wire the page's controls, restore the draft. */
+import { problems } from "./checks.js";
+import { $, CONFIG, ROOT, V, app, el, newDoc, ours, state } from "./core.js";
+import { applyDraft, changed, loadDraft, syncKind } from "./draft.js";
+import { addFiles, autoFill, placeFor } from "./files.js";
+import { finishSignIn, keepToken, openMergeRequest, say, showAuth, signIn } from "./gitlab.js";
+import { download, importFile, startFrom } from "./transfer.js";
+
+// ------------------------------------------------------------ start
+export async function start() {
+  $(".sa-create__bases").textContent = CONFIG.approved_bases.join(", ");
+  CONFIG.checklist = CONFIG.checklist || "";
+  // The store's ids, to say at once when an id is taken (CI checks the whole catalog).
+  fetch(new URL("api/catalog.json", ROOT)).then((r) => r.json()).then((catalog) => {
+    state.taken = new Map((catalog.datalabs || []).map((e) => [e.id, e.urls && e.urls.page]));
+    if (state.doc) changed(false);
+  }).catch(() => null);
+  // The SPDX list only feeds the licence picker and check: it loads beside the form, not before it.
+  fetch(new URL("api/spdx.json", ROOT)).then((r) => r.json()).then((spdx) => {
+    state.spdx = spdx;
+    app.append(el("datalist", { id: "sa-spdx" }, spdx.ids.map((id) => el("option", { value: id }))));
+    if (state.doc) changed(false);
+  }).catch(() => null);
+  try {
+    const schema = await fetch(new URL("schemas/datalab.schema.json", ROOT)).then((r) => r.json());
+    state.schema = schema;
+    state.validator = new V.Validator(schema, "2020-12", false);
+  } catch (e) {
+    $("#sa-create-loading").textContent = "The form could not load the datalab schema; reload the page.";
+    return;
+  }
+  const draft = await loadDraft();
+  if (draft && draft.doc) {
+    await applyDraft(draft);
+    const note = $(".sa-create__draft");
+    $(".sa-create__draft-text", note).textContent = `Your draft from ${new Date(draft.savedAt).toLocaleString()} is back.`;
+    note.hidden = false;
+  } else state.doc = newDoc();
+  await finishSignIn();
+  $("#sa-create-loading").remove();
+  app.querySelector("form").removeAttribute("aria-describedby");
+  changed(true);
+  await showAuth();
+
+  for (const radio of app.querySelectorAll('input[name="sa-type"]')) {
+    radio.addEventListener("change", () => {
+      state.doc.type = radio.value;
+      if (radio.value === "vnc" && String(state.doc.entry || "").endsWith(".ipynb")) state.doc.entry = "";
+      if (radio.value === "jupyterlab" && !String(state.doc.entry || "").endsWith(".ipynb")) state.doc.entry = "";
+      if (radio.value === "vnc") delete state.doc.tests;
+      autoFill();
+      changed(true);
+    });
+  }
+  for (const radio of app.querySelectorAll('input[name="sa-mode"]')) {
+    radio.addEventListener("change", () => {
+      state.doc.mode = radio.value;
+      changed(true);
+    });
+  }
+  const picker = $("[data-sa-files]");
+  picker.addEventListener("change", async () => {
+    const chosen = [...picker.files];
+    picker.value = "";
+    await route(chosen);
+  });
+  const drop = $("[data-sa-drop]");
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("sa-drop--over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("sa-drop--over"));
+  drop.addEventListener("drop", async (e) => {
+    e.preventDefault();
+    drop.classList.remove("sa-drop--over");
+    await route([...e.dataTransfer.files]);
+  });
+  $("[data-sa-import]").addEventListener("change", async (e) => {
+    const file = e.target.files[0];
+    e.target.value = "";
+    if (file) await importFile(file);
+  });
+  app.addEventListener("click", (e) => {
+    const action = ours(e.target.closest("[data-sa-action]"));
+    if (!action) return;
+    const name = action.dataset.saAction;
+    if (name === "download") download();
+    else if (name === "submit") openMergeRequest();
+    else if (name === "oauth") signIn();
+    else if (name === "use-token") {
+      const input = $("#sa-gitlab-token");
+      if (!input.value.trim()) return say("Paste a personal access token first.");
+      keepToken({ kind: "pat", value: input.value.trim() });
+      input.value = "";
+      say("");
+      showAuth();
+    } else if (name === "sign-out") {
+      keepToken(null);
+      showAuth();
+    } else if (name === "start-over") {
+      if (!confirm("Start over? Your draft and its files are removed from this browser.")) return;
+      state.doc = newDoc();
+      state.files = [];
+      state.touched = new Set();
+      state.showAll = false;
+      state.idEdited = false;
+      state.autoChangelog = true;
+      state.updating = null;
+      syncKind();
+      $(".sa-create__draft").hidden = true;
+      changed(true);
+    }
+  });
+  app.dataset.ready = "true";
+}
+
+/** Files dropped or picked: a .zip or datalab.yaml continues a datalab, the rest are added. */
+export async function route(files) {
+  const meta = files.find((f) => f.name === "datalab.yaml" || /\.zip$/i.test(f.name));
+  if (meta) await importFile(meta);
+  const rest = files.filter((f) => f !== meta);
+  if (rest.length) await addFiles(rest.map((f) => ({ path: placeFor(f.name), blob: f, name: f.name })));
+}
+
+// test hooks: the same paths the form uses (import, check), for the no-drift test
+window.__sciappsCreate = {
+  problems: () => problems(),
+  load: (doc) => { startFrom(doc); changed(true); return problems(); },
+};
+
+if (app && window.top !== window.self) {
+  // A GitLab token is typed here: the page never runs inside another site's frame, where
+  // that site could overlay or script around it (a meta CSP cannot set frame-ancestors).
+  const refusal = document.createElement("p");
+  refusal.textContent = "The Create page does not run inside another page. Open it directly: " + location.href;
+  app.replaceChildren(refusal);
+} else if (app) {
+  start();
+}
