@@ -18,7 +18,8 @@ from sciapps.testing.runner import service_for
 from tests.conftest import REPO
 
 RSTUDIO = DatalabType(
-    name="rstudio", title="RStudio in the browser", label="RStudio", service="RStudio Server",
+    name="rstudio", title="RStudio in the browser", label="RStudio", pitch="R scripts in RStudio, in the browser.",
+    service="RStudio Server",
     opens="the R script to open, a path ending in `.R`", base="jl_base", port=8787, port_variable="DATALAB_PORT",
     entry_variable="DATALAB_ENTRY", entry_pattern=r"\.R$", entry_is_file=True, probe_path="/", local_path="",
     launch_path="", token_variable="DATALAB_TOKEN",

@@ -266,6 +266,32 @@ def test_unknown_field_in_a_loaded_datalab_yaml_is_named_and_removable(page):
     assert "did you mean license" not in page.inner_text(".sa-summary")
 
 
+def test_each_check_cites_the_rule_the_cli_reports(page):
+    """The form's checks name the rule of `sciapps validate` they mirror: for every finding of
+    the schema-level invalid cases, a problem at the same field cites the same rule id."""
+    config = load_config(REPO / "sciapps.yaml")
+    page.wait_for_function("() => window.__sciappsCreate !== undefined")
+    for folder in _cases():
+        doc = yaml.safe_load((folder / "datalab.yaml").read_text())
+        problems = page.evaluate("doc => window.__sciappsCreate.load(doc)", json.loads(json.dumps(doc, default=str)))
+        for finding in findings_for(folder, config):
+            if finding.rule_id not in SCHEMA_RULES | MIRRORED:
+                continue
+            where = _pointer(finding.path or "$")
+            cited = {p.get("rule") for p in problems
+                     if p["path"] == where or p["path"].startswith(where + "/") or where.startswith(p["path"] + "/")}
+            assert finding.rule_id in cited, f"{folder.name}: {finding.format()} — the form cited {cited}"
+
+
+def test_the_summary_shows_the_rule_id_and_the_cli_hint(page):
+    from sciapps.catalog.rules import RULES_BY_ID
+
+    text = (CASES / "invalid/unknown-field/datalab.yaml").read_bytes()
+    page.set_input_files("[data-sa-import]", {"name": "datalab.yaml", "mimeType": "text/yaml", "buffer": text})
+    page.wait_for_function("() => document.querySelector('.sa-summary').textContent.includes('DL-011 unknown_field')")
+    assert f"Fix: {RULES_BY_ID['DL-011'].hint}" in page.inner_text(".sa-summary")
+
+
 # ------------------------------------------------------------------ merge requests
 def use_token(page, token="glpat-test"):
     page.click("summary:has-text('personal access token')")

@@ -18,6 +18,7 @@ class DatalabType:
     name: str  # the `type` value in datalab.yaml
     title: str  # what a scientist reads
     label: str  # the short name of the type on the store's pages
+    pitch: str  # one sentence for the Create page's choice of type
     service: str  # the server that answers in the container
     opens: str  # the schema's words for what `entry` is
     base: str  # the approved base image of basic mode
@@ -46,6 +47,7 @@ TYPES: dict[str, DatalabType] = {
             name="jupyterlab",
             title="JupyterLab in the browser",
             label="JupyterLab",
+            pitch="Your notebooks in JupyterLab, in the browser.",
             service="JupyterLab",
             opens="the notebook, a path ending in `.ipynb`",
             base="jl_base",
@@ -64,6 +66,7 @@ TYPES: dict[str, DatalabType] = {
             name="vnc",
             title="a Linux desktop in the browser through noVNC",
             label="Desktop (VNC)",
+            pitch="A Linux desktop application (TOPCAT, DS9…) in the browser.",
             service="noVNC",
             opens="the command of the desktop application to start, for example `topcat`",
             base="x_base",

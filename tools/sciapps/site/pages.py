@@ -45,7 +45,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         # One source each: the stages shown as checks, in pipeline order, and the type labels.
-        self.env.globals.update(checks=checks(), type_labels={t.name: t.label for t in TYPES.values()})
+        self.env.globals.update(checks=checks(), type_labels={t.name: t.label for t in TYPES.values()}, types=list(TYPES.values()))
 
     def render(self, name: str, **values) -> str:
         return self.env.get_template(name).render(**values)

@@ -1,5 +1,5 @@
 /* SciApps store, the Create page: The checks: the schema's and those that mirror `sciapps validate`, each citing its rule id. */
-import { $, CONFIG, LIMITS, PICTURE, app, byId, el, output, pathId, state, syncChangelog, yamlText } from "./core.js";
+import { $, app, byId, CONFIG, el, LIMITS, output, pathId, PICTURE, rule, state, syncChangelog, typeOf, yamlText } from "./core.js";
 import { changed } from "./draft.js";
 import { dataUrl, notebooks } from "./files.js";
 import { enumNames, label } from "./form.js";
@@ -65,7 +65,7 @@ export function schemaProblems(doc) {
     const key = `${path} ${text}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const problem = { path, text };
+    const problem = { path, text, rule: schemaRule(error, path) };
     if (error.keyword === "false" && path.split("/").length === 2) {
       const name = path.slice(1);
       const near = closestName(name);
@@ -75,6 +75,19 @@ export function schemaProblems(doc) {
     problems.push(problem);
   }
   return problems;
+}
+
+/** The rule of `sciapps validate` that reports a schema error, chosen as the CLI's
+ * schema refinements choose (catalog/rules/schema.py: the first that claims it). */
+export function schemaRule(error, path) {
+  if (error.keyword === "false") return "DL-011";
+  if (error.keyword === "required") return "DL-012";
+  if (path === "/version") return "DL-013";
+  const vocabulary = error.keyword === "enum" ? (schemaAt(error.keywordLocation) || {})["x-vocabulary"] : null;
+  if (vocabulary === "missions") return "DL-014";
+  if (vocabulary === "categories") return "DL-015";
+  if (error.keyword === "type") return "DL-016";
+  return "DL-010";
 }
 
 export function licenceProblem(value) {
@@ -109,44 +122,44 @@ export function problems() {
   const list = schemaProblems(doc);
   const has = (path) => state.files.some((f) => f.path === path);
   if (typeof doc.id === "string" && state.taken && state.taken.has(doc.id) && doc.id !== state.updating) {
-    list.push({ path: "/id", text: `${doc.id} is already a datalab in the store; choose another id, or load that datalab's folder (Continue an existing datalab) to update it` });
+    list.push({ path: "/id", rule: "DL-021", text: `${doc.id} is already a datalab in the store; choose another id, or load that datalab's folder (Continue an existing datalab) to update it` });
   }
   if (typeof doc.license === "string" && !list.some((p) => p.path === "/license")) {
     const problem = licenceProblem(doc.license);
-    if (problem) list.push({ path: "/license", text: problem });
+    if (problem) list.push({ path: "/license", rule: "DL-022", text: problem });
   }
   (Array.isArray(doc.maintainers) ? doc.maintainers : []).forEach((m, i) => {
     if (m && typeof m.orcid === "string" && /^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$/.test(m.orcid) && !orcidOk(m.orcid)) {
-      list.push({ path: `/maintainers/${i}/orcid`, text: "fails the ORCID checksum; copy the iD from your ORCID record" });
+      list.push({ path: `/maintainers/${i}/orcid`, rule: "DL-023", text: "fails the ORCID checksum; copy the iD from your ORCID record" });
     }
   });
-  if (doc.type === "jupyterlab" && typeof doc.entry === "string" && doc.entry.endsWith(".ipynb") && !has(doc.entry)) {
-    list.push({ path: "/entry", text: `${doc.entry} is not among the files; add it in step 2` });
+  if (typeOf(doc).entry_is_file && typeof doc.entry === "string" && doc.entry.endsWith(".ipynb") && !has(doc.entry)) {
+    list.push({ path: "/entry", rule: "DL-031", text: `${doc.entry} is not among the files; add it in step 2` });
   }
-  if (doc.type === "jupyterlab" && !notebooks().length) list.push({ path: "files", text: "a JupyterLab datalab needs at least one notebook (.ipynb); add it in step 2" });
-  (Array.isArray(doc.tests) ? doc.tests : []).forEach((t, i) => { if (typeof t === "string" && !has(t)) list.push({ path: `/tests/${i}`, text: `${t} is not among the files` }); });
+  if (typeOf(doc).entry_is_file && !notebooks().length) list.push({ path: "files", rule: "DL-031", text: `a ${typeOf(doc).label} datalab needs at least one notebook (.ipynb); add it in step 2` });
+  (Array.isArray(doc.tests) ? doc.tests : []).forEach((t, i) => { if (typeof t === "string" && !has(t)) list.push({ path: `/tests/${i}`, rule: "DL-031", text: `${t} is not among the files` }); });
   (Array.isArray(doc.screenshots) ? doc.screenshots : []).forEach((s, i) => {
-    if (s && typeof s.file === "string" && !has(s.file)) list.push({ path: `/screenshots/${i}/file`, text: `${s.file} is not among the files` });
+    if (s && typeof s.file === "string" && !has(s.file)) list.push({ path: `/screenshots/${i}/file`, rule: "DL-031", text: `${s.file} is not among the files` });
   });
-  if (typeof doc.icon === "string" && !has(doc.icon)) list.push({ path: "/icon", text: `${doc.icon} is not among the files` });
+  if (typeof doc.icon === "string" && !has(doc.icon)) list.push({ path: "/icon", rule: "DL-031", text: `${doc.icon} is not among the files` });
   const missions = new Set(Array.isArray(doc.missions) ? doc.missions : []);
   const mounts = new Map();
   (Array.isArray(doc.data_assets) ? doc.data_assets : []).forEach((a, i) => {
     if (!a || typeof a !== "object") return;
     if (a.mission && !missions.has(a.mission) && CONFIG.missions[a.mission]) {
-      list.push({ path: `/data_assets/${i}/mission`, text: `${CONFIG.missions[a.mission]} is not among the datalab's missions; tick it under Missions` });
+      list.push({ path: `/data_assets/${i}/mission`, rule: "DL-062", text: `${CONFIG.missions[a.mission]} is not among the datalab's missions; tick it under Missions` });
     }
-    if (a.mount && mounts.has(a.mount)) list.push({ path: `/data_assets/${i}/mount`, text: `${a.mount} is already used by data collection ${mounts.get(a.mount) + 1}` });
+    if (a.mount && mounts.has(a.mount)) list.push({ path: `/data_assets/${i}/mount`, rule: "DL-061", text: `${a.mount} is already used by data collection ${mounts.get(a.mount) + 1}` });
     else if (a.mount) mounts.set(a.mount, i);
   });
   const dockerfile = state.files.find((f) => f.path === "Dockerfile");
-  if (doc.mode === "basic" && dockerfile) list.push({ path: "files", text: "a Dockerfile is only used in advanced mode: choose Advanced in step 1, or remove the Dockerfile" });
-  if (doc.mode === "advanced" && !dockerfile) list.push({ path: "files", text: "advanced mode needs a Dockerfile: add one in step 2, or choose Basic in step 1" });
+  if (doc.mode === "basic" && dockerfile) list.push({ path: "files", rule: "DL-050", text: "a Dockerfile is only used in advanced mode: choose Advanced in step 1, or remove the Dockerfile" });
+  if (doc.mode === "advanced" && !dockerfile) list.push({ path: "files", rule: "DL-051", text: "advanced mode needs a Dockerfile: add one in step 2, or choose Basic in step 1" });
   if (dockerfile && !CONFIG.approved_bases.includes(dockerfile.base)) {
-    list.push({ path: "files", text: `the Dockerfile starts FROM ${dockerfile.base}; start FROM an approved base image: ${CONFIG.approved_bases.join(", ")}` });
+    list.push({ path: "files", rule: "DL-052", text: `the Dockerfile starts FROM ${dockerfile.base}; start FROM an approved base image: ${CONFIG.approved_bases.join(", ")}` });
   }
   const yamlBytes = new TextEncoder().encode(yamlText(doc)).length;
-  if (yamlBytes > LIMITS.metadata_kb * 1024) list.push({ path: "", text: `datalab.yaml would be ${(yamlBytes / 1024).toFixed(0)} KiB, over the ${LIMITS.metadata_kb} KiB limit; shorten the description` });
+  if (yamlBytes > LIMITS.metadata_kb * 1024) list.push({ path: "", rule: "DL-006", text: `datalab.yaml would be ${(yamlBytes / 1024).toFixed(0)} KiB, over the ${LIMITS.metadata_kb} KiB limit; shorten the description` });
   return list;
 }
 
@@ -225,6 +238,11 @@ export function renderSummary() {
       const target = node.querySelector("input, select, textarea") || node;
       item.append(el("a", { href: `#${target.id || ""}`, text, onclick: (e) => { e.preventDefault(); target.focus(); } }));
     } else item.append(text);
+    if (problem.rule) {
+      const cited = rule(problem.rule);
+      item.append(" ", el("span", { class: "sa-rule", text: `${cited.id}${cited.name ? " " + cited.name : ""}` }));
+      if (cited.hint) item.append(el("span", { class: "sa-rule__hint", text: ` Fix: ${cited.hint}` }));
+    }
     if (problem.remove) {
       item.append(" ", el("button", {
         type: "button", class: "md-button", text: `Remove ${problem.remove}`,

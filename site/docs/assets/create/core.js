@@ -43,6 +43,15 @@ export const pathId = (path) => "sa-f-" + (path.join("-") || "root").replace(/[^
 export const pointer = (path) => "/" + path.join("/");
 export const today = () => new Date().toISOString().slice(0, 10);
 
+/** A rule of `sciapps validate` as reference/rules.json has it (id, name, hint); the id
+ * alone until that file has loaded. */
+export function rule(id) {
+  return (state.rules && state.rules.get(id)) || { id, name: "", hint: "" };
+}
+
+/** The type table's entry for a datalab's `type` (an empty one for an unknown type). */
+export const typeOf = (doc) => CONFIG.types[doc && doc.type] || { label: String((doc && doc.type) || ""), entry_is_file: false, entry_pattern: "" };
+
 export const state = {
   schema: null,
   validator: null,
@@ -55,6 +64,7 @@ export const state = {
   autoChangelog: true,
   taken: null, // ids in the store (api/catalog.json)
   updating: null, // the id of a datalab loaded to be updated
+  rules: null, // the CLI's rules by id (reference/rules.json)
   current: [], // the problems found by the last check
   timer: null, // the pending check
 };
@@ -62,7 +72,7 @@ export const state = {
 // ------------------------------------------------------------ document helpers
 export function newDoc() {
   return {
-    schema_version: 1, id: "", name: "", summary: "", description: "", version: "0.1.0", mode: "basic", type: "jupyterlab",
+    schema_version: 1, id: "", name: "", summary: "", description: "", version: "0.1.0", mode: "basic", type: Object.keys(CONFIG.types)[0],
     entry: "", missions: [], categories: [], keywords: [], maintainers: [{ name: "", email: "", username: "" }],
     license: "BSD-3-Clause", resources: { cpu: 1, memory_gb: 2 }, status: "published", visibility: "public",
   };

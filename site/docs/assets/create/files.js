@@ -1,6 +1,6 @@
 /* SciApps store, the Create page: The datalab's files: where each goes, the limits and checks each must pass. */
 import { fileRecord } from "./checks.js";
-import { $, ENV_FILES, LIMITS, MIB, PICTURE, ROOT, V, el, mib, size, state } from "./core.js";
+import { $, el, ENV_FILES, LIMITS, MIB, mib, PICTURE, ROOT, rule, size, state, typeOf, V } from "./core.js";
 import { changed } from "./draft.js";
 
 // ------------------------------------------------------------ files
@@ -11,11 +11,17 @@ export function placeFor(name) {
   return `data/${name}`;
 }
 
+/** A refusal that names the rule of `sciapps validate` it mirrors: "reason (DL-040 invalid_notebook)". */
+export function cite(id, text) {
+  const known = rule(id);
+  return `${text} (${known.id}${known.name ? " " + known.name : ""})`;
+}
+
 export function nameProblem(path) {
-  if (/[\x00-\x1f\x7f]/.test(path)) return "its name contains a control character; rename the file";
+  if (/[\x00-\x1f\x7f]/.test(path)) return cite("DL-024", "its name contains a control character; rename the file");
   if (path.includes("\\")) return "its name contains a backslash; rename the file";
-  if (path.split("/").some((part) => part === ".." || part.includes(".."))) return "its name contains '..'; rename the file";
-  if (path.startsWith("/")) return "it is an absolute path";
+  if (path.split("/").some((part) => part === ".." || part.includes(".."))) return cite("DL-030", "its name contains '..'; rename the file");
+  if (path.startsWith("/")) return cite("DL-030", "it is an absolute path");
   if (path.split("/").some((part) => part === "" || part === ".")) return "its name is empty or '.'; rename the file";
   if (path.length > 200) return "its name is longer than 200 characters; rename the file";
   return null;
@@ -39,38 +45,38 @@ export async function contentProblem(path, blob) {
   const [limit, kind] = limitFor(path);
   if (blob.size > limit) {
     const hint = path.endsWith(".ipynb") ? "clear its outputs (Kernel → Restart and clear outputs) and save it again" : "add a smaller sample; mount the full data as mission data";
-    return `it is ${mib(blob.size)}, over the ${mib(limit)} limit for ${kind}: ${hint}`;
+    return cite("DL-033", `it is ${mib(blob.size)}, over the ${mib(limit)} limit for ${kind}: ${hint}`);
   }
   if (path.endsWith(".ipynb")) {
     let text;
     try {
       text = new TextDecoder("utf-8", { fatal: true }).decode(await blob.arrayBuffer());
     } catch (e) {
-      return "it is not a notebook: not UTF-8 text; open it in JupyterLab and save it again";
+      return cite("DL-040", "it is not a notebook: not UTF-8 text; open it in JupyterLab and save it again");
     }
     let nb;
     try {
       nb = JSON.parse(text);
     } catch (e) {
       const line = jsonLine(text, e.message);
-      return `it is not a notebook: not valid JSON${line ? ` (line ${line})` : ""}; open it in JupyterLab and save it again`;
+      return cite("DL-040", `it is not a notebook: not valid JSON${line ? ` (line ${line})` : ""}; open it in JupyterLab and save it again`);
     }
     if (!nb || typeof nb !== "object" || Array.isArray(nb) || !("nbformat" in nb)) {
-      return "it is JSON but not a Jupyter notebook (no nbformat field)";
+      return cite("DL-040", "it is JSON but not a Jupyter notebook (no nbformat field)");
     }
-    if (nb.nbformat !== 4) return `it uses notebook format ${JSON.stringify(nb.nbformat)}; save it again with Jupyter (format 4)`;
+    if (nb.nbformat !== 4) return cite("DL-040", `it uses notebook format ${JSON.stringify(nb.nbformat)}; save it again with Jupyter (format 4)`);
     const problem = await notebookSchemaProblem(nb);
-    if (problem) return problem;
+    if (problem) return cite("DL-040", problem);
   }
   if (/(^|\/)environment\.ya?ml$/.test(path)) {
-    return "conda environments are not supported: list Python packages in requirements.txt and system packages in apt.txt";
+    return cite("DL-056", "conda environments are not supported: list Python packages in requirements.txt and system packages in apt.txt");
   }
   if (path === "apt.txt") {
     let text;
     try {
       text = new TextDecoder("utf-8", { fatal: true }).decode(await blob.arrayBuffer());
     } catch (e) {
-      return "apt.txt is not UTF-8 text";
+      return cite("DL-055", "apt.txt is not UTF-8 text");
     }
     const bad = [];
     text.split(/\r?\n/).forEach((raw, i) => {
@@ -78,7 +84,7 @@ export async function contentProblem(path, blob) {
         if (!APT_PACKAGE.test(word)) bad.push(`line ${i + 1}: ${JSON.stringify(word)}`);
       }
     });
-    if (bad.length) return `apt.txt lists what is not a Debian package name (${bad.slice(0, 3).join("; ")}); write one package name per line, e.g. saods9 or topcat=4.8.7-3`;
+    if (bad.length) return cite("DL-055", `apt.txt lists what is not a Debian package name (${bad.slice(0, 3).join("; ")}); write one package name per line, e.g. saods9 or topcat=4.8.7-3`);
   }
   if (path === "Dockerfile") {
     const problem = dockerfileProblem(await blob.text());
@@ -90,12 +96,12 @@ export async function contentProblem(path, blob) {
     const png = head[0] === 0x89 && ascii.slice(1, 4) === "PNG";
     const jpeg = head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
     const webp = ascii.slice(0, 4) === "RIFF" && ascii.slice(8, 12) === "WEBP";
-    if (ascii.startsWith("GIF")) return "GIF pictures are not accepted; save it as PNG, JPEG or WebP";
-    if (!png && !jpeg && !webp) return "it is not a PNG, JPEG or WebP picture";
+    if (ascii.startsWith("GIF")) return cite("DL-041", "GIF pictures are not accepted; save it as PNG, JPEG or WebP");
+    if (!png && !jpeg && !webp) return cite("DL-041", "it is not a PNG, JPEG or WebP picture");
     try {
       (await createImageBitmap(blob)).close(); // decodes it, as the CLI's Pillow check does
     } catch (e) {
-      return "the picture cannot be decoded (truncated or damaged); export it again";
+      return cite("DL-041", "the picture cannot be decoded (truncated or damaged); export it again");
     }
   }
   return null;
@@ -131,11 +137,11 @@ export function dockerfileProblem(text) {
     if (instruction === "FROM") lastUser = null;
     else if (instruction === "USER") lastUser = { value, line: i + 1 };
     else if (instruction === "ADD" && /(^|\s)(https?|ftp|git)(:\/\/|@)|(^|\s)git@/.test(value)) {
-      return `the Dockerfile downloads with ADD ${value} (line ${i + 1}); put the file in the datalab and COPY it, or install it with apt-get or pip`;
+      return cite("DL-054", `the Dockerfile downloads with ADD ${value} (line ${i + 1}); put the file in the datalab and COPY it, or install it with apt-get or pip`);
     }
   }
   if (lastUser && ["root", "0"].includes(lastUser.value.split(":")[0].trim())) {
-    return `the Dockerfile's image ends as ${lastUser.value} (line ${lastUser.line}); end it with USER 1000`;
+    return cite("DL-053", `the Dockerfile's image ends as ${lastUser.value} (line ${lastUser.line}); end it with USER 1000`);
   }
   return null;
 }
@@ -163,12 +169,12 @@ export async function addFiles(items) {
     }
     const others = state.files.filter((f) => f.path !== path);
     if (others.length + 1 > LIMITS.max_files) {
-      refused.push(`${name}: a datalab has at most ${LIMITS.max_files} files; mount large collections as mission data.`);
+      refused.push(`${name}: ${cite("DL-034", `a datalab has at most ${LIMITS.max_files} files; mount large collections as mission data`)}.`);
       continue;
     }
     const total = others.reduce((sum, f) => sum + f.blob.size, 0) + blob.size;
     if (total > LIMITS.datalab_mb * MIB) {
-      refused.push(`${name}: the datalab would hold ${mib(total)}, over the ${mib(LIMITS.datalab_mb * MIB)} limit; add a smaller sample.`);
+      refused.push(`${name}: ${cite("DL-034", `the datalab would hold ${mib(total)}, over the ${mib(LIMITS.datalab_mb * MIB)} limit; add a smaller sample`)}.`);
       continue;
     }
     const record = await fileRecord(path, blob);
@@ -217,8 +223,8 @@ export const pictures = () => state.files.filter((f) => f.url).map((f) => f.path
 /** Sensible values a scientist would otherwise have to type. */
 export function autoFill() {
   const doc = state.doc;
-  if (doc.type === "jupyterlab" && !state.files.some((f) => f.path === doc.entry) && notebooks().length) doc.entry = notebooks()[0];
-  if (!doc.name && doc.type === "jupyterlab" && doc.entry) {
+  if (typeOf(doc).entry_is_file && !state.files.some((f) => f.path === doc.entry) && notebooks().length) doc.entry = notebooks()[0];
+  if (!doc.name && typeOf(doc).entry_is_file && doc.entry) {
     const stem = doc.entry.split("/").pop().replace(/\.ipynb$/, "").replace(/[_-]+/g, " ").trim();
     if (stem.length >= 3) {
       doc.name = stem.charAt(0).toUpperCase() + stem.slice(1);

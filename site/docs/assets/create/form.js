@@ -1,6 +1,6 @@
 /* SciApps store, the Create page: The metadata form, generated from the datalab schema. */
 import { showErrors } from "./checks.js";
-import { $, CONFIG, HIDDEN, ITEM_LABELS, LABELS, ROOT, V, byId, el, getAt, pathId, pointer, setAt, state } from "./core.js";
+import { $, byId, CONFIG, el, getAt, HIDDEN, ITEM_LABELS, LABELS, pathId, pointer, ROOT, setAt, state, typeOf, V } from "./core.js";
 import { changed } from "./draft.js";
 import { notebooks, pictures, suggestId } from "./files.js";
 
@@ -202,10 +202,10 @@ export function field(path, schema, required) {
   const top = path.length === 1;
   const doc = state.doc;
   if (top && key === "entry") {
-    if (doc.type === "jupyterlab") return fileSelect(path, { description: "The notebook JupyterLab opens first." }, true, notebooks(), "Add a notebook in step 2");
+    if (typeOf(doc).entry_is_file) return fileSelect(path, { description: `The notebook ${typeOf(doc).label} opens first.` }, true, notebooks(), "Add a notebook in step 2");
     return textInput(path, { ...schema, description: "The command of the desktop application to start, for example `topcat`; install it with apt.txt (basic) or your Dockerfile." }, true);
   }
-  if (top && key === "tests") return doc.type === "jupyterlab" ? choiceGroup(path, schema, false, notebooks(), null) : null;
+  if (top && key === "tests") return typeOf(doc).entry_is_file ? choiceGroup(path, schema, false, notebooks(), null) : null;
   if (top && key === "icon") return fileSelect(path, schema, false, pictures(), "Add a picture in step 2");
   if (path.length === 3 && path[0] === "screenshots" && key === "file") return fileSelect(path, schema, true, pictures(), "Add a picture in step 2");
   if (schema.enum) return selectInput(path, schema, required, schema.enum);

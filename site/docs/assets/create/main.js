@@ -1,6 +1,6 @@
 /* SciApps store, the Create page: Start: wire the page's controls, restore the draft. */
 import { problems } from "./checks.js";
-import { $, CONFIG, ROOT, V, app, el, newDoc, ours, state } from "./core.js";
+import { $, app, CONFIG, el, newDoc, ours, ROOT, state, typeOf, V } from "./core.js";
 import { applyDraft, changed, loadDraft, syncKind } from "./draft.js";
 import { addFiles, autoFill, placeFor } from "./files.js";
 import { finishSignIn, keepToken, openMergeRequest, say, showAuth, signIn } from "./gitlab.js";
@@ -13,6 +13,11 @@ export async function start() {
   // The store's ids, to say at once when an id is taken (CI checks the whole catalog).
   fetch(new URL("api/catalog.json", ROOT)).then((r) => r.json()).then((catalog) => {
     state.taken = new Map((catalog.datalabs || []).map((e) => [e.id, e.urls && e.urls.page]));
+    if (state.doc) changed(false);
+  }).catch(() => null);
+  // The CLI's rules, so each check shows the id and the hint `sciapps validate` would give.
+  fetch(new URL("reference/rules.json", ROOT)).then((r) => r.json()).then((data) => {
+    state.rules = new Map(data.rules.map((r) => [r.id, r]));
     if (state.doc) changed(false);
   }).catch(() => null);
   // The SPDX list only feeds the licence picker and check: it loads beside the form, not before it.
@@ -45,9 +50,9 @@ export async function start() {
   for (const radio of app.querySelectorAll('input[name="sa-type"]')) {
     radio.addEventListener("change", () => {
       state.doc.type = radio.value;
-      if (radio.value === "vnc" && String(state.doc.entry || "").endsWith(".ipynb")) state.doc.entry = "";
-      if (radio.value === "jupyterlab" && !String(state.doc.entry || "").endsWith(".ipynb")) state.doc.entry = "";
-      if (radio.value === "vnc") delete state.doc.tests;
+      const kind = typeOf(state.doc);
+      if (!new RegExp(kind.entry_pattern).test(String(state.doc.entry || ""))) state.doc.entry = ""; // not this type's kind of entry
+      if (!kind.entry_is_file) delete state.doc.tests; // tests are notebooks
       autoFill();
       changed(true);
     });

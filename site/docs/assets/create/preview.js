@@ -1,5 +1,5 @@
 /* SciApps store, the Create page: The preview of the datalab's store page. */
-import { $, CONFIG, V, el, output, state } from "./core.js";
+import { $, CONFIG, el, output, state, typeOf, V } from "./core.js";
 
 // ------------------------------------------------------------ preview
 /** HTML of a description as the store shows it: the store's own allow-list of tags,
@@ -20,7 +20,7 @@ export function renderPreview() {
   const file = (path) => state.files.find((f) => f.path === path);
   const chips = el("ul", { class: "sa-chips", "aria-label": "Missions, type and version" },
     names(doc.missions, CONFIG.missions).map((n) => el("li", { class: "sa-chip sa-chip--mission", text: n })),
-    el("li", { class: "sa-chip sa-chip--type", text: doc.type === "vnc" ? "Desktop (VNC)" : "JupyterLab" }),
+    el("li", { class: "sa-chip sa-chip--type", text: typeOf(doc).label }),
     el("li", { class: "sa-chip", text: `Version ${doc.version || "?"}` }),
     doc.mode === "advanced" ? el("li", { class: "sa-chip", text: "Own Dockerfile" }) : null,
     names(doc.categories, CONFIG.categories).map((n) => el("li", { class: "sa-chip sa-chip--category", text: n })));

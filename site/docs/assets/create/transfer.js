@@ -99,7 +99,7 @@ export function unzipWithinLimits(bytes, name) {
 export function startFrom(doc) {
   state.doc = doc;
   state.updating = typeof doc.id === "string" ? doc.id : null; // an existing datalab keeps its id
-  if (doc.type === undefined) doc.type = "jupyterlab";
+  if (doc.type === undefined) doc.type = Object.keys(CONFIG.types)[0];
   state.idEdited = true;
   state.autoChangelog = false;
   state.touched = new Set();
