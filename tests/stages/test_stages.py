@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import git
 import jsonschema
+import yaml
 
 from sciapps import reference, results, stages
 from sciapps.config import load_config
@@ -69,3 +70,10 @@ def test_a_new_stage_is_one_entry_in_the_list(tmp_path, monkeypatch):
     assert recorded["status"] == "passed" and recorded["datalab_version"] == "1.2.1"
     assert "| noop | passed | nothing to do |" in (root / "build" / "review.md").read_text()
     assert Renderer(REPO / "site" / "templates").env.globals["checks"] == ("noop",)
+
+
+def test_the_pipeline_file_runs_the_stages_in_the_same_order():
+    """.gitlab-ci.yml is written by hand: its `stages:` must follow the one list."""
+    pipeline = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text())
+    names = [stage.NAME for stage in stages.STAGES]
+    assert [s for s in pipeline["stages"] if s in names] == names

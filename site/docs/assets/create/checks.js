@@ -1,8 +1,6 @@
 /* SciApps store, the Create page: The checks: the schema's and those that mirror `sciapps validate`, each citing its rule id. */
-import { $, app, byId, CONFIG, el, LIMITS, output, pathId, PICTURE, rule, state, syncChangelog, typeOf, yamlText } from "./core.js";
-import { changed } from "./draft.js";
-import { dataUrl, notebooks } from "./files.js";
-import { enumNames, label } from "./form.js";
+import { $, app, byId, changed, CONFIG, el, enumNames, label, LIMITS, output, pathId, rule, state, syncChangelog, typeOf, yamlText } from "./core.js";
+import { notebooks } from "./files.js";
 
 // ------------------------------------------------------------ checks
 export function friendly(error, schemaAt) {
@@ -161,17 +159,6 @@ export function problems() {
   const yamlBytes = new TextEncoder().encode(yamlText(doc)).length;
   if (yamlBytes > LIMITS.metadata_kb * 1024) list.push({ path: "", rule: "DL-006", text: `datalab.yaml would be ${(yamlBytes / 1024).toFixed(0)} KiB, over the ${LIMITS.metadata_kb} KiB limit; shorten the description` });
   return list;
-}
-
-/** A file of the datalab: its picture as a data: URL for the preview, or a Dockerfile's
- * base image name; read once, when the file is added or the draft restored. */
-export async function fileRecord(path, blob) {
-  const record = { path, blob, url: PICTURE.test(path) ? await dataUrl(blob) : null, base: null };
-  if (path === "Dockerfile") {
-    const from = /^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/im.exec(await blob.text());
-    record.base = from ? from[1].split("@")[0].split("/").pop().split(":")[0] : "(no FROM line)";
-  }
-  return record;
 }
 
 export function fieldFor(path) {

@@ -144,3 +144,29 @@ export function yamlText(doc) {
   const schemaUrl = state.schema.$id;
   return `# yaml-language-server: $schema=${schemaUrl}\n# Written by the SciApps store's Create page; every field is described in the datalab.yaml reference.\n${body}`;
 }
+
+/** After every change of the document or the files: `changed(structural)` tells whoever
+ * listens (main.js wires the re-render and the checks), so no module needs the others'. */
+const listeners = [];
+export function onChange(listener) {
+  listeners.push(listener);
+}
+export function changed(structural, focusId) {
+  for (const listener of listeners) listener(structural, focusId);
+}
+
+export function label(key) {
+  if (LABELS[key]) return LABELS[key];
+  return String(key).replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+}
+
+export function enumNames(values) {
+  const same = (vocab) => values.every((v) => v in vocab);
+  if (same(CONFIG.missions)) return CONFIG.missions;
+  if (same(CONFIG.categories)) return CONFIG.categories;
+  return null;
+}
+
+export function branchName(doc) {
+  return `datalab/${doc.id}-${doc.version}`.replace(/[^A-Za-z0-9._/-]+/g, "-");
+}

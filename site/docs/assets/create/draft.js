@@ -1,31 +1,8 @@
 /* SciApps store, the Create page: Updates after each change, and the draft kept in IndexedDB. */
-import { fileRecord, problems, showErrors } from "./checks.js";
-import { $, CONFIG, app, state } from "./core.js";
-import { renderFiles } from "./files.js";
-import { renderFields } from "./form.js";
-import { token } from "./gitlab.js";
-import { renderPreview } from "./preview.js";
+import { $, app, state } from "./core.js";
+import { fileRecord } from "./files.js";
 
 // ------------------------------------------------------------ updates and the draft
-export function changed(structural, focusId) {
-  if (structural) {
-    renderFields(focusId);
-    renderFiles();
-  }
-  clearTimeout(state.timer);
-  state.timer = setTimeout(refresh, structural ? 0 : 150);
-}
-
-export function refresh() {
-  state.current = problems();
-  showErrors();
-  renderPreview();
-  saveDraft();
-  const submit = $('[data-sa-action="submit"]');
-  submit.disabled = !CONFIG.gitlab || !token();
-  app.dataset.checked = String(Number(app.dataset.checked || 0) + 1);
-}
-
 export const DB = { name: "sciapps-create", store: "drafts" };
 export function db() {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,5 @@
 /* SciApps store, the Create page: The datalab's files: where each goes, the limits and checks each must pass. */
-import { fileRecord } from "./checks.js";
-import { $, el, ENV_FILES, LIMITS, MIB, mib, PICTURE, ROOT, rule, size, state, typeOf, V } from "./core.js";
-import { changed } from "./draft.js";
+import { $, changed, el, ENV_FILES, LIMITS, MIB, mib, PICTURE, ROOT, rule, size, state, typeOf, V } from "./core.js";
 
 // ------------------------------------------------------------ files
 export function placeFor(name) {
@@ -144,6 +142,17 @@ export function dockerfileProblem(text) {
     return cite("DL-053", `the Dockerfile's image ends as ${lastUser.value} (line ${lastUser.line}); end it with USER 1000`);
   }
   return null;
+}
+
+/** A file of the datalab: its picture as a data: URL for the preview, or a Dockerfile's
+ * base image name; read once, when the file is added or the draft restored. */
+export async function fileRecord(path, blob) {
+  const record = { path, blob, url: PICTURE.test(path) ? await dataUrl(blob) : null, base: null };
+  if (path === "Dockerfile") {
+    const from = /^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)/im.exec(await blob.text());
+    record.base = from ? from[1].split("@")[0].split("/").pop().split(":")[0] : "(no FROM line)";
+  }
+  return record;
 }
 
 export function dataUrl(blob) {

@@ -1,7 +1,6 @@
 /* SciApps store, the Create page: The metadata form, generated from the datalab schema. */
 import { showErrors } from "./checks.js";
-import { $, byId, CONFIG, el, getAt, HIDDEN, ITEM_LABELS, LABELS, pathId, pointer, ROOT, setAt, state, typeOf, V } from "./core.js";
-import { changed } from "./draft.js";
+import { $, byId, changed, el, enumNames, getAt, HIDDEN, ITEM_LABELS, label, pathId, pointer, ROOT, setAt, state, typeOf, V } from "./core.js";
 import { notebooks, pictures, suggestId } from "./files.js";
 
 // ------------------------------------------------------------ the form, from the schema
@@ -16,11 +15,6 @@ export function help(text) {
     a.rel = "noopener";
   }
   return p;
-}
-
-export function label(key) {
-  if (LABELS[key]) return LABELS[key];
-  return String(key).replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 }
 
 export function wrap(path, title, required, control, description) {
@@ -93,13 +87,6 @@ export function numberInput(path, schema, required) {
   input.addEventListener("input", onValue(path, (t) => (t.value === "" ? undefined : Number(t.value))));
   input.addEventListener("blur", blurTouch(path));
   return wrap(path, label(path[path.length - 1]), required, input, schema.description);
-}
-
-export function enumNames(values) {
-  const same = (vocab) => values.every((v) => v in vocab);
-  if (same(CONFIG.missions)) return CONFIG.missions;
-  if (same(CONFIG.categories)) return CONFIG.categories;
-  return null;
 }
 
 export function selectInput(path, schema, required, options) {

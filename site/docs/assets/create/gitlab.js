@@ -1,5 +1,5 @@
 /* SciApps store, the Create page: GitLab: sign-in and the merge request (REST API). */
-import { $, CONFIG, OAUTH_KEY, TOKEN_KEY, V, el, state, yamlText } from "./core.js";
+import { $, branchName, CONFIG, el, OAUTH_KEY, state, TOKEN_KEY, V, yamlText } from "./core.js";
 import { saveDraft } from "./draft.js";
 import { ready } from "./transfer.js";
 
@@ -57,10 +57,6 @@ export async function exists(path) {
     if (e.status === 404) return false;
     throw e;
   }
-}
-
-export function branchName(doc) {
-  return `datalab/${doc.id}-${doc.version}`.replace(/[^A-Za-z0-9._/-]+/g, "-");
 }
 
 export async function treeOf(project, dir, ref) {

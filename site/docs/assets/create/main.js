@@ -1,12 +1,35 @@
 /* SciApps store, the Create page: Start: wire the page's controls, restore the draft. */
-import { problems } from "./checks.js";
-import { $, app, CONFIG, el, newDoc, ours, ROOT, state, typeOf, V } from "./core.js";
-import { applyDraft, changed, loadDraft, syncKind } from "./draft.js";
-import { addFiles, autoFill, placeFor } from "./files.js";
-import { finishSignIn, keepToken, openMergeRequest, say, showAuth, signIn } from "./gitlab.js";
+import { problems, showErrors } from "./checks.js";
+import { $, app, changed, CONFIG, el, newDoc, onChange, ours, ROOT, state, typeOf, V } from "./core.js";
+import { applyDraft, loadDraft, saveDraft, syncKind } from "./draft.js";
+import { addFiles, autoFill, placeFor, renderFiles } from "./files.js";
+import { renderFields } from "./form.js";
+import { finishSignIn, keepToken, openMergeRequest, say, showAuth, signIn, token } from "./gitlab.js";
+import { renderPreview } from "./preview.js";
 import { download, importFile, startFrom } from "./transfer.js";
 
 // ------------------------------------------------------------ start
+/** The one place where a change leads to the re-render (at once when structural) and,
+ * shortly after, to the checks, the preview and the saved draft. */
+function refresh() {
+  state.current = problems();
+  showErrors();
+  renderPreview();
+  saveDraft();
+  const submit = $('[data-sa-action="submit"]');
+  submit.disabled = !CONFIG.gitlab || !token();
+  app.dataset.checked = String(Number(app.dataset.checked || 0) + 1);
+}
+
+onChange((structural, focusId) => {
+  if (structural) {
+    renderFields(focusId);
+    renderFiles();
+  }
+  clearTimeout(state.timer);
+  state.timer = setTimeout(refresh, structural ? 0 : 150);
+});
+
 export async function start() {
   $(".sa-create__bases").textContent = CONFIG.approved_bases.join(", ");
   CONFIG.checklist = CONFIG.checklist || "";

@@ -1,9 +1,8 @@
 /* SciApps store, the Create page: Import (a datalab.yaml or a .zip) and download (a .zip of the folder). */
 import { problems, showErrors } from "./checks.js";
-import { $, CONFIG, EXECUTABLE, LIMITS, MIB, V, el, mib, output, size, state, yamlText } from "./core.js";
-import { changed, syncKind } from "./draft.js";
+import { $, branchName, changed, CONFIG, el, EXECUTABLE, LIMITS, MIB, mib, output, size, state, V, yamlText } from "./core.js";
+import { syncKind } from "./draft.js";
 import { addFiles } from "./files.js";
-import { branchName } from "./gitlab.js";
 
 // ------------------------------------------------------------ import
 export async function importFile(file) {

@@ -125,3 +125,16 @@ class Rule:
             message=message,
             hint=cls.hint if hint is None else hint,
         )
+
+
+def rule_by_id(rule_id: str) -> type[Rule] | None:
+    """The rule class with this id, among every rule defined (asked of the classes, so a
+    rule module needs no import of the list that names it)."""
+    pending = list(Rule.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        if cls.__dict__.get("id") == rule_id:
+            return cls
+        pending += cls.__subclasses__()
+    return None
+

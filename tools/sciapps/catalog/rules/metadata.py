@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from sciapps.catalog.rules.base import Context, Finding, Rule, WARNING
+from sciapps.catalog.rules.base import Context, Finding, Rule, WARNING, rule_by_id
 from sciapps.catalog.rules.schema import SCHEMA_RULES
 
 
@@ -97,10 +97,8 @@ class InvalidException(Rule):
     requires = SCHEMA_RULES
 
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
-        from sciapps.catalog.rules import RULES_BY_ID
-
         for index, exception in enumerate(lab.metadata.get("exceptions") or []):
-            rule = RULES_BY_ID.get(exception["rule"])
+            rule = rule_by_id(exception["rule"])
             if rule is None:
                 yield self.finding(
                     lab, f"{exception['rule']} is not a rule", path=("exceptions", index, "rule"), hint="see `sciapps rules`"
