@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from sciapps import __version__, errors
+from sciapps.config import KUBERNETES_NAMESPACE
 from sciapps.datalab_types import TYPES
 from sciapps.text import shown_path
 
@@ -304,7 +305,7 @@ def chart_cmd(ids, push, config_path):
 
 @cli.command("launch")
 @click.argument("datalab_id", metavar="ID")
-@click.option("--namespace", default="datalabs", show_default=True, help="Kubernetes namespace (created if missing).")
+@click.option("--namespace", default=KUBERNETES_NAMESPACE, show_default=True, help="Kubernetes namespace (created if missing).")
 @click.option("--release", help="Release name (default: the datalab id).")
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path),
               help="The cluster's kubeconfig (default: $KUBECONFIG, else ~/.kube/config).")

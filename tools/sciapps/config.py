@@ -10,6 +10,8 @@ from sciapps.schema import load_validated
 
 CONFIG_FILE = "sciapps.yaml"
 CATALOG_DIR = "datalabs"  # the catalog: one folder per datalab, below the repository's root
+PAGES_DIR = "datalabs"  # the store's folder of datalab pages: <store>/datalabs/<id>/
+KUBERNETES_NAMESPACE = "datalabs"  # where datalabs are rendered and launched unless told otherwise
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,10 @@ class Config:
     def catalog(self) -> Path:
         """The catalog folder (`datalabs/`)."""
         return self.root / CATALOG_DIR
+
+    def page_url(self, datalab_id: str) -> str:
+        """The store page of a datalab."""
+        return f"{self.store_url.rstrip('/')}/{PAGES_DIR}/{datalab_id}/"
 
     def path_of(self, relative: str) -> Path:
         """A path from sciapps.yaml, relative to the repository root."""

@@ -9,9 +9,9 @@ from typing import Callable
 
 from sciapps.catalog.loader import resolve
 from sciapps.catalog.validate import errors_of
-from sciapps.charts.chart import NAMESPACE, build_chart
+from sciapps.charts.chart import build_chart
 from sciapps.charts.launch import launch as apply_chart
-from sciapps.config import Config
+from sciapps.config import KUBERNETES_NAMESPACE, Config
 from sciapps.datalab_types import TYPES
 from sciapps.engine import Engine
 from sciapps.errors import SciAppsError
@@ -61,7 +61,7 @@ def run_locally(config: Config, datalab_id: str, data_root: Path, log: Log, poll
         engine.remove(container)
 
 
-def launch(config: Config, datalab_id: str, namespace: str = NAMESPACE, release: str | None = None,
+def launch(config: Config, datalab_id: str, namespace: str = KUBERNETES_NAMESPACE, release: str | None = None,
            kubeconfig: Path | None = None, log: Log = print) -> list[str]:
     """Install a datalab's chart into the cluster and say how to reach it."""
     import helm_python as helm

@@ -184,8 +184,8 @@ def render_reference(schema: dict) -> str:
         "| --- | --- | --- | --- | --- |",
         *_field_rows(schema["properties"], schema["required"], ""),
         "",
-        "Also: `entry` must end in `.ipynb` when `type` is `jupyterlab` and be a command "
-        "name when it is `vnc`; `archived` is required when `status` is `archived`.",
+        "Also: `entry` is " + "; ".join(f"{t.opens} when `type` is `{t.name}`" for t in TYPES.values())
+        + "; `archived` is required when `status` is `archived`.",
     ]
     for name in ("missions", "categories"):
         lines += ["", f"## {name.capitalize()}", "", "| id | name |", "| --- | --- |"]

@@ -20,14 +20,13 @@ from pathlib import Path
 import yaml
 
 from sciapps.catalog.model import Datalab
-from sciapps.config import Config
+from sciapps.config import KUBERNETES_NAMESPACE, Config
 from sciapps.datalab_types import TYPES, chart_types
 from sciapps.errors import SciAppsError
 from sciapps.schema import datalab_schema
 
 KUBE_VERSION = "1.30.0"
 CHART_DIR = Path("charts") / "datalab"
-NAMESPACE = "datalabs"  # where a datalab is rendered and launched unless told otherwise
 VALUES_SCHEMA = CHART_DIR / "values.schema.json"
 TYPES_TEMPLATE = CHART_DIR / "templates" / "_types.tpl"
 # datalab.yaml `resources` field -> chart value; the bounds and defaults are the datalab schema's
@@ -163,13 +162,13 @@ def build_chart(config: Config, lab: Datalab, out: Path, values: dict | None = N
         shutil.copytree(source, chart)
         info = yaml.safe_load((chart / "Chart.yaml").read_text())
         info.update({"name": lab.id, "version": meta["version"], "appVersion": meta["version"], "description": meta["summary"]})
-        info["home"] = config.store_url.rstrip("/") + f"/datalabs/{lab.id}/"
+        info["home"] = config.page_url(lab.id)
         (chart / "Chart.yaml").write_text(yaml.safe_dump(info, sort_keys=False))
         (chart / "values.yaml").write_text("# Written by `sciapps chart` from datalab.yaml.\n" + yaml.safe_dump(values, sort_keys=False))
         try:
             loaded = helm.Chart.load(chart)
             loaded.validate_schema(values)
-            report.manifests = loaded.render(values, name=lab.id, namespace=NAMESPACE, is_install=True)
+            report.manifests = loaded.render(values, name=lab.id, namespace=KUBERNETES_NAMESPACE, is_install=True)
         except helm.HelmError as exc:
             report.problems.append(f"helm: {exc}")
             return report

@@ -101,7 +101,7 @@ def plan(lab: Datalab, config: Config, approved: dict[str, BaseImage]) -> Plan:
         h.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(regular[name]).digest())
     content_hash = h.hexdigest()[:12]
     ref = f"{config.registry}/{meta['id']}:{meta['version']}-{content_hash}"
-    source = config.store_url.rstrip("/") + f"/datalabs/{meta['id']}/"
+    source = config.page_url(meta["id"])
     labels = {
         "org.opencontainers.image.title": meta["name"],
         "org.opencontainers.image.description": meta["summary"],

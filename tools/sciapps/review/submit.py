@@ -19,8 +19,9 @@ from typing import Callable
 from sciapps.catalog.loader import load_datalab
 from sciapps.catalog.model import Datalab
 from sciapps.catalog.validate import errors_of
-from sciapps.config import Config
+from sciapps.config import CATALOG_DIR, Config
 from sciapps.errors import SciAppsError
+from sciapps.stages import STAGES
 from sciapps.safefiles import UnsafeFile
 
 CHECKLIST = """\
@@ -28,11 +29,11 @@ CHECKLIST = """\
 
 - [ ] The description says what the datalab does and for which data; screenshots show it.
 - [ ] The licence fits the code and data it ships; citations credit the missions.
-- [ ] CI passed: validation, build, scan, test and chart (see the pipeline and the moderation report).
+- [ ] CI passed: {stages} (see the pipeline and the moderation report).
 - [ ] Scan findings below the threshold are acceptable; any new exception has a reason and an expiry.
 - [ ] Resources and data mounts are what the datalab needs, no more.
 - [ ] The maintainers are reachable and agree (CODEOWNERS approval).
-"""
+""".format(stages=", ".join(stage.NAME for stage in STAGES[:-1]) + f" and {STAGES[-1].NAME}")
 
 
 @dataclass
@@ -63,7 +64,7 @@ def actions_for(lab: Datalab) -> list[dict]:
     for entry in lab.files:
         if entry.kind != "file":
             continue
-        path = f"datalabs/{lab.id}/{entry.path}"
+        path = f"{CATALOG_DIR}/{lab.id}/{entry.path}"
         try:
             data = lab.read(entry.path)
         except UnsafeFile as exc:
@@ -82,7 +83,7 @@ def submit(lab: Datalab, url: str, token: str, project_id: str, target_branch: s
     upstream = _project(url, token, project_id)
     version = str(lab.get("version"))
     branch = re.sub(r"[^A-Za-z0-9._/-]+", "-", f"datalab/{lab.id}-{version}")
-    folder = f"datalabs/{lab.id}"
+    folder = f"{CATALOG_DIR}/{lab.id}"
     created = False
     work = upstream
     try:
@@ -192,7 +193,7 @@ def _exists(project, datalab_id: str, ref: str) -> bool:
     import gitlab
 
     try:
-        project.files.get(file_path=f"datalabs/{datalab_id}/datalab.yaml", ref=ref)
+        project.files.get(file_path=f"{CATALOG_DIR}/{datalab_id}/datalab.yaml", ref=ref)
         return True
     except gitlab.exceptions.GitlabGetError:
         return False

@@ -1,12 +1,14 @@
-"""Scan reports: the stage result, a Markdown summary, and GitLab's report formats."""
+"""Scan reports: what one scan found, a Markdown summary, the SBOM and GitLab's report
+formats; `write_all` returns the details the scan stage records as its result."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from sciapps import __version__
+from sciapps.config import CATALOG_DIR
 from sciapps.scanning.base import Outcome, ScanFinding, dumps
 from sciapps.scanning.target import Target
 
@@ -85,10 +87,10 @@ def _vulnerability(f: ScanFinding, location: dict) -> dict:
 def gitlab_reports(target: Target, report: ScanReport, start: str) -> dict[str, dict]:
     findings = [j.finding for j in report.judged]
     lab = target.lab
-    secrets = [_vulnerability(f, {"file": f"datalabs/{lab.id}/{f.file}", "start_line": f.line or 1}) for f in findings if f.kind == "secret"]
+    secrets = [_vulnerability(f, {"file": f"{CATALOG_DIR}/{lab.id}/{f.file}", "start_line": f.line or 1}) for f in findings if f.kind == "secret"]
     python = [f for f in findings if f.kind == "vulnerability" and f.ecosystem == "PyPI"]
     system = [f for f in findings if f.kind == "vulnerability" and f.ecosystem != "PyPI"]
-    manifest = f"datalabs/{lab.id}/requirements.txt"
+    manifest = f"{CATALOG_DIR}/{lab.id}/requirements.txt"
     dependency = [_vulnerability(f, {"file": manifest, "dependency": {"package": {"name": f.package}, "version": f.version}}) for f in python]
     container = [
         _vulnerability(f, {"dependency": {"package": {"name": f.package}, "version": f.version},
@@ -104,7 +106,7 @@ def gitlab_reports(target: Target, report: ScanReport, start: str) -> dict[str, 
             "check_name": f"{f.scanner}/{f.rule}",
             "fingerprint": f.fingerprint,
             "severity": CODE_QUALITY[f.severity],
-            "location": {"path": f"datalabs/{lab.id}/{f.file}" if f.file and not f.file.startswith("Dockerfile (") else f"datalabs/{lab.id}/Dockerfile",
+            "location": {"path": f"{CATALOG_DIR}/{lab.id}/{f.file}" if f.file and not f.file.startswith("Dockerfile (") else f"{CATALOG_DIR}/{lab.id}/Dockerfile",
                          "lines": {"begin": f.line or 1}},
         }
         for f in findings if f.kind in ("dockerfile", "code", "policy")

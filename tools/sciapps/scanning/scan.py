@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime
 
-from sciapps.scanning.reports import Judged, ScanReport
 from sciapps.scanning.base import Callback, Outcome, ScannerError, isolate
-from sciapps.scanning.target import Target
 from sciapps.scanning.policy import Policy
+from sciapps.scanning.reports import Judged, ScanReport
 from sciapps.scanning.scanners import ALL_SCANNERS
+from sciapps.scanning.target import Target
 
 
 def scan(target: Target, policy: Policy, log: Callback = print, today: datetime.date | None = None) -> ScanReport:

@@ -26,15 +26,15 @@ from mkdocs.config.base import Config as MkConfig
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File
 
+from sciapps.config import PAGES_DIR, Config, load_config as load_sciapps_config
 from sciapps.datalab_types import TYPES
-from sciapps.config import Config, load_config as load_sciapps_config
 from sciapps.site import data
 from sciapps.site.catalog import Catalog, collect
 from sciapps.site.pages import Page, Renderer
 
 PLUGIN = "sciapps-store"
 MARKER = "<!-- sciapps-store-content -->"
-TEMPLATE_PATH = "datalabs/_template/"
+TEMPLATE_PATH = f"{PAGES_DIR}/_template/"
 CREATE_PATH = "create/"
 TITLE = "SCIAPPS-DATALAB-TITLE"
 SUMMARY = "SCIAPPS-DATALAB-SUMMARY"

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import jsonschema
 
-from sciapps.config import Config
+from sciapps.config import PAGES_DIR, Config
 from sciapps.errors import SciAppsError
 from sciapps.resources import schemas_dir
 from sciapps.results import read_results
@@ -101,7 +101,7 @@ def entry(meta: dict, config: Config, results_dir: Path | None = None, feedback:
     changelog = meta.get("changelog") or []
     dates = sorted(item["date"] for item in changelog)
     archived = meta.get("status") == "archived"
-    page = f"datalabs/{meta['id']}/"
+    page = f"{PAGES_DIR}/{meta['id']}/"
     results, _ = read_results(results_dir, meta["id"])
     return {
         "id": meta["id"],
