@@ -213,15 +213,10 @@ def serve(dev_addr, no_reload, catalog, mkdocs_config, jobs, config_path):
     return errors.OK
 
 
-def _run_stage(name: str, ids, config_path, **options) -> int:
-    """One stage on the named datalabs, as `sciapps ci` runs it."""
-    from sciapps.catalog.loader import resolve
-    from sciapps.stages import Options, by_name
+def _run_stage(name: str, ids, config_path, changed_since: str | None = None, **options) -> int:
+    from sciapps.stages import Options, run_one
 
-    config = _config(config_path)
-    report = by_name(name).run(config, resolve(config, list(ids)), Options(**options), click.echo)
-    if report.failed:
-        click.echo(f"{len(report.failed)} of {len(ids)} failed: {', '.join(report.failed)}", err=True)
+    report = run_one(_config(config_path), name, ids, Options(**options), click.echo, changed_since)
     return errors.FINDINGS if report.failed else errors.OK
 
 
@@ -234,18 +229,11 @@ def _run_stage(name: str, ids, config_path, **options) -> int:
 @config_option
 def build_cmd(ids, changed, base_rev, push, no_cache, config_path):
     """Build datalab images (only what changed), check them, tag and optionally push them."""
-    from sciapps.catalog.changes import changed_ids
-
     if changed and ids:
         raise click.UsageError("give datalab ids or --changed, not both")
-    if changed:
-        ids, warnings = changed_ids(_config(config_path), base_rev)
-        for warning in warnings:
-            click.echo(warning, err=True)
-        click.echo(f"changed since {base_rev}: {', '.join(ids) if ids else 'no datalab'}")
-    elif not ids:
+    if not changed and not ids:
         raise click.UsageError("name the datalabs to build, or use --changed")
-    return _run_stage("build", ids, config_path, push=push, no_cache=no_cache)
+    return _run_stage("build", ids, config_path, base_rev if changed else None, push=push, no_cache=no_cache)
 
 
 @cli.command("test")

@@ -26,11 +26,13 @@ def run_ci(config: Config, base: str, author: str | None, publish: bool, osv_mir
         log(warning)
     log(f"== changed since {base}: {', '.join(ids) or 'no datalab'}")
     options = Options(push=publish, osv_mirror=osv_mirror)
-    changed = resolve(config, ids)
+    changed = resolve(config, ids)  # loaded once: every stage takes these same objects
+    by_folder = {lab.dir: lab for lab in changed}
+    catalog = [by_folder.get(folder) or load_datalab(folder, config.limits) for folder in discover([config.catalog])]
     failed = []
     for stage in stages.STAGES:
         if stage.WHOLE_CATALOG:  # a change may break another datalab too (a duplicate id)
-            labs = [load_datalab(folder, config.limits) for folder in discover([config.catalog])]
+            labs = catalog
         elif ids:
             labs = changed
         else:
