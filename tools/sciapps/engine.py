@@ -70,7 +70,7 @@ class Container:
         try:
             self._handle.start()
         except self._engine.errors.APIError as exc:
-            if "executable file not found" in str(exc):
+            if "executable file not found" in str(exc) or re.search(r'exec: "[^"]*": stat [^:]*: no such file', str(exc)):
                 raise CommandNotFound(f"{self.name}: {_reason(exc)}") from None
             raise EngineError(f"cannot start {self.name}: {_reason(exc)}") from None
 
