@@ -26,7 +26,7 @@ from mkdocs.config.base import Config as MkConfig
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File
 
-from sciapps.config import PAGES_DIR, Config, load_config as load_sciapps_config
+from sciapps.config import CATALOG_DIR, PAGES_DIR, Config, load_config as load_sciapps_config
 from sciapps.datalab_types import TYPES
 from sciapps.site import data
 from sciapps.site.catalog import Catalog, collect
@@ -188,6 +188,7 @@ def create_settings(settings: Config) -> dict:
     return {
         "limits": {name: getattr(limits, name) for name in ("metadata_kb", "file_mb", "notebook_mb", "image_mb", "datalab_mb", "max_files")},
         "approved_bases": list(settings.approved_bases),
+        "catalog_dir": CATALOG_DIR,
         # the type table, as far as the form branches on it (the first is the default)
         "types": {t.name: {"label": t.label, "entry_is_file": t.entry_is_file, "entry_pattern": t.entry_pattern} for t in TYPES.values()},
         "missions": {key: entry["name"] for key, entry in vocabulary("missions").items()},

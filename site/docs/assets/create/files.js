@@ -45,62 +45,71 @@ export async function contentProblem(path, blob) {
     const hint = path.endsWith(".ipynb") ? "clear its outputs (Kernel → Restart and clear outputs) and save it again" : "add a smaller sample; mount the full data as mission data";
     return cite("DL-033", `it is ${mib(blob.size)}, over the ${mib(limit)} limit for ${kind}: ${hint}`);
   }
-  if (path.endsWith(".ipynb")) {
-    let text;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(await blob.arrayBuffer());
-    } catch (e) {
-      return cite("DL-040", "it is not a notebook: not UTF-8 text; open it in JupyterLab and save it again");
-    }
-    let nb;
-    try {
-      nb = JSON.parse(text);
-    } catch (e) {
-      const line = jsonLine(text, e.message);
-      return cite("DL-040", `it is not a notebook: not valid JSON${line ? ` (line ${line})` : ""}; open it in JupyterLab and save it again`);
-    }
-    if (!nb || typeof nb !== "object" || Array.isArray(nb) || !("nbformat" in nb)) {
-      return cite("DL-040", "it is JSON but not a Jupyter notebook (no nbformat field)");
-    }
-    if (nb.nbformat !== 4) return cite("DL-040", `it uses notebook format ${JSON.stringify(nb.nbformat)}; save it again with Jupyter (format 4)`);
-    const problem = await notebookSchemaProblem(nb);
-    if (problem) return cite("DL-040", problem);
-  }
+  if (path.endsWith(".ipynb")) return notebookProblem(blob);
   if (/(^|\/)environment\.ya?ml$/.test(path)) {
     return cite("DL-056", "conda environments are not supported: list Python packages in requirements.txt and system packages in apt.txt");
   }
-  if (path === "apt.txt") {
-    let text;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(await blob.arrayBuffer());
-    } catch (e) {
-      return cite("DL-055", "apt.txt is not UTF-8 text");
-    }
-    const bad = [];
-    text.split(/\r?\n/).forEach((raw, i) => {
-      for (const word of raw.split("#")[0].trim().split(/\s+/).filter(Boolean)) {
-        if (!APT_PACKAGE.test(word)) bad.push(`line ${i + 1}: ${JSON.stringify(word)}`);
-      }
-    });
-    if (bad.length) return cite("DL-055", `apt.txt lists what is not a Debian package name (${bad.slice(0, 3).join("; ")}); write one package name per line, e.g. saods9 or topcat=4.8.7-3`);
+  if (path === "apt.txt") return aptProblem(blob);
+  if (path === "Dockerfile") return dockerfileProblem(await blob.text());
+  if (/\.(png|jpe?g|webp|gif)$/i.test(path)) return pictureProblem(blob);
+  return null;
+}
+
+/** A notebook as nbformat reads it: UTF-8 JSON, format 4, valid against its schema. */
+async function notebookProblem(blob) {
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(await blob.arrayBuffer());
+  } catch (e) {
+    return cite("DL-040", "it is not a notebook: not UTF-8 text; open it in JupyterLab and save it again");
   }
-  if (path === "Dockerfile") {
-    const problem = dockerfileProblem(await blob.text());
-    if (problem) return problem;
+  let nb;
+  try {
+    nb = JSON.parse(text);
+  } catch (e) {
+    const line = jsonLine(text, e.message);
+    return cite("DL-040", `it is not a notebook: not valid JSON${line ? ` (line ${line})` : ""}; open it in JupyterLab and save it again`);
   }
-  if (/\.(png|jpe?g|webp|gif)$/i.test(path)) {
-    const head = new Uint8Array(await blob.slice(0, 12).arrayBuffer());
-    const ascii = String.fromCharCode(...head);
-    const png = head[0] === 0x89 && ascii.slice(1, 4) === "PNG";
-    const jpeg = head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
-    const webp = ascii.slice(0, 4) === "RIFF" && ascii.slice(8, 12) === "WEBP";
-    if (ascii.startsWith("GIF")) return cite("DL-041", "GIF pictures are not accepted; save it as PNG, JPEG or WebP");
-    if (!png && !jpeg && !webp) return cite("DL-041", "it is not a PNG, JPEG or WebP picture");
-    try {
-      (await createImageBitmap(blob)).close(); // decodes it, as the CLI's Pillow check does
-    } catch (e) {
-      return cite("DL-041", "the picture cannot be decoded (truncated or damaged); export it again");
+  if (!nb || typeof nb !== "object" || Array.isArray(nb) || !("nbformat" in nb)) {
+    return cite("DL-040", "it is JSON but not a Jupyter notebook (no nbformat field)");
+  }
+  if (nb.nbformat !== 4) return cite("DL-040", `it uses notebook format ${JSON.stringify(nb.nbformat)}; save it again with Jupyter (format 4)`);
+  const problem = await notebookSchemaProblem(nb);
+  if (problem) return cite("DL-040", problem);
+  return null;
+}
+
+/** apt.txt: one Debian package name (optionally =version) per line, # comments. */
+async function aptProblem(blob) {
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(await blob.arrayBuffer());
+  } catch (e) {
+    return cite("DL-055", "apt.txt is not UTF-8 text");
+  }
+  const bad = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    for (const word of raw.split("#")[0].trim().split(/\s+/).filter(Boolean)) {
+      if (!APT_PACKAGE.test(word)) bad.push(`line ${i + 1}: ${JSON.stringify(word)}`);
     }
+  });
+  if (bad.length) return cite("DL-055", `apt.txt lists what is not a Debian package name (${bad.slice(0, 3).join("; ")}); write one package name per line, e.g. saods9 or topcat=4.8.7-3`);
+  return null;
+}
+
+/** A PNG, JPEG or WebP picture that decodes, as the CLI's Pillow check reads it. */
+async function pictureProblem(blob) {
+  const head = new Uint8Array(await blob.slice(0, 12).arrayBuffer());
+  const ascii = String.fromCharCode(...head);
+  const png = head[0] === 0x89 && ascii.slice(1, 4) === "PNG";
+  const jpeg = head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
+  const webp = ascii.slice(0, 4) === "RIFF" && ascii.slice(8, 12) === "WEBP";
+  if (ascii.startsWith("GIF")) return cite("DL-041", "GIF pictures are not accepted; save it as PNG, JPEG or WebP");
+  if (!png && !jpeg && !webp) return cite("DL-041", "it is not a PNG, JPEG or WebP picture");
+  try {
+    (await createImageBitmap(blob)).close(); // decodes it, as the CLI's Pillow check does
+  } catch (e) {
+    return cite("DL-041", "the picture cannot be decoded (truncated or damaged); export it again");
   }
   return null;
 }

@@ -88,7 +88,7 @@ export async function openMergeRequest() {
   let createdBranch = null;
   let project = `/projects/${encodeURIComponent(gitlab.project)}`; // where the branch goes: the catalog, or the user's fork
   const branch = branchName(doc);
-  const dir = `datalabs/${doc.id}`;
+  const dir = `${CONFIG.catalog_dir}/${doc.id}`;
   try {
     say("Checking the catalog's project…");
     const { data: info } = await api("GET", project);
@@ -108,17 +108,8 @@ export async function openMergeRequest() {
     const branchExists = await exists(`${project}/repository/branches/${encodeURIComponent(branch)}`);
     // what the branch holds before this commit: itself if it exists, else the catalog's target branch
     const before = branchExists ? await treeOf(project, dir, branch) : known ? await treeOf(upstream, dir, target) : [];
-    const files = [{ path: "datalab.yaml", bytes: V.zip.strToU8(yamlText(doc)) }];
-    for (const f of state.files) files.push({ path: f.path, bytes: new Uint8Array(await f.blob.arrayBuffer()) });
-    const wanted = new Set(files.map((f) => `${dir}/${f.path}`));
-    const actions = files.map((f) => ({
-      action: before.includes(`${dir}/${f.path}`) ? "update" : "create",
-      file_path: `${dir}/${f.path}`,
-      content: base64(f.bytes),
-      encoding: "base64",
-    }));
-    for (const path of before) if (!wanted.has(path)) actions.push({ action: "delete", file_path: path });
-    say(`Committing ${files.length} files to ${branch}…`);
+    const actions = await commitActions(doc, dir, before);
+    say(`Committing ${actions.filter((a) => a.action !== "delete").length} files to ${branch}…`);
     const commit = { branch, commit_message: title, actions };
     if (!branchExists) {
       commit.start_branch = target;
@@ -143,26 +134,50 @@ export async function openMergeRequest() {
     createdBranch = null;
     done(data.web_url, "Merge request opened: ");
   } catch (e) {
-    let cleanup = "";
-    if (createdBranch) {
-      try {
-        await api("DELETE", `${project}/repository/branches/${encodeURIComponent(createdBranch)}`);
-        cleanup = ` The branch ${createdBranch} it had created was deleted, so nothing is left half-done.`;
-      } catch (again) {
-        cleanup = ` The branch ${createdBranch} was created but could not be removed; pressing the button again reuses it.`;
-      }
-    } else cleanup = " Nothing was left half-done on GitLab.";
-    if (e.status === 403) {
-      say(`GitLab does not let this account push to ${gitlab.project} (403: ${e.message}).${cleanup} Ask the catalog's moderators for Developer access, or download the .zip and send it to them. Your datalab is kept on this page.`);
-    } else if (e.status === 401) {
-      keepToken(null);
-      showAuth();
-      say(`GitLab refused the sign-in (expired or revoked token): sign in again, then press Open merge request.${cleanup} Your datalab is kept on this page.`);
-    } else {
-      say(`The merge request could not be opened: ${e.message}.${cleanup} Your datalab is kept on this page; press Open merge request to try again.`);
-    }
+    failed(e, await cleanUp(project, createdBranch));
   } finally {
     button.disabled = !token();
+  }
+}
+
+/** One commit's actions: every file of the datalab created or updated, and what the branch
+ * held before but the datalab no longer has, deleted. */
+async function commitActions(doc, dir, before) {
+  const files = [{ path: "datalab.yaml", bytes: V.zip.strToU8(yamlText(doc)) }];
+  for (const f of state.files) files.push({ path: f.path, bytes: new Uint8Array(await f.blob.arrayBuffer()) });
+  const wanted = new Set(files.map((f) => `${dir}/${f.path}`));
+  const actions = files.map((f) => ({
+    action: before.includes(`${dir}/${f.path}`) ? "update" : "create",
+    file_path: `${dir}/${f.path}`,
+    content: base64(f.bytes),
+    encoding: "base64",
+  }));
+  for (const path of before) if (!wanted.has(path)) actions.push({ action: "delete", file_path: path });
+  return actions;
+}
+
+/** A branch this attempt created is deleted when the merge request could not follow; the
+ * sentence says what is left. */
+async function cleanUp(project, createdBranch) {
+  if (!createdBranch) return " Nothing was left half-done on GitLab.";
+  try {
+    await api("DELETE", `${project}/repository/branches/${encodeURIComponent(createdBranch)}`);
+    return ` The branch ${createdBranch} it had created was deleted, so nothing is left half-done.`;
+  } catch (again) {
+    return ` The branch ${createdBranch} was created but could not be removed; pressing the button again reuses it.`;
+  }
+}
+
+/** What went wrong, said once, with what the user can do next. */
+function failed(e, cleanup) {
+  if (e.status === 403) {
+    say(`GitLab does not let this account push to ${gitlab.project} (403: ${e.message}).${cleanup} Ask the catalog's moderators for Developer access, or download the .zip and send it to them. Your datalab is kept on this page.`);
+  } else if (e.status === 401) {
+    keepToken(null);
+    showAuth();
+    say(`GitLab refused the sign-in (expired or revoked token): sign in again, then press Open merge request.${cleanup} Your datalab is kept on this page.`);
+  } else {
+    say(`The merge request could not be opened: ${e.message}.${cleanup} Your datalab is kept on this page; press Open merge request to try again.`);
   }
 }
 

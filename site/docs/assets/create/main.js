@@ -30,9 +30,8 @@ onChange((structural, focusId) => {
   state.timer = setTimeout(refresh, structural ? 0 : 150);
 });
 
-export async function start() {
-  $(".sa-create__bases").textContent = CONFIG.approved_bases.join(", ");
-  CONFIG.checklist = CONFIG.checklist || "";
+/** What the form can do without, loaded beside it: each check runs again when it arrives. */
+function loadBeside() {
   // The store's ids, to say at once when an id is taken (CI checks the whole catalog).
   fetch(new URL("api/catalog.json", ROOT)).then((r) => r.json()).then((catalog) => {
     state.taken = new Map((catalog.datalabs || []).map((e) => [e.id, e.urls && e.urls.page]));
@@ -49,6 +48,12 @@ export async function start() {
     app.append(el("datalist", { id: "sa-spdx" }, spdx.ids.map((id) => el("option", { value: id }))));
     if (state.doc) changed(false);
   }).catch(() => null);
+}
+
+export async function start() {
+  $(".sa-create__bases").textContent = CONFIG.approved_bases.join(", ");
+  CONFIG.checklist = CONFIG.checklist || "";
+  loadBeside();
   try {
     const schema = await fetch(new URL("schemas/datalab.schema.json", ROOT)).then((r) => r.json());
     state.schema = schema;
@@ -69,7 +74,14 @@ export async function start() {
   app.querySelector("form").removeAttribute("aria-describedby");
   changed(true);
   await showAuth();
+  wireChoices();
+  wireFiles();
+  app.addEventListener("click", onAction);
+  app.dataset.ready = "true";
+}
 
+/** Step 1: the type and the build mode. */
+function wireChoices() {
   for (const radio of app.querySelectorAll('input[name="sa-type"]')) {
     radio.addEventListener("change", () => {
       state.doc.type = radio.value;
@@ -86,6 +98,10 @@ export async function start() {
       changed(true);
     });
   }
+}
+
+/** Step 2 and import: files picked, dropped, or a datalab loaded to continue. */
+function wireFiles() {
   const picker = $("[data-sa-files]");
   picker.addEventListener("change", async () => {
     const chosen = [...picker.files];
@@ -105,38 +121,45 @@ export async function start() {
     e.target.value = "";
     if (file) await importFile(file);
   });
-  app.addEventListener("click", (e) => {
-    const action = ours(e.target.closest("[data-sa-action]"));
-    if (!action) return;
-    const name = action.dataset.saAction;
-    if (name === "download") download();
-    else if (name === "submit") openMergeRequest();
-    else if (name === "oauth") signIn();
-    else if (name === "use-token") {
-      const input = $("#sa-gitlab-token");
-      if (!input.value.trim()) return say("Paste a personal access token first.");
-      keepToken({ kind: "pat", value: input.value.trim() });
-      input.value = "";
-      say("");
-      showAuth();
-    } else if (name === "sign-out") {
-      keepToken(null);
-      showAuth();
-    } else if (name === "start-over") {
-      if (!confirm("Start over? Your draft and its files are removed from this browser.")) return;
-      state.doc = newDoc();
-      state.files = [];
-      state.touched = new Set();
-      state.showAll = false;
-      state.idEdited = false;
-      state.autoChangelog = true;
-      state.updating = null;
-      syncKind();
-      $(".sa-create__draft").hidden = true;
-      changed(true);
-    }
-  });
-  app.dataset.ready = "true";
+}
+
+function useToken() {
+  const input = $("#sa-gitlab-token");
+  if (!input.value.trim()) return say("Paste a personal access token first.");
+  keepToken({ kind: "pat", value: input.value.trim() });
+  input.value = "";
+  say("");
+  showAuth();
+}
+
+function startOver() {
+  if (!confirm("Start over? Your draft and its files are removed from this browser.")) return;
+  state.doc = newDoc();
+  state.files = [];
+  state.touched = new Set();
+  state.showAll = false;
+  state.idEdited = false;
+  state.autoChangelog = true;
+  state.updating = null;
+  syncKind();
+  $(".sa-create__draft").hidden = true;
+  changed(true);
+}
+
+/** The page's buttons, by their data-sa-action. */
+const ACTIONS = {
+  download: () => download(),
+  submit: () => openMergeRequest(),
+  oauth: () => signIn(),
+  "use-token": useToken,
+  "sign-out": () => { keepToken(null); showAuth(); },
+  "start-over": startOver,
+};
+
+function onAction(e) {
+  const action = ours(e.target.closest("[data-sa-action]")); // never a button inside the preview
+  const run = action && Object.hasOwn(ACTIONS, action.dataset.saAction) ? ACTIONS[action.dataset.saAction] : null;
+  if (run) run();
 }
 
 /** Files dropped or picked: a .zip or datalab.yaml continues a datalab, the rest are added. */
