@@ -51,6 +51,7 @@ def main() -> int:
         "libraries (create-deps.min.js)": out / "assets/vendor/create-deps.min.js",
         "schema": out / "schemas/datalab.schema.json",
         "SPDX ids (api/spdx.json)": out / "api/spdx.json",
+        "rules (reference/rules.json)": out / "reference/rules.json",
     }
     print("Create page payload, gzipped:")
     for name, path in parts.items():
