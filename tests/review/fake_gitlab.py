@@ -40,6 +40,7 @@ class Project:
         self.branches = {"main"}
         self.files: dict[str, set[str]] = {"main": set(files)}
         self.open_merge_requests: dict[tuple[int, str], dict] = {}  # (source project, branch) -> MR
+        self.issues: list[dict] = []  # as GET /projects/:id/issues returns them
         self.import_polls = 0 if forked_from else 2
 
     def info(self, member: bool) -> dict:
@@ -66,6 +67,7 @@ class FakeGitLab:
     def __init__(self, merge_request_status=201, token_valid=True, open_merge_request=False, branch_exists=False,
                  fail: dict | None = None, tokens=("glpat-test",), existing_files=(), member=True):
         self.requests: list[tuple[str, str, dict | None, dict]] = []
+        self.base_url = "http://gitlab.invalid"  # the Server sets where it listens
         self.token_valid = token_valid
         self.tokens = set(tokens)
         self.member = member
@@ -170,6 +172,16 @@ class FakeGitLab:
             more = page * per_page < len(blobs)
             items = [{"id": f"{i:040x}", "name": f.rsplit("/", 1)[-1], "type": "blob", "path": f, "mode": "100644"} for i, f in enumerate(chunk)]
             return 200, items, {"X-Next-Page": str(page + 1) if more else "", "X-Page": str(page)}
+        if method == "GET" and sub == "/issues":  # newest first, paged, with GitLab's Link and X-* headers
+            page, per_page = int(query.get("page", ["1"])[0]), min(int(query.get("per_page", ["20"])[0]), 100)
+            ordered = sorted(p.issues, key=lambda i: i["created_at"], reverse=query.get("sort", ["desc"])[0] == "desc")
+            chunk = ordered[(page - 1) * per_page: page * per_page]
+            headers = {"X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(len(ordered))}
+            if page * per_page < len(ordered):
+                following = {**{k: v[0] for k, v in query.items()}, "page": str(page + 1)}
+                headers["X-Next-Page"] = str(page + 1)
+                headers["Link"] = f'<{self.base_url}/api/v4/projects/{p.id}/issues?{urlencode(following)}>; rel="next"'
+            return 200, chunk, headers
         if method == "GET" and sub == "/merge_requests":
             source = query.get("source_branch", [None])[0]
             found = [mr for (_, branch), mr in p.open_merge_requests.items() if source in (None, branch)]
@@ -303,6 +315,7 @@ class Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.fake.base_url = self.url  # for the absolute links GitLab's paging headers carry
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self):

@@ -72,6 +72,11 @@ def test_datalab_page_content(store):
     assert "Archived on 2026-07-01." in archived and "sa-launch" not in archived
 
 
+def test_the_page_says_how_old_its_feedback_is(store):
+    folder, _ = store
+    assert "Feedback as of 2026-11-20." in html(folder, "datalabs/gaia-dr3-hrd")  # the export's date, not the build's
+
+
 def test_nothing_from_metadata_becomes_markup(store):
     folder, _ = store
     page = html(folder, "datalabs/xss-attempt")

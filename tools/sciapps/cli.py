@@ -282,6 +282,18 @@ def osv_sync_cmd(ecosystems, source, osv_mirror, config_path):
     return errors.OK
 
 
+@cli.command("feedback-sync")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the export (default: feedback_export in sciapps.yaml).")
+@click.option("--token", envvar="SCIAPPS_FEEDBACK_TOKEN", help="A GitLab token with read_api (SCIAPPS_FEEDBACK_TOKEN); none for a public project.")
+@config_option
+def feedback_sync_cmd(out, token, config_path):
+    """Read the feedback issues of the catalog's GitLab project into the store's feedback export."""
+    from sciapps.feedback import sync
+
+    sync(_config(config_path), token, out, click.echo)
+    return errors.OK
+
+
 @cli.command("chart")
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
 @click.option("--push", is_flag=True, help="Push each chart to the OCI registry in sciapps.yaml.")

@@ -15,6 +15,7 @@ import jsonschema
 
 from sciapps.config import PAGES_DIR, Config
 from sciapps.errors import SciAppsError
+from sciapps.feedback import MAX_EXPORT_BYTES, label_of
 from sciapps.resources import schemas_dir
 from sciapps.results import read_results
 from sciapps.schema import datalab_schema, vocabulary
@@ -39,11 +40,14 @@ def fill_template(template: str, setting: str, **values: Any) -> str:
 
 
 def feedback_body(meta: dict) -> str:
+    """The prefilled issue: the datalab's label as a quick action (what `sciapps
+    feedback-sync` groups by), and a Kind: line to keep one word of."""
     return (
         f"Datalab: {meta['name']} ({meta['id']}), version {meta['version']}\n\n"
         "What happened, or what would you like?\n\n\n"
         "Steps to see it (if it is a problem):\n1. \n\n"
-        "Kind: praise / problem / idea\n"
+        "Kind: praise / problem / idea\n\n"
+        f'/label ~"{label_of(meta["id"])}"\n'
     )
 
 
@@ -53,12 +57,15 @@ class Feedback:
 
     by_datalab: dict[str, list[dict]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    exported: str = ""  # when the export was made: the store says how old its feedback is
 
     @classmethod
     def load(cls, path: Path | None) -> "Feedback":
         if path is None or not path.is_file():
             return cls()
         try:
+            if path.stat().st_size > MAX_EXPORT_BYTES:
+                return cls(problems=[f"{path}: larger than {MAX_EXPORT_BYTES // 2**20} MiB; feedback is not shown"])
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             return cls(problems=[f"{path}: not readable JSON ({exc}); feedback is not shown"])
@@ -80,7 +87,7 @@ class Feedback:
                 problems.append(f"{path}: items/{index}{'/' + where if where else ''}: {error.message[:200]}; this item is left out")
                 continue
             grouped.setdefault(item["datalab"], []).append(item)
-        return cls(grouped, problems)
+        return cls(grouped, problems, str(data["exported"])[:10])
 
     def summary(self, datalab_id: str) -> dict | None:
         items = self.by_datalab.get(datalab_id)
@@ -88,7 +95,7 @@ class Feedback:
             return None
         counts = {kind: sum(1 for i in items if i["kind"] == kind) for kind in ("praise", "problem", "idea")}
         latest = sorted((i for i in items if i.get("comment")), key=lambda i: i["date"], reverse=True)[:3]
-        return {"total": len(items), "counts": counts, "latest": latest}
+        return {"total": len(items), "counts": counts, "latest": latest, "exported": self.exported}
 
 
 def entry(meta: dict, config: Config, results_dir: Path | None = None, feedback: Feedback | None = None,
