@@ -64,7 +64,10 @@ class Container:
 
     def logs(self, tail: int | None = None, stdout: bool = True, stderr: bool = True) -> str:
         kwargs = {"tail": tail} if tail is not None else {}
-        return self._handle.logs(stdout=stdout, stderr=stderr, **kwargs).decode("utf-8", "replace")
+        try:
+            return self._handle.logs(stdout=stdout, stderr=stderr, **kwargs).decode("utf-8", "replace")
+        except self._engine.errors.NotFound:
+            return ""  # removed: its log went with it
 
     def start(self) -> None:
         try:

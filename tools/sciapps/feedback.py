@@ -69,7 +69,7 @@ def item_of(issue: dict) -> dict | None:
         return None
     description = issue.get("description") if isinstance(issue.get("description"), str) else ""
     item = {"datalab": ids.pop(), "kind": _kind(labels, description), "date": str(issue.get("created_at") or "")[:10]}
-    author = (issue.get("author") or {}).get("name")
+    author = issue.get("author").get("name") if isinstance(issue.get("author"), dict) else None
     if isinstance(author, str) and author.strip():
         item["author"] = _CONTROL.sub("", author).strip()[:100]
     comment = _comment(description)

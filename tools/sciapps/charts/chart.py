@@ -10,6 +10,7 @@ Standard, and packaged as `build/charts/<id>-<version>.tgz`.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import shutil
@@ -207,7 +208,7 @@ def values_schema(current: dict, schema: dict | None = None) -> dict:
     """The chart's values schema with what it repeats of the datalab schema and the type
     table (resource bounds, the id pattern, the types) written from them."""
     source = (schema or datalab_schema())["properties"]
-    out = json.loads(json.dumps(current))
+    out = copy.deepcopy(current)
     out["$comment"] = ("resources, datalab.id and datalab.type are written by `sciapps schema generate` from "
                        "schemas/datalab.schema.json and tools/sciapps/datalab_types.py; edit those")
     datalab = out["properties"]["datalab"]["properties"]

@@ -55,14 +55,19 @@ export async function contentProblem(path, blob) {
   return null;
 }
 
+/** A file's text, or null when it is not UTF-8. */
+async function utf8Text(blob) {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(await blob.arrayBuffer());
+  } catch (e) {
+    return null;
+  }
+}
+
 /** A notebook as nbformat reads it: UTF-8 JSON, format 4, valid against its schema. */
 async function notebookProblem(blob) {
-  let text;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(await blob.arrayBuffer());
-  } catch (e) {
-    return cite("DL-040", "it is not a notebook: not UTF-8 text; open it in JupyterLab and save it again");
-  }
+  const text = await utf8Text(blob);
+  if (text === null) return cite("DL-040", "it is not a notebook: not UTF-8 text; open it in JupyterLab and save it again");
   let nb;
   try {
     nb = JSON.parse(text);
@@ -81,12 +86,8 @@ async function notebookProblem(blob) {
 
 /** apt.txt: one Debian package name (optionally =version) per line, # comments. */
 async function aptProblem(blob) {
-  let text;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(await blob.arrayBuffer());
-  } catch (e) {
-    return cite("DL-055", "apt.txt is not UTF-8 text");
-  }
+  const text = await utf8Text(blob);
+  if (text === null) return cite("DL-055", "apt.txt is not UTF-8 text");
   const bad = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     for (const word of raw.split("#")[0].trim().split(/\s+/).filter(Boolean)) {
