@@ -13,7 +13,7 @@ FLOORS = {
     **dict.fromkeys(["sciapps", "errors", "text", "safefiles", "yamlio", "resources", "schema", "config", "results",
                      "datalab_types", "buildfiles", "baselock", "errorlog"], 0),
     **dict.fromkeys(["engine", "catalog"], 1),
-    **dict.fromkeys(["images", "scanning", "testing", "charts", "reporting", "feedback"], 2),
+    **dict.fromkeys(["images", "scanning", "testing", "charts", "reporting", "feedback", "releases"], 2),
     "stages": 3,
     **dict.fromkeys(["review", "local"], 4),
     "site": 5,

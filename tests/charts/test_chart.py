@@ -97,12 +97,14 @@ def test_example_gets_a_chart(engine, approved, example):
 
 def test_chart_pushed_to_an_oci_registry(registry, tmp_path):
     report = build_chart(CONFIG, lab(), tmp_path, values=ALL_OPTIONS)
-    push_chart(report.package, f"{registry}/sciapps")
+    push_chart(report.package, f"oci://{registry}/charts")
     with urllib.request.urlopen(f"http://{registry}/v2/charts/gaia-dr3-hrd/tags/list", timeout=10) as response:
         assert json.load(response)["tags"] == ["1.2.0"]
 
 
-def test_launch_without_a_cluster_says_so(engine, approved, monkeypatch, tmp_path):
+def test_an_unverified_development_launch_without_a_cluster_says_so(engine, approved, monkeypatch, tmp_path):
+    """No release record can be read here (no registry, no key): launch refuses, unless told
+    --allow-unverified, which warns and launches what is built here: the cluster is missing."""
     from sciapps.cli import cli
 
     runner = CliRunner()
@@ -110,6 +112,9 @@ def test_launch_without_a_cluster_says_so(engine, approved, monkeypatch, tmp_pat
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
     monkeypatch.setenv("HOME", str(tmp_path))
     result = runner.invoke(cli, ["launch", "gaia-dr3-hrd", "--config", str(REPO / "sciapps.yaml")])
+    assert result.exit_code == 2 and "Traceback" not in result.output  # cannot check: no registry, no key
+    result = runner.invoke(cli, ["launch", "gaia-dr3-hrd", "--allow-unverified", "--config", str(REPO / "sciapps.yaml")])
+    assert "WARNING: launching gaia-dr3-hrd unverified" in result.output
     assert result.exit_code == 2 and "no Kubernetes cluster configured" in result.output and "Traceback" not in result.output
 
 

@@ -304,18 +304,68 @@ def chart_cmd(ids, push, config_path):
 
 
 @cli.command("launch")
-@click.argument("datalab_id", metavar="ID")
+@click.argument("spec", metavar="ID[@VERSION]")
 @click.option("--namespace", default=KUBERNETES_NAMESPACE, show_default=True, help="Kubernetes namespace (created if missing).")
 @click.option("--release", help="Release name (default: the datalab id).")
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path),
               help="The cluster's kubeconfig (default: $KUBECONFIG, else ~/.kube/config).")
+@click.option("--allow-unverified", is_flag=True, help="Development only: launch what is here when no record verifies (a warning is printed).")
 @config_option
-def launch_cmd(datalab_id, namespace, release, kubeconfig, config_path):
-    """Install a datalab into the Kubernetes cluster of the current kubeconfig."""
+def launch_cmd(spec, namespace, release, kubeconfig, allow_unverified, config_path):
+    """Install a published datalab version, by its image digest, once its release record verifies."""
     from sciapps.local import launch
 
-    launch(_config(config_path), datalab_id, namespace, release, kubeconfig, click.echo)
+    launch(_config(config_path), spec, namespace, release, kubeconfig, allow_unverified, click.echo)
     return errors.OK
+
+
+@cli.command("publish")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@config_option
+def publish_cmd(ids, config_path):
+    """Sign and attach the release record of each datalab this pipeline pushed (the default branch's job)."""
+    from sciapps.releases.commands import publish_ids
+
+    return publish_ids(_config(config_path), ids, click.echo)
+
+
+@cli.command("verify")
+@click.argument("spec", metavar="ID[@VERSION]")
+@config_option
+def verify_cmd(spec, config_path):
+    """Check a release: its record's signature, its image digest in the registry, its scan. Exit 0 verified, 1 not, 2 cannot check."""
+    from sciapps.releases.commands import verify
+
+    return verify(_config(config_path), spec, click.echo)
+
+
+@cli.group()
+def releases():
+    """The release records the store, verify and launch read."""
+
+
+@releases.command("sync")
+@config_option
+def releases_sync(config_path):
+    """Copy every datalab's release records from the registry into releases_dir, and check their tags (the pages job)."""
+    from sciapps.releases.commands import sync_releases
+
+    return sync_releases(_config(config_path), click.echo)
+
+
+@cli.group()
+def keys():
+    """The catalog's signing key pair."""
+
+
+@keys.command("generate")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("keys"), show_default=True,
+              help="Folder for release.pub and release.key.")
+def keys_generate(out):
+    """Write a new key pair: commit release.pub, put release.key in the protected variable SCIAPPS_SIGNING_KEY."""
+    from sciapps.releases.commands import generate_keys
+
+    return generate_keys(out, click.echo)
 
 
 @cli.command("changed")

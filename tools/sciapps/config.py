@@ -54,6 +54,8 @@ class Config:
     featured: tuple[str, ...] = ()
     feedback_export: str = "build/feedback.json"
     results_dir: str = "build/results"
+    releases_dir: str = "build/releases"
+    release_key: str = "keys/release.pub"
     osv_mirror: str = "build/osv"
     scan_policy: str = "scan-policy.yaml"
     gitlab: GitLab | None = None
@@ -66,6 +68,11 @@ class Config:
     def page_url(self, datalab_id: str) -> str:
         """The store page of a datalab."""
         return f"{self.store_url.rstrip('/')}/{PAGES_DIR}/{datalab_id}/"
+
+    @property
+    def charts_oci(self) -> str:
+        """Where charts are pushed: `oci://<registry host>/charts`, one repository per datalab."""
+        return f"oci://{self.registry.split('/')[0]}/charts"
 
     def path_of(self, relative: str) -> Path:
         """A path from sciapps.yaml, relative to the repository root."""
@@ -118,6 +125,8 @@ def parse_config(text: str, path: Path, shown: str | None = None) -> Config:
         featured=tuple(data.get("featured", ())),
         feedback_export=data.get("feedback_export", defaults.feedback_export),
         results_dir=data.get("results_dir", defaults.results_dir),
+        releases_dir=data.get("releases_dir", defaults.releases_dir),
+        release_key=data.get("release_key", defaults.release_key),
         osv_mirror=data.get("osv_mirror", defaults.osv_mirror),
         scan_policy=data.get("scan_policy", defaults.scan_policy),
         gitlab=GitLab(**data["gitlab"]) if "gitlab" in data else None,

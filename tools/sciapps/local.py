@@ -61,21 +61,76 @@ def run_locally(config: Config, datalab_id: str, data_root: Path, log: Log, poll
         engine.remove(container)
 
 
-def launch(config: Config, datalab_id: str, namespace: str = KUBERNETES_NAMESPACE, release: str | None = None,
-           kubeconfig: Path | None = None, log: Log = print) -> list[str]:
-    """Install a datalab's chart into the cluster and say how to reach it."""
+class LaunchRefused(SciAppsError):
+    exit_code = 1
+
+
+def _release_chart(release, workdir: Path) -> Path:
+    """The published chart of a release, pulled from its OCI repository and checked
+    against the package digest its signed record names."""
+    import hashlib
+
     import helm_python as helm
 
-    lab = _valid(config, datalab_id, log)
-    report = build_chart(config, lab, config.root / "build" / "charts")
-    if not report.passed:
-        raise SciAppsError(f"{lab.id}'s chart has problems: {report.problems[0]}", f"run `sciapps chart {lab.id}` to see them all")
-    values = helm.Chart.load(report.package).values
-    release = release or lab.id
-    applied = apply_chart(report.package, values, release, namespace, kubeconfig)
+    from sciapps.releases.registry import is_loopback
+
+    chart = release.chart
+    if chart is None:
+        raise LaunchRefused(f"the release record of {release.datalab} {release.version} names no chart", "publish it again")
+    try:
+        helm.pull(chart.uri, version=chart.version, destination=workdir, plain_http=is_loopback(chart.uri.removeprefix("oci://").split("/")[0]))
+    except helm.HelmError as exc:
+        raise SciAppsError(f"cannot pull {chart.uri} {chart.version}: {str(exc)[:200]}", "check that the registry is reachable") from None
+    packages = sorted(workdir.glob("*.tgz"))
+    if len(packages) != 1 or hashlib.sha256(packages[0].read_bytes()).hexdigest() != chart.package_sha256:
+        raise LaunchRefused(f"the chart {chart.uri} {chart.version} in the registry is not the one its signed record names",
+                            "the registry was changed after publication: ask the catalog's operators")
+    return packages[0]
+
+
+def launch(config: Config, spec: str, namespace: str = KUBERNETES_NAMESPACE, release: str | None = None,
+           kubeconfig: Path | None = None, allow_unverified: bool = False, log: Log = print) -> list[str]:
+    """Install a published datalab version (`ID[@VERSION]`) by its image digest, once its
+    release record verifies; with `allow_unverified`, a development install of what is here."""
+    import tempfile
+
+    import helm_python as helm
+
+    from sciapps.releases.commands import judge_in_registry, parse_spec
+    from sciapps.releases.registry import RegistryUnreachable
+
+    datalab_id, _ = parse_spec(spec)
+    try:
+        judged = judge_in_registry(config, spec)
+    except (RegistryUnreachable, SciAppsError) as exc:
+        if not allow_unverified:
+            raise
+        judged, reason = None, str(exc).splitlines()[0]
+    else:
+        reason = judged.why
+    with tempfile.TemporaryDirectory(prefix="sciapps-launch-") as tmp:
+        if judged is not None and judged.verified:
+            r = judged.release
+            package = _release_chart(r, Path(tmp))
+            log(f"verified: {r.datalab} {r.version} build {r.build}, {r.image}")
+        elif not allow_unverified:
+            raise LaunchRefused(f"refusing to launch {spec}: not verified: {reason}",
+                                "launch a version whose record verifies (`sciapps verify ID@VERSION`); --allow-unverified is for development only")
+        else:
+            log(f"WARNING: launching {spec} unverified ({reason}): for development only, never for a published environment")
+            lab = _valid(config, datalab_id, log)
+            report = build_chart(config, lab, config.root / "build" / "charts")
+            if not report.passed:
+                raise SciAppsError(f"{lab.id}'s chart has problems: {report.problems[0]}", f"run `sciapps chart {lab.id}` to see them all")
+            package, r = report.package, None
+        values = helm.Chart.load(package).values
+        if r is not None:  # by digest, never by tag: the image exactly as its record names it
+            values["image"] = {**values.get("image", {}), "repository": r.repository, "digest": r.digest, "tag": r.tag}
+        release = release or datalab_id
+        applied = apply_chart(package, values, release, namespace, kubeconfig)
     log(f"applied {', '.join(applied)} in namespace {namespace}.")
-    kind = TYPES[lab.get("type")]
-    name = release if lab.id in release else f"{release}-{lab.id}"
+    kind = TYPES[values["datalab"]["type"]]
+    name = release if datalab_id in release else f"{release}-{datalab_id}"
     log(f"Reach it: kubectl --namespace {namespace} port-forward deployment/{name} 8080:{kind.port}\n"
         f"then open http://127.0.0.1:8080/{kind.launch_path}")
     return applied

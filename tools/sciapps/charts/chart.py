@@ -191,12 +191,11 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def push_chart(package: Path, registry: str) -> str:
-    """Push a packaged chart to an OCI registry (`oci://<registry>/charts`)."""
+def push_chart(package: Path, remote: str) -> str:
+    """Push a packaged chart to an OCI registry (`Config.charts_oci`)."""
     import helm_python as helm
 
-    remote = f"oci://{registry.split('/')[0]}/charts"
-    plain = registry.startswith(("127.", "localhost"))
+    plain = remote.removeprefix("oci://").startswith(("127.", "localhost"))
     try:
         result = helm.push(package, remote, plain_http=plain)
     except helm.HelmError as exc:

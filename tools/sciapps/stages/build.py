@@ -28,7 +28,8 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
 
     def work(lab: Datalab) -> Verdict:
         try:
-            outcome = build(engine, plan(lab, config, approved), push=options.push, nocache=options.no_cache, log=log)
+            p = plan(lab, config, approved)
+            outcome = build(engine, p, push=options.push, nocache=options.no_cache, log=log)
         except (BuildFailed, ImageCheckFailed) as exc:
             log(f"{lab.id}: {exc.message}")
             tail = getattr(exc, "log_tail", [])
@@ -38,6 +39,7 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
         summary = f"{WORDS[outcome.status]}: {outcome.ref}" + (f" in {outcome.seconds:.0f} s" if outcome.status == "built" else "")
         log(f"{lab.id}: {summary}" + (f" (pushed, {outcome.digest})" if options.push and outcome.digest else ""))
         return Verdict("passed", summary, {"ref": outcome.ref, "image_id": outcome.image_id, "digest": outcome.digest,
-                                           "status": outcome.status, "seconds": round(outcome.seconds, 1)})
+                                           "status": outcome.status, "seconds": round(outcome.seconds, 1),
+                                           "bases": [{"name": b.name, "image_id": b.image_id, "ref": b.ref} for b in p.bases]})
 
     return each_valid(config, labs, NAME, "built", work, log)

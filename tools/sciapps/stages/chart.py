@@ -26,7 +26,7 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
     def work(lab: Datalab) -> Verdict:
         report = build_chart(config, lab, out)
         if report.passed and options.push:
-            report.pushed = push_chart(report.package, config.registry)
+            report.pushed = push_chart(report.package, config.charts_oci)
         for problem in report.problems:
             log(f"{lab.id}: {problem}")
         if report.passed:

@@ -1,0 +1,115 @@
+"""A catalog of one datalab whose image and chart are really pushed to the test registry,
+with the stage results a default-branch pipeline would leave, and the catalog's key pair."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import shutil
+import tarfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sciapps.config import load_config
+from sciapps.releases import signing
+from sciapps.results import write_result
+from tests.conftest import REPO
+
+_serial = itertools.count()
+
+
+@dataclass
+class Catalog:
+    root: Path
+    datalab: str
+    registry: str
+    engine: object
+
+    @property
+    def config(self):
+        return load_config(self.root / "sciapps.yaml")
+
+    @property
+    def environ(self) -> dict[str, str]:
+        return {signing.SIGNING_KEY_VARIABLE: (self.root / "private" / "release.key").read_text(),
+                "CI_PROJECT_URL": "https://gitlab.example.org/datalabs/sciapps", "CI_SERVER_URL": "https://gitlab.example.org",
+                "CI_RUNNER_ID": "12", "CI_PIPELINE_URL": f"https://gitlab.example.org/datalabs/sciapps/-/pipelines/{next(_serial)}",
+                "CI_COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567",
+                "CI_COMMIT_MESSAGE": "Merge branch 'x' into 'main'\n\nSee merge request datalabs/sciapps!42"}
+
+    def image(self, marker: str, version: str = "1.2.0") -> tuple[str, str]:
+        """A tiny real image, pushed under `<version>-<marker>`: (ref, digest)."""
+        payload = io.BytesIO()
+        with tarfile.open(fileobj=payload, mode="w") as tar:
+            data = marker.encode()
+            info = tarfile.TarInfo("marker")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        tar_path = self.root / f"{marker}.tar"
+        tar_path.write_bytes(payload.getvalue())
+        ref = f"{self.registry}/sciapps/{self.datalab}:{version}-{marker}"
+        self.engine.import_rootfs(tar_path, ref.rpartition(":")[0], ref.rpartition(":")[2], ["USER 1000"])
+        return ref, self.engine.push(ref)
+
+    def results(self, ref: str, digest: str, version: str = "1.2.0", scan: str = "passed") -> None:
+        folder = self.root / "build" / "results"
+        for stage, status in (("build", "passed"), ("scan", scan), ("test", "passed"), ("chart", "passed")):
+            details = {"ref": ref, "digest": digest, "bases": [{"name": "jl_base", "image_id": "sha256:" + "b" * 64,
+                                                                 "ref": f"{self.registry}/sciapps/jl_base:abc"}]} if stage == "build" else {}
+            if stage == "chart":
+                details = {"pushed": "yes"}
+            write_result(folder, self.datalab, {"stage": stage, "status": status, "finished": "2026-11-25T10:00:00+00:00",
+                                                "summary": f"{stage} {status}", "datalab_version": version, "details": details})
+        (folder / self.datalab / "sbom.cdx.json").write_text('{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}')
+
+    def chart(self, version: str = "1.2.0") -> None:
+        """The chart packaged and pushed, as `sciapps chart --push` does."""
+        import yaml
+
+        from sciapps.catalog.loader import resolve
+        from sciapps.charts.chart import build_chart, push_chart
+
+        config = self.config
+        (lab,) = resolve(config, [self.datalab])
+        values = yaml.safe_load((REPO / "tests" / "charts" / "all-options.values.yaml").read_text())
+        values["datalab"]["id"] = self.datalab
+        values["datalab"]["version"] = version
+        report = build_chart(config, lab, self.root / "build" / "charts", values=values)
+        assert report.passed, report.problems
+        push_chart(report.package, config.charts_oci)
+
+    def set_version(self, version: str) -> None:
+        path = self.root / "datalabs" / self.datalab / "datalab.yaml"
+        text = path.read_text()
+        old = next(line for line in text.splitlines() if line.startswith("version: "))
+        path.write_text(text.replace(old, f"version: {version}", 1))
+
+    def release(self, marker: str, version: str = "1.2.0") -> str:
+        """A whole default-branch publication of `version`: image, chart, results, record."""
+        from sciapps.releases.commands import publish_ids
+
+        self.set_version(version)
+        ref, digest = self.image(marker, version)
+        self.chart(version)
+        self.results(ref, digest, version)
+        lines: list[str] = []
+        assert publish_ids(self.config, (self.datalab,), lines.append, self.environ) == 0, lines
+        return digest
+
+
+@pytest.fixture
+def catalog(tmp_path, registry, engine) -> Catalog:
+    """A fresh datalab id per test, so the session's one registry never mixes two tests."""
+    datalab = f"gaia-hrd-{uuid.uuid4().hex[:10]}"
+    root = tmp_path / "catalog"
+    (root / "datalabs").mkdir(parents=True)
+    shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", root / "datalabs" / datalab)
+    meta = root / "datalabs" / datalab / "datalab.yaml"
+    meta.write_text(meta.read_text().replace("id: gaia-dr3-hrd", f"id: {datalab}", 1))
+    shutil.copytree(REPO / "charts", root / "charts")
+    (root / "sciapps.yaml").write_text((REPO / "sciapps.yaml").read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {registry}/sciapps"))
+    signing.generate(root / "private" / "release.key", root / "keys" / "release.pub")
+    return Catalog(root, datalab, registry, engine)

@@ -1,0 +1,132 @@
+"""Release records against a real registry: published, verified, tampered with, mirrored."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from click.testing import CliRunner
+
+from sciapps.cli import cli
+from sciapps.releases import signing
+from sciapps.releases.commands import judge_in_registry
+from sciapps.releases.registry import Registry, attachment_tag
+
+
+def run(catalog, *args: str, env: dict | None = None):
+    return CliRunner().invoke(cli, [*args, "--config", str(catalog.root / "sciapps.yaml")], env=env)
+
+
+def tags(catalog) -> list[str]:
+    with urllib.request.urlopen(f"http://{catalog.registry}/v2/sciapps/{catalog.datalab}/tags/list", timeout=10) as response:
+        return json.load(response)["tags"]
+
+
+def test_a_published_version_verifies_and_its_record_says_what_was_checked(catalog):
+    digest = catalog.release("first")
+    assert attachment_tag(digest) in tags(catalog)  # attached to the image digest, cosign's way
+    result = run(catalog, "verify", f"{catalog.datalab}@1.2.0")
+    assert result.exit_code == 0, result.output
+    assert f"build 1 is {catalog.registry}/sciapps/{catalog.datalab}@{digest}" in result.output
+    r = judge_in_registry(catalog.config, catalog.datalab).release
+    assert (r.version, r.build, r.digest, r.tag) == ("1.2.0", 1, digest, "1.2.0-first")
+    assert r.bases == (("jl_base", "sha256:" + "b" * 64),)
+    assert r.chart.uri == f"oci://{catalog.registry}/charts/{catalog.datalab}" and r.chart.version == "1.2.0"
+    assert r.chart.digest == Registry(catalog.config.registry).digest(f"{catalog.registry}/charts/{catalog.datalab}:1.2.0")
+    assert set(r.checks) == {"build", "scan", "test", "chart"} and r.checks["scan"]["status"] == "passed"
+    assert r.merge_request == "datalabs/sciapps!42" and r.commit == "0123456789abcdef0123456789abcdef01234567"
+    assert r.sbom and r.sbom.startswith("sha256:")
+    sbom = Registry(catalog.config.registry).fetch_sbom(r.repository, digest)
+    assert json.loads(sbom)["bomFormat"] == "CycloneDX"
+
+
+def test_publishing_the_same_image_again_is_no_new_build_and_a_rebuild_is(catalog):
+    first = catalog.release("first")
+    lines: list[str] = []
+    from sciapps.releases.commands import publish_ids
+
+    assert publish_ids(catalog.config, (catalog.datalab,), lines.append, catalog.environ) == 0
+    assert "already released" in lines[-1]
+    second = catalog.release("patched-base")  # same version, a new image: its next build
+    assert second != first
+    r = judge_in_registry(catalog.config, f"{catalog.datalab}@1.2.0").release
+    assert (r.build, r.digest) == (2, second)
+    catalog.release("next", version="1.3.0")
+    assert judge_in_registry(catalog.config, catalog.datalab).release.version == "1.3.0"
+    assert judge_in_registry(catalog.config, f"{catalog.datalab}@1.2.0").release.digest == second
+
+
+def test_a_different_image_under_the_published_tag_is_not_verified_and_not_launched(catalog, tmp_path):
+    catalog.release("first")
+    catalog.image("first-but-not", version="1.2.0")  # another image...
+    catalog.engine.tag(catalog.engine.image_id(f"{catalog.registry}/sciapps/{catalog.datalab}:1.2.0-first-but-not"),
+                       f"{catalog.registry}/sciapps/{catalog.datalab}:1.2.0-first")
+    catalog.engine.push(f"{catalog.registry}/sciapps/{catalog.datalab}:1.2.0-first")  # ...pushed over the published tag
+    result = run(catalog, "verify", catalog.datalab)
+    assert result.exit_code == 1
+    assert "not verified: the registry's image under 1.2.0-first is sha256:" in result.output
+    launched = run(catalog, "launch", catalog.datalab, "--kubeconfig", str(tmp_path / "none"))
+    assert launched.exit_code == 1 and "refusing to launch" in launched.output and "not the signed" in launched.output
+
+
+def test_a_record_signed_with_another_key_is_not_verified_and_not_launched(catalog, tmp_path):
+    from sciapps.releases.record import release_of
+
+    digest = catalog.release("first")
+    config = catalog.config
+    registry = Registry(config.registry)
+    repository = registry.repository(catalog.datalab)
+    genuine = registry.fetch_record(repository, attachment_tag(digest))
+    statement = signing.unverified_statement(genuine)
+    release_of(statement)  # a well-formed record...
+    signing.generate(tmp_path / "other.key", tmp_path / "other.pub")
+    forged = signing.sign(statement, signing.signer_from_environment({signing.SIGNING_KEY_VARIABLE: str(tmp_path / "other.key")}))
+    registry.push_record(repository, digest, forged, None, {})  # ...signed by someone else, in its place
+    result = run(catalog, "verify", f"{catalog.datalab}@1.2.0")
+    assert result.exit_code == 1 and "is not signed with the catalog's key" in result.output
+    launched = run(catalog, "launch", catalog.datalab, "--kubeconfig", str(tmp_path / "none"))
+    assert launched.exit_code == 1 and "refusing to launch" in launched.output
+
+
+def test_a_verified_release_is_launched_by_digest(catalog, tmp_path):
+    """No cluster here: the record verifies and the chart is pulled and checked, then the
+    cluster is the missing part (exit 2)."""
+    catalog.release("first")
+    result = run(catalog, "launch", catalog.datalab, "--kubeconfig", str(tmp_path / "no-such-kubeconfig"))
+    assert result.exit_code == 2, result.output
+    assert "verified:" in result.output and "no Kubernetes cluster configured" in result.output
+
+
+def test_a_failed_scan_is_never_published(catalog):
+    from sciapps.releases.commands import publish_ids
+
+    ref, digest = catalog.image("first")
+    catalog.chart()
+    catalog.results(ref, digest, scan="failed")
+    lines: list[str] = []
+    assert publish_ids(catalog.config, (catalog.datalab,), lines.append, catalog.environ) == 1
+    assert "not published: its scan did not pass" in lines[0]
+    assert not [t for t in tags(catalog) if t.endswith(".att")]
+    result = run(catalog, "verify", catalog.datalab)
+    assert result.exit_code == 1 and f"{catalog.datalab} has no release record in" in result.output
+
+
+def test_verify_says_when_it_cannot_check(catalog):
+    config_file = catalog.root / "sciapps.yaml"
+    config_file.write_text(config_file.read_text().replace(f"registry: {catalog.registry}/sciapps", "registry: 127.0.0.1:9/sciapps"))
+    result = run(catalog, "verify", catalog.datalab)
+    assert result.exit_code == 2 and "does not answer" in result.output
+    (catalog.root / "keys" / "release.pub").unlink()
+    result = run(catalog, "verify", catalog.datalab)
+    assert result.exit_code == 2 and "no public key" in result.output
+    assert run(catalog, "verify", "Not An Id").exit_code == 2
+
+
+def test_publish_needs_the_signing_key(catalog):
+    ref, digest = catalog.image("first")
+    catalog.chart()
+    catalog.results(ref, digest)
+    result = run(catalog, "publish", catalog.datalab, env={signing.SIGNING_KEY_VARIABLE: ""})
+    assert result.exit_code == 2 and "no signing key: $SCIAPPS_SIGNING_KEY is not set" in result.output
+    result = run(catalog, "publish", catalog.datalab, env={signing.SIGNING_KEY_VARIABLE: "-----BEGIN PRIVATE KEY-----\nnope\n"})
+    assert result.exit_code == 2 and "not an unencrypted PEM private key" in result.output

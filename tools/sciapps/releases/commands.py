@@ -1,0 +1,94 @@
+"""What `sciapps publish`, `sciapps releases sync`, `sciapps verify` and `sciapps keys
+generate` do, each one function (the CLI only parses)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Callable, Mapping
+
+from sciapps.catalog.loader import resolve
+from sciapps.config import Config
+from sciapps.errors import SciAppsError
+from sciapps.releases import signing
+from sciapps.releases.judge import Judged, judge, pick
+from sciapps.releases.mirror import tag_of, sync
+from sciapps.releases.publish import publish
+from sciapps.releases.registry import ATTACHMENT, Registry, credentials_from_environment
+from sciapps.schema import is_datalab_id
+
+Log = Callable[[str], None]
+SPEC = re.compile(r"^([a-z][a-z0-9-]{0,62})(?:@([0-9A-Za-z.+-]{1,64}))?$")
+
+
+def registry_of(config: Config, environ: Mapping[str, str] = os.environ) -> Registry:
+    return Registry(config.registry, credentials_from_environment(environ))
+
+
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    """`ID[@VERSION]` -> (id, version or None)."""
+    match = SPEC.match(spec)
+    if not match or not is_datalab_id(match[1]):
+        raise SciAppsError(f"{spec!r} is not a datalab id, or ID@VERSION", "for example gaia-dr3-hrd or gaia-dr3-hrd@1.2.0")
+    return match[1], match[2]
+
+
+def publish_ids(config: Config, ids: tuple[str, ...], log: Log, environ: Mapping[str, str] = os.environ) -> int:
+    """Write the release records of `ids` (this pipeline's pushed datalabs); 1 if any was refused."""
+    labs = resolve(config, list(ids))
+    signer = signing.signer_from_environment(environ)
+    outcomes = publish(config, labs, registry_of(config, environ), signer, log, environ)
+    return 1 if any(o.status == "refused" for o in outcomes) else 0
+
+
+def sync_releases(config: Config, log: Log) -> int:
+    """Refresh the store's copy of the records of every datalab in the catalog."""
+    ids = sorted(p.name for p in config.catalog.iterdir() if p.is_dir() and is_datalab_id(p.name)) if config.catalog.is_dir() else []
+    report = sync(registry_of(config), ids, config.path_of(config.releases_dir), log)
+    for problem in report.problems:
+        log(f"warning: {problem}")
+    return 0
+
+
+def judge_in_registry(config: Config, spec: str) -> Judged:
+    """The record `ID[@VERSION]` names, judged against the registry as it is now."""
+    datalab_id, version = parse_spec(spec)
+    key = signing.public_key(config.path_of(config.release_key))
+    registry = registry_of(config)
+    repository = registry.repository(datalab_id)
+    judged = []
+    for tag in registry.tags(repository):
+        match = ATTACHMENT.match(tag)
+        if not match:
+            continue
+        data = registry.fetch_record(repository, tag) or b""
+        image_tag = tag_of(data)
+        judged.append(judge(data, key, match[1], registry.digest(f"{repository}:{image_tag}") if image_tag else None, datalab_id))
+    chosen = pick(judged, version)
+    if chosen is not None:
+        return chosen
+    wanted = f"{datalab_id}@{version}" if version else datalab_id
+    unreadable = [j for j in judged if j.release is None]
+    why = (f"no release record of {wanted} verifies: {unreadable[0].why}" if unreadable
+           else f"{wanted} has no release record in {config.registry}")
+    return Judged(None, False, why, "")
+
+
+def verify(config: Config, spec: str, log: Log) -> int:
+    j = judge_in_registry(config, spec)
+    if j.verified:
+        r = j.release
+        log(f"verified: {r.datalab} {r.version} build {r.build} is {r.image}, signed by the catalog's key, "
+            f"published {r.published[:10]}; scan passed.")
+        return 0
+    log(f"not verified: {j.why}.")
+    return 1
+
+
+def generate_keys(out: Path, log: Log) -> int:
+    private, public = out / "release.key", out / "release.pub"
+    signing.generate(private, public)
+    log(f"wrote {public} (commit it; release_key in sciapps.yaml names it) and {private} (mode 600).\n"
+        f"Put {private.name}'s content in the protected, masked CI variable SCIAPPS_SIGNING_KEY, then delete it here.")
+    return 0

@@ -1,0 +1,69 @@
+"""One verdict on one release record, the same for `sciapps verify`, `sciapps launch` and the store.
+
+A record is verified when its DSSE signature verifies with the catalog's public key, its
+statement has the record's shape, it is attached to the image it names, the registry
+still serves that image under the tag the record names, and its scan passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sciapps.releases.record import MalformedRecord, Release, release_of
+from sciapps.releases.signing import NotVerified, open_envelope
+
+UNCHECKED = object()  # the registry was not asked (the store build before any sync)
+
+
+@dataclass(frozen=True)
+class Judged:
+    release: Release | None  # None when the record could not be read at all
+    verified: bool
+    why: str  # one sentence when not verified, "" when it is
+    name: str  # the digest the record is attached to (its file and tag name)
+
+    @property
+    def state(self) -> str:
+        return "verified" if self.verified else "not verified"
+
+
+def judge(envelope: bytes, key, attached_to: str, registry_digest=UNCHECKED, datalab_id: str | None = None) -> Judged:
+    """`attached_to`: the image digest (hex) the record is attached to; `registry_digest`:
+    what the registry serves under the record's tag now (None: nothing), or UNCHECKED."""
+    if key is None:
+        return Judged(None, False, "the catalog has no public key to check records with", attached_to)
+    try:
+        release = release_of(open_envelope(envelope, key))
+    except NotVerified as exc:
+        return Judged(None, False, str(exc), attached_to)
+    except MalformedRecord as exc:
+        return Judged(None, False, f"the signed record is malformed ({exc})", attached_to)
+    if release.key != attached_to:
+        return Judged(release, False, f"the record describes {release.digest[:19]}… but is attached to sha256:{attached_to[:12]}…", attached_to)
+    if datalab_id is not None and release.datalab != datalab_id:
+        return Judged(release, False, f"the record is of {release.datalab}, not {datalab_id}", attached_to)
+    if registry_digest is UNCHECKED:
+        return Judged(release, False, "the registry has not been checked yet (run `sciapps releases sync`)", attached_to)
+    if registry_digest is None:
+        return Judged(release, False, f"the registry no longer has {release.repository}:{release.tag}", attached_to)
+    if registry_digest != release.digest:
+        return Judged(release, False, f"the registry's image under {release.tag} is {registry_digest[:19]}…, not the signed {release.digest[:19]}…",
+                      attached_to)
+    scan = release.checks.get("scan", {}).get("status")
+    if scan != "passed":
+        return Judged(release, False, f"its scan {'did not run' if scan is None else 'did not pass'}", attached_to)
+    return Judged(release, True, "", attached_to)
+
+
+def newest_first(judged: list[Judged]) -> list[Judged]:
+    """Readable records by (version as published, build), newest first; unreadable ones last."""
+    readable = sorted((j for j in judged if j.release), key=lambda j: (j.release.published, j.release.build, j.name), reverse=True)
+    return readable + sorted((j for j in judged if not j.release), key=lambda j: j.name)
+
+
+def pick(judged: list[Judged], version: str | None) -> Judged | None:
+    """The record `ID[@VERSION]` names: that version's newest build, else the newest release."""
+    for j in newest_first(judged):
+        if j.release and (version is None or j.release.version == version):
+            return j
+    return None

@@ -1,0 +1,141 @@
+"""The store's copy of every release record: `<releases_dir>/<id>/<image digest>.dsse.json`,
+plus `registry-check.json`, what the registry served under each record's tag at the last sync.
+
+`sciapps releases sync` rebuilds it from the registry alone: a new runner with no cache and
+no artifacts gets the same records, so the same store. Records are immutable and named by
+the digest they are attached to, so a sync fetches only the new ones and two syncs never
+conflict. Every file is written whole (a temporary file, then a rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from sciapps.releases.judge import UNCHECKED, Judged, judge, newest_first
+from sciapps.releases.registry import ATTACHMENT, RecordUnreadable, Registry
+from sciapps.releases.signing import MAX_ENVELOPE_BYTES, unverified_statement
+from sciapps.schema import is_datalab_id
+
+CHECK_FILE = "registry-check.json"
+MAX_RECORDS = 1000  # per datalab
+MAX_CHECK_BYTES = 256 * 1024 * 1024
+RECORD = re.compile(r"^([0-9a-f]{64})\.dsse\.json$")
+
+
+@dataclass
+class SyncReport:
+    fetched: int = 0
+    kept: int = 0
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def tag_of(data: bytes) -> str | None:
+    statement = unverified_statement(data) or {}
+    try:
+        tag = statement["subject"][0]["annotations"]["tag"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return tag if isinstance(tag, str) and re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag) else None
+
+
+def sync(registry: Registry, ids: Iterable[str], out: Path, log: Callable[[str], None]) -> SyncReport:
+    """Fetch the records of `ids` that are not here yet, and check each record's tag."""
+    report = SyncReport()
+    tags: dict[str, str | None] = {}
+    for datalab_id in ids:
+        if not is_datalab_id(datalab_id):
+            continue
+        repository = registry.repository(datalab_id)
+        folder = out / datalab_id
+        for tag in registry.tags(repository)[: MAX_RECORDS * 4]:
+            match = ATTACHMENT.match(tag)
+            if not match:
+                continue
+            path = folder / f"{match[1]}.dsse.json"
+            if path.is_file():
+                report.kept += 1
+                continue
+            try:
+                data = registry.fetch_record(repository, tag)
+            except RecordUnreadable as exc:
+                report.problems.append(f"{datalab_id}: {exc}")
+                continue
+            if data is not None:
+                _write_whole(path, data)
+                report.fetched += 1
+        for name, data in _records(folder):
+            tag = tag_of(data)
+            tags[f"{datalab_id}/{name}"] = registry.digest(f"{repository}:{tag}") if tag else None
+            report.checked += 1
+    _write_whole(out / CHECK_FILE, json.dumps({
+        "checked": datetime.now(timezone.utc).isoformat(timespec="seconds"), "registry": registry.registry, "tags": tags,
+    }, sort_keys=True).encode())
+    log(f"release records: {report.fetched} fetched, {report.kept} already here, {report.checked} tags checked in {registry.registry}")
+    return report
+
+
+def _records(folder: Path) -> list[tuple[str, bytes]]:
+    """(digest hex, envelope bytes) of the records in one datalab's folder, bounded."""
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            match = RECORD.match(entry.name)
+            if not match or not entry.is_file(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_size > MAX_ENVELOPE_BYTES:
+                continue
+            with open(entry.path, "rb") as fh:
+                found.append((match[1], fh.read(MAX_ENVELOPE_BYTES + 1)))
+            if len(found) >= MAX_RECORDS:
+                break
+    return sorted(found)
+
+
+class Mirror:
+    """The local records and the last registry check, read once for a store build."""
+
+    def __init__(self, out: Path, key):
+        self.out = out
+        self.key = key
+        self.checked, self.tags, self.problems = "", {}, []
+        path = out / CHECK_FILE
+        if path.is_file():
+            try:
+                if path.stat().st_size > MAX_CHECK_BYTES:
+                    raise ValueError("too large")
+                data = json.loads(path.read_bytes())
+                self.tags = {k: v for k, v in data["tags"].items() if v is None or isinstance(v, str)}
+                self.checked = str(data["checked"])[:40]
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                self.problems.append(f"{path}: not readable ({exc}); no record counts as checked against the registry")
+
+    def releases(self, datalab_id: str) -> list[Judged]:
+        """Every record of one datalab, judged, newest first."""
+        if not is_datalab_id(datalab_id):
+            return []
+        judged = []
+        for name, data in _records(self.out / datalab_id):
+            registry_digest = self.tags.get(f"{datalab_id}/{name}", UNCHECKED)
+            judged.append(judge(data, self.key, name, registry_digest, datalab_id))
+        return newest_first(judged)

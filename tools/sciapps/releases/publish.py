@@ -1,0 +1,152 @@
+"""`sciapps publish`: after the default branch's pipeline pushed a datalab's image and chart,
+write its release record, sign it with the catalog's key and attach it to the image digest.
+
+A record is written only for what this pipeline checked: the build, scan, test and chart
+results of the datalab's current version, an image the registry serves under the digest
+the build pushed, and a chart the registry holds. The same image published again is not a
+new record; a new image of the same version (a rebuild on a patched base) is its next build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Mapping
+
+from sciapps import __version__
+from sciapps.catalog.model import Datalab
+from sciapps.config import Config
+from sciapps.releases.judge import judge
+from sciapps.releases.record import Chart, Release, statement
+from sciapps.releases.registry import ATTACHMENT, Registry, attachment_tag
+from sciapps.releases.signing import sign
+from sciapps.results import read_results
+
+REQUIRED = ("build", "scan", "test", "chart")
+MAX_SBOM_BYTES = 64 * 1024 * 1024
+MAX_PACKAGE_BYTES = 16 * 1024 * 1024
+MERGE_REQUEST = re.compile(r"See merge request ([\w./-]{1,200}![0-9]{1,9})")
+
+
+@dataclass
+class Published:
+    datalab: str
+    release: Release | None
+    status: str  # "published", "unchanged", "refused"
+    why: str = ""
+
+
+def _git_head(root: Path) -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out if re.fullmatch(r"[0-9a-f]{40}", out) else "unknown"
+
+
+def provenance(config: Config, environ: Mapping[str, str]) -> dict:
+    """Where and from what this publication runs: GitLab's predefined variables, else this machine."""
+    message = environ.get("CI_COMMIT_MESSAGE", "")[:20_000] + "\n" + environ.get("CI_COMMIT_DESCRIPTION", "")[:20_000]
+    found = MERGE_REQUEST.search(message)
+    commit = environ.get("CI_COMMIT_SHA", "")
+    return {
+        "source_repository": (environ.get("CI_PROJECT_URL") or (f"{config.gitlab.url.rstrip('/')}/{config.gitlab.project}" if config.gitlab else str(config.root)))[:500],
+        "commit": commit if re.fullmatch(r"[0-9a-f]{40}", commit) else _git_head(config.root),
+        "merge_request": found[1] if found else None,
+        "builder": (f"{environ['CI_SERVER_URL']}/runners/{environ.get('CI_RUNNER_ID', 'unknown')}" if environ.get("CI_SERVER_URL")
+                    else f"local:{socket.gethostname()}")[:500],
+        "pipeline": (environ.get("CI_PIPELINE_URL") or (f"pipeline {environ['CI_PIPELINE_ID']}" if environ.get("CI_PIPELINE_ID")
+                                                        else f"local:{socket.gethostname()}"))[:500],
+        "started": environ.get("CI_PIPELINE_CREATED_AT") if re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+Z?", environ.get("CI_PIPELINE_CREATED_AT", "")) else None,
+    }
+
+
+def _read_bounded(path: Path, limit: int) -> bytes | None:
+    if not path.is_file() or path.is_symlink() or path.stat().st_size > limit:
+        return None
+    with open(path, "rb") as fh:
+        return fh.read(limit + 1)
+
+
+def publish_one(config: Config, lab: Datalab, registry: Registry, signer, environ: Mapping[str, str]) -> Published:
+    meta = lab.metadata or {}
+    version = str(meta.get("version"))
+    results, problems = read_results(config.path_of(config.results_dir), lab.id)
+    if problems:
+        return Published(lab.id, None, "refused", problems[0])
+    for stage in REQUIRED:
+        result = results.get(stage)
+        if result is None:
+            return Published(lab.id, None, "refused", f"no {stage} result: run `sciapps {stage} {lab.id}` in this pipeline first")
+        if result.get("datalab_version") != version:
+            return Published(lab.id, None, "refused", f"the {stage} result is of version {result.get('datalab_version')}, not {version}")
+        if result["status"] == "failed" or (stage == "scan" and result["status"] != "passed"):
+            return Published(lab.id, None, "refused", f"its {stage} did not pass: {result['summary']}")
+    build = results["build"]["details"]
+    ref, digest = str(build.get("ref", "")), str(build.get("digest") or "")
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest) or not ref.startswith(registry.repository(lab.id) + ":"):
+        return Published(lab.id, None, "refused", f"its image was not pushed to {config.registry} by this pipeline (run `sciapps build {lab.id} --push`)")
+    repository, _, tag = ref.rpartition(":")
+    served = registry.digest(ref)
+    if served != digest:
+        return Published(lab.id, None, "refused", f"the registry serves {served or 'nothing'} under {tag}, not the {digest} this pipeline pushed")
+    charts = config.charts_oci
+    package = _read_bounded(config.root / "build" / "charts" / f"{lab.id}-{version}.tgz", MAX_PACKAGE_BYTES)
+    chart_digest = registry.digest(f"{charts.removeprefix('oci://')}/{lab.id}:{version.replace('+', '_')}")
+    if package is None or chart_digest is None or not results["chart"]["details"].get("pushed"):
+        return Published(lab.id, None, "refused", f"its chart {version} was not pushed to {charts} by this pipeline (run `sciapps chart {lab.id} --push`)")
+    chart = Chart(f"{charts}/{lab.id}", version, chart_digest, hashlib.sha256(package).hexdigest())
+
+    builds, mine = [], None
+    key = signer.public_key
+    for other in registry.tags(repository):
+        match = ATTACHMENT.match(other)
+        if not match:
+            continue
+        data = registry.fetch_record(repository, other)
+        verdict = judge(data or b"", key, match[1], registry_digest=None)  # the signature and shape only
+        if verdict.release is None:
+            continue
+        if verdict.release.digest == digest:
+            mine = verdict.release
+        elif verdict.release.version == version:
+            builds.append(verdict.release.build)
+    if mine is not None:
+        return Published(lab.id, mine, "unchanged", f"{version} build {mine.build} is already released with this image")
+
+    sbom = _read_bounded(config.path_of(config.results_dir) / lab.id / "sbom.cdx.json", MAX_SBOM_BYTES)
+    bases = [(b["name"], b["ref"], b["image_id"]) for b in build.get("bases") or []
+             if isinstance(b, dict) and re.fullmatch(r"sha256:[0-9a-f]{64}", str(b.get("image_id")))]
+    context = provenance(config, environ)
+    checks = {stage: results[stage] for stage in REQUIRED}
+    body = statement(datalab=lab.id, version=version, build=max(builds, default=0) + 1, repository=repository, tag=tag, digest=digest,
+                     bases=bases, chart=chart, sbom="sha256:" + hashlib.sha256(sbom).hexdigest() if sbom else None, checks=checks,
+                     published=datetime.now(timezone.utc).isoformat(timespec="seconds"), sciapps_version=__version__, **context)
+    envelope = sign(body, signer)
+    registry.push_record(repository, digest, envelope, sbom, {
+        "org.opencontainers.image.title": f"{lab.id} {version} release record",
+        "org.opencontainers.image.version": version})
+    verdict = judge(envelope, key, digest.removeprefix("sha256:"), registry_digest=digest, datalab_id=lab.id)
+    return Published(lab.id, verdict.release, "published")
+
+
+def publish(config: Config, labs: list[Datalab], registry: Registry, signer, log: Callable[[str], None],
+            environ: Mapping[str, str] = os.environ) -> list[Published]:
+    done = []
+    for lab in labs:
+        outcome = publish_one(config, lab, registry, signer, environ)
+        if outcome.status == "refused":
+            log(f"{lab.id}: not published: {outcome.why}")
+        elif outcome.status == "unchanged":
+            log(f"{lab.id}: {outcome.why}")
+        else:
+            r = outcome.release
+            log(f"{lab.id}: published {r.version} build {r.build}: {r.image}, record {r.repository}:{attachment_tag(r.digest)}")
+        done.append(outcome)
+    return done

@@ -1,0 +1,234 @@
+"""Release records in the OCI registry, beside the images they describe.
+
+A record is an OCI artifact in the image's own repository, under the tag
+`sha256-<image digest>.att` (cosign's convention for an attestation attached to a digest),
+with the OCI 1.1 `subject` naming the image manifest too, for registries that answer the
+referrers API. Its layers are the DSSE envelope and, when there is one, the CycloneDX SBOM.
+Everything here goes through the `oras` SDK's registry client, whose authentication
+(basic, and the bearer tokens GitLab's registry hands out) it reuses; each request has a
+timeout and no hidden retries, and every read is bounded.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from sciapps.errors import SciAppsError
+from sciapps.releases.signing import MAX_ENVELOPE_BYTES
+
+ATTACHMENT = re.compile(r"^sha256-([0-9a-f]{64})\.att$")
+ENVELOPE_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json"
+SBOM_MEDIA_TYPE = "application/vnd.cyclonedx+json"
+CONFIG_MEDIA_TYPE = "application/vnd.sciapps.release.config.v1+json"
+MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json",
+                  "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
+MAX_MANIFEST_BYTES = 256 * 1024
+MAX_SBOM_BYTES = 64 * 1024 * 1024
+MAX_TAGS = 100_000
+TIMEOUT_S = 30
+
+
+class RegistryUnreachable(SciAppsError):
+    """The registry did not answer, or refused us: an environment error (exit 2)."""
+
+
+def attachment_tag(digest: str) -> str:
+    return f"sha256-{digest.removeprefix('sha256:')}.att"
+
+
+def is_loopback(host: str) -> bool:
+    """A registry on this machine speaks plain HTTP (Debian's docker-registry in tests)."""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return name in ("localhost", "[::1]") or name.startswith("127.")
+
+
+def _client(host: str, credentials: tuple[str, str] | None):
+    import oras.provider
+
+    class Client(oras.provider.Registry):
+        # oras retries a failed request five times with growing sleeps (about two minutes
+        # when the registry is down); one attempt with a timeout says so at once.
+        def do_request(self, url, method="GET", data=None, headers=None, json=None, stream=False):
+            return oras.provider.Registry.do_request.__wrapped__(self, url, method, data, headers, json, stream)
+
+    client = Client(host, insecure=is_loopback(host))
+    client.session.request = functools.partial(client.session.request, timeout=TIMEOUT_S)
+    if credentials:
+        client.auth.set_basic_auth(*credentials)
+    return client
+
+
+class Registry:
+    """The catalog's registry (`registry` in sciapps.yaml: `<host>[/<path>]`)."""
+
+    def __init__(self, registry: str, credentials: tuple[str, str] | None = None):
+        self.registry = registry.rstrip("/")
+        self.host = self.registry.split("/")[0]
+        self.client = _client(self.host, credentials)
+        self.scheme = "http" if is_loopback(self.host) else "https"
+
+    def repository(self, datalab_id: str) -> str:
+        return f"{self.registry}/{datalab_id}"
+
+    def _path(self, repository: str) -> str:
+        return repository.split("/", 1)[1]
+
+    def _request(self, method: str, url: str, headers: dict | None = None, stream: bool = False):
+        import requests
+
+        try:
+            return self.client.do_request(url, method, headers=headers or {}, stream=stream)
+        except requests.RequestException as exc:
+            raise RegistryUnreachable(f"the registry {self.host} does not answer ({type(exc).__name__})",
+                                      "check that it is running and reachable from here") from None
+        except ValueError as exc:  # oras: "Cannot respond to request for authentication."
+            raise RegistryUnreachable(f"the registry {self.host} asks for credentials that were not given ({exc})",
+                                      "give the registry credentials (CI_REGISTRY_USER and CI_REGISTRY_PASSWORD, or SCIAPPS_REGISTRY_USER and SCIAPPS_REGISTRY_PASSWORD)") from None
+
+    def _refused(self, response, what: str):
+        if response.status_code in (401, 403):
+            return RegistryUnreachable(f"the registry {self.host} refused the credentials for {what} (HTTP {response.status_code})",
+                                       "check the registry user and password (or token) and their rights on this project")
+        return RegistryUnreachable(f"the registry {self.host} answered HTTP {response.status_code} for {what}", "see the registry's log")
+
+    def tags(self, repository: str) -> list[str]:
+        """Every tag of a repository (paged, at most MAX_TAGS); [] when it does not exist."""
+        url = f"{self.scheme}://{self.host}/v2/{self._path(repository)}/tags/list?n=1000"
+        found: list[str] = []
+        while url and len(found) < MAX_TAGS:
+            response = self._request("GET", url)
+            if response.status_code == 404:
+                return []
+            if response.status_code != 200:
+                raise self._refused(response, f"the tags of {repository}")
+            body = _bounded(response, MAX_MANIFEST_BYTES * 16, f"the tags of {repository}")
+            try:
+                import json
+
+                page = json.loads(body).get("tags") or []
+            except ValueError:
+                raise RegistryUnreachable(f"the registry {self.host} sent tags that are not JSON", "see the registry's log") from None
+            found += [t for t in page if isinstance(t, str)]
+            link = response.links.get("next", {}).get("url")
+            url = f"{self.scheme}://{self.host}{link}" if link and link.startswith("/v2/") else None
+        return found[:MAX_TAGS]
+
+    def manifest(self, reference: str) -> tuple[str, str, int] | None:
+        """(digest, media type, size) of the manifest `reference` (`<repository>:<tag>` or
+        `@sha256:...`) names, or None when there is none."""
+        repository, sep, tag = reference.rpartition("@") if "@" in reference else reference.rpartition(":")
+        url = f"{self.scheme}://{self.host}/v2/{self._path(repository)}/manifests/{tag}"
+        response = self._request("HEAD", url, headers={"Accept": ", ".join(MANIFEST_TYPES)})
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._refused(response, reference)
+        digest = response.headers.get("Docker-Content-Digest", "")
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+            raise RegistryUnreachable(f"the registry {self.host} gave no digest for {reference}", "use a registry that follows the distribution spec")
+        return digest, response.headers.get("Content-Type", MANIFEST_TYPES[0]), int(response.headers.get("Content-Length") or 0)
+
+    def digest(self, reference: str) -> str | None:
+        found = self.manifest(reference)
+        return found[0] if found else None
+
+    def push_record(self, repository: str, image_digest: str, envelope: bytes, sbom: bytes | None, annotations: dict[str, str]) -> str:
+        """Attach a record (and the SBOM) to the image `image_digest`; the artifact's digest."""
+        import oras.oci
+        import requests
+
+        subject = self.manifest(f"{repository}@{image_digest}")
+        if subject is None:
+            raise SciAppsError(f"{repository}@{image_digest} is not in the registry", "push the image first (`sciapps build --push`)")
+        target = f"{repository}:{attachment_tag(image_digest)}"
+        with tempfile.TemporaryDirectory(prefix="sciapps-record-") as tmp:
+            files = [f"{Path(tmp, 'record.dsse.json')}:{ENVELOPE_MEDIA_TYPE}"]
+            Path(tmp, "record.dsse.json").write_bytes(envelope)
+            if sbom is not None:
+                Path(tmp, "sbom.cdx.json").write_bytes(sbom)
+                files.append(f"{Path(tmp, 'sbom.cdx.json')}:{SBOM_MEDIA_TYPE}")
+            Path(tmp, "config.json").write_bytes(b"{}")
+            try:
+                response = self.client.push(
+                    target=target, files=files, disable_path_validation=True, manifest_annotations=annotations,
+                    manifest_config=f"{Path(tmp, 'config.json')}:{CONFIG_MEDIA_TYPE}",
+                    subject=oras.oci.Subject(mediaType=subject[1], digest=subject[0], size=subject[2]), quiet=True)
+            except requests.RequestException as exc:
+                raise RegistryUnreachable(f"the registry {self.host} does not answer ({type(exc).__name__})", "check that it is running") from None
+            except ValueError as exc:
+                raise RegistryUnreachable(f"pushing the record to {self.host} failed: {str(exc)[:200]}",
+                                          "check the registry credentials and their write rights") from None
+        digest = response.headers.get("Docker-Content-Digest", "")
+        return digest
+
+    def _blob(self, repository: str, descriptor: dict, limit: int, what: str) -> bytes:
+        size, digest = descriptor.get("size"), descriptor.get("digest", "")
+        if not isinstance(size, int) or size > limit or not re.fullmatch(r"sha256:[0-9a-f]{64}", str(digest)):
+            raise RecordUnreadable(f"{what} is larger than {limit // 1024} KiB or has no sha256 digest")
+        response = self._request("GET", f"{self.scheme}://{self.host}/v2/{self._path(repository)}/blobs/{digest}", stream=True)
+        if response.status_code != 200:
+            raise self._refused(response, what)
+        data = _bounded(response, limit, what)
+        if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+            raise RecordUnreadable(f"{what} does not match its digest")
+        return data
+
+    def _attachment(self, repository: str, tag: str) -> dict | None:
+        import json
+
+        url = f"{self.scheme}://{self.host}/v2/{self._path(repository)}/manifests/{tag}"
+        response = self._request("GET", url, headers={"Accept": MANIFEST_TYPES[0]}, stream=True)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._refused(response, f"{repository}:{tag}")
+        try:
+            manifest = json.loads(_bounded(response, MAX_MANIFEST_BYTES, f"{repository}:{tag}"))
+        except (ValueError, RecordUnreadable) as exc:
+            raise RecordUnreadable(f"{repository}:{tag} is not a readable manifest ({exc})") from None
+        return manifest if isinstance(manifest, dict) else None
+
+    def fetch_record(self, repository: str, tag: str) -> bytes | None:
+        """The DSSE envelope attached under `tag`; None when there is none."""
+        manifest = self._attachment(repository, tag)
+        if manifest is None:
+            return None
+        layers = [layer for layer in manifest.get("layers") or [] if isinstance(layer, dict) and layer.get("mediaType") == ENVELOPE_MEDIA_TYPE]
+        if len(layers) != 1:
+            raise RecordUnreadable(f"{repository}:{tag} holds no single release record")
+        return self._blob(repository, layers[0], MAX_ENVELOPE_BYTES, f"the record {repository}:{tag}")
+
+    def fetch_sbom(self, repository: str, image_digest: str) -> bytes | None:
+        manifest = self._attachment(repository, attachment_tag(image_digest))
+        for layer in (manifest or {}).get("layers") or []:
+            if isinstance(layer, dict) and layer.get("mediaType") == SBOM_MEDIA_TYPE:
+                return self._blob(repository, layer, MAX_SBOM_BYTES, f"the SBOM of {repository}@{image_digest}")
+        return None
+
+
+class RecordUnreadable(ValueError):
+    """An artifact that is not a readable record: the record does not verify."""
+
+
+def _bounded(response, limit: int, what: str) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=65536):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise RecordUnreadable(f"{what} is larger than {limit // 1024} KiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def credentials_from_environment(environ=os.environ) -> tuple[str, str] | None:
+    """GitLab's job credentials for its registry, or a deploy token's (protected variables)."""
+    for user, password in (("SCIAPPS_REGISTRY_USER", "SCIAPPS_REGISTRY_PASSWORD"), ("CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD")):
+        if environ.get(user) and environ.get(password):
+            return environ[user], environ[password]
+    return None
