@@ -105,17 +105,55 @@ def test_merge_request_pipeline(throwaway):
         assert re.search(rf"\| {stage} \| passed \|", review), review
 
 
-def test_default_branch_pipeline_publishes(throwaway, registry):
+def _bump(root: Path, datalab: str, version: str) -> None:
+    """Raise a datalab's version, with its changelog entry: one merged change."""
+    metadata = root / "datalabs" / datalab / "datalab.yaml"
+    text = metadata.read_text()
+    old = re.search(r"^version: (\S+)$", text, re.MULTILINE)
+    text = text.replace(old[0], f"version: {version}", 1).replace(
+        "changelog:\n", f'changelog:\n  - version: {version}\n    date: "2026-11-25"\n    changes: [Release {version}]\n', 1)
+    metadata.write_text(text)
+    _git(root, "commit", "-qam", f"{datalab} {version}")
+
+
+def _api(root: Path, datalab: str) -> dict:
+    return json.loads((root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "api" / "datalabs" / f"{datalab}.json").read_text())
+
+
+def test_default_branch_pipelines_leave_a_store_of_every_release(throwaway, registry, tmp_path):
+    """Three default-branch pipelines, as an operator sees them: the first publishes
+    xmm-epic-spectrum-fit 2.0.2, the second ds9-fits-viewer 1.0.1, the third xmm 2.0.3.
+    The pages job gets no artifact: it reads the release records from the registry. After
+    the third, both datalabs show their checks, xmm lists both versions with their own
+    digests, and `sciapps verify` passes for each."""
+    from sciapps.releases import signing
+
     root, _ = throwaway
     _git(root, "checkout", "-q", "main")
-    _git(root, "merge", "-q", "--ff-only", "ds9-summary")  # merged: the default branch's pipeline
-    output = run_pipeline(root, "CI_COMMIT_REF_PROTECTED=true")
-    assert passed_jobs(output) == {"validate", "build", "scan", "test", "chart", "push", "pages"}
-    assert (root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "datalabs" / "ds9-fits-viewer" / "index.html").is_file()
-    with urllib.request.urlopen(f"http://{registry}/v2/sciapps/ds9-fits-viewer/tags/list", timeout=10) as response:
-        assert any(tag.startswith("1.0.1-") for tag in json.load(response)["tags"])
-    with urllib.request.urlopen(f"http://{registry}/v2/charts/ds9-fits-viewer/tags/list", timeout=10) as response:
-        assert json.load(response)["tags"] == ["1.0.1"]
+    signing.generate(tmp_path / "private" / "release.key", root / "keys" / "release.pub")
+    _git(root, "add", "keys/release.pub")
+    _git(root, "commit", "-qm", "the catalog's public key")
+    key = f"{signing.SIGNING_KEY_VARIABLE}={tmp_path / 'private' / 'release.key'}"
+    for datalab, version in (("xmm-epic-spectrum-fit", "2.0.2"), ("ds9-fits-viewer", "1.0.1"), ("xmm-epic-spectrum-fit", "2.0.3")):
+        _bump(root, datalab, version)
+        output = run_pipeline(root, "CI_COMMIT_REF_PROTECTED=true", key)
+        assert passed_jobs(output) == {"validate", "build", "scan", "test", "chart", "push", "pages"}, output[-3000:]
+        assert f"{datalab}: published {version} build 1" in output
+        after = _api(root, datalab)
+        assert after["release"]["version"] == version and after["release"]["verified"], after["release"]
+    xmm, ds9 = _api(root, "xmm-epic-spectrum-fit"), _api(root, "ds9-fits-viewer")
+    for e in (xmm, ds9):
+        assert {stage: c["status"] for stage, c in e["ci"].items()} == dict.fromkeys(("build", "scan", "test", "chart"), "passed")
+    assert [(v["version"], v["verified"]) for v in xmm["versions"]] == [("2.0.3", True), ("2.0.2", True)]
+    assert xmm["versions"][0]["digest"] != xmm["versions"][1]["digest"]
+    assert [(v["version"], v["verified"]) for v in ds9["versions"]] == [("1.0.1", True)]
+    page = (root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "datalabs" / "ds9-fits-viewer" / "index.html").read_text()
+    assert "<strong>verified</strong>" in page and "not published yet" not in page
+    for spec in ("xmm-epic-spectrum-fit@2.0.2", "xmm-epic-spectrum-fit@2.0.3", "ds9-fits-viewer"):
+        proc = subprocess.run([sys.executable, "-m", "sciapps", "verify", spec], cwd=root, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    with urllib.request.urlopen(f"http://{registry}/v2/charts/xmm-epic-spectrum-fit/tags/list", timeout=10) as response:
+        assert sorted(json.load(response)["tags"]) == ["2.0.2", "2.0.3"]
 
 
 def test_sciapps_ci_reproduces_the_pipeline_locally(throwaway):

@@ -130,3 +130,64 @@ def test_publish_needs_the_signing_key(catalog):
     assert result.exit_code == 2 and "no signing key: $SCIAPPS_SIGNING_KEY is not set" in result.output
     result = run(catalog, "publish", catalog.datalab, env={signing.SIGNING_KEY_VARIABLE: "-----BEGIN PRIVATE KEY-----\nnope\n"})
     assert result.exit_code == 2 and "not an unencrypted PEM private key" in result.output
+
+
+def test_the_store_mirror_is_rebuilt_from_the_registry_and_sees_tampering(catalog):
+    """`sciapps releases sync` on a runner with nothing: the same records, judged the same;
+    after an image is pushed over a published tag, the next sync shows it not verified."""
+    import shutil
+
+    from sciapps.releases.mirror import Mirror
+    from sciapps.releases.signing import public_key
+
+    first = catalog.release("first")
+    second = catalog.release("second", version="1.3.0")
+    config = catalog.config
+    out = config.path_of(config.releases_dir)
+    key = public_key(config.path_of(config.release_key))
+    assert run(catalog, "releases", "sync").exit_code == 0
+    judged = Mirror(out, key).releases(catalog.datalab)
+    assert [(j.release.version, j.release.digest, j.verified) for j in judged] == [("1.3.0", second, True), ("1.2.0", first, True)]
+    shutil.rmtree(out)  # a new runner: no cache, no artifacts
+    result = run(catalog, "releases", "sync")
+    assert result.exit_code == 0 and "2 fetched, 0 already here" in result.output
+    assert Mirror(out, key).releases(catalog.datalab) == judged
+    other_ref, _ = catalog.image("other", version="1.2.0")
+    catalog.engine.tag(catalog.engine.image_id(other_ref), f"{catalog.registry}/sciapps/{catalog.datalab}:1.2.0-first")
+    catalog.engine.push(f"{catalog.registry}/sciapps/{catalog.datalab}:1.2.0-first")
+    result = run(catalog, "releases", "sync")
+    assert result.exit_code == 0 and "0 fetched, 2 already here" in result.output
+    after = {j.release.version: j for j in Mirror(out, key).releases(catalog.datalab)}
+    assert after["1.3.0"].verified and not after["1.2.0"].verified
+    assert after["1.2.0"].why.startswith("the registry's image under 1.2.0-first is sha256:")
+
+
+def test_two_publications_at_the_same_moment_lose_nothing(catalog, tmp_path):
+    """Records are named by the digest they are attached to: two pipelines publishing at once
+    (two datalabs, or two builds) write different tags and never overwrite each other."""
+    import shutil
+    import threading
+
+    from sciapps.releases.commands import publish_ids
+
+    second_id = catalog.datalab + "-b"
+    shutil.copytree(catalog.root / "datalabs" / catalog.datalab, catalog.root / "datalabs" / second_id)
+    meta = catalog.root / "datalabs" / second_id / "datalab.yaml"
+    meta.write_text(meta.read_text().replace(f"id: {catalog.datalab}", f"id: {second_id}", 1))
+    ref_a, digest_a = catalog.image("a")
+    catalog.chart()
+    catalog.results(ref_a, digest_a)
+    first = type(catalog)(catalog.root, second_id, catalog.registry, catalog.engine)
+    ref_b, digest_b = first.image("b")
+    first.chart()
+    first.results(ref_b, digest_b)
+    outcomes, lines = {}, []
+    threads = [threading.Thread(target=lambda i=i: outcomes.__setitem__(i, publish_ids(catalog.config, (i,), lines.append, catalog.environ)))
+               for i in (catalog.datalab, second_id)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes == {catalog.datalab: 0, second_id: 0}, lines
+    assert run(catalog, "verify", catalog.datalab).exit_code == 0
+    assert run(catalog, "verify", second_id).exit_code == 0

@@ -1,5 +1,5 @@
 """A store built once per test session from the example catalog plus tests/datalabs/store,
-with stage results and a feedback export, served on 127.0.0.1."""
+with release records and a feedback export, served on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from sciapps.config import load_config
-from sciapps.results import write_result
 from sciapps.site.build import build_store
 from tests.conftest import CASES, REPO
+from tests.releases import records
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -60,9 +60,13 @@ def store(tmp_path_factory):
     """(site folder, build report) of the test store."""
     work = tmp_path_factory.mktemp("store")
     config = replace(load_config(REPO / "sciapps.yaml"), path=work / "sciapps.yaml")
-    results = work / "build" / "results"
-    write_result(results, "gaia-dr3-hrd", {"stage": "build", "status": "passed", "finished": "2026-11-20T10:00:00Z", "summary": "image 1.2 GB, 41 layers"})
-    write_result(results, "gaia-dr3-hrd", {"stage": "test", "status": "failed", "finished": "2026-11-20T10:05:00Z", "summary": "1 of 1 notebooks failed"})
+    signer = records.keys(work)
+    failed_test = {**records.CHECKS, "test": {"status": "failed", "finished": "2026-11-20T10:05:00Z", "summary": "1 of 1 notebooks failed"}}
+    gaia = [records.record(signer, "gaia-dr3-hrd", "1.1.0", published="2026-10-01T10:00:00+00:00"),
+            records.record(signer, "gaia-dr3-hrd", "1.2.0", published="2026-11-20T10:00:00+00:00", checks=failed_test)]
+    other_key = records.keys(work / "other")
+    forged = records.record(other_key, "xmm-epic-spectrum-fit", "2.0.1")
+    records.mirror(work / "build" / "releases", {"gaia-dr3-hrd": gaia, "xmm-epic-spectrum-fit": [forged]})
     (work / "build" / "feedback.json").write_text(json.dumps(FEEDBACK))
     report = build_store(config, [REPO / "datalabs", CASES / "store"], work / "public", REPO / "mkdocs.yml", jobs=1)
     return report.out, report

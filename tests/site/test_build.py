@@ -38,7 +38,13 @@ def test_api(store):
     assert ids == sorted(EXAMPLES + ["xss-attempt"]) and catalog["count"] == len(ids)
     gaia = json.loads((folder / "api" / "datalabs" / "gaia-dr3-hrd.json").read_text())
     assert gaia["urls"]["launch"] == "https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&version=1.2.0"
-    assert gaia["ci"]["test"]["status"] == "failed" and gaia["feedback"]["total"] == 3
+    assert gaia["ci"]["test"]["status"] == "failed" and gaia["feedback"]["total"] == 3  # the 1.2.0 release's checks
+    assert [(v["version"], v["build"], v["verified"]) for v in gaia["versions"]] == [("1.2.0", 1, True), ("1.1.0", 1, True)]
+    assert gaia["release"]["version"] == "1.2.0" and gaia["versions"][1]["image"].startswith("127.0.0.1:5000/sciapps/gaia-dr3-hrd@sha256:")
+    assert "--set image.digest=sha256:" in gaia["versions"][1]["helm"] and "--version 1.1.0" in gaia["versions"][1]["helm"]
+    xmm = json.loads((folder / "api" / "datalabs" / "xmm-epic-spectrum-fit.json").read_text())
+    assert xmm["versions"] == [] and xmm["ci"] == {} and xmm["unreadable_records"] == ["the record is not signed with the catalog's key"]
+    assert (folder / "keys" / "release.pub").read_text().startswith("-----BEGIN PUBLIC KEY-----")
     published = json.loads((folder / "schemas" / "datalab.schema.json").read_text())
     assert published == json.loads((REPO / "schemas" / "datalab.schema.json").read_text())
     assert (folder / "schemas" / "datalab" / "v1" / "datalab.schema.json").is_file()
@@ -54,6 +60,17 @@ def test_atom_feed(store):
     assert first.find("a:title", ns).text == "Euclid Q1 photometric redshifts 0.3.0"  # the newest
     assert first.find("a:link", ns).get("href") == "https://sciapps.datalabs.esa.int/datalabs/euclid-q1-photoz/"
     assert "What is new: Magnitude cut" in first.find("a:summary", ns).text
+
+
+def test_versions_and_checks_on_the_page(store):
+    folder, _ = store
+    page = html(folder, "datalabs/gaia-dr3-hrd")
+    assert "Version 1.2.0, build 1, published 2026-11-20:\n        <strong>verified</strong>" in page
+    assert page.count('class="sa-version sa-version--verified"') == 2 and "Launch 1.1.0" in page
+    assert "sciapps verify gaia-dr3-hrd@1.1.0" in page
+    xmm = html(folder, "datalabs/xmm-epic-spectrum-fit")
+    assert "has no release yet" in xmm and "not published yet" in xmm and "No version has been published yet." in xmm
+    assert "1 release record could not be verified: the record is not signed with the catalog&#39;s key." in xmm
 
 
 def test_datalab_page_content(store):

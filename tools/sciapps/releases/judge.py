@@ -55,9 +55,18 @@ def judge(envelope: bytes, key, attached_to: str, registry_digest=UNCHECKED, dat
     return Judged(release, True, "", attached_to)
 
 
+def semver_key(version: str) -> tuple:
+    """Semantic Versioning precedence: 1.10.0 after 1.9.0, a pre-release before its release."""
+    core, _, rest = version.partition("+")[0].partition("-")
+    numbers = tuple(int(p) if p.isdigit() else 0 for p in core.split(".")[:3])
+    pre = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in rest.split(".")) if rest else ()
+    return numbers, not rest, pre
+
+
 def newest_first(judged: list[Judged]) -> list[Judged]:
-    """Readable records by (version as published, build), newest first; unreadable ones last."""
-    readable = sorted((j for j in judged if j.release), key=lambda j: (j.release.published, j.release.build, j.name), reverse=True)
+    """Readable records by version (SemVer), then build, newest first; unreadable ones last."""
+    readable = sorted((j for j in judged if j.release),
+                      key=lambda j: (semver_key(j.release.version), j.release.build, j.release.published, j.name), reverse=True)
     return readable + sorted((j for j in judged if not j.release), key=lambda j: j.name)
 
 

@@ -36,6 +36,18 @@ class SyncReport:
     problems: list[str] = field(default_factory=list)
 
 
+def store_record(out: Path, datalab_id: str, digest: str, envelope: bytes) -> None:
+    """Keep one record, named by the image digest it is attached to."""
+    _write_whole(out / datalab_id / f"{digest.removeprefix('sha256:')}.dsse.json", envelope)
+
+
+def write_check(out: Path, registry: str, tags: dict[str, str | None]) -> None:
+    """What the registry served under each record's tag (`<id>/<digest hex>`: digest or None), now."""
+    _write_whole(out / CHECK_FILE, json.dumps({
+        "checked": datetime.now(timezone.utc).isoformat(timespec="seconds"), "registry": registry, "tags": tags,
+    }, sort_keys=True).encode())
+
+
 def _write_whole(path: Path, data: bytes) -> None:
     import tempfile
 
@@ -82,15 +94,13 @@ def sync(registry: Registry, ids: Iterable[str], out: Path, log: Callable[[str],
                 report.problems.append(f"{datalab_id}: {exc}")
                 continue
             if data is not None:
-                _write_whole(path, data)
+                store_record(out, datalab_id, match[1], data)
                 report.fetched += 1
         for name, data in _records(folder):
             tag = tag_of(data)
             tags[f"{datalab_id}/{name}"] = registry.digest(f"{repository}:{tag}") if tag else None
             report.checked += 1
-    _write_whole(out / CHECK_FILE, json.dumps({
-        "checked": datetime.now(timezone.utc).isoformat(timespec="seconds"), "registry": registry.registry, "tags": tags,
-    }, sort_keys=True).encode())
+    write_check(out, registry.registry, tags)
     log(f"release records: {report.fetched} fetched, {report.kept} already here, {report.checked} tags checked in {registry.registry}")
     return report
 

@@ -8,6 +8,9 @@ from pathlib import Path
 from sciapps.catalog.rules.base import ERROR
 from sciapps.catalog.validate import check
 from sciapps.config import Config
+from sciapps.errors import SciAppsError
+from sciapps.releases.mirror import Mirror
+from sciapps.releases.signing import public_key
 from sciapps.site.data import picture_names
 from sciapps.site.model import Feedback, entry, shown
 
@@ -25,8 +28,14 @@ class Catalog:
 def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
     """Validate every datalab; the valid, published or archived, public ones become entries."""
     feedback = Feedback.load(config.path_of(config.feedback_export))
-    results_dir = config.path_of(config.results_dir)
     catalog = Catalog(problems=list(feedback.problems))
+    try:
+        key = public_key(config.path_of(config.release_key))
+    except SciAppsError as exc:
+        key = None
+        catalog.problems.append(f"{exc.message}: no release is shown as verified")
+    mirror = Mirror(config.path_of(config.releases_dir), key)
+    catalog.problems += mirror.problems
     for checked in check(paths, config, jobs=jobs):
         if not checked.ok:
             first = next(f for f in checked.findings if f.severity == ERROR) if checked.findings else None
@@ -34,9 +43,7 @@ def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
             continue
         if shown(checked.metadata):
             media = picture_names(checked.folder, checked.metadata, config.limits.bytes("image_mb"))
-            e = entry(checked.metadata, config, results_dir, feedback, media)
-            package = config.root / "build" / "charts" / f"{e['id']}-{e['version']}.tgz"
-            e["urls"]["chart"] = f"charts/{package.name}" if package.is_file() else None
+            e = entry(checked.metadata, config, mirror.releases(checked.metadata["id"]), feedback, media)
             catalog.entries.append(e)
             catalog.folders[e["id"]] = checked.folder
     return catalog

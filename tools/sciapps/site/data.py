@@ -13,6 +13,7 @@ from xml.etree import ElementTree as ET
 
 from sciapps import __version__
 from sciapps.catalog.rules.images import SUFFIXES, picture_format
+from sciapps.errors import SciAppsError
 from sciapps.resources import schemas_dir
 from sciapps.safefiles import UnsafeFile, read_inside
 from sciapps.site import search
@@ -104,7 +105,7 @@ def write_static(out: Path) -> None:
     (out / "badge" / "launch.svg").write_text(BADGE, encoding="utf-8")
     target = out / "schemas"
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("datalab.schema.json", "sciapps-config.schema.json", "feedback-export.schema.json", "stage-result.schema.json"):
+    for name in ("datalab.schema.json", "sciapps-config.schema.json", "feedback-export.schema.json", "stage-result.schema.json", "release-record.schema.json"):
         shutil.copyfile(schemas_dir() / name, target / name)
         # also where its $id says it lives, e.g. schemas/datalab/v1/datalab.schema.json
         with open(schemas_dir() / name, encoding="utf-8") as fh:
@@ -196,16 +197,13 @@ def write_sitemap(out: Path, site_url: str, entries: list[dict]) -> None:
         shutil.copyfileobj(src, dst)
 
 
-def write_helm_repository(out: Path, packages: Path, site_url: str, entries: list[dict]) -> None:
-    """charts/ beside the site: each shown datalab's packaged chart and Helm's index.yaml,
-    so a cluster can `helm repo add sciapps <store>/charts` and install any datalab."""
-    charts = [e["urls"]["chart"] for e in entries if e["urls"].get("chart")]
-    if not charts:
-        return
-    import helm_python as helm
+def write_public_key(out: Path, key: Path) -> None:
+    """keys/release.pub: the catalog's public key, which every release record is signed for."""
+    from sciapps.releases.signing import public_pem
 
-    target = out / "charts"
-    target.mkdir(parents=True, exist_ok=True)
-    for rel in charts:
-        shutil.copyfile(packages / Path(rel).name, out / rel)
-    helm.repo_index_generate(target, base_url=site_url.rstrip("/") + "/charts")
+    try:
+        pem = public_pem(key)
+    except SciAppsError:
+        return  # no key, nothing to publish: the build already warned
+    (out / "keys").mkdir(parents=True, exist_ok=True)
+    (out / "keys" / "release.pub").write_bytes(pem)

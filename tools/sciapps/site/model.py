@@ -17,7 +17,7 @@ from sciapps.config import PAGES_DIR, Config
 from sciapps.errors import SciAppsError
 from sciapps.feedback import MAX_EXPORT_BYTES, label_of
 from sciapps.resources import schemas_dir
-from sciapps.results import read_results
+from sciapps.releases.judge import Judged, pick
 from sciapps.schema import datalab_schema, vocabulary
 
 SHOWN_STATUSES = ("published", "archived")
@@ -98,18 +98,37 @@ class Feedback:
         return {"total": len(items), "counts": counts, "latest": latest, "exported": self.exported}
 
 
-def entry(meta: dict, config: Config, results_dir: Path | None = None, feedback: Feedback | None = None,
+def version_entry(j: Judged, meta: dict, config: Config, archived: bool) -> dict:
+    """One published version and build of a datalab, as its page and API show it."""
+    r = j.release
+    launch = None if archived else fill_template(config.launch_url, "launch_url", id=r.datalab, version=r.version, digest=r.digest)
+    helm = (f"helm install {r.datalab} {r.chart.uri} --version {r.chart.version} --namespace datalabs --set image.digest={r.digest}"
+            if r.chart and not archived else None)
+    return {
+        "version": r.version, "build": r.build, "published": r.published[:10], "image": r.image, "digest": r.digest, "tag": r.tag,
+        "verified": j.verified, "why": j.why, "launch": launch, "helm": helm,
+        "chart": {"uri": r.chart.uri, "version": r.chart.version, "digest": r.chart.digest} if r.chart else None,
+        "bases": [{"name": name, "digest": digest} for name, digest in r.bases],
+        "source": {"repository": r.repository_url, "commit": r.commit, "merge_request": r.merge_request}, "pipeline": r.pipeline,
+        "checks": {stage: dict(c) for stage, c in r.checks.items()},
+    }
+
+
+def entry(meta: dict, config: Config, releases: list[Judged] | None = None, feedback: Feedback | None = None,
           media: dict[str, str] | None = None) -> dict:
-    """The store entry of one valid datalab; `media` maps its pictures to the names the
-    store publishes them under (`data.picture_names`): one left out is not shown."""
+    """The store entry of one valid datalab; `releases` are its release records, judged
+    (`releases.mirror.Mirror`); `media` maps its pictures to the names the store publishes
+    them under (`data.picture_names`): one left out is not shown."""
     media = media or {}
+    releases = releases or []
     missions = vocabulary("missions")
     categories = vocabulary("categories")
     changelog = meta.get("changelog") or []
     dates = sorted(item["date"] for item in changelog)
     archived = meta.get("status") == "archived"
     page = f"{PAGES_DIR}/{meta['id']}/"
-    results, _ = read_results(results_dir, meta["id"])
+    versions = [version_entry(j, meta, config, archived) for j in releases if j.release]
+    current = pick(releases, meta["version"])
     return {
         "id": meta["id"],
         "name": meta["name"],
@@ -139,14 +158,19 @@ def entry(meta: dict, config: Config, results_dir: Path | None = None, feedback:
         "urls": {
             "page": page,
             "api": f"api/datalabs/{meta['id']}.json",
-            "launch": None if archived else fill_template(config.launch_url, "launch_url", id=meta["id"], version=meta["version"]),
+            "launch": None if archived else fill_template(config.launch_url, "launch_url", id=meta["id"], version=meta["version"],
+                                                          digest=current.release.digest if current else ""),
             "feedback": fill_template(
                 config.feedback_url, "feedback_url", id=meta["id"], title=f"Feedback: {meta['name']} {meta['version']}", body=feedback_body(meta)
             )
             if config.feedback_url
             else None,
         },
-        "ci": {stage: {k: r[k] for k in ("status", "summary", "finished")} for stage, r in results.items()},
+        # the checks of the current version's newest release: what was checked before it was published
+        "ci": {stage: dict(c) for stage, c in current.release.checks.items()} if current else {},
+        "release": next((v for v in versions if v["digest"] == current.release.digest), None) if current else None,
+        "versions": versions,
+        "unreadable_records": [j.why for j in releases if not j.release],
         "feedback": feedback.summary(meta["id"]) if feedback else None,
     }
 
