@@ -62,20 +62,19 @@ def approved(engine):
     return bases.build_all(engine, load_config(REPO / "sciapps.yaml"), log=lambda line: None)
 
 
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory):
-    """A real Distribution registry (Debian's docker-registry) on a free loopback port."""
+def _serve_registry(folder: Path, auth: str = ""):
+    """Start Debian's docker-registry (a real Distribution registry) on a free loopback port;
+    yields "127.0.0.1:<port>"."""
     binary = shutil.which("docker-registry") or shutil.which("registry")
     if binary is None:
         _needs("docker-registry", "apt-get install docker-registry")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    folder = tmp_path_factory.mktemp("registry")
     config = folder / "config.yml"
     config.write_text(
         "version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}}\n"
-        "http: {addr: '127.0.0.1:%d'}\n" % (folder / "data", port)
+        "http: {addr: '127.0.0.1:%d'}\n%s" % (folder / "data", port, auth)
     )
     proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
@@ -88,6 +87,26 @@ def registry(tmp_path_factory):
     yield f"127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory):
+    """A real Distribution registry (Debian's docker-registry) on a free loopback port, open."""
+    yield from _serve_registry(tmp_path_factory.mktemp("registry"))
+
+
+REGISTRY_USER, REGISTRY_PASSWORD = "sciapps-ci", "deploy-token-7Qx"
+
+
+@pytest.fixture(scope="session")
+def locked_registry(tmp_path_factory):
+    """The same registry with htpasswd authentication: REGISTRY_USER / REGISTRY_PASSWORD."""
+    import bcrypt
+
+    folder = tmp_path_factory.mktemp("locked-registry")
+    hashed = bcrypt.hashpw(REGISTRY_PASSWORD.encode(), bcrypt.gensalt(rounds=5)).decode()
+    (folder / "htpasswd").write_text(f"{REGISTRY_USER}:{hashed}\n")
+    yield from _serve_registry(folder, "auth: {htpasswd: {realm: sciapps, path: %s}}\n" % (folder / "htpasswd"))
 
 
 # ---------------------------------------------------------------- order independence checks

@@ -8,12 +8,12 @@ import itertools
 import shutil
 import tarfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from sciapps.config import load_config
+from sciapps.config import load_config, registry_login
 from sciapps.releases import signing
 from sciapps.results import write_result
 from tests.conftest import REPO
@@ -26,7 +26,8 @@ class Catalog:
     root: Path
     datalab: str
     registry: str
-    engine: object
+    engine: object  # an Engine that pushes with `credentials`, if any
+    credentials: dict[str, str] = field(default_factory=dict)  # the job's registry variables
 
     @property
     def config(self):
@@ -38,7 +39,7 @@ class Catalog:
                 "CI_PROJECT_URL": "https://gitlab.example.org/datalabs/sciapps", "CI_SERVER_URL": "https://gitlab.example.org",
                 "CI_RUNNER_ID": "12", "CI_PIPELINE_URL": f"https://gitlab.example.org/datalabs/sciapps/-/pipelines/{next(_serial)}",
                 "CI_COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567",
-                "CI_COMMIT_MESSAGE": "Merge branch 'x' into 'main'\n\nSee merge request datalabs/sciapps!42"}
+                "CI_COMMIT_MESSAGE": "Merge branch 'x' into 'main'\n\nSee merge request datalabs/sciapps!42", **self.credentials}
 
     def image(self, marker: str, version: str = "1.2.0") -> tuple[str, str]:
         """A tiny real image, pushed under `<version>-<marker>`: (ref, digest)."""
@@ -50,7 +51,7 @@ class Catalog:
             tar.addfile(info, io.BytesIO(data))
         tar_path = self.root / f"{marker}.tar"
         tar_path.write_bytes(payload.getvalue())
-        ref = f"{self.registry}/sciapps/{self.datalab}:{version}-{marker}"
+        ref = f"{self.config.registry}/{self.datalab}:{version}-{marker}"
         self.engine.import_rootfs(tar_path, ref.rpartition(":")[0], ref.rpartition(":")[2], ["USER 1000"])
         return ref, self.engine.push(ref)
 
@@ -58,7 +59,7 @@ class Catalog:
         folder = self.root / "build" / "results"
         for stage, status in (("build", "passed"), ("scan", scan), ("test", "passed"), ("chart", "passed")):
             details = {"ref": ref, "digest": digest, "bases": [{"name": "jl_base", "image_id": "sha256:" + "b" * 64,
-                                                                 "ref": f"{self.registry}/sciapps/jl_base:abc"}]} if stage == "build" else {}
+                                                                 "ref": f"{self.config.registry}/jl_base:abc"}]} if stage == "build" else {}
             if stage == "chart":
                 details = {"pushed": "yes"}
             write_result(folder, self.datalab, {"stage": stage, "status": status, "finished": "2026-11-25T10:00:00+00:00",
@@ -79,7 +80,7 @@ class Catalog:
         values["datalab"]["version"] = version
         report = build_chart(config, lab, self.root / "build" / "charts", values=values)
         assert report.passed, report.problems
-        push_chart(report.package, config.charts_oci)
+        push_chart(report.package, config.charts_oci, registry_login(config, self.credentials))
 
     def set_version(self, version: str) -> None:
         path = self.root / "datalabs" / self.datalab / "datalab.yaml"
@@ -100,9 +101,10 @@ class Catalog:
         return digest
 
 
-@pytest.fixture
-def catalog(tmp_path, registry, engine) -> Catalog:
-    """A fresh datalab id per test, so the session's one registry never mixes two tests."""
+def make_catalog(tmp_path: Path, registry: str, engine, credentials: dict[str, str] | None = None) -> Catalog:
+    """A fresh datalab id per catalog, so the session's registries never mix two tests."""
+    from sciapps.engine import Engine
+
     datalab = f"gaia-hrd-{uuid.uuid4().hex[:10]}"
     root = tmp_path / "catalog"
     (root / "datalabs").mkdir(parents=True)
@@ -112,4 +114,19 @@ def catalog(tmp_path, registry, engine) -> Catalog:
     shutil.copytree(REPO / "charts", root / "charts")
     (root / "sciapps.yaml").write_text((REPO / "sciapps.yaml").read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {registry}/sciapps"))
     signing.generate(root / "private" / "release.key", root / "keys" / "release.pub")
-    return Catalog(root, datalab, registry, engine)
+    credentials = credentials or {}
+    pushing = Engine(engine.client, login=registry_login(load_config(root / "sciapps.yaml"), credentials)) if credentials else engine
+    return Catalog(root, datalab, registry, pushing, credentials)
+
+
+def remove_images(catalog: Catalog) -> None:
+    """Leave the engine as it was."""
+    for image in catalog.engine.client.images.list(name=f"{catalog.config.registry}/{catalog.datalab}*"):
+        catalog.engine.client.images.remove(image.id, force=True)
+
+
+@pytest.fixture
+def catalog(tmp_path, registry, engine):
+    made = make_catalog(tmp_path, registry, engine)
+    yield made
+    remove_images(made)

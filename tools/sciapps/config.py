@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from sciapps.errors import SciAppsError
 from sciapps.schema import load_validated
@@ -82,6 +84,50 @@ class Config:
     def root(self) -> Path:
         """The catalog repository's root: where sciapps.yaml is, else the working directory."""
         return self.path.parent if self.path else Path.cwd()
+
+
+@dataclass(frozen=True)
+class RegistryLogin:
+    """Credentials for the catalog's registry, given per request and never stored: nothing
+    is left logged in on the runner."""
+
+    host: str
+    username: str
+    password: str = field(repr=False)
+
+    def applies_to(self, reference: str) -> bool:
+        """Only the catalog's registry ever sees them."""
+        return reference.removeprefix("oci://").split("/")[0] == self.host
+
+
+CREDENTIAL_VARIABLES = (("SCIAPPS_REGISTRY_USER", "SCIAPPS_REGISTRY_PASSWORD"), ("CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD"))
+
+
+def registry_login(config: "Config", environ: Mapping[str, str] = os.environ) -> RegistryLogin | None:
+    """The registry credentials of this job: a deploy token's from protected variables
+    (SCIAPPS_REGISTRY_USER/PASSWORD), else GitLab's own job credentials (CI_REGISTRY_USER/
+    PASSWORD, only when CI_REGISTRY is the catalog's registry); None for an open registry."""
+    host = config.registry.split("/")[0]
+    for user, password in CREDENTIAL_VARIABLES:
+        if environ.get(user) and environ.get(password):
+            if user.startswith("CI_") and environ.get("CI_REGISTRY", host) != host:
+                continue  # GitLab's registry is not the catalog's: its job token would go to the wrong place
+            return RegistryLogin(host, environ[user], environ[password])
+    return None
+
+
+REGISTRY_LOGIN_HINT = ("give the job the registry's credentials: GitLab's own (CI_REGISTRY_USER, CI_REGISTRY_PASSWORD, "
+                       "when `registry` in sciapps.yaml is on $CI_REGISTRY) or a deploy token in the protected variables "
+                       "SCIAPPS_REGISTRY_USER and SCIAPPS_REGISTRY_PASSWORD")
+
+
+REFUSALS = ("unauthorized", "authentication required", "no basic auth credentials", "credential not found", "denied", " 401")
+
+
+def refused_for_credentials(message: str) -> bool:
+    """Does a registry client's error mean the registry wanted (other) credentials?"""
+    lowered = message.lower()
+    return any(word in lowered for word in REFUSALS)
 
 
 def find_config(start: Path) -> Path | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from sciapps.errors import SciAppsError
+from sciapps.config import REGISTRY_LOGIN_HINT, RegistryLogin, refused_for_credentials
 
 
 class EngineError(SciAppsError):
@@ -97,7 +98,10 @@ def _docker():
 class Engine:
     """A connection to the Docker engine."""
 
-    def __init__(self, client=None):
+    def __init__(self, client=None, login: RegistryLogin | None = None):
+        """`login`: the catalog registry's credentials, sent with each push and pull to that
+        registry only, never stored (no `docker login`)."""
+        self.login = login
         docker = _docker()
         try:
             self.client = client or docker.from_env(timeout=600)
@@ -129,16 +133,29 @@ class Engine:
         except self.errors.APIError:
             pass
 
+    def _auth(self, ref: str) -> dict | None:
+        if self.login and self.login.applies_to(ref):
+            return {"username": self.login.username, "password": self.login.password}
+        return None
+
+    def _refused(self, ref: str, what: str, reason: str) -> EngineError | None:
+        """One sentence when the registry refused for want of (good) credentials."""
+        if not refused_for_credentials(reason):
+            return None
+        given = "the credentials given were refused" if self._auth(ref) else "no credentials were given"
+        return EngineError(f"the registry {ref.split('/')[0]} refused to {what} {ref}: {given}", REGISTRY_LOGIN_HINT)
+
     def pull(self, ref: str) -> str:
         try:
-            return self.client.images.pull(ref).id
+            return self.client.images.pull(ref, auth_config=self._auth(ref)).id
         except self.errors.APIError as exc:
-            raise EngineError(f"cannot pull {ref}: {_reason(exc)}", "check that the registry is running and reachable") from None
+            raise self._refused(ref, "pull", _reason(exc)) or EngineError(
+                f"cannot pull {ref}: {_reason(exc)}", "check that the registry is running and reachable") from None
 
     def registry_digest(self, ref: str) -> str | None:
         """The registry's digest of `ref`, or None when it has no such tag (or cannot say)."""
         try:
-            return self.client.api.inspect_distribution(ref)["Descriptor"]["digest"]
+            return self.client.api.inspect_distribution(ref, auth_config=self._auth(ref))["Descriptor"]["digest"]
         except Exception:  # not found, or the registry is unreachable
             return None
 
@@ -212,15 +229,17 @@ class Engine:
         repository, _, tag = ref.rpartition(":")
         digest = None
         try:
-            for chunk in self.client.api.push(repository, tag=tag, stream=True, decode=True):
+            for chunk in self.client.api.push(repository, tag=tag, stream=True, decode=True, auth_config=self._auth(ref)):
                 if "error" in chunk:
-                    raise EngineError(f"pushing {ref} failed: {chunk['error']}", "check that the registry is running and reachable")
+                    raise self._refused(ref, "let us push", str(chunk["error"])) or EngineError(
+                        f"pushing {ref} failed: {chunk['error']}", "check that the registry is running and reachable")
                 if "aux" in chunk and "Digest" in chunk["aux"]:
                     digest = chunk["aux"]["Digest"]
                 if on_line and chunk.get("status") and not chunk.get("progressDetail"):
                     on_line(f"{chunk.get('id', '')} {chunk['status']}".strip())
         except self.errors.APIError as exc:
-            raise EngineError(f"pushing {ref} failed: {_reason(exc)}", "check that the registry is running and reachable") from None
+            raise self._refused(ref, "let us push", _reason(exc)) or EngineError(
+                f"pushing {ref} failed: {_reason(exc)}", "check that the registry is running and reachable") from None
         if digest is None:
             raise EngineError(f"pushing {ref} gave no digest", "check the registry")
         return digest

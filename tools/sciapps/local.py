@@ -9,9 +9,9 @@ from typing import Callable
 
 from sciapps.catalog.loader import resolve
 from sciapps.catalog.validate import errors_of
-from sciapps.charts.chart import build_chart
+from sciapps.charts.chart import build_chart, pull_chart
 from sciapps.charts.launch import launch as apply_chart
-from sciapps.config import KUBERNETES_NAMESPACE, Config
+from sciapps.config import KUBERNETES_NAMESPACE, Config, registry_login
 from sciapps.datalab_types import TYPES
 from sciapps.engine import Engine
 from sciapps.errors import SciAppsError
@@ -35,7 +35,7 @@ def run_locally(config: Config, datalab_id: str, data_root: Path, log: Log, poll
     """Start a datalab with its data assets mounted read-only, print its URL, and keep it
     until it stops or Ctrl-C; the container is removed whatever happens."""
     lab = _valid(config, datalab_id, log)
-    engine = Engine()
+    engine = Engine(login=registry_login(config))
     image = ensure_image(engine, config, lab, log)
     mounts = []
     for asset in lab.get("data_assets") or []:
@@ -65,22 +65,15 @@ class LaunchRefused(SciAppsError):
     exit_code = 1
 
 
-def _release_chart(release, workdir: Path) -> Path:
+def _release_chart(release, workdir: Path, login) -> Path:
     """The published chart of a release, pulled from its OCI repository and checked
     against the package digest its signed record names."""
     import hashlib
 
-    import helm_python as helm
-
-    from sciapps.releases.registry import is_loopback
-
     chart = release.chart
     if chart is None:
         raise LaunchRefused(f"the release record of {release.datalab} {release.version} names no chart", "publish it again")
-    try:
-        helm.pull(chart.uri, version=chart.version, destination=workdir, plain_http=is_loopback(chart.uri.removeprefix("oci://").split("/")[0]))
-    except helm.HelmError as exc:
-        raise SciAppsError(f"cannot pull {chart.uri} {chart.version}: {str(exc)[:200]}", "check that the registry is reachable") from None
+    pull_chart(chart.uri, chart.version, workdir, login)
     packages = sorted(workdir.glob("*.tgz"))
     if len(packages) != 1 or hashlib.sha256(packages[0].read_bytes()).hexdigest() != chart.package_sha256:
         raise LaunchRefused(f"the chart {chart.uri} {chart.version} in the registry is not the one its signed record names",
@@ -111,7 +104,7 @@ def launch(config: Config, spec: str, namespace: str = KUBERNETES_NAMESPACE, rel
     with tempfile.TemporaryDirectory(prefix="sciapps-launch-") as tmp:
         if judged is not None and judged.verified:
             r = judged.release
-            package = _release_chart(r, Path(tmp))
+            package = _release_chart(r, Path(tmp), registry_login(config))
             log(f"verified: {r.datalab} {r.version} build {r.build}, {r.image}")
         elif not allow_unverified:
             raise LaunchRefused(f"refusing to launch {spec}: not verified: {reason}",

@@ -15,13 +15,14 @@ import json
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from sciapps.catalog.model import Datalab
-from sciapps.config import KUBERNETES_NAMESPACE, Config
+from sciapps.config import KUBERNETES_NAMESPACE, REGISTRY_LOGIN_HINT, Config, RegistryLogin, refused_for_credentials
 from sciapps.datalab_types import TYPES, chart_types
 from sciapps.errors import SciAppsError
 from sciapps.schema import datalab_schema
@@ -191,16 +192,57 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def push_chart(package: Path, remote: str) -> str:
+@contextmanager
+def registry_client(remote: str, login: RegistryLogin | None):
+    """A Helm registry client for `remote`, logged in with `login` in a credentials file of
+    its own that is deleted afterwards: nothing stays logged in on the runner."""
+    import helm_python as helm
+
+    host = remote.removeprefix("oci://").split("/")[0]
+    plain = host.startswith(("127.", "localhost"))
+    with tempfile.TemporaryDirectory(prefix="sciapps-helm-") as tmp:
+        client = helm.RegistryClient(plain_http=plain, credentials_file=Path(tmp) / "config.json")
+        try:
+            if login is not None and login.applies_to(remote):
+                try:
+                    client.login(host, login.username, login.password, plain_http=plain)
+                except helm.HelmError as exc:
+                    raise SciAppsError(f"the registry {host} refused the credentials given ({str(exc)[:160]})", REGISTRY_LOGIN_HINT) from None
+            yield client, plain
+        finally:
+            client.close()
+
+
+def _helm_refusal(exc: Exception, host: str, login: RegistryLogin | None) -> SciAppsError | None:
+    if refused_for_credentials(str(exc)):
+        given = "the credentials given were refused" if login is not None else "no credentials were given"
+        return SciAppsError(f"the registry {host} refused to let us push a chart: {given}", REGISTRY_LOGIN_HINT)
+    return None
+
+
+def push_chart(package: Path, remote: str, login: RegistryLogin | None = None) -> str:
     """Push a packaged chart to an OCI registry (`Config.charts_oci`)."""
     import helm_python as helm
 
-    plain = remote.removeprefix("oci://").startswith(("127.", "localhost"))
-    try:
-        result = helm.push(package, remote, plain_http=plain)
-    except helm.HelmError as exc:
-        raise SciAppsError(f"pushing {package.name} to {remote} failed: {exc}", "check that the registry is running and reachable") from None
+    with registry_client(remote, login) as (client, plain):
+        try:
+            result = helm.push(package, remote, client=client, plain_http=plain)
+        except helm.HelmError as exc:
+            host = remote.removeprefix("oci://").split("/")[0]
+            raise _helm_refusal(exc, host, login) or SciAppsError(
+                f"pushing {package.name} to {remote} failed: {exc}", "check that the registry is running and reachable") from None
     return str(result.get("ref") or result.get("Ref") or json.dumps(result))
+
+
+def pull_chart(remote: str, version: str, destination: Path, login: RegistryLogin | None = None) -> None:
+    """Pull a published chart (`oci://<host>/charts/<id>`, one version) into `destination`."""
+    import helm_python as helm
+
+    with registry_client(remote, login) as (client, plain):
+        try:
+            helm.pull(remote, version=version, destination=destination, client=client, plain_http=plain)
+        except helm.HelmError as exc:
+            raise SciAppsError(f"cannot pull {remote} {version}: {str(exc)[:200]}", "check that the registry is reachable") from None
 
 
 def values_schema(current: dict, schema: dict | None = None) -> dict:

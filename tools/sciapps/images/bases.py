@@ -27,7 +27,7 @@ from typing import Callable
 
 from sciapps import __version__
 from sciapps.baselock import BaseImage, read_lock, write_lock
-from sciapps.config import Config
+from sciapps.config import Config, registry_login
 from sciapps.errors import SciAppsError
 from sciapps.engine import Engine, context_tar
 
@@ -182,7 +182,7 @@ def push_all(engine: Engine, config: Config, log: Callable[[str], None] = print)
 def build_and_push(config: Config, names: tuple[str, ...] = (), rebuild: bool = False, push: bool = False,
                    log: Callable[[str], None] = print) -> dict[str, BaseImage]:
     """`sciapps base-images build`: build (only what changed), push when asked, list them."""
-    engine = Engine()
+    engine = Engine(login=registry_login(config))
     built = build_all(engine, config, names or ORDER, log=log, rebuild=rebuild)
     if push:
         built = push_all(engine, config, log=log)

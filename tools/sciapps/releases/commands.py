@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from sciapps.catalog.loader import resolve
-from sciapps.config import Config
+from sciapps.config import Config, registry_login
 from sciapps.errors import SciAppsError
 from sciapps.releases import signing
 from sciapps.releases.judge import Judged, judge, pick
 from sciapps.releases.mirror import tag_of, sync
 from sciapps.releases.publish import publish
-from sciapps.releases.registry import ATTACHMENT, Registry, credentials_from_environment
+from sciapps.releases.registry import ATTACHMENT, Registry
 from sciapps.schema import is_datalab_id
 
 Log = Callable[[str], None]
@@ -23,7 +23,7 @@ SPEC = re.compile(r"^([a-z][a-z0-9-]{0,62})(?:@([0-9A-Za-z.+-]{1,64}))?$")
 
 
 def registry_of(config: Config, environ: Mapping[str, str] = os.environ) -> Registry:
-    return Registry(config.registry, credentials_from_environment(environ))
+    return Registry(config.registry, registry_login(config, environ))
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:

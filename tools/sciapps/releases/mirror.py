@@ -149,3 +149,14 @@ class Mirror:
             registry_digest = self.tags.get(f"{datalab_id}/{name}", UNCHECKED)
             judged.append(judge(data, self.key, name, registry_digest, datalab_id))
         return newest_first(judged)
+
+    def all_releases(self, ids: list[str], jobs: int = 1) -> dict[str, list[Judged]]:
+        """`releases` of many datalabs; with jobs > 1, judged in that many processes (each
+        record's signature check is the store build's largest cost per record)."""
+        if jobs <= 1 or len(ids) < 200:
+            return {i: self.releases(i) for i in ids}
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs) as pool:
+            return dict(zip(ids, pool.map(self.releases, ids, chunksize=max(1, len(ids) // (jobs * 8)))))
+

@@ -25,9 +25,13 @@ SBOM_MEDIA_TYPE = "application/vnd.cyclonedx+json"
 
 
 @cache
-def _validator() -> jsonschema.Draft202012Validator:
+def _validators():
+    """(compiled fast check, jsonschema for the message): a store build judges every record."""
+    import jsonschema_rs
+
     with open(schemas_dir() / SCHEMA_FILE, encoding="utf-8") as fh:
-        return jsonschema.Draft202012Validator(json.load(fh))
+        schema = json.load(fh)
+    return jsonschema_rs.validator_for(schema), jsonschema.Draft202012Validator(schema)
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,8 @@ class MalformedRecord(ValueError):
 
 def release_of(data: dict) -> Release:
     """The `Release` a statement describes; MalformedRecord (one sentence) when it is not one."""
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+    fast, explaining = _validators()
+    error = None if fast.is_valid(data) else jsonschema.exceptions.best_match(explaining.iter_errors(data))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "the statement"
         raise MalformedRecord(f"{where}: {error.message[:200]}")

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import re
 import tempfile
 from pathlib import Path
 
+from sciapps.config import REGISTRY_LOGIN_HINT, RegistryLogin
 from sciapps.errors import SciAppsError
 from sciapps.releases.signing import MAX_ENVELOPE_BYTES
 
@@ -47,6 +47,19 @@ def is_loopback(host: str) -> bool:
     return name in ("localhost", "[::1]") or name.startswith("127.")
 
 
+def _challenge(host: str) -> str:
+    """The scheme a registry asks for (`Basic` for htpasswd, `Bearer` for GitLab's token
+    service), from its answer to `GET /v2/`; "" when it asks for nothing or does not answer."""
+    import requests
+
+    scheme = "http" if is_loopback(host) else "https"
+    try:
+        response = requests.get(f"{scheme}://{host}/v2/", timeout=TIMEOUT_S)
+    except requests.RequestException:
+        return ""
+    return response.headers.get("WWW-Authenticate", "").split(" ")[0].lower() if response.status_code == 401 else ""
+
+
 def _client(host: str, credentials: tuple[str, str] | None):
     import oras.provider
 
@@ -56,7 +69,10 @@ def _client(host: str, credentials: tuple[str, str] | None):
         def do_request(self, url, method="GET", data=None, headers=None, json=None, stream=False):
             return oras.provider.Registry.do_request.__wrapped__(self, url, method, data, headers, json, stream)
 
-    client = Client(host, insecure=is_loopback(host))
+    challenge = _challenge(host)
+    if challenge == "basic" and not credentials:
+        return None  # it wants a password and there is none: say so before any request
+    client = Client(host, insecure=is_loopback(host), auth_backend="basic" if challenge == "basic" else "token")  # token: GitLab's, also anonymous
     client.session.request = functools.partial(client.session.request, timeout=TIMEOUT_S)
     if credentials:
         client.auth.set_basic_auth(*credentials)
@@ -66,10 +82,13 @@ def _client(host: str, credentials: tuple[str, str] | None):
 class Registry:
     """The catalog's registry (`registry` in sciapps.yaml: `<host>[/<path>]`)."""
 
-    def __init__(self, registry: str, credentials: tuple[str, str] | None = None):
+    def __init__(self, registry: str, login: RegistryLogin | None = None):
         self.registry = registry.rstrip("/")
         self.host = self.registry.split("/")[0]
-        self.client = _client(self.host, credentials)
+        self.login = login if login is not None and login.applies_to(self.registry) else None
+        self.client = _client(self.host, (self.login.username, self.login.password) if self.login else None)
+        if self.client is None:
+            raise RegistryUnreachable(f"the registry {self.host} asks for credentials and none were given", REGISTRY_LOGIN_HINT)
         self.scheme = "http" if is_loopback(self.host) else "https"
 
     def repository(self, datalab_id: str) -> str:
@@ -86,14 +105,13 @@ class Registry:
         except requests.RequestException as exc:
             raise RegistryUnreachable(f"the registry {self.host} does not answer ({type(exc).__name__})",
                                       "check that it is running and reachable from here") from None
-        except ValueError as exc:  # oras: "Cannot respond to request for authentication."
-            raise RegistryUnreachable(f"the registry {self.host} asks for credentials that were not given ({exc})",
-                                      "give the registry credentials (CI_REGISTRY_USER and CI_REGISTRY_PASSWORD, or SCIAPPS_REGISTRY_USER and SCIAPPS_REGISTRY_PASSWORD)") from None
+        except ValueError:  # oras: "Cannot respond to request for authentication."
+            raise RegistryUnreachable(f"the registry {self.host} asks for credentials and none were given", REGISTRY_LOGIN_HINT) from None
 
     def _refused(self, response, what: str):
         if response.status_code in (401, 403):
-            return RegistryUnreachable(f"the registry {self.host} refused the credentials for {what} (HTTP {response.status_code})",
-                                       "check the registry user and password (or token) and their rights on this project")
+            given = "the credentials given were refused" if self.login else "no credentials were given"
+            return RegistryUnreachable(f"the registry {self.host} refused to show {what}: {given} (HTTP {response.status_code})", REGISTRY_LOGIN_HINT)
         return RegistryUnreachable(f"the registry {self.host} answered HTTP {response.status_code} for {what}", "see the registry's log")
 
     def tags(self, repository: str) -> list[str]:
@@ -161,8 +179,9 @@ class Registry:
             except requests.RequestException as exc:
                 raise RegistryUnreachable(f"the registry {self.host} does not answer ({type(exc).__name__})", "check that it is running") from None
             except ValueError as exc:
-                raise RegistryUnreachable(f"pushing the record to {self.host} failed: {str(exc)[:200]}",
-                                          "check the registry credentials and their write rights") from None
+                given = "the credentials given were refused" if self.login else "no credentials were given"
+                raise RegistryUnreachable(f"the registry {self.host} refused to let us push the release record ({given}: {str(exc)[:120]})",
+                                          REGISTRY_LOGIN_HINT) from None
         digest = response.headers.get("Docker-Content-Digest", "")
         return digest
 
@@ -224,11 +243,3 @@ def _bounded(response, limit: int, what: str) -> bytes:
             raise RecordUnreadable(f"{what} is larger than {limit // 1024} KiB")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def credentials_from_environment(environ=os.environ) -> tuple[str, str] | None:
-    """GitLab's job credentials for its registry, or a deploy token's (protected variables)."""
-    for user, password in (("SCIAPPS_REGISTRY_USER", "SCIAPPS_REGISTRY_PASSWORD"), ("CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD")):
-        if environ.get(user) and environ.get(password):
-            return environ[user], environ[password]
-    return None

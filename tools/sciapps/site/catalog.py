@@ -36,14 +36,17 @@ def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
         catalog.problems.append(f"{exc.message}: no release is shown as verified")
     mirror = Mirror(config.path_of(config.releases_dir), key)
     catalog.problems += mirror.problems
+    valid = []
     for checked in check(paths, config, jobs=jobs):
         if not checked.ok:
             first = next(f for f in checked.findings if f.severity == ERROR) if checked.findings else None
             catalog.skipped.append((checked.folder, first.format() if first else "not readable"))
-            continue
-        if shown(checked.metadata):
-            media = picture_names(checked.folder, checked.metadata, config.limits.bytes("image_mb"))
-            e = entry(checked.metadata, config, mirror.releases(checked.metadata["id"]), feedback, media)
-            catalog.entries.append(e)
-            catalog.folders[e["id"]] = checked.folder
+        elif shown(checked.metadata):
+            valid.append(checked)
+    releases = mirror.all_releases([c.metadata["id"] for c in valid], jobs)
+    for checked in valid:
+        media = picture_names(checked.folder, checked.metadata, config.limits.bytes("image_mb"))
+        e = entry(checked.metadata, config, releases[checked.metadata["id"]], feedback, media)
+        catalog.entries.append(e)
+        catalog.folders[e["id"]] = checked.folder
     return catalog

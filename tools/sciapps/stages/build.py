@@ -6,7 +6,7 @@ from typing import Sequence
 
 from sciapps.baselock import read_lock
 from sciapps.catalog.model import Datalab
-from sciapps.config import Config
+from sciapps.config import Config, registry_login
 from sciapps.engine import BuildFailed, Engine
 from sciapps.images.build import ImageCheckFailed, build, plan
 from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid
@@ -23,7 +23,7 @@ def argv(ids: Sequence[str], options: Options) -> list[str]:
 
 
 def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> StageReport:
-    engine = Engine()
+    engine = Engine(login=registry_login(config))
     approved = read_lock(config)
 
     def work(lab: Datalab) -> Verdict:

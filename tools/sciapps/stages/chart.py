@@ -7,7 +7,7 @@ from typing import Sequence
 
 from sciapps.catalog.model import Datalab
 from sciapps.charts.chart import KUBE_VERSION, build_chart, push_chart
-from sciapps.config import Config
+from sciapps.config import Config, registry_login
 from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid
 
 NAME = "chart"
@@ -26,7 +26,7 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
     def work(lab: Datalab) -> Verdict:
         report = build_chart(config, lab, out)
         if report.passed and options.push:
-            report.pushed = push_chart(report.package, config.charts_oci)
+            report.pushed = push_chart(report.package, config.charts_oci, registry_login(config))
         for problem in report.problems:
             log(f"{lab.id}: {problem}")
         if report.passed:

@@ -10,7 +10,7 @@ from typing import Sequence
 from sciapps.baselock import read_lock
 from sciapps.buildfiles import DOCKERFILE, MAX_DOCKERFILE_BYTES
 from sciapps.catalog.model import Datalab
-from sciapps.config import Config
+from sciapps.config import Config, registry_login
 from sciapps.engine import Engine
 from sciapps.errors import SciAppsError
 from sciapps.images.build import ensure_image, plan
@@ -75,7 +75,7 @@ def scan_one(config: Config, lab: Datalab, image: str | None, policy: Policy, os
 def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> StageReport:
     policy = load_policy(options.policy or config.path_of(config.scan_policy))
     mirror = options.osv_mirror or config.path_of(config.osv_mirror)
-    engine = Engine()
+    engine = Engine(login=registry_login(config))
 
     def work(lab: Datalab) -> Verdict:
         report, target, verdict = _scan(config, lab, ensure_image(engine, config, lab, log), policy, mirror, log)

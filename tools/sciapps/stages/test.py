@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from sciapps.catalog.model import Datalab
-from sciapps.config import Config
+from sciapps.config import Config, registry_login
 from sciapps.engine import Engine
 from sciapps.images.build import ensure_image
 from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid
@@ -22,7 +22,7 @@ def argv(ids: Sequence[str], options: Options) -> list[str]:
 
 
 def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> StageReport:
-    engine = Engine()
+    engine = Engine(login=registry_login(config))
 
     def work(lab: Datalab) -> Verdict:
         image = ensure_image(engine, config, lab, log)
