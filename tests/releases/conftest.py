@@ -66,7 +66,7 @@ class Catalog:
                                                 "summary": f"{stage} {status}", "datalab_version": version, "details": details})
         (folder / self.datalab / "sbom.cdx.json").write_text('{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}')
 
-    def chart(self, version: str = "1.2.0") -> None:
+    def chart(self, version: str = "1.2.0", image_digest: str = "") -> None:
         """The chart packaged and pushed, as `sciapps chart --push` does."""
         import yaml
 
@@ -78,6 +78,7 @@ class Catalog:
         values = yaml.safe_load((REPO / "tests" / "charts" / "all-options.values.yaml").read_text())
         values["datalab"]["id"] = self.datalab
         values["datalab"]["version"] = version
+        values["image"]["digest"] = image_digest  # as `sciapps chart` writes it after a push: each build's chart differs
         report = build_chart(config, lab, self.root / "build" / "charts", values=values)
         assert report.passed, report.problems
         push_chart(report.package, config.charts_oci, registry_login(config, self.credentials))
@@ -94,7 +95,7 @@ class Catalog:
 
         self.set_version(version)
         ref, digest = self.image(marker, version)
-        self.chart(version)
+        self.chart(version, digest)
         self.results(ref, digest, version)
         lines: list[str] = []
         assert publish_ids(self.config, (self.datalab,), lines.append, self.environ) == 0, lines

@@ -88,13 +88,21 @@ def test_a_record_signed_with_another_key_is_not_verified_and_not_launched(catal
     assert launched.exit_code == 1 and "refusing to launch" in launched.output
 
 
-def test_a_verified_release_is_launched_by_digest(catalog, tmp_path):
-    """No cluster here: the record verifies and the chart is pulled and checked, then the
-    cluster is the missing part (exit 2)."""
-    catalog.release("first")
-    result = run(catalog, "launch", catalog.datalab, "--kubeconfig", str(tmp_path / "no-such-kubeconfig"))
-    assert result.exit_code == 2, result.output
-    assert "verified:" in result.output and "no Kubernetes cluster configured" in result.output
+def test_every_build_stays_launchable_by_digest(catalog, tmp_path):
+    """A rebuild of 1.2.0 moves the chart's 1.2.0 tag on; the first build is still launched
+    with its own chart (pulled by digest and checked against its record). No cluster here:
+    the record verifies and the chart checks out, then the cluster is the missing part (exit 2)."""
+    first = catalog.release("first")
+    second = catalog.release("rebuilt")
+    registry = Registry(catalog.config.registry)
+    charts = f"{catalog.registry}/charts/{catalog.datalab}"
+    assert registry.digest(f"{charts}:1.2.0-first") != registry.digest(f"{charts}:1.2.0")  # the first chart kept its own tag
+    for spec, digest in ((f"{catalog.datalab}@{first}", first), (f"{catalog.datalab}@1.2.0", second)):
+        result = run(catalog, "launch", spec, "--kubeconfig", str(tmp_path / "no-such-kubeconfig"))
+        assert result.exit_code == 2, result.output
+        assert f"verified: {catalog.datalab} 1.2.0 build" in result.output and digest in result.output
+        assert "no Kubernetes cluster configured" in result.output
+    assert run(catalog, "verify", f"{catalog.datalab}@sha256:{'0' * 64}").exit_code == 1
 
 
 def test_a_failed_scan_is_never_published(catalog):
@@ -160,6 +168,13 @@ def test_the_store_mirror_is_rebuilt_from_the_registry_and_sees_tampering(catalo
     after = {j.release.version: j for j in Mirror(out, key).releases(catalog.datalab)}
     assert after["1.3.0"].verified and not after["1.2.0"].verified
     assert after["1.2.0"].why.startswith("the registry's image under 1.2.0-first is sha256:")
+    from sciapps.site.build import build_store
+    from tests.conftest import REPO
+
+    build_store(config, [config.catalog], catalog.root / "public", REPO / "mkdocs.yml")  # the next store build
+    shown = json.loads((catalog.root / "public" / "api" / "datalabs" / f"{catalog.datalab}.json").read_text())
+    assert [(v["version"], v["verified"]) for v in shown["versions"]] == [("1.3.0", True), ("1.2.0", False)]
+    assert shown["versions"][1]["why"].startswith("the registry's image under 1.2.0-first is") and shown["versions"][1]["launch"] is None
 
 
 def test_two_publications_at_the_same_moment_lose_nothing(catalog, tmp_path):

@@ -304,7 +304,7 @@ def chart_cmd(ids, push, config_path):
 
 
 @cli.command("launch")
-@click.argument("spec", metavar="ID[@VERSION]")
+@click.argument("spec", metavar="ID[@VERSION|@sha256:DIGEST]")
 @click.option("--namespace", default=KUBERNETES_NAMESPACE, show_default=True, help="Kubernetes namespace (created if missing).")
 @click.option("--release", help="Release name (default: the datalab id).")
 @click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path),
@@ -330,7 +330,7 @@ def publish_cmd(ids, config_path):
 
 
 @cli.command("verify")
-@click.argument("spec", metavar="ID[@VERSION]")
+@click.argument("spec", metavar="ID[@VERSION|@sha256:DIGEST]")
 @config_option
 def verify_cmd(spec, config_path):
     """Check a release: its record's signature, its image digest in the registry, its scan. Exit 0 verified, 1 not, 2 cannot check."""

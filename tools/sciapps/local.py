@@ -73,7 +73,7 @@ def _release_chart(release, workdir: Path, login) -> Path:
     chart = release.chart
     if chart is None:
         raise LaunchRefused(f"the release record of {release.datalab} {release.version} names no chart", "publish it again")
-    pull_chart(chart.uri, chart.version, workdir, login)
+    pull_chart(chart.uri, chart.digest, workdir, login)  # by digest: the tag may have moved to a later build
     packages = sorted(workdir.glob("*.tgz"))
     if len(packages) != 1 or hashlib.sha256(packages[0].read_bytes()).hexdigest() != chart.package_sha256:
         raise LaunchRefused(f"the chart {chart.uri} {chart.version} in the registry is not the one its signed record names",

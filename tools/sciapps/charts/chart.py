@@ -234,15 +234,15 @@ def push_chart(package: Path, remote: str, login: RegistryLogin | None = None) -
     return str(result.get("ref") or result.get("Ref") or json.dumps(result))
 
 
-def pull_chart(remote: str, version: str, destination: Path, login: RegistryLogin | None = None) -> None:
-    """Pull a published chart (`oci://<host>/charts/<id>`, one version) into `destination`."""
+def pull_chart(remote: str, digest: str, destination: Path, login: RegistryLogin | None = None) -> None:
+    """Pull a published chart (`oci://<host>/charts/<id>`) by its manifest digest into `destination`."""
     import helm_python as helm
 
     with registry_client(remote, login) as (client, plain):
         try:
-            helm.pull(remote, version=version, destination=destination, client=client, plain_http=plain)
+            helm.pull(f"{remote}@{digest}", destination=destination, client=client, plain_http=plain)
         except helm.HelmError as exc:
-            raise SciAppsError(f"cannot pull {remote} {version}: {str(exc)[:200]}", "check that the registry is reachable") from None
+            raise SciAppsError(f"cannot pull {remote}@{digest}: {str(exc)[:200]}", "check that the registry is reachable") from None
 
 
 def values_schema(current: dict, schema: dict | None = None) -> dict:

@@ -19,7 +19,7 @@ from sciapps.releases.registry import ATTACHMENT, Registry
 from sciapps.schema import is_datalab_id
 
 Log = Callable[[str], None]
-SPEC = re.compile(r"^([a-z][a-z0-9-]{0,62})(?:@([0-9A-Za-z.+-]{1,64}))?$")
+SPEC = re.compile(r"^([a-z][a-z0-9-]{0,62})(?:@(sha256:[0-9a-f]{64}|[0-9A-Za-z.+-]{1,64}))?$")
 
 
 def registry_of(config: Config, environ: Mapping[str, str] = os.environ) -> Registry:
@@ -27,7 +27,8 @@ def registry_of(config: Config, environ: Mapping[str, str] = os.environ) -> Regi
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
-    """`ID[@VERSION]` -> (id, version or None)."""
+    """`ID[@VERSION]` or `ID@sha256:<image digest>` (one build exactly, as a paper cites it)
+    -> (id, version or digest or None)."""
     match = SPEC.match(spec)
     if not match or not is_datalab_id(match[1]):
         raise SciAppsError(f"{spec!r} is not a datalab id, or ID@VERSION", "for example gaia-dr3-hrd or gaia-dr3-hrd@1.2.0")

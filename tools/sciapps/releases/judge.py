@@ -71,8 +71,9 @@ def newest_first(judged: list[Judged]) -> list[Judged]:
 
 
 def pick(judged: list[Judged], version: str | None) -> Judged | None:
-    """The record `ID[@VERSION]` names: that version's newest build, else the newest release."""
+    """The record `ID[@VERSION]` names: that version's newest build, else the newest
+    release; `version` may also be an image digest (`sha256:…`), naming one build."""
     for j in newest_first(judged):
-        if j.release and (version is None or j.release.version == version):
+        if j.release and (version is None or version in (j.release.version, j.release.digest)):
             return j
     return None

@@ -102,6 +102,8 @@ def publish_one(config: Config, lab: Datalab, registry: Registry, signer, enviro
     if package is None or chart_digest is None or not results["chart"]["details"].get("pushed"):
         return Published(lab.id, None, "refused", f"its chart {version} was not pushed to {charts} by this pipeline (run `sciapps chart {lab.id} --push`)")
     chart = Chart(f"{charts}/{lab.id}", version, chart_digest, hashlib.sha256(package).hexdigest())
+    # the chart's tag is its version, which a rebuild of the version moves on: keep this one tagged too
+    registry.keep(f"{charts.removeprefix('oci://')}/{lab.id}", chart_digest, tag)
 
     builds, mine = [], None
     key = signer.public_key

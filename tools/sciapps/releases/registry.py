@@ -185,6 +185,22 @@ class Registry:
         digest = response.headers.get("Docker-Content-Digest", "")
         return digest
 
+    def keep(self, repository: str, digest: str, tag: str) -> None:
+        """Tag the manifest `digest` also as `tag`, so that it is never an untagged manifest a
+        registry's garbage collection may delete (a chart version whose tag a rebuild moved on)."""
+        url = f"{self.scheme}://{self.host}/v2/{self._path(repository)}/manifests/"
+        response = self._request("GET", url + digest, headers={"Accept": MANIFEST_TYPES[0]}, stream=True)
+        if response.status_code != 200:
+            raise self._refused(response, f"{repository}@{digest}")
+        body = _bounded(response, MAX_MANIFEST_BYTES, f"{repository}@{digest}")
+        media_type = response.headers.get("Content-Type", MANIFEST_TYPES[0])
+        try:
+            put = self.client.do_request(url + tag, "PUT", data=body, headers={"Content-Type": media_type})
+        except Exception as exc:  # noqa: BLE001 (requests' and oras' errors alike)
+            raise RegistryUnreachable(f"the registry {self.host} does not answer ({type(exc).__name__})", "check that it is running") from None
+        if put.status_code not in (200, 201):
+            raise self._refused(put, f"the tag {tag} of {repository}")
+
     def _blob(self, repository: str, descriptor: dict, limit: int, what: str) -> bytes:
         size, digest = descriptor.get("size"), descriptor.get("digest", "")
         if not isinstance(size, int) or size > limit or not re.fullmatch(r"sha256:[0-9a-f]{64}", str(digest)):

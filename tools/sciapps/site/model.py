@@ -101,9 +101,10 @@ class Feedback:
 def version_entry(j: Judged, meta: dict, config: Config, archived: bool) -> dict:
     """One published version and build of a datalab, as its page and API show it."""
     r = j.release
-    launch = None if archived else fill_template(config.launch_url, "launch_url", id=r.datalab, version=r.version, digest=r.digest)
+    usable = j.verified and not archived  # a version that does not verify is listed, never offered
+    launch = None if not usable else fill_template(config.launch_url, "launch_url", id=r.datalab, version=r.version, digest=r.digest)
     helm = (f"helm install {r.datalab} {r.chart.uri} --version {r.chart.version} --namespace datalabs --set image.digest={r.digest}"
-            if r.chart and not archived else None)
+            if r.chart and usable else None)
     return {
         "version": r.version, "build": r.build, "published": r.published[:10], "image": r.image, "digest": r.digest, "tag": r.tag,
         "verified": j.verified, "why": j.why, "launch": launch, "helm": helm,
