@@ -418,7 +418,7 @@ def codeowners_cmd(check, config_path):
 @cli.command("ci")
 @click.option("--base", "base_rev", required=True, help="Revision to compare with (a merge request's base).")
 @click.option("--author", envvar="GITLAB_USER_LOGIN", help="GitLab username of the author.")
-@click.option("--publish", is_flag=True, help="Also push images and charts and build the store (the default branch's job).")
+@click.option("--publish", is_flag=True, help="Also push images and charts, sign their release records and build the store (the default branch's jobs).")
 @click.option("--osv-mirror", type=click.Path(file_okay=False, path_type=Path), help="Local OSV mirror.")
 @config_option
 def ci_cmd(base_rev, author, publish, osv_mirror, config_path):

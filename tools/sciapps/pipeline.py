@@ -1,6 +1,7 @@
 """`sciapps ci`: the merge-request pipeline on one machine. The changed datalabs go through
 the stages in their one order (`sciapps.stages.STAGES`), then the review is written, and
-with `publish` the store is built. GitLab runs the same stages as jobs (.gitlab-ci.yml)."""
+with `publish` the images and charts are pushed, their release records signed and
+attached, and the store built from every record in the registry. GitLab runs the same stages as jobs (.gitlab-ci.yml)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Callable
 from sciapps.catalog.changes import changed_ids
 from sciapps.catalog.loader import discover, load_datalab, resolve
 from sciapps.config import Config
+from sciapps.releases.commands import publish_ids, sync_releases
 from sciapps.review.moderation import review
 from sciapps.site.build import build_store
 from sciapps import stages
@@ -48,13 +50,18 @@ def run_ci(config: Config, base: str, author: str | None, publish: bool, osv_mir
     log(text)
     if not ok:
         failed.append("review")
+    if publish and ids and not failed:
+        log(f"== publish: sciapps publish {' '.join(ids + common)}")
+        if publish_ids(config, tuple(ids), log):
+            failed.append("publish")
     if publish:
-        log("== publish: sciapps site build")
+        log(f"== store: sciapps releases sync {' '.join(common)}; sciapps site build")
+        sync_releases(config, log)
         report = build_store(config, [config.catalog], config.root / "public", config.root / "mkdocs.yml")
         warnings, line = report.messages()
         for message in warnings + [line]:
             log(message)
         if report.skipped:
-            failed.append("publish")
+            failed.append("store")
     log(f"== {'failed: ' + ', '.join(failed) if failed else 'all stages passed'}")
     return failed
