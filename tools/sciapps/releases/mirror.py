@@ -157,6 +157,18 @@ class Mirror:
             return {i: self.releases(i) for i in ids}
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(jobs) as pool:
-            return dict(zip(ids, pool.map(self.releases, ids, chunksize=max(1, len(ids) // (jobs * 8)))))
+        with ProcessPoolExecutor(jobs, initializer=_adopt, initargs=(self,)) as pool:  # the mirror is sent once per worker
+            return dict(zip(ids, pool.map(_releases_of, ids, chunksize=max(1, len(ids) // (jobs * 8)))))
+
+
+_worker_mirror: Mirror | None = None
+
+
+def _adopt(mirror: Mirror) -> None:
+    global _worker_mirror
+    _worker_mirror = mirror
+
+
+def _releases_of(datalab_id: str) -> list[Judged]:
+    return _worker_mirror.releases(datalab_id)
 
