@@ -67,3 +67,13 @@ def test_the_registry_and_the_scan_decide_too(signer):
 def test_versions_order_by_semantic_versioning():
     versions = ["1.10.0", "1.9.0", "1.10.0-rc.1", "1.10.0-rc.2", "2.0.0-alpha", "0.1.0"]
     assert sorted(versions, key=semver_key) == ["0.1.0", "1.9.0", "1.10.0-rc.1", "1.10.0-rc.2", "1.10.0", "2.0.0-alpha"]
+
+
+def test_the_record_schema_is_a_valid_2020_12_schema_and_published_with_the_store():
+    import jsonschema
+
+    from sciapps.resources import schemas_dir
+
+    schema = json.loads((schemas_dir() / "release-record.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert schema["$id"].endswith("/release-record/v1/release-record.schema.json")

@@ -36,8 +36,8 @@ BADGE = """<svg xmlns="http://www.w3.org/2000/svg" width="178" height="20" role=
 
 def _dump(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+    with open(path, "w", encoding="utf-8") as fh:  # dumps, not dump: json.dump never uses the C encoder
+        fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 def write_api(out: Path, entries: list[dict], store_url: str) -> None:
