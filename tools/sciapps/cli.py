@@ -368,6 +368,25 @@ def keys_generate(out):
     return generate_keys(out, click.echo)
 
 
+@cli.command("plan")
+@click.option("--base", "base_rev", help="The revision to compare with (a merge request's base, or the previous commit).")
+@click.option("--all", "everything", is_flag=True, help="Plan every datalab (a scheduled full run).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the plan (JSON) here too.")
+@click.option("--child-pipeline", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the GitLab child pipeline that runs the plan here.")
+@click.option("--ci-file", type=click.Path(dir_okay=False, path_type=Path, exists=True),
+              help="The parent pipeline file whose default: the child jobs run with (default: .gitlab-ci.yml of the catalog).")
+@config_option
+def plan_cmd(base_rev, everything, output, child_pipeline, ci_file, config_path):
+    """What a change affects, and why: the datalabs to build, and those whose chart only is rendered again."""
+    from sciapps.stages.plan import write_plan
+
+    if not base_rev and not everything:
+        raise click.UsageError("give --base REV, or --all")
+    write_plan(_config(config_path), base_rev, everything, output, child_pipeline, ci_file, click.echo)
+    return errors.OK
+
+
 @cli.command("changed")
 @click.option("--base", "base_rev", required=True, help="The revision to compare with.")
 @config_option

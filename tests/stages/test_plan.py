@@ -1,0 +1,130 @@
+"""`sciapps plan`: what a change affects and why, on a Git copy of the example catalog."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from sciapps.cli import cli
+from sciapps.config import load_config
+from sciapps.stages.plan import MAX_CHAINS, Plan, Planned, child_pipeline, plan
+from tests.conftest import REPO
+
+JUPYTERLAB = ["euclid-q1-photoz", "gaia-dr3-hrd", "jwst-nircam-image-explorer", "planck-cmb-map-viewer", "xmm-epic-spectrum-fit"]
+DESKTOPS = ["ds9-fits-viewer", "topcat-desktop"]  # herschel-spire-photometry is archived: never rebuilt
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=root, check=True,
+                          capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("plan") / "catalog"
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
+    for name in filter(None, (f.decode() for f in files)):
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if (REPO / name).is_symlink():
+            target.symlink_to((REPO / name).readlink())
+        elif (REPO / name).is_file():
+            target.write_bytes((REPO / name).read_bytes())
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "catalog")
+    return root
+
+
+@pytest.fixture
+def catalog(repository):
+    yield repository
+    _git(repository, "checkout", "-q", "--", ".")
+    _git(repository, "clean", "-qfd")
+
+
+def _edit(root: Path, path: str, text: str = "\n# a change\n") -> None:
+    with open(root / path, "a", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _work(p: Plan) -> dict[str, str]:
+    return {item.datalab: item.work for item in p.items}
+
+
+def test_a_jupyterlab_base_change_rebuilds_exactly_the_published_jupyterlab_datalabs(catalog):
+    _edit(catalog, "base-images/jl_base/requirements.txt", "\n")
+    p = plan(load_config(catalog / "sciapps.yaml"), "HEAD")
+    assert p.changed_bases == ["jl_base"]
+    assert _work(p) == dict.fromkeys(JUPYTERLAB, "build")  # the advanced one too: its Dockerfile starts FROM jl_base
+    assert all(item.reasons == ("it is built on jl_base: base-images/jl_base/requirements.txt changed",) for item in p.items)
+
+
+def test_the_common_base_reaches_every_published_datalab(catalog):
+    _edit(catalog, "base-images/datalabs_ubuntu_base/Dockerfile")
+    p = plan(load_config(catalog / "sciapps.yaml"), "HEAD")
+    assert p.changed_bases == ["datalabs_ubuntu_base", "jl_base", "x_base"]
+    assert _work(p) == dict.fromkeys(sorted(JUPYTERLAB + DESKTOPS), "build")
+    assert "it is built on x_base: it is built on datalabs_ubuntu_base, which changed" in dict((i.datalab, i.reasons) for i in p.items)["ds9-fits-viewer"]
+
+
+def test_a_chart_change_renders_every_published_chart_and_builds_only_what_changed(catalog):
+    _edit(catalog, "charts/datalab/values.yaml")
+    _edit(catalog, "datalabs/gaia-dr3-hrd/requirements.txt", "\n")
+    p = plan(load_config(catalog / "sciapps.yaml"), "HEAD")
+    assert _work(p) == {**dict.fromkeys(JUPYTERLAB + DESKTOPS, "chart"), "gaia-dr3-hrd": "build"}
+    assert dict((i.datalab, i.reasons) for i in p.items)["topcat-desktop"] == ("charts/datalab/values.yaml changed (every chart is rendered from it)",)
+
+
+def test_dropping_an_approved_base_rebuilds_its_dependents(catalog):
+    config = catalog / "sciapps.yaml"
+    config.write_text(config.read_text().replace("approved_bases: [jl_base, x_base, datalabs_ubuntu_base]", "approved_bases: [jl_base, datalabs_ubuntu_base]"))
+    p = plan(load_config(config), "HEAD")
+    assert p.changed_bases == ["x_base"]
+    assert _work(p) == {**dict.fromkeys(JUPYTERLAB, "chart"), **dict.fromkeys(DESKTOPS, "build")}
+    assert "approved_bases in sciapps.yaml lost it" in dict((i.datalab, i.reasons) for i in p.items)["ds9-fits-viewer"][0]
+
+
+def test_nothing_changed_plans_nothing_and_all_plans_everything(catalog):
+    config = load_config(catalog / "sciapps.yaml")
+    assert plan(config, "HEAD").items == []
+    everything = plan(config, None, everything=True)
+    assert len(everything.items) == 8 and {i.work for i in everything.items} == {"build"}
+
+
+def test_the_child_pipeline_is_valid_gitlab_ci_and_batched(tmp_path):
+    ids = [f"lab-{i:04d}" for i in range(2000)]
+    p = Plan("HEAD", [Planned(i, "build", ("x",)) for i in ids] + [Planned("other", "chart", ("y",))])
+    parent = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text())
+    child = child_pipeline(p, parent)
+    builds = [name for name in child if name.startswith("build ")]
+    assert len(builds) == MAX_CHAINS and child["scan 1"]["needs"] == ["build 1"] and "chart only 1" in child
+    planned = [i for name in builds for i in child[name]["script"][-1].split()[2:]]
+    assert planned == ids  # every datalab once, in order
+    assert child["default"] == parent["default"]  # the parent's (target branch's) job setup
+    (tmp_path / "child.yml").write_text(yaml.safe_dump(child))
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    proc = subprocess.run([str(checker), "--builtin-schema", "vendor.gitlab-ci", str(tmp_path / "child.yml")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    empty = child_pipeline(Plan("HEAD"), parent)
+    assert [k for k in empty if k not in ("stages", "variables", "default")] == ["nothing to do"]
+
+
+def test_the_cli_writes_the_plan_and_the_child_pipeline(catalog, tmp_path):
+    _edit(catalog, "base-images/x_base/Dockerfile")
+    result = CliRunner().invoke(cli, ["plan", "--base", "HEAD", "-o", str(tmp_path / "plan.json"), "--child-pipeline", str(tmp_path / "child.yml"),
+                                      "--config", str(catalog / "sciapps.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "build  ds9-fits-viewer: it is built on x_base" in result.output and "2 to build, 0 to chart only" in result.output
+    assert json.loads((tmp_path / "plan.json").read_text())["build"] == DESKTOPS
+    child = yaml.safe_load((tmp_path / "child.yml").read_text())
+    assert [child[f"build {n}"]["script"][-1] for n in (1, 2)] == ["sciapps build ds9-fits-viewer", "sciapps build topcat-desktop"]  # one chain each
+    assert CliRunner().invoke(cli, ["plan", "--config", str(catalog / "sciapps.yaml")]).exit_code == 2
+    bad = CliRunner().invoke(cli, ["plan", "--base", "no-such-rev", "--config", str(catalog / "sciapps.yaml")])
+    assert bad.exit_code == 2 and "git cannot compare with 'no-such-rev'" in bad.output

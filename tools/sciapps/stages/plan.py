@@ -1,0 +1,230 @@
+"""`sciapps plan`: what a change affects, and why, as data and as a GitLab child pipeline.
+
+A datalab is planned for a **build** (image, then scan, test, chart: the stages after
+validation) when its own files changed, when an approved base it is built on changed (its
+folder in `base-images/`, `base-images/common/`, the base it is built on, the Debian suite
+the bases come from, or `approved_bases` in `sciapps.yaml`), or in a full run (`--all`).
+It is planned for its **chart** only (rendered, linted and validated again, no image
+rebuild) when the shared chart `charts/datalab/`, `sciapps.yaml` or the schemas changed.
+Base and chart changes reach the published datalabs (status `published`): the ones a
+store offers. An unchanged image is still never rebuilt: its tag is its content's hash.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sciapps.buildfiles import DOCKERFILE, MAX_DOCKERFILE_BYTES, from_lines, split_reference
+from sciapps.catalog.loader import discover, load_datalab
+from sciapps.catalog.model import Datalab
+from sciapps.config import CATALOG_DIR, Config, parse_config
+from sciapps.datalab_types import TYPES
+from sciapps.errors import SciAppsError
+from sciapps.images.bases import ORDER, PARENT
+from sciapps.safefiles import UnsafeFile
+from sciapps.schema import is_datalab_id
+
+BASES_DIR = "base-images"
+BASE_RECIPE = "tools/sciapps/images/bases.py"  # the Debian suite and mirror every base starts from
+CHART_INPUTS = ("charts/datalab/", "sciapps.yaml", "schemas/")
+
+
+@dataclass(frozen=True)
+class Planned:
+    datalab: str
+    work: str  # "build" (image, scan, test, chart) or "chart" (chart only)
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class Plan:
+    base: str | None
+    items: list[Planned] = field(default_factory=list)
+    changed_bases: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def ids(self, work: str) -> list[str]:
+        return [p.datalab for p in self.items if p.work == work]
+
+    def as_json(self) -> str:
+        return json.dumps({
+            "base": self.base, "changed_bases": self.changed_bases,
+            "build": self.ids("build"), "chart": self.ids("chart"),
+            "datalabs": [{"id": p.datalab, "work": p.work, "reasons": list(p.reasons)} for p in self.items],
+            "warnings": self.warnings,
+        }, indent=2)
+
+
+def changed_paths(root: Path, base_rev: str) -> list[str]:
+    """Every path that differs between `base_rev` and the working tree, untracked ones too
+    (NUL-separated: no name is quoted away)."""
+    import git
+
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+        names = repo.git.diff("--name-only", "-z", base_rev, "--").split("\0")
+        names += repo.git.ls_files("-z", "--others", "--exclude-standard").split("\0")
+    except git.GitCommandError as exc:
+        raise SciAppsError(f"git cannot compare with {base_rev!r}: {exc.stderr.strip()[:300]}", "pass an existing commit, e.g. --base origin/main") from None
+    except git.InvalidGitRepositoryError:
+        raise SciAppsError(f"{root} is not in a Git repository", "plan needs Git history; use --all for a full run") from None
+    return sorted(set(filter(None, names)))
+
+
+def bases_of(lab: Datalab, approved: tuple[str, ...], registry: str) -> set[str]:
+    """The approved bases a datalab is built on, with the bases those are built on."""
+    meta = lab.metadata or {}
+    if meta.get("mode", "basic") == "advanced":
+        try:
+            text = lab.read_text(DOCKERFILE, MAX_DOCKERFILE_BYTES)
+        except UnsafeFile:
+            return set()
+        names = {name for _, image, _ in from_lines(text) for prefix, name in [split_reference(image)]
+                 if name in approved and prefix in ("", registry)}
+    else:
+        kind = TYPES.get(meta.get("type"))
+        names = {kind.base} if kind else set()
+    for name in list(names):
+        while name in PARENT:
+            name = PARENT[name]
+            names.add(name)
+    return names
+
+
+def _previous_approved(config: Config, base_rev: str) -> tuple[str, ...] | None:
+    """`approved_bases` of sciapps.yaml at `base_rev` (None when it cannot be read)."""
+    import git
+
+    try:
+        text = git.Repo(config.root, search_parent_directories=True).git.show(f"{base_rev}:sciapps.yaml")
+        return parse_config(text, config.root / "sciapps.yaml", f"sciapps.yaml at {base_rev}").approved_bases
+    except (git.GitCommandError, SciAppsError):
+        return None
+
+
+def changed_bases(config: Config, paths: list[str], base_rev: str | None) -> tuple[list[str], list[str]]:
+    """(changed approved bases, in build order; why each changed)."""
+    reasons: dict[str, str] = {}
+    for path in paths:
+        parts = path.split("/")
+        if parts[0] == BASES_DIR and len(parts) >= 3:
+            if parts[1] == "common":
+                reasons.update({b: f"{path} changed (every base has it)" for b in ORDER if b not in reasons})
+            elif parts[1] in ORDER:
+                reasons.setdefault(parts[1], f"{path} changed")
+        elif path == BASE_RECIPE:
+            reasons.update({b: f"{path} changed (the Debian suite and mirror of every base)" for b in ORDER if b not in reasons})
+    if base_rev is not None and "sciapps.yaml" in paths:
+        before = _previous_approved(config, base_rev)
+        if before is not None:
+            for name in sorted(set(before) ^ set(config.approved_bases)):
+                reasons.setdefault(name, f"approved_bases in sciapps.yaml {'gained' if name in config.approved_bases else 'lost'} it")
+    for name in ORDER:  # a base is built on its parent: a changed parent changes it too
+        parent = PARENT.get(name)
+        if parent in reasons and name not in reasons:
+            reasons[name] = f"it is built on {parent}, which changed"
+    ordered = [b for b in ORDER if b in reasons] + sorted(set(reasons) - set(ORDER))
+    return ordered, [reasons[b] for b in ordered]
+
+
+def plan(config: Config, base_rev: str | None, everything: bool = False) -> Plan:
+    """What the change since `base_rev` (or, with `everything`, a full run) affects."""
+    result = Plan(base=base_rev)
+    paths = [] if everything or base_rev is None else changed_paths(config.root, base_rev)
+    bases, base_reasons = changed_bases(config, paths, base_rev) if paths else ([], [])
+    result.changed_bases = bases
+    why_base = dict(zip(bases, base_reasons))
+    charts_changed = sorted({p for p in paths if any(p == i or p.startswith(i) for i in CHART_INPUTS)})
+    own = {p.split("/")[1] for p in paths if p.startswith(f"{CATALOG_DIR}/") and p.count("/") >= 2}
+    folders = discover([config.catalog]) if config.catalog.is_dir() else []
+    for folder in folders:
+        name = folder.name
+        if not is_datalab_id(name):
+            if name in own:
+                result.warnings.append(f"left out: the folder {name!r} is not a datalab id (`sciapps validate` reports it)")
+            continue
+        lab: Datalab | None = None
+        reasons: list[str] = []
+        if everything:
+            reasons.append("a full run (--all)")
+        if name in own:
+            reasons.append("its files changed")
+        published = None
+        if bases or charts_changed:
+            lab = load_datalab(folder, config.limits)
+            published = (lab.metadata or {}).get("status") == "published"
+        if bases and published:
+            for base in sorted(bases_of(lab, config.approved_bases, config.registry) & set(bases), key=bases.index):
+                reasons.append(f"it is built on {base}: {why_base[base]}")
+        if reasons:
+            result.items.append(Planned(name, "build", tuple(reasons)))
+        elif charts_changed and published:
+            result.items.append(Planned(name, "chart", tuple(f"{p} changed (every chart is rendered from it)" for p in charts_changed[:3])))
+    return result
+
+
+MAX_CHAINS = 50  # job chains per child pipeline: 4 jobs each, well inside GitLab's limits at any catalog size
+RESULTS = "build/results/"
+
+
+def _batches(ids: list[str], chains: int) -> list[list[str]]:
+    size = max(1, -(-len(ids) // chains))
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def child_pipeline(result: Plan, parent: dict) -> dict:
+    """The child pipeline of a plan: per batch of datalabs one chain build -> scan, test,
+    chart (`needs:`), and chart-only jobs. `parent` is the parent's pipeline file (the
+    target branch's), whose `default:` and `variables:` the child jobs run with."""
+    jobs: dict = {}
+    for n, batch in enumerate(_batches(result.ids("build"), MAX_CHAINS), 1):
+        ids = " ".join(batch)
+        artifacts = {"when": "always", "paths": [RESULTS]}
+        jobs[f"build {n}"] = {"stage": "build", "script": ["sciapps base-images build | tail -3", f"sciapps build {ids}"],
+                              "artifacts": {**artifacts, "paths": [RESULTS, "build/base-images.json"]}}
+        jobs[f"scan {n}"] = {"stage": "scan", "needs": [f"build {n}"], "script": [f'sciapps scan {ids} ${{OSV_MIRROR:+--osv-mirror "$OSV_MIRROR"}}'],
+                             "artifacts": artifacts}
+        jobs[f"test {n}"] = {"stage": "test", "needs": [f"build {n}"], "script": [f"sciapps test {ids}"], "artifacts": artifacts}
+        jobs[f"chart {n}"] = {"stage": "chart", "needs": [f"build {n}"], "script": [f"sciapps chart {ids}"],
+                              "artifacts": {**artifacts, "paths": [RESULTS, "build/charts/"]}}
+    for n, batch in enumerate(_batches(result.ids("chart"), MAX_CHAINS), 1):
+        jobs[f"chart only {n}"] = {"stage": "chart", "needs": [], "script": [f"sciapps chart {' '.join(batch)}"],
+                                   "artifacts": {"when": "always", "paths": [RESULTS, "build/charts/"]}}
+    if not jobs:  # GitLab refuses a pipeline without jobs
+        jobs["nothing to do"] = {"stage": "build", "script": ["echo 'the plan affects no datalab'"]}
+    child = {"stages": ["build", "scan", "test", "chart"]}
+    for key in ("variables", "default"):
+        if isinstance(parent.get(key), dict):
+            child[key] = parent[key]
+    return {**child, **jobs}
+
+
+def write_plan(config: Config, base_rev: str | None, everything: bool, output: Path | None, child: Path | None,
+               ci_file: Path | None, log) -> Plan:
+    """`sciapps plan`: print the plan, and write it and its child pipeline when asked."""
+    from sciapps.safefiles import write_atomically
+    from sciapps.yamlio import YamlProblem, load
+
+    result = plan(config, base_rev, everything)
+    for warning in result.warnings:
+        log(warning)
+    for base in result.changed_bases:
+        log(f"changed base: {base}")
+    for item in result.items:
+        log(f"{item.work:5}  {item.datalab}: {'; '.join(item.reasons)}")
+    log(f"{len(result.ids('build'))} to build, {len(result.ids('chart'))} to chart only")
+    if output:
+        write_atomically(output, result.as_json() + "\n")
+    if child:
+        source = ci_file or config.root / ".gitlab-ci.yml"
+        try:
+            parent = load(source.read_text(encoding="utf-8")) if source.is_file() else {}
+        except (YamlProblem, OSError, UnicodeDecodeError) as exc:
+            raise SciAppsError(f"{source}: not readable YAML ({str(exc)[:160]})", "fix the pipeline file") from None
+        import yaml
+
+        text = "# Written by `sciapps plan`: the child pipeline of this change. Do not edit.\n"
+        write_atomically(child, text + yaml.safe_dump(child_pipeline(result, parent if isinstance(parent, dict) else {}), sort_keys=False))
+    return result
