@@ -25,6 +25,21 @@ def findings_for(folder: Path, config: Config, ctx: Context | None = None):
     return check_datalab(lab, [rule() for rule in ALL_RULES], ctx or Context(config=config))
 
 
+def copy_repository(root: Path) -> Path:
+    """A copy of this repository's tracked files (links as links) at `root`, without Git."""
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
+    for name in filter(None, (f.decode() for f in files)):
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if (REPO / name).is_symlink():
+            target.symlink_to((REPO / name).readlink())
+        elif (REPO / name).is_file():
+            target.write_bytes((REPO / name).read_bytes())
+    return root
+
+
 def rule_ids(findings) -> list[str]:
     return sorted(f.rule_id for f in findings)
 

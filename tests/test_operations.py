@@ -4,12 +4,11 @@ repository whose registry is the test registry and which has one published relea
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import uuid
 
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_repository
 from tests.releases.conftest import Catalog, remove_images
 
 
@@ -19,22 +18,11 @@ def shown_commands() -> list[str]:
     return [line.strip() for block in blocks for line in block.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def _copy_of_repository(root):
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
-    for name in filter(None, (f.decode() for f in files)):
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if (REPO / name).is_symlink():
-            target.symlink_to((REPO / name).readlink())
-        elif (REPO / name).is_file():
-            shutil.copy2(REPO / name, target)
-
-
 def test_every_command_in_operations_md_works(tmp_path, registry, engine, approved):
     commands = shown_commands()
     assert all(c.startswith("sciapps ") for c in commands), commands  # each is one of ours, and runs here
     root = tmp_path / "catalog"
-    _copy_of_repository(root)
+    copy_repository(root)
     prefix = f"{registry}/ops{uuid.uuid4().hex[:8]}"
     config = root / "sciapps.yaml"
     config.write_text(config.read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {prefix}"))

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sciapps.cli import cli
 from sciapps.config import load_config
 from sciapps.stages.plan import MAX_CHAINS, Plan, Planned, child_pipeline, plan
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_repository
 
 JUPYTERLAB = ["euclid-q1-photoz", "gaia-dr3-hrd", "jwst-nircam-image-explorer", "planck-cmb-map-viewer", "xmm-epic-spectrum-fit"]
 DESKTOPS = ["ds9-fits-viewer", "topcat-desktop"]  # herschel-spire-photometry is archived: never rebuilt
@@ -27,15 +27,7 @@ def _git(root: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def repository(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("plan") / "catalog"
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
-    for name in filter(None, (f.decode() for f in files)):
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if (REPO / name).is_symlink():
-            target.symlink_to((REPO / name).readlink())
-        elif (REPO / name).is_file():
-            target.write_bytes((REPO / name).read_bytes())
+    root = copy_repository(tmp_path_factory.mktemp("plan") / "catalog")
     _git(root, "init", "-q")
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "catalog")
