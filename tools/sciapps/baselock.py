@@ -15,6 +15,9 @@ from sciapps.config import Config
 from sciapps.errors import SciAppsError
 
 LOCK = Path("build") / "base-images.json"
+# The approved bases, in build order, each a folder of base-images/, and the one each is built FROM
+ORDER = ("datalabs_ubuntu_base", "jl_base", "x_base")
+PARENT = {"jl_base": "datalabs_ubuntu_base", "x_base": "datalabs_ubuntu_base"}
 
 
 @dataclass(frozen=True)

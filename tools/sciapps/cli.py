@@ -379,7 +379,7 @@ def keys_generate(out):
 @config_option
 def plan_cmd(base_rev, everything, output, child_pipeline, ci_file, config_path):
     """What a change affects, and why: the datalabs to build, and those whose chart only is rendered again."""
-    from sciapps.stages.plan import write_plan
+    from sciapps.plan import write_plan
 
     if not base_rev and not everything:
         raise click.UsageError("give --base REV, or --all")

@@ -104,6 +104,13 @@ def walk(root: Path, max_files: int) -> tuple[tuple[FileEntry, ...], bool]:
     return tuple(entries), False
 
 
+def metadata_of(folder: Path, limits: Limits) -> dict | None:
+    """A datalab's parsed datalab.yaml, read with the loader's bounds, without listing its
+    files; None when it cannot be read (`sciapps validate` says why)."""
+    data, _, problem = _read_metadata(folder / METADATA_FILE, limits)
+    return data if problem is None and isinstance(data, dict) else None
+
+
 def _read_metadata(path: Path, limits: Limits) -> tuple[dict | None, str | None, LoadProblem | None]:
     try:
         info = path.lstat()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 from sciapps import __version__
-from sciapps.baselock import BaseImage, read_lock, write_lock
+from sciapps.baselock import ORDER, PARENT, BaseImage, read_lock, write_lock
 from sciapps.config import Config, registry_login
 from sciapps.errors import SciAppsError
 from sciapps.engine import Engine, context_tar
@@ -34,8 +34,6 @@ from sciapps.engine import Engine, context_tar
 ROOTFS = "sciapps-rootfs:bookworm"
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
-ORDER = ("datalabs_ubuntu_base", "jl_base", "x_base")
-PARENT = {"jl_base": "datalabs_ubuntu_base", "x_base": "datalabs_ubuntu_base"}  # built FROM it
 CONTENT_REPOSITORY = "sciapps-base"  # engine-wide, content-addressed: sciapps-base/<name>:<hash>
 
 

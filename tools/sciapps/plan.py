@@ -13,17 +13,18 @@ store offers. An unchanged image is still never rebuilt: its tag is its content'
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sciapps.baselock import ORDER, PARENT
 from sciapps.buildfiles import DOCKERFILE, MAX_DOCKERFILE_BYTES, from_lines, split_reference
-from sciapps.catalog.loader import discover, load_datalab
-from sciapps.catalog.model import Datalab
+from sciapps.catalog.loader import discover, metadata_of
 from sciapps.config import CATALOG_DIR, Config, parse_config
 from sciapps.datalab_types import TYPES
 from sciapps.errors import SciAppsError
-from sciapps.images.bases import ORDER, PARENT
-from sciapps.safefiles import UnsafeFile
+from sciapps.safefiles import UnsafeFile, read_inside
 from sciapps.schema import is_datalab_id
 
 BASES_DIR = "base-images"
@@ -57,28 +58,31 @@ class Plan:
         }, indent=2)
 
 
+def _git(root: Path, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        if "not a git repository" in proc.stderr.lower():
+            raise SciAppsError(f"{root} is not in a Git repository", "plan needs Git history; use --all for a full run")
+        raise SciAppsError(f"git cannot compare with {args[-2] if args[-1] == '--' else args[-1]!r}: {proc.stderr.strip()[:300]}",
+                           "pass an existing commit, e.g. --base origin/main")
+    return proc.stdout
+
+
 def changed_paths(root: Path, base_rev: str) -> list[str]:
     """Every path that differs between `base_rev` and the working tree, untracked ones too
     (NUL-separated: no name is quoted away)."""
-    import git
-
-    try:
-        repo = git.Repo(root, search_parent_directories=True)
-        names = repo.git.diff("--name-only", "-z", base_rev, "--").split("\0")
-        names += repo.git.ls_files("-z", "--others", "--exclude-standard").split("\0")
-    except git.GitCommandError as exc:
-        raise SciAppsError(f"git cannot compare with {base_rev!r}: {exc.stderr.strip()[:300]}", "pass an existing commit, e.g. --base origin/main") from None
-    except git.InvalidGitRepositoryError:
-        raise SciAppsError(f"{root} is not in a Git repository", "plan needs Git history; use --all for a full run") from None
+    if base_rev.startswith("-"):
+        raise SciAppsError(f"{base_rev!r} is not a revision", "pass a commit, e.g. --base origin/main")
+    names = _git(root, "diff", "--name-only", "-z", "--no-renames", base_rev, "--").split("\0")
+    names += _git(root, "ls-files", "-z", "--others", "--exclude-standard").split("\0")
     return sorted(set(filter(None, names)))
 
 
-def bases_of(lab: Datalab, approved: tuple[str, ...], registry: str) -> set[str]:
+def bases_of(folder: Path, meta: dict, approved: tuple[str, ...], registry: str) -> set[str]:
     """The approved bases a datalab is built on, with the bases those are built on."""
-    meta = lab.metadata or {}
     if meta.get("mode", "basic") == "advanced":
         try:
-            text = lab.read_text(DOCKERFILE, MAX_DOCKERFILE_BYTES)
+            text = read_inside(folder, DOCKERFILE, MAX_DOCKERFILE_BYTES).decode("utf-8", "replace")
         except UnsafeFile:
             return set()
         names = {name for _, image, _ in from_lines(text) for prefix, name in [split_reference(image)]
@@ -95,12 +99,10 @@ def bases_of(lab: Datalab, approved: tuple[str, ...], registry: str) -> set[str]
 
 def _previous_approved(config: Config, base_rev: str) -> tuple[str, ...] | None:
     """`approved_bases` of sciapps.yaml at `base_rev` (None when it cannot be read)."""
-    import git
-
     try:
-        text = git.Repo(config.root, search_parent_directories=True).git.show(f"{base_rev}:sciapps.yaml")
+        text = _git(config.root, "show", f"{base_rev}:sciapps.yaml")
         return parse_config(text, config.root / "sciapps.yaml", f"sciapps.yaml at {base_rev}").approved_bases
-    except (git.GitCommandError, SciAppsError):
+    except SciAppsError:
         return None
 
 
@@ -138,31 +140,44 @@ def plan(config: Config, base_rev: str | None, everything: bool = False) -> Plan
     why_base = dict(zip(bases, base_reasons))
     charts_changed = sorted({p for p in paths if any(p == i or p.startswith(i) for i in CHART_INPUTS)})
     own = {p.split("/")[1] for p in paths if p.startswith(f"{CATALOG_DIR}/") and p.count("/") >= 2}
-    folders = discover([config.catalog]) if config.catalog.is_dir() else []
+    folders = [f for f in (discover([config.catalog]) if config.catalog.is_dir() else []) if is_datalab_id(f.name) or f.name in own]
+    result.warnings += [f"left out: the folder {f.name!r} is not a datalab id (`sciapps validate` reports it)"
+                        for f in folders if not is_datalab_id(f.name)]
+    folders = [f for f in folders if is_datalab_id(f.name)]
+    facts = _facts_of(config, folders) if bases or charts_changed else {}
     for folder in folders:
         name = folder.name
-        if not is_datalab_id(name):
-            if name in own:
-                result.warnings.append(f"left out: the folder {name!r} is not a datalab id (`sciapps validate` reports it)")
-            continue
-        lab: Datalab | None = None
         reasons: list[str] = []
         if everything:
             reasons.append("a full run (--all)")
         if name in own:
             reasons.append("its files changed")
-        published = None
-        if bases or charts_changed:
-            lab = load_datalab(folder, config.limits)
-            published = (lab.metadata or {}).get("status") == "published"
+        published, built_on = facts.get(name, (False, set()))
         if bases and published:
-            for base in sorted(bases_of(lab, config.approved_bases, config.registry) & set(bases), key=bases.index):
+            for base in sorted(built_on & set(bases), key=bases.index):
                 reasons.append(f"it is built on {base}: {why_base[base]}")
         if reasons:
             result.items.append(Planned(name, "build", tuple(reasons)))
         elif charts_changed and published:
             result.items.append(Planned(name, "chart", tuple(f"{p} changed (every chart is rendered from it)" for p in charts_changed[:3])))
     return result
+
+
+def _facts(folder: Path, config: Config) -> tuple[bool, set[str]]:
+    """(published?, the approved bases it is built on) of one datalab folder."""
+    meta = metadata_of(folder, config.limits) or {}
+    return meta.get("status") == "published", bases_of(folder, meta, config.approved_bases, config.registry)
+
+
+def _facts_of(config: Config, folders: list[Path]) -> dict[str, tuple[bool, set[str]]]:
+    """`_facts` of every folder; a large catalog is read in one process per CPU."""
+    if len(folders) < 500:
+        return {f.name: _facts(f, config) for f in folders}
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    with ProcessPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
+        return dict(zip((f.name for f in folders), pool.map(partial(_facts, config=config), folders, chunksize=256)))
 
 
 MAX_CHAINS = 50  # job chains per child pipeline: 4 jobs each, well inside GitLab's limits at any catalog size

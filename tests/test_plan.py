@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from sciapps.cli import cli
 from sciapps.config import load_config
-from sciapps.stages.plan import MAX_CHAINS, Plan, Planned, child_pipeline, plan
+from sciapps.plan import MAX_CHAINS, Plan, Planned, child_pipeline, plan
 from tests.conftest import REPO, copy_repository
 
 JUPYTERLAB = ["euclid-q1-photoz", "gaia-dr3-hrd", "jwst-nircam-image-explorer", "planck-cmb-map-viewer", "xmm-epic-spectrum-fit"]
