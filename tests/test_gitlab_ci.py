@@ -94,7 +94,7 @@ def test_merge_request_pipeline(throwaway):
         gitlab.close()
     assert passed_jobs(output) == {"validate", "build", "scan", "test", "chart"}
     assert re.search(r"^ FAIL  review", output, re.MULTILINE)
-    assert "changed datalabs:ds9-fits-viewer" in output and "THE MERGE REQUEST CODE RAN" not in output
+    assert "datalabs to build:ds9-fits-viewer" in output and "THE MERGE REQUEST CODE RAN" not in output
     review = (root / ".gitlab-ci-local" / "artifacts" / "review" / "review.md").read_text()
     assert "author: `aokonkwo`" in review  # GitLab's answer, not the pipeline's runner (mlindqvist)
     assert "## `ds9-fits-viewer`: changed" in review and "`version`: `1.0.0` → `1.0.1`" in review and "Role checks: passed" in review

@@ -117,6 +117,8 @@ def test_the_cli_writes_the_plan_and_the_child_pipeline(catalog, tmp_path):
     assert json.loads((tmp_path / "plan.json").read_text())["build"] == DESKTOPS
     child = yaml.safe_load((tmp_path / "child.yml").read_text())
     assert [child[f"build {n}"]["script"][-1] for n in (1, 2)] == ["sciapps build ds9-fits-viewer", "sciapps build topcat-desktop"]  # one chain each
+    ids = CliRunner().invoke(cli, ["plan", "--base", "HEAD", "--ids", "build", "--config", str(catalog / "sciapps.yaml")])
+    assert ids.exit_code == 0 and ids.stdout.splitlines() == DESKTOPS and "it is built on x_base" in ids.stderr  # only ids for a shell
     assert CliRunner().invoke(cli, ["plan", "--config", str(catalog / "sciapps.yaml")]).exit_code == 2
     bad = CliRunner().invoke(cli, ["plan", "--base", "no-such-rev", "--config", str(catalog / "sciapps.yaml")])
     assert bad.exit_code == 2 and "git cannot compare with 'no-such-rev'" in bad.output

@@ -376,14 +376,19 @@ def keys_generate(out):
               help="Write the GitLab child pipeline that runs the plan here.")
 @click.option("--ci-file", type=click.Path(dir_okay=False, path_type=Path, exists=True),
               help="The parent pipeline file whose default: the child jobs run with (default: .gitlab-ci.yml of the catalog).")
+@click.option("--ids", "ids_of", type=click.Choice(["build", "chart"]),
+              help="Print only the ids of the datalabs planned for this work, one per line (for CI jobs); the rest goes to standard error.")
 @config_option
-def plan_cmd(base_rev, everything, output, child_pipeline, ci_file, config_path):
+def plan_cmd(base_rev, everything, output, child_pipeline, ci_file, ids_of, config_path):
     """What a change affects, and why: the datalabs to build, and those whose chart only is rendered again."""
     from sciapps.plan import write_plan
 
     if not base_rev and not everything:
         raise click.UsageError("give --base REV, or --all")
-    write_plan(_config(config_path), base_rev, everything, output, child_pipeline, ci_file, click.echo)
+    say = (lambda line: click.echo(line, err=True)) if ids_of else click.echo
+    result = write_plan(_config(config_path), base_rev, everything, output, child_pipeline, ci_file, say)
+    for datalab_id in result.ids(ids_of) if ids_of else ():
+        click.echo(datalab_id)
     return errors.OK
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from sciapps.catalog.changes import changed_ids
 from sciapps.catalog.loader import discover, load_datalab, resolve
 from sciapps.config import Config
+from sciapps.plan import plan
 from sciapps.releases.commands import publish_ids, sync_releases
 from sciapps.review.moderation import review
 from sciapps.site.build import build_store
@@ -23,10 +23,13 @@ Log = Callable[[str], None]
 def run_ci(config: Config, base: str, author: str | None, publish: bool, osv_mirror: Path | None, log: Log) -> list[str]:
     """Run every stage on what changed since `base`; the names of the steps that failed."""
     common = ["--config", str(config.path)] if config.path else []
-    ids, warnings = changed_ids(config, base)
-    for warning in warnings:
+    planned = plan(config, base)  # what the change affects, as the pipeline's jobs plan it
+    for warning in planned.warnings:
         log(warning)
-    log(f"== changed since {base}: {', '.join(ids) or 'no datalab'}")
+    for item in planned.items:
+        log(f"{item.work:5}  {item.datalab}: {'; '.join(item.reasons)}")
+    ids = planned.ids("build")
+    log(f"== to build since {base}: {', '.join(ids) or 'no datalab'}")
     options = Options(push=publish, osv_mirror=osv_mirror)
     changed = resolve(config, ids)  # loaded once: every stage takes these same objects
     by_folder = {lab.dir: lab for lab in changed}
