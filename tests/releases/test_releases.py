@@ -206,3 +206,23 @@ def test_two_publications_at_the_same_moment_lose_nothing(catalog, tmp_path):
     assert outcomes == {catalog.datalab: 0, second_id: 0}, lines
     assert run(catalog, "verify", catalog.datalab).exit_code == 0
     assert run(catalog, "verify", second_id).exit_code == 0
+
+
+def test_a_chart_only_render_uses_the_released_image_by_digest(catalog):
+    """`sciapps plan` renders only the chart of a published datalab when the shared chart
+    changed: with no image built in this pipeline, the chart takes its verified release's."""
+    import tarfile
+
+    import yaml
+
+    digest = catalog.release("first")
+    (catalog.root / "build" / "results" / catalog.datalab / "build.json").unlink()  # a new pipeline: nothing built
+    result = run(catalog, "chart", catalog.datalab)
+    assert result.exit_code == 0, result.output
+    assert f"chart only, for the released image {catalog.config.registry}/{catalog.datalab}@{digest}" in result.output
+    with tarfile.open(catalog.root / "build" / "charts" / f"{catalog.datalab}-1.2.0.tgz") as tar:
+        values = yaml.safe_load(tar.extractfile(f"{catalog.datalab}/values.yaml"))
+    assert values["image"]["digest"] == digest
+    (catalog.root / "keys" / "release.pub").unlink()  # cannot be checked: skipped, with the reason
+    result = run(catalog, "chart", catalog.datalab)
+    assert result.exit_code == 0 and "chart skipped: no image built here, and its release cannot be checked" in result.output

@@ -67,9 +67,11 @@ def image_of(config: Config, lab: Datalab) -> tuple[str, str, str]:
     return repository, tag, digest if digest.startswith("sha256:") else ""
 
 
-def values_for(config: Config, lab: Datalab) -> dict:
+def values_for(config: Config, lab: Datalab, image: tuple[str, str, str] | None = None) -> dict:
+    """The chart's values from datalab.yaml; the image (repository, tag, digest) is the
+    build result's unless given (a published release's, when only the chart is rendered again)."""
     meta = lab.metadata or {}
-    repository, tag, digest = image_of(config, lab)
+    repository, tag, digest = image or image_of(config, lab)
     resources = meta.get("resources") or {}
     bounds = datalab_schema()["properties"]["resources"]["properties"]
     return {
@@ -148,7 +150,8 @@ def check_manifests(rendered: dict[str, str]) -> list[str]:
     return problems
 
 
-def build_chart(config: Config, lab: Datalab, out: Path, values: dict | None = None) -> ChartReport:
+def build_chart(config: Config, lab: Datalab, out: Path, values: dict | None = None,
+                image: tuple[str, str, str] | None = None) -> ChartReport:
     """Write, render, lint, validate and package the datalab's chart into `out`."""
     import helm_python as helm
 
@@ -157,7 +160,7 @@ def build_chart(config: Config, lab: Datalab, out: Path, values: dict | None = N
     if not (source / "Chart.yaml").is_file():
         raise SciAppsError(f"{source}: no chart here", "run in the SciApps repository (charts/datalab/)")
     defaults = yaml.safe_load((source / "values.yaml").read_text()) or {}
-    values = _merge(defaults, values if values is not None else values_for(config, lab))
+    values = _merge(defaults, values if values is not None else values_for(config, lab, image))
     meta = lab.metadata or {}
     with tempfile.TemporaryDirectory(prefix="sciapps-chart-") as tmp:
         chart = Path(tmp) / lab.id

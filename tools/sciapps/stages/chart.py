@@ -8,6 +8,8 @@ from typing import Sequence
 from sciapps.catalog.model import Datalab
 from sciapps.charts.chart import KUBE_VERSION, build_chart, push_chart
 from sciapps.config import Config, registry_login
+from sciapps.errors import SciAppsError
+from sciapps.results import read_results
 from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid
 
 NAME = "chart"
@@ -20,11 +22,34 @@ def argv(ids: Sequence[str], options: Options) -> list[str]:
     return ["chart", *ids, *(["--push"] if options.push else [])]
 
 
+def released_image(config: Config, lab: Datalab, log: Log) -> tuple[str, str, str] | str | None:
+    """When this pipeline built no image of the datalab (its chart only is rendered again,
+    `sciapps plan`), the image of its current version's verified release, by digest; a
+    string says why there is none. None: the image built here is the one."""
+    if read_results(config.path_of(config.results_dir), lab.id)[0].get("build", {}).get("details", {}).get("ref"):
+        return None
+    from sciapps.releases.commands import judge_in_registry
+
+    try:
+        judged = judge_in_registry(config, f"{lab.id}@{lab.get('version')}")
+    except SciAppsError as exc:
+        return f"no image built here, and its release cannot be checked ({exc.message}); run `sciapps build {lab.id}` first"
+    if not judged.verified:
+        return f"no image built here, and {lab.get('version')} has no verified release ({judged.why}); run `sciapps build {lab.id}` first"
+    r = judged.release
+    log(f"{lab.id}: chart only, for the released image {r.image} ({r.version} build {r.build})")
+    return r.repository, r.tag, r.digest
+
+
 def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> StageReport:
     out = config.root / "build" / "charts"
 
     def work(lab: Datalab) -> Verdict:
-        report = build_chart(config, lab, out)
+        image = released_image(config, lab, log)
+        if isinstance(image, str):
+            log(f"{lab.id}: chart skipped: {image}")
+            return Verdict("skipped", f"chart skipped: {image}"[:300], {"package": None, "problems": [], "pushed": None})
+        report = build_chart(config, lab, out, image=image)
         if report.passed and options.push:
             report.pushed = push_chart(report.package, config.charts_oci, registry_login(config))
         for problem in report.problems:
