@@ -14,7 +14,7 @@ FLOORS = {
                      "datalab_types", "buildfiles", "baselock", "errorlog"], 0),
     **dict.fromkeys(["engine", "catalog"], 1),
     **dict.fromkeys(["images", "scanning", "testing", "charts", "reporting", "feedback", "releases"], 2),
-    **dict.fromkeys(["stages", "plan"], 3),
+    **dict.fromkeys(["stages", "plan", "audit"], 3),
     **dict.fromkeys(["review", "local"], 4),
     "site": 5,
     **dict.fromkeys(["pipeline", "reference"], 6),

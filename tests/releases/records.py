@@ -20,14 +20,14 @@ def keys(root: Path):
 
 
 def record(signer, datalab: str, version: str, build: int = 1, published: str = "2026-11-20T10:00:00+00:00",
-           checks: dict | None = None, registry: str = "127.0.0.1:5000/sciapps") -> tuple[str, bytes]:
-    """(image digest, envelope) of one release of `datalab` `version`."""
+           checks: dict | None = None, registry: str = "127.0.0.1:5000/sciapps", sbom: bytes | None = None) -> tuple[str, bytes]:
+    """(image digest, envelope) of one release of `datalab` `version`; `sbom`: the SBOM it names."""
     digest = "sha256:" + hashlib.sha256(f"{datalab} {version} {build}".encode()).hexdigest()
     body = statement(
         datalab=datalab, version=version, build=build, repository=f"{registry}/{datalab}", tag=f"{version}-{digest[7:19]}", digest=digest,
         bases=[("jl_base", f"{registry}/jl_base:1", "sha256:" + "b" * 64)],
         chart=Chart(f"oci://{registry.split('/')[0]}/charts/{datalab}", version, "sha256:" + "c" * 64, "d" * 64),
-        sbom="sha256:" + "e" * 64, checks=checks or CHECKS, source_repository="https://gitlab.example.org/datalabs/sciapps",
+        sbom="sha256:" + (hashlib.sha256(sbom).hexdigest() if sbom is not None else "e" * 64), checks=checks or CHECKS, source_repository="https://gitlab.example.org/datalabs/sciapps",
         commit="0" * 40, merge_request="datalabs/sciapps!1", builder="https://gitlab.example.org/runners/1",
         pipeline="https://gitlab.example.org/datalabs/sciapps/-/pipelines/1", started=None, published=published, sciapps_version="test")
     return digest, signing.sign(body, signer)

@@ -174,7 +174,10 @@ class FakeGitLab:
             return 200, items, {"X-Next-Page": str(page + 1) if more else "", "X-Page": str(page)}
         if method == "GET" and sub == "/issues":  # newest first, paged, with GitLab's Link and X-* headers
             page, per_page = int(query.get("page", ["1"])[0]), min(int(query.get("per_page", ["20"])[0]), 100)
-            ordered = sorted(p.issues, key=lambda i: i["created_at"], reverse=query.get("sort", ["desc"])[0] == "desc")
+            wanted = [label for label in query.get("labels", [""])[0].split(",") if label]  # every one of them, as GitLab filters
+            state = query.get("state", ["all"])[0]
+            listed = [i for i in p.issues if set(wanted) <= set(i["labels"]) and state in ("all", i["state"])]
+            ordered = sorted(listed, key=lambda i: i["created_at"], reverse=query.get("sort", ["desc"])[0] == "desc")
             chunk = ordered[(page - 1) * per_page: page * per_page]
             headers = {"X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(len(ordered))}
             if page * per_page < len(ordered):
@@ -195,6 +198,29 @@ class FakeGitLab:
             return (200, {**canned("branch"), "name": name}, {}) if name in p.branches else (404, {"message": "404 Branch Not Found"}, {})
         if not writable:
             return 403, {"message": "403 Forbidden"}, {}
+        if method == "POST" and sub == "/issues":  # POST /projects/:id/issues
+            iid = max((i["iid"] for i in p.issues), default=0) + 1
+            labels = body.get("labels") or []
+            created = {"id": 5000 + iid, "iid": iid, "project_id": p.id, "title": body["title"], "description": body.get("description", ""),
+                       "state": "opened", "labels": labels.split(",") if isinstance(labels, str) else list(labels),
+                       "author": {"name": "SciApps bot", "username": "sciapps-bot"}, "created_at": f"2026-11-25T10:{iid % 60:02d}:00Z",
+                       "web_url": f"https://gitlab.example.org/{p.path}/-/issues/{iid}", "notes": []}
+            p.issues.append(created)
+            return 201, created, {}
+        one = re.fullmatch(r"/issues/(\d+)(/notes)?", sub)
+        found = [i for i in p.issues if one and str(i["iid"]) == one.group(1)]
+        if one and not found:
+            return 404, {"message": "404 Issue Not Found"}, {}
+        if method == "POST" and one and one.group(2):  # POST /projects/:id/issues/:iid/notes
+            found[0].setdefault("notes", []).append(body["body"])
+            return 201, {"id": len(found[0]["notes"]), "body": body["body"]}, {}
+        if method == "PUT" and one and not one.group(2):  # PUT /projects/:id/issues/:iid
+            issue = found[0]
+            if "description" in body:
+                issue["description"] = body["description"]
+            if body.get("state_event") in ("close", "reopen"):
+                issue["state"] = "closed" if body["state_event"] == "close" else "opened"
+            return 200, issue, {}
         if method == "POST" and sub == "/repository/branches":
             p.branches.add(body["branch"])
             p.files[body["branch"]] = set(p.files.get(body["ref"], set()))

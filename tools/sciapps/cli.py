@@ -392,6 +392,22 @@ def plan_cmd(base_rev, everything, output, child_pipeline, ci_file, ids_of, conf
     return errors.OK
 
 
+@cli.command("audit")
+@click.option("--osv-mirror", type=click.Path(file_okay=False, path_type=Path), help="The OSV mirror (default: osv_mirror in sciapps.yaml).")
+@click.option("--notify", is_flag=True, help="Open, update or close each affected datalab's GitLab issue for its maintainers.")
+@click.option("--token", envvar="SCIAPPS_ISSUES_TOKEN", help="With --notify: a GitLab token with the api scope (SCIAPPS_ISSUES_TOKEN).")
+@config_option
+def audit_cmd(osv_mirror, notify, token, config_path):
+    """Check every published release's SBOM against the OSV mirror, without rebuilding; exit 1 when a new advisory blocks one."""
+    from sciapps.audit import audit, notify as notify_maintainers
+
+    config = _config(config_path)
+    report = audit(config, click.echo, osv_mirror)
+    if notify:
+        notify_maintainers(config, report, token, click.echo)
+    return errors.FINDINGS if report.blocking() else errors.OK
+
+
 @cli.command("changed")
 @click.option("--base", "base_rev", required=True, help="The revision to compare with.")
 @config_option

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sciapps.catalog.rules.base import ERROR
 from sciapps.catalog.validate import check
+from sciapps.audit import AUDIT_FILE, read_audit
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
 from sciapps.releases.mirror import Mirror
@@ -37,6 +38,8 @@ def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
             catalog.problems.append(f"{exc.message}: no release is shown as verified")
     mirror = Mirror(config.path_of(config.releases_dir), key)
     catalog.problems += mirror.problems
+    audited, checked_on, problems = read_audit(config.path_of(AUDIT_FILE))
+    catalog.problems += problems
     valid = []
     for checked in check(paths, config, jobs=jobs):
         if not checked.ok:
@@ -47,7 +50,7 @@ def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
     releases = mirror.all_releases([c.metadata["id"] for c in valid], jobs)
     for checked in valid:
         media = picture_names(checked.folder, checked.metadata, config.limits.bytes("image_mb"))
-        e = entry(checked.metadata, config, releases[checked.metadata["id"]], feedback, media)
+        e = entry(checked.metadata, config, releases[checked.metadata["id"]], feedback, media, (audited, checked_on))
         catalog.entries.append(e)
         catalog.folders[e["id"]] = checked.folder
     return catalog

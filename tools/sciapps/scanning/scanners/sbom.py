@@ -6,10 +6,41 @@ from sciapps.scanning.base import ScanFinding
 from sciapps.scanning.target import Target
 
 SBOM_FILE = "sbom.cdx.json"
+OS_VERSION_PROPERTY = "sciapps:os-version-id"
+SOURCE_VERSION_PROPERTY = "sciapps:deb-source-version"
+DEBIAN_RELEASES = {"buster": "10", "bullseye": "11", "bookworm": "12", "trixie": "13"}  # SBOMs written before the property
+
+
+def sbom_packages(sbom: dict) -> list[tuple[str, str, str, str]]:
+    """(ecosystem, name to match, version, name to show) of the packages an SBOM this
+    scanner wrote lists, as the vulnerability scanner matches an image's; what is not such a
+    package (another format, a damaged entry) is passed over."""
+    from packageurl import PackageURL
+
+    metadata = sbom.get("metadata") if isinstance(sbom.get("metadata"), dict) else {}
+    props = {p.get("name"): p.get("value") for p in metadata.get("properties") or [] if isinstance(p, dict)}
+    out = []
+    for component in sbom.get("components") or []:
+        if not isinstance(component, dict) or not isinstance(component.get("purl"), str):
+            continue
+        try:
+            purl = PackageURL.from_string(component["purl"][:2000])
+        except ValueError:
+            continue
+        if purl.type == "pypi" and purl.version:
+            out.append(("PyPI", purl.name, purl.version, str(component.get("name") or purl.name)))
+        elif purl.type == "deb" and purl.version:
+            qualifiers = purl.qualifiers or {}
+            release = props.get(OS_VERSION_PROPERTY) or DEBIAN_RELEASES.get(str(qualifiers.get("distro")), "")
+            own = {p.get("name"): p.get("value") for p in component.get("properties") or [] if isinstance(p, dict)}
+            version = own.get(SOURCE_VERSION_PROPERTY) or purl.version.split("+b")[0]
+            out.append((f"Debian:{release}", str(qualifiers.get("upstream") or purl.name), str(version), purl.name))
+    return out
 
 
 def write_sbom(target: Target) -> int:
     from cyclonedx.model.bom import Bom
+    from cyclonedx.model import Property
     from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.output.json import JsonV1Dot5
     from packageurl import PackageURL
@@ -18,12 +49,15 @@ def write_sbom(target: Target) -> int:
     release = inv["os"].get("VERSION_CODENAME") or inv["os"].get("VERSION_ID", "")
     bom = Bom()
     bom.metadata.component = Component(name=target.lab.id, version=str(target.lab.get("version")), type=ComponentType.CONTAINER)
+    # what `sciapps audit` matches OSV's Debian advisories with: the release's number, the source versions
+    bom.metadata.properties.add(Property(name=OS_VERSION_PROPERTY, value=str(inv["os"].get("VERSION_ID", ""))))
     seen = set()
     for deb in inv["deb"]:
         purl = PackageURL("deb", "debian", deb["name"], deb["version"], {"arch": deb["arch"], "distro": release, "upstream": deb["source"]})
         if purl.to_string() not in seen:
             seen.add(purl.to_string())
-            bom.components.add(Component(name=deb["name"], version=deb["version"], type=ComponentType.LIBRARY, purl=purl, bom_ref=purl.to_string()))
+            bom.components.add(Component(name=deb["name"], version=deb["version"], type=ComponentType.LIBRARY, purl=purl, bom_ref=purl.to_string(),
+                                         properties=[Property(name=SOURCE_VERSION_PROPERTY, value=str(deb["source_version"]))]))
     for dist in inv["python"]:
         purl = PackageURL("pypi", None, dist["name"].lower(), dist["version"])
         if purl.to_string() not in seen:

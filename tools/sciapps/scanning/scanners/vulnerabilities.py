@@ -18,6 +18,25 @@ def components(inventory: dict) -> list[tuple[str, str, str, str]]:
     return out
 
 
+def match(mirror: Mirror, packages: list[tuple[str, str, str, str]], scanner: str = "osv") -> list[ScanFinding]:
+    """The advisories that cover `packages` (ecosystem, name to match, version, name to
+    show): one finding per advisory and package version. The scan and `sciapps audit` both."""
+    found: dict[tuple, ScanFinding] = {}
+    for ecosystem, name, version, shown in packages:
+        for record, affected in mirror.matches(ecosystem, name, version):
+            aliases = tuple(record.get("aliases", []) + record.get("upstream", []))
+            key = (record["id"], name, version)
+            if key in found:
+                continue  # one source package, several binary packages
+            found[key] = ScanFinding(
+                scanner, record["id"], severity_of(record, affected), "vulnerability",
+                record.get("summary") or record.get("details", "")[:120] or record["id"],
+                package=shown if ecosystem == "PyPI" else name, version=version, ecosystem=ecosystem,
+                fixed=fixed_version(affected), aliases=aliases, url=f"https://osv.dev/vulnerability/{record['id']}",
+            )
+    return list(found.values())
+
+
 class VulnerabilityScanner:
     name = "osv"
     needs_image = True
@@ -26,18 +45,4 @@ class VulnerabilityScanner:
         return None
 
     def scan(self, target: Target) -> list[ScanFinding]:
-        mirror = Mirror.load(target.osv_mirror)
-        found: dict[tuple, ScanFinding] = {}
-        for ecosystem, name, version, shown in components(target.inventory):
-            for record, affected in mirror.matches(ecosystem, name, version):
-                aliases = tuple(record.get("aliases", []) + record.get("upstream", []))
-                key = (record["id"], name, version)
-                if key in found:
-                    continue  # one source package, several binary packages
-                found[key] = ScanFinding(
-                    self.name, record["id"], severity_of(record, affected), "vulnerability",
-                    record.get("summary") or record.get("details", "")[:120] or record["id"],
-                    package=shown if ecosystem == "PyPI" else name, version=version, ecosystem=ecosystem,
-                    fixed=fixed_version(affected), aliases=aliases, url=f"https://osv.dev/vulnerability/{record['id']}",
-                )
-        return list(found.values())
+        return match(Mirror.load(target.osv_mirror), components(target.inventory), self.name)
