@@ -108,3 +108,20 @@ def test_no_mirror_no_key_or_no_gitlab_is_one_sentence(published, tmp_path):
     assert result.exit_code == 2 and "refused the token" in result.output
     (root / "keys" / "release.pub").unlink()
     assert audit(root).exit_code == 2
+
+
+def test_sbom_packages_are_the_scan_s_own_view_of_an_image():
+    """Debian packages are matched by source package and source version in OSV's Debian:<n>,
+    as the scan matches them; SBOMs written before the properties fall back on the purl."""
+    from sciapps.scanning.scanners.sbom import sbom_packages
+
+    deb = {"name": "libssl3", "version": "3.0.15-1~deb12u1+b1", "type": "library",
+           "purl": "pkg:deb/debian/libssl3@3.0.15-1~deb12u1%2Bb1?arch=amd64&distro=bookworm&upstream=openssl",
+           "properties": [{"name": "sciapps:deb-source-version", "value": "3.0.15-1~deb12u1"}]}
+    old = {**deb, "properties": []}
+    pypi = {"name": "NumPy", "version": "1.26.4", "type": "library", "purl": "pkg:pypi/numpy@1.26.4"}
+    bad = [{"name": "x"}, "not a component", {"name": "y", "version": "1", "purl": "pkg:deb/"}, {"purl": "pkg:npm/z@1", "name": "z", "version": "1"}]
+    with_property = {"metadata": {"properties": [{"name": "sciapps:os-version-id", "value": "12"}]}, "components": [deb, pypi, *bad]}
+    assert sbom_packages(with_property) == [("Debian:12", "openssl", "3.0.15-1~deb12u1", "libssl3"), ("PyPI", "NumPy", "1.26.4", "NumPy")]
+    assert sbom_packages({"components": [old]}) == [("Debian:12", "openssl", "3.0.15-1~deb12u1", "libssl3")]
+    assert sbom_packages({"components": "nonsense", "metadata": []}) == []
