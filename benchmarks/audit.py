@@ -84,7 +84,7 @@ if sys.argv[2] == "mirror":
     Mirror.load(root / "osv")
 else:
     import shutil
-    from sciapps.audit import audit
+    from sciapps.audit import run as audit
     keep = int(sys.argv[2])
     for folder in sorted((root / "datalabs").iterdir())[keep:]:
         shutil.move(str(folder), str(root / "aside" / folder.name)) if keep else None

@@ -22,6 +22,7 @@ from typing import Callable
 
 from sciapps.catalog.loader import discover, metadata_of
 from sciapps.config import Config
+from sciapps.maintainers import maintainers_issues, read_export
 from sciapps.errors import SciAppsError
 from sciapps.releases.mirror import Mirror as Releases, read_sbom
 from sciapps.releases.signing import public_key
@@ -34,9 +35,6 @@ from sciapps.scanning.scanners.vulnerabilities import match
 from sciapps.schema import is_datalab_id
 
 AUDIT_FILE = "build/audit.json"
-MAX_AUDIT_BYTES = 64 * 1024 * 1024
-ISSUE_LABEL = "sciapps::audit"
-TOKEN_VARIABLE = "SCIAPPS_ISSUES_TOKEN"
 Log = Callable[[str], None]
 
 
@@ -47,6 +45,9 @@ class AuditReport:
     unchecked: dict[str, str] = field(default_factory=dict)  # "<id>/<digest hex>" -> why not
     osv_records: int = 0
 
+    def found(self) -> bool:
+        return bool(self.blocking())
+
     def blocking(self) -> dict[str, list[dict]]:
         """{datalab id: its releases that something blocks now}."""
         out: dict[str, list[dict]] = {}
@@ -56,7 +57,7 @@ class AuditReport:
         return out
 
 
-def audit(config: Config, log: Log, osv_mirror: Path | None = None, today: datetime.date | None = None) -> AuditReport:
+def run(config: Config, log: Log, osv_mirror: Path | None = None, today: datetime.date | None = None) -> AuditReport:
     today = today or datetime.date.today()
     try:
         advisories = Advisories.load(osv_mirror or config.path_of(config.osv_mirror))
@@ -104,16 +105,7 @@ def audit(config: Config, log: Log, osv_mirror: Path | None = None, today: datet
 
 def read_audit(path: Path) -> tuple[dict[str, dict], str, list[str]]:
     """({"<id>/<digest hex>": entry}, when it was checked, problems) of an audit export."""
-    if not path.is_file():
-        return {}, "", []
-    try:
-        if path.stat().st_size > MAX_AUDIT_BYTES:
-            raise ValueError(f"larger than {MAX_AUDIT_BYTES // 2**20} MiB")
-        data = json.loads(path.read_bytes())
-        releases = {k: v for k, v in data["releases"].items() if isinstance(v, dict) and isinstance(v.get("advisories"), list)}
-        return releases, str(data["checked"])[:10], []
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        return {}, "", [f"{path}: not a readable audit ({str(exc)[:120]}); no advisory is shown"]
+    return read_export(path, "audit", lambda entry: isinstance(entry.get("advisories"), list))
 
 
 def issue_body(datalab: str, entries: list[dict], checked: str) -> str:
@@ -131,49 +123,6 @@ def issue_body(datalab: str, entries: list[dict], checked: str) -> str:
 
 
 def notify(config: Config, report: AuditReport, token: str | None, log: Log) -> dict[str, str]:
-    """One open issue per affected datalab (labels `sciapps::audit` and `audit::<id>`):
-    opened, updated when its advisories changed, closed when none blocks any more."""
-    import gitlab
-    import requests
-
-    settings = config.gitlab
-    if settings is None:
-        raise SciAppsError("sciapps.yaml has no gitlab: project to open issues on", "set gitlab.url and gitlab.project")
-    client = gitlab.Gitlab(settings.url, private_token=token or None, timeout=30, retry_transient_errors=False)
-    done: dict[str, str] = {}
-    try:
-        project = client.projects.get(settings.project, lazy=True)
-        open_issues: dict[str, object] = {}
-        for issue in project.issues.list(labels=[ISSUE_LABEL], state="opened", iterator=True):
-            ids = [label.removeprefix("audit::") for label in issue.labels if label.startswith("audit::")]
-            if len(ids) == 1 and is_datalab_id(ids[0]):
-                open_issues.setdefault(ids[0], issue)
-        affected = report.blocking()
-        for datalab in sorted(set(affected) | set(open_issues)):
-            issue = open_issues.get(datalab)
-            if datalab not in affected:
-                issue.state_event = "close"
-                issue.notes.create({"body": f"`sciapps audit` of {report.checked[:10]}: nothing blocks any more. Closing."})
-                issue.save()
-                done[datalab] = "closed"
-                continue
-            body = issue_body(datalab, affected[datalab], report.checked)
-            if issue is None:
-                project.issues.create({"title": f"Security advisories in the published releases of {datalab}", "description": body,
-                                       "labels": [ISSUE_LABEL, f"audit::{datalab}"]})
-                done[datalab] = "opened"
-            elif issue.description.split("\n", 1)[1:] != body.split("\n", 1)[1:]:
-                issue.description = body
-                issue.save()
-                done[datalab] = "updated"
-            else:
-                done[datalab] = "unchanged"
-    except gitlab.exceptions.GitlabAuthenticationError:
-        raise SciAppsError(f"{settings.url} refused the token for {settings.project}'s issues",
-                           f"give a project access token with the api scope and the Reporter role in ${TOKEN_VARIABLE}") from None
-    except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException) as exc:
-        raise SciAppsError(f"{settings.url} did not take the audit's issues ({type(exc).__name__}); the audit itself is in {AUDIT_FILE}",
-                           "check that GitLab is reachable from this runner, then run `sciapps audit --notify` again") from None
-    for datalab, what in done.items():
-        log(f"{datalab}: maintainers' issue {what}")
-    return done
+    """The audit's maintainers' issues (`maintainers_issues`, cause "audit")."""
+    bodies = {datalab: issue_body(datalab, entries, report.checked) for datalab, entries in report.blocking().items()}
+    return maintainers_issues(config, "audit", bodies, "Security advisories in the published releases of {id}", report.checked, token, log)

@@ -399,13 +399,30 @@ def plan_cmd(base_rev, everything, output, child_pipeline, ci_file, ids_of, conf
 @config_option
 def audit_cmd(osv_mirror, notify, token, config_path):
     """Check every published release's SBOM against the OSV mirror, without rebuilding; exit 1 when a new advisory blocks one."""
-    from sciapps.audit import audit, notify as notify_maintainers
+    from sciapps import audit
 
+    return _revisit(audit, config_path, notify, token, osv_mirror=osv_mirror)
+
+
+@cli.command("health")
+@click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True, help="Seconds each notebook may run.")
+@click.option("--notify", is_flag=True, help="Open, update or close the GitLab issue of each datalab that stopped working.")
+@click.option("--token", envvar="SCIAPPS_ISSUES_TOKEN", help="With --notify: a GitLab token with the api scope (SCIAPPS_ISSUES_TOKEN).")
+@config_option
+def health_cmd(timeout, notify, token, config_path):
+    """Test every published datalab again, on its current release's published image; exit 1 when one stopped working."""
+    from sciapps import health
+
+    return _revisit(health, config_path, notify, token, notebook_timeout=timeout)
+
+
+def _revisit(module, config_path, notify: bool, token: str | None, **options) -> int:
+    """A scheduled revisit (`module.run`), then its maintainers' issues; 1 when it found something."""
     config = _config(config_path)
-    report = audit(config, click.echo, osv_mirror)
+    report = module.run(config, click.echo, **options)
     if notify:
-        notify_maintainers(config, report, token, click.echo)
-    return errors.FINDINGS if report.blocking() else errors.OK
+        module.notify(config, report, token, click.echo)
+    return errors.FINDINGS if report.found() else errors.OK
 
 
 @cli.command("changed")

@@ -9,6 +9,7 @@ from sciapps.catalog.rules.base import ERROR
 from sciapps.catalog.validate import check
 from sciapps.audit import AUDIT_FILE, read_audit
 from sciapps.config import Config
+from sciapps.health import HEALTH_FILE, read_health
 from sciapps.errors import SciAppsError
 from sciapps.releases.mirror import Mirror
 from sciapps.releases.signing import public_key
@@ -39,7 +40,8 @@ def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
     mirror = Mirror(config.path_of(config.releases_dir), key)
     catalog.problems += mirror.problems
     audited, checked_on, problems = read_audit(config.path_of(AUDIT_FILE))
-    catalog.problems += problems
+    tested, tested_on, more = read_health(config.path_of(HEALTH_FILE))
+    catalog.problems += problems + more
     valid = []
     for checked in check(paths, config, jobs=jobs):
         if not checked.ok:
@@ -50,7 +52,7 @@ def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
     releases = mirror.all_releases([c.metadata["id"] for c in valid], jobs)
     for checked in valid:
         media = picture_names(checked.folder, checked.metadata, config.limits.bytes("image_mb"))
-        e = entry(checked.metadata, config, releases[checked.metadata["id"]], feedback, media, (audited, checked_on))
+        e = entry(checked.metadata, config, releases[checked.metadata["id"]], feedback, media, (audited, checked_on), (tested, tested_on))
         catalog.entries.append(e)
         catalog.folders[e["id"]] = checked.folder
     return catalog

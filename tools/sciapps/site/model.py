@@ -98,11 +98,13 @@ class Feedback:
         return {"total": len(items), "counts": counts, "latest": latest, "exported": self.exported}
 
 
-def version_entry(j: Judged, meta: dict, config: Config, archived: bool, audit: tuple[dict, str] = ({}, "")) -> dict:
+def version_entry(j: Judged, meta: dict, config: Config, archived: bool, audit: tuple[dict, str] = ({}, ""),
+                  health: tuple[dict, str] = ({}, "")) -> dict:
     """One published version and build of a datalab, as its page and API show it; `audit`
-    is `sciapps audit`'s export ({"<id>/<digest hex>": entry}, when it was checked)."""
+    and `health` are the scheduled revisits' exports ({"<id>/<digest hex>": entry}, when)."""
     r = j.release
     audited = audit[0].get(f"{r.datalab}/{r.key}")
+    tested = health[0].get(f"{r.datalab}/{r.key}")
     usable = j.verified and not archived  # a version that does not verify is listed, never offered
     launch = None if not usable else fill_template(config.launch_url, "launch_url", id=r.datalab, version=r.version, digest=r.digest)
     helm = (f"helm install {r.datalab} {r.chart.uri} --version {r.chart.version} --namespace datalabs --set image.digest={r.digest}"
@@ -115,11 +117,12 @@ def version_entry(j: Judged, meta: dict, config: Config, archived: bool, audit: 
         "source": {"repository": r.repository_url, "commit": r.commit, "merge_request": r.merge_request}, "pipeline": r.pipeline,
         "checks": {stage: dict(c) for stage, c in r.checks.items()},
         "audit": {"checked": audit[1], "advisories": [dict(a) for a in audited["advisories"][:50] if isinstance(a, dict)]} if audited else None,
+        "health": {"checked": health[1], "passed": tested["passed"], "summary": str(tested.get("summary", ""))[:300]} if tested else None,
     }
 
 
 def entry(meta: dict, config: Config, releases: list[Judged] | None = None, feedback: Feedback | None = None,
-          media: dict[str, str] | None = None, audit: tuple[dict, str] = ({}, "")) -> dict:
+          media: dict[str, str] | None = None, audit: tuple[dict, str] = ({}, ""), health: tuple[dict, str] = ({}, "")) -> dict:
     """The store entry of one valid datalab; `releases` are its release records, judged
     (`releases.mirror.Mirror`); `media` maps its pictures to the names the store publishes
     them under (`data.picture_names`): one left out is not shown."""
@@ -131,7 +134,7 @@ def entry(meta: dict, config: Config, releases: list[Judged] | None = None, feed
     dates = sorted(item["date"] for item in changelog)
     archived = meta.get("status") == "archived"
     page = f"{PAGES_DIR}/{meta['id']}/"
-    versions = [version_entry(j, meta, config, archived, audit) for j in releases if j.release]
+    versions = [version_entry(j, meta, config, archived, audit, health) for j in releases if j.release]
     current = pick(releases, meta["version"])
     return {
         "id": meta["id"],
