@@ -100,6 +100,12 @@ class RegistryLogin:
         return reference.removeprefix("oci://").split("/")[0] == self.host
 
 
+def is_loopback(host: str) -> bool:
+    """A registry on this machine speaks plain HTTP (Debian's docker-registry in tests)."""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return name in ("localhost", "[::1]") or name.startswith("127.")
+
+
 CREDENTIAL_VARIABLES = (("SCIAPPS_REGISTRY_USER", "SCIAPPS_REGISTRY_PASSWORD"), ("CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD"))
 
 

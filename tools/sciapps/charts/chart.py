@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from sciapps.catalog.model import Datalab
-from sciapps.config import KUBERNETES_NAMESPACE, REGISTRY_LOGIN_HINT, Config, RegistryLogin, refused_for_credentials
+from sciapps.config import KUBERNETES_NAMESPACE, REGISTRY_LOGIN_HINT, Config, RegistryLogin, is_loopback, refused_for_credentials
 from sciapps.datalab_types import TYPES, chart_types
 from sciapps.errors import SciAppsError
 from sciapps.schema import datalab_schema
@@ -202,7 +202,7 @@ def registry_client(remote: str, login: RegistryLogin | None):
     import helm_python as helm
 
     host = remote.removeprefix("oci://").split("/")[0]
-    plain = host.startswith(("127.", "localhost"))
+    plain = is_loopback(host)
     with tempfile.TemporaryDirectory(prefix="sciapps-helm-") as tmp:
         client = helm.RegistryClient(plain_http=plain, credentials_file=Path(tmp) / "config.json")
         try:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from sciapps.releases.judge import UNCHECKED, Judged, judge, newest_first
-from sciapps.releases.registry import ATTACHMENT, RecordUnreadable, Registry
+from sciapps.releases.registry import ATTACHMENT, MAX_SBOM_BYTES, RecordUnreadable, Registry
 from sciapps.releases.signing import MAX_ENVELOPE_BYTES, unverified_statement
 from sciapps.schema import is_datalab_id
 
@@ -26,7 +26,6 @@ CHECK_FILE = "registry-check.json"
 MAX_RECORDS = 1000  # per datalab
 MAX_CHECK_BYTES = 256 * 1024 * 1024
 RECORD = re.compile(r"^([0-9a-f]{64})\.dsse\.json$")
-MAX_SBOM_BYTES = 64 * 1024 * 1024
 
 
 @dataclass

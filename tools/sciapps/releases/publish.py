@@ -24,12 +24,11 @@ from sciapps.catalog.model import Datalab
 from sciapps.config import Config
 from sciapps.releases.judge import judge
 from sciapps.releases.record import Chart, Release, statement
-from sciapps.releases.registry import ATTACHMENT, Registry, attachment_tag
+from sciapps.releases.registry import ATTACHMENT, MAX_SBOM_BYTES, Registry, attachment_tag
 from sciapps.releases.signing import sign
 from sciapps.results import read_results
 
 REQUIRED = ("build", "scan", "test", "chart")
-MAX_SBOM_BYTES = 64 * 1024 * 1024
 MAX_PACKAGE_BYTES = 16 * 1024 * 1024
 MERGE_REQUEST = re.compile(r"See merge request ([\w./-]{1,200}![0-9]{1,9})")
 

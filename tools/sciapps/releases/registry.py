@@ -17,7 +17,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from sciapps.config import REGISTRY_LOGIN_HINT, RegistryLogin
+from sciapps.config import REGISTRY_LOGIN_HINT, RegistryLogin, is_loopback
 from sciapps.errors import SciAppsError
 from sciapps.releases.signing import MAX_ENVELOPE_BYTES
 
@@ -39,12 +39,6 @@ class RegistryUnreachable(SciAppsError):
 
 def attachment_tag(digest: str) -> str:
     return f"sha256-{digest.removeprefix('sha256:')}.att"
-
-
-def is_loopback(host: str) -> bool:
-    """A registry on this machine speaks plain HTTP (Debian's docker-registry in tests)."""
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    return name in ("localhost", "[::1]") or name.startswith("127.")
 
 
 def _challenge(host: str) -> str:
