@@ -90,6 +90,58 @@ def test_nothing_changed_plans_nothing_and_all_plans_everything(catalog):
     assert len(everything.items) == 8 and {i.work for i in everything.items} == {"build"}
 
 
+def test_outdated_plans_every_published_datalab_whose_release_predates_an_approved_base(catalog):
+    """The bases schedule: after Debian's updates, jl_base is a new image. A release built on
+    the old one is rebuilt, one built on today's is not, and a published datalab without a
+    verified release of its current version gets one; archived and draft datalabs never."""
+    import shutil
+
+    from sciapps.baselock import BaseImage, write_lock
+    from tests.releases.records import keys, mirror, record
+
+    config = load_config(catalog / "sciapps.yaml")
+    old, new, plain = "sha256:" + "a" * 64, "sha256:" + "b" * 64, "sha256:" + "c" * 64
+    try:
+        write_lock(config, {"jl_base": BaseImage("jl_base", new, "r/jl_base:2", "2026-11-26T00:00:00+00:00"),
+                            "datalabs_ubuntu_base": BaseImage("datalabs_ubuntu_base", plain, "r/u:1", "2026-11-01T00:00:00+00:00")})
+        signer = keys(catalog)
+        version = lambda lab: str(yaml.safe_load((catalog / "datalabs" / lab / "datalab.yaml").read_text())["version"])  # noqa: E731
+        mirror(config.path_of(config.releases_dir), {
+            "gaia-dr3-hrd": [record(signer, "gaia-dr3-hrd", version("gaia-dr3-hrd"), bases=(("datalabs_ubuntu_base", plain), ("jl_base", new)))],
+            "xmm-epic-spectrum-fit": [record(signer, "xmm-epic-spectrum-fit", version("xmm-epic-spectrum-fit"), bases=(("datalabs_ubuntu_base", plain), ("jl_base", old)))],
+        })
+        p = plan(config, None, outdated=True)
+        reasons = {item.datalab: item.reasons for item in p.items}
+        assert "gaia-dr3-hrd" not in reasons and "herschel-spire-photometry" not in reasons  # current; archived
+        assert {i.work for i in p.items} == {"build"}
+        assert reasons["xmm-epic-spectrum-fit"] == (f"its release {version('xmm-epic-spectrum-fit')} build 1 was built on jl_base {old[:19]}, "
+                                                    f"the approved jl_base is now {new[:19]}",)
+        assert reasons["ds9-fits-viewer"] == (f"it has no verified release of its current version {version('ds9-fits-viewer')} yet",)
+        assert set(reasons) == set(JUPYTERLAB + DESKTOPS) - {"gaia-dr3-hrd"}
+    finally:
+        shutil.rmtree(catalog / "build", ignore_errors=True)
+    result = CliRunner().invoke(cli, ["plan", "--outdated", "--config", str(catalog / "sciapps.yaml")])
+    assert result.exit_code == 2 and "no approved base images are recorded" in result.output
+
+
+def test_the_child_pipeline_ends_with_the_review_or_the_publication():
+    parent = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text())
+    p = Plan("0" * 40, [Planned("gaia-dr3-hrd", "build", ("x",)), Planned("ds9-fits-viewer", "chart", ("y",))])
+    review = child_pipeline(p, parent, "review")
+    assert review["stages"][-1] == "review" and "needs" not in review["review"]  # after every chain, with all their results
+    assert review["variables"]["SCIAPPS_MERGE_REQUEST"] == "true" and review["variables"]["BASE_REV"] == "0" * 40
+    assert not any(name.startswith("publish") for name in review) and "allow_failure" not in review["build 1"]
+    published = child_pipeline(p, parent, "publish")
+    assert published["publish 1"]["needs"] == ["build 1", "scan 1", "test 1", "chart 1"]
+    assert published["publish 1"]["resource_group"] == "sciapps-publish" and "sciapps publish gaia-dr3-hrd --push" in published["publish 1"]["script"][-1]
+    assert published["publish charts 1"]["script"] == ["sciapps chart ds9-fits-viewer --push"]
+    # one datalab's findings do not stop the others of its batch: its publication names it
+    assert all(published[f"{job} 1"]["allow_failure"] == {"exit_codes": [1]} for job in ("build", "scan", "test", "chart", "publish"))
+    assert "SCIAPPS_MERGE_REQUEST" not in published["variables"] and "review" not in published
+    checked = child_pipeline(p, parent)
+    assert checked["stages"] == ["build", "scan", "test", "chart"] and "review" not in checked
+
+
 def test_the_child_pipeline_is_valid_gitlab_ci_and_batched(tmp_path):
     ids = [f"lab-{i:04d}" for i in range(2000)]
     p = Plan("HEAD", [Planned(i, "build", ("x",)) for i in ids] + [Planned("other", "chart", ("y",))])

@@ -20,12 +20,14 @@ def keys(root: Path):
 
 
 def record(signer, datalab: str, version: str, build: int = 1, published: str = "2026-11-20T10:00:00+00:00",
-           checks: dict | None = None, registry: str = "127.0.0.1:5000/sciapps", sbom: bytes | None = None) -> tuple[str, bytes]:
-    """(image digest, envelope) of one release of `datalab` `version`; `sbom`: the SBOM it names."""
+           checks: dict | None = None, registry: str = "127.0.0.1:5000/sciapps", sbom: bytes | None = None,
+           bases: tuple[tuple[str, str], ...] = (("jl_base", "sha256:" + "b" * 64),)) -> tuple[str, bytes]:
+    """(image digest, envelope) of one release of `datalab` `version`; `sbom`: the SBOM it
+    names; `bases`: (name, image id) of the approved bases it was built on."""
     digest = "sha256:" + hashlib.sha256(f"{datalab} {version} {build}".encode()).hexdigest()
     body = statement(
         datalab=datalab, version=version, build=build, repository=f"{registry}/{datalab}", tag=f"{version}-{digest[7:19]}", digest=digest,
-        bases=[("jl_base", f"{registry}/jl_base:1", "sha256:" + "b" * 64)],
+        bases=[(name, f"{registry}/{name}:1", image_id) for name, image_id in bases],
         chart=Chart(f"oci://{registry.split('/')[0]}/charts/{datalab}", version, "sha256:" + "c" * 64, "d" * 64),
         sbom="sha256:" + (hashlib.sha256(sbom).hexdigest() if sbom is not None else "e" * 64), checks=checks or CHECKS, source_repository="https://gitlab.example.org/datalabs/sciapps",
         commit="0" * 40, merge_request="datalabs/sciapps!1", builder="https://gitlab.example.org/runners/1",

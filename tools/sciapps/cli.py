@@ -321,9 +321,18 @@ def launch_cmd(spec, namespace, release, kubeconfig, allow_unverified, config_pa
 
 @cli.command("publish")
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.option("--push", is_flag=True, help="First push the image and chart of each datalab whose every check passed in this pipeline "
+              "(the others are not published, and named).")
+@click.option("--notify", is_flag=True, help="Open (or update) a GitLab issue for the maintainers of each datalab not published; "
+              "close it once one is.")
+@click.option("--token", envvar="SCIAPPS_ISSUES_TOKEN", help="With --notify: a GitLab token with the api scope (SCIAPPS_ISSUES_TOKEN).")
 @config_option
-def publish_cmd(ids, config_path):
+def publish_cmd(ids, push, notify, token, config_path):
     """Sign and attach the release record of each datalab this pipeline pushed (the default branch's job)."""
+    if push or notify:
+        from sciapps.pipeline import publish_checked
+
+        return publish_checked(_config(config_path), ids, click.echo, push=push, notify=notify, token=token)
     from sciapps.releases.commands import publish_ids
 
     return publish_ids(_config(config_path), ids, click.echo)
@@ -371,22 +380,26 @@ def keys_generate(out):
 @cli.command("plan")
 @click.option("--base", "base_rev", help="The revision to compare with (a merge request's base, or the previous commit).")
 @click.option("--all", "everything", is_flag=True, help="Plan every datalab (a scheduled full run).")
+@click.option("--outdated", is_flag=True, help="Plan every published datalab whose current release was built on an approved base "
+              "that has been rebuilt since (after `sciapps base-images build --security-updates` and `sciapps releases sync`).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the plan (JSON) here too.")
 @click.option("--child-pipeline", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the GitLab child pipeline that runs the plan here.")
 @click.option("--ci-file", type=click.Path(dir_okay=False, path_type=Path, exists=True),
               help="The parent pipeline file whose default: the child jobs run with (default: .gitlab-ci.yml of the catalog).")
+@click.option("--then", type=click.Choice(["review", "publish"]),
+              help="With --child-pipeline: end it with the merge request's review, or with each chain's publication.")
 @click.option("--ids", "ids_of", type=click.Choice(["build", "chart"]),
               help="Print only the ids of the datalabs planned for this work, one per line (for CI jobs); the rest goes to standard error.")
 @config_option
-def plan_cmd(base_rev, everything, output, child_pipeline, ci_file, ids_of, config_path):
+def plan_cmd(base_rev, everything, outdated, output, child_pipeline, ci_file, then, ids_of, config_path):
     """What a change affects, and why: the datalabs to build, and those whose chart only is rendered again."""
     from sciapps.plan import write_plan
 
-    if not base_rev and not everything:
-        raise click.UsageError("give --base REV, or --all")
+    if not base_rev and not everything and not outdated:
+        raise click.UsageError("give --base REV, --outdated or --all")
     say = (lambda line: click.echo(line, err=True)) if ids_of else click.echo
-    result = write_plan(_config(config_path), base_rev, everything, output, child_pipeline, ci_file, say)
+    result = write_plan(_config(config_path), base_rev, everything, output, child_pipeline, ci_file, say, then, outdated)
     for datalab_id in result.ids(ids_of) if ids_of else ():
         click.echo(datalab_id)
     return errors.OK
@@ -512,12 +525,14 @@ def base_images():
 @click.argument("names", nargs=-1)
 @click.option("--rebuild", is_flag=True, help="Build even when the inputs did not change.")
 @click.option("--push", is_flag=True, help="Push them to the registry in sciapps.yaml.")
+@click.option("--security-updates", is_flag=True, help="First apply Debian's current security and stable updates to the root "
+              "filesystem; the bases are rebuilt on it when any package changed (the scheduled refresh).")
 @config_option
-def base_images_build(names, rebuild, push, config_path):
+def base_images_build(names, rebuild, push, security_updates, config_path):
     """Bootstrap Debian, build the base images and record them in build/base-images.json."""
     from sciapps.images.bases import build_and_push
 
-    build_and_push(_config(config_path), tuple(names), rebuild, push, click.echo)
+    build_and_push(_config(config_path), tuple(names), rebuild, push, click.echo, security=security_updates)
     return errors.OK
 
 

@@ -33,10 +33,11 @@ def read_export(path: Path, what: str, keep: Callable[[dict], bool]) -> tuple[di
 
 
 def maintainers_issues(config: Config, cause: str, bodies: dict[str, str], title: str, checked: str, token: str | None,
-                       log: Callable[[str], None]) -> dict[str, str]:
+                       log: Callable[[str], None], scope: set[str] | None = None) -> dict[str, str]:
     """One open issue per datalab and cause (labels `sciapps::<cause>`, `<cause>::<id>`):
     opened for a datalab in `bodies`, updated when its body changed (its first line, which
-    carries the date, aside), closed with a note when the datalab is no longer in `bodies`."""
+    carries the date, aside), closed with a note when the datalab is no longer in `bodies`
+    (of the datalabs in `scope`, when the run looked at only these)."""
     import gitlab
     import requests
 
@@ -53,7 +54,7 @@ def maintainers_issues(config: Config, cause: str, bodies: dict[str, str], title
             ids = [name.removeprefix(f"{cause}::") for name in issue.labels if name.startswith(f"{cause}::")]
             if len(ids) == 1 and is_datalab_id(ids[0]):
                 open_issues.setdefault(ids[0], issue)
-        for datalab in sorted(set(bodies) | set(open_issues)):
+        for datalab in sorted(set(bodies) | {d for d in open_issues if scope is None or d in scope}):
             issue = open_issues.get(datalab)
             if datalab not in bodies:
                 issue.notes.create({"body": f"`sciapps {cause}` of {checked[:10]}: all clear. Closing."})

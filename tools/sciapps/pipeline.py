@@ -68,3 +68,46 @@ def run_ci(config: Config, base: str, author: str | None, publish: bool, osv_mir
             failed.append("store")
     log(f"== {'failed: ' + ', '.join(failed) if failed else 'all stages passed'}")
     return failed
+
+
+def publish_checked(config: Config, ids: tuple[str, ...], log: Log, push: bool = True, notify: bool = False,
+                    token: str | None = None) -> int:
+    """`sciapps publish --push`: of `ids`, the datalabs whose every check of their current
+    version passed in this pipeline get their image and chart pushed and their release
+    record signed; the others are named, with why, and (with `notify`) their maintainers
+    get one GitLab issue each, closed by the next publication that passes. 1 when any
+    datalab was not published."""
+    import datetime
+
+    from sciapps.maintainers import maintainers_issues
+    from sciapps.releases import signing
+    from sciapps.releases.commands import registry_of
+    from sciapps.releases.publish import publish, unchecked
+
+    signer = signing.signer_from_environment()  # before anything is pushed: no key, nothing to publish
+    labs = resolve(config, list(ids))
+    refused = {lab.id: why for lab in labs if (why := unchecked(config, lab))}
+    ready = [lab for lab in labs if lab.id not in refused]
+    options = Options(push=True)
+    if ready and push:
+        pushed = stages.by_name("build").run(config, ready, options, log)
+        refused.update({i: "its image could not be pushed (see the log above)" for i in pushed.failed})
+        ready = [lab for lab in ready if lab.id not in refused]
+    if ready and push:
+        charted = stages.by_name("chart").run(config, ready, options, log)
+        refused.update({i: "its chart could not be pushed (see the log above)" for i in charted.failed})
+        ready = [lab for lab in ready if lab.id not in refused]
+    for datalab, why in sorted(refused.items()):
+        log(f"{datalab}: not published: {why}")
+    if ready:
+        for outcome in publish(config, ready, registry_of(config), signer, log):  # it names its own refusals
+            if outcome.status == "refused":
+                refused[outcome.datalab] = outcome.why
+    if notify:
+        today = datetime.date.today().isoformat()
+        bodies = {datalab: (f"The pipeline of {today} did not publish `{datalab}`.\n\n{why}.\n\n"
+                            "Its current version stays as it was published before. Fix it on a merge request; "
+                            "this issue is updated by every publication and closed by the first that passes.")
+                  for datalab, why in refused.items()}
+        maintainers_issues(config, "publish", bodies, "{id} was not published", today, token, log, scope={lab.id for lab in labs})
+    return 1 if refused else 0

@@ -3,7 +3,9 @@
 A datalab is planned for a **build** (image, then scan, test, chart: the stages after
 validation) when its own files changed, when an approved base it is built on changed (its
 folder in `base-images/`, `base-images/common/`, the base it is built on, the Debian suite
-the bases come from, or `approved_bases` in `sciapps.yaml`), or in a full run (`--all`).
+the bases come from, or `approved_bases` in `sciapps.yaml`), when its current release was
+built on an approved base image that has been rebuilt since (`--outdated`: the scheduled
+refresh with Debian's security updates), or in a full run (`--all`).
 It is planned for its **chart** only (rendered, linted and validated again, no image
 rebuild) when the shared chart `charts/datalab/`, `sciapps.yaml` or the schemas changed.
 Base and chart changes reach the published datalabs (status `published`): the ones a
@@ -131,8 +133,42 @@ def changed_bases(config: Config, paths: list[str], base_rev: str | None) -> tup
     return ordered, [reasons[b] for b in ordered]
 
 
-def plan(config: Config, base_rev: str | None, everything: bool = False) -> Plan:
-    """What the change since `base_rev` (or, with `everything`, a full run) affects."""
+def outdated_releases(config: Config, ids: list[str]) -> tuple[dict[str, str], list[str]]:
+    """({id: why} of the datalabs among `ids` whose current release, as the store's copy of
+    the signed records says (`sciapps releases sync`), was built on an approved base image
+    that is no longer the approved one, e.g. rebuilt with Debian's security updates;
+    warnings). A published datalab with no verified release of its current version is
+    planned too: a rebuild gives it one."""
+    from sciapps.baselock import read_lock
+    from sciapps.releases.judge import pick
+    from sciapps.releases.mirror import Mirror
+    from sciapps.releases.signing import public_key
+
+    approved = {name: base.image_id for name, base in read_lock(config).items()}
+    if not approved:
+        raise SciAppsError("no approved base images are recorded in build/base-images.json",
+                           "run `sciapps base-images build` first: --outdated compares the releases with them")
+    mirror = Mirror(config.path_of(config.releases_dir), public_key(config.path_of(config.release_key)))
+    out: dict[str, str] = {}
+    for datalab_id in ids:
+        meta = metadata_of(config.catalog / datalab_id, config.limits) or {}
+        version = str(meta.get("version"))
+        current = pick([j for j in mirror.releases(datalab_id) if j.verified], version)
+        if current is None:
+            out[datalab_id] = f"it has no verified release of its current version {version} yet"
+            continue
+        r = current.release
+        for name, image_id in r.bases:
+            if name in approved and approved[name] != image_id:
+                out[datalab_id] = (f"its release {r.version} build {r.build} was built on {name} {image_id[:19]}, "
+                                   f"the approved {name} is now {approved[name][:19]}")
+                break
+    return out, list(mirror.problems)
+
+
+def plan(config: Config, base_rev: str | None, everything: bool = False, outdated: bool = False) -> Plan:
+    """What the change since `base_rev` (or, with `everything`, a full run; with
+    `outdated`, the published datalabs whose release predates an approved base) affects."""
     result = Plan(base=base_rev)
     paths = [] if everything or base_rev is None else changed_paths(config.root, base_rev)
     bases, base_reasons = changed_bases(config, paths, base_rev) if paths else ([], [])
@@ -144,7 +180,11 @@ def plan(config: Config, base_rev: str | None, everything: bool = False) -> Plan
     result.warnings += [f"left out: the folder {f.name!r} is not a datalab id (`sciapps validate` reports it)"
                         for f in folders if not is_datalab_id(f.name)]
     folders = [f for f in folders if is_datalab_id(f.name)]
-    facts = _facts_of(config, folders) if bases or charts_changed else {}
+    facts = _facts_of(config, folders) if bases or charts_changed or outdated else {}
+    stale: dict[str, str] = {}
+    if outdated:
+        stale, problems = outdated_releases(config, [f.name for f in folders if facts[f.name][0]])
+        result.warnings += problems
     for folder in folders:
         name = folder.name
         reasons: list[str] = []
@@ -152,6 +192,8 @@ def plan(config: Config, base_rev: str | None, everything: bool = False) -> Plan
             reasons.append("a full run (--all)")
         if name in own:
             reasons.append("its files changed")
+        if name in stale:
+            reasons.append(stale[name])
         published, built_on = facts.get(name, (False, set()))
         if bases and published:
             for base in sorted(built_on & set(bases), key=bases.index):
@@ -180,8 +222,9 @@ def _facts_of(config: Config, folders: list[Path]) -> dict[str, tuple[bool, set[
         return dict(zip((f.name for f in folders), pool.map(partial(_facts, config=config), folders, chunksize=256)))
 
 
-MAX_CHAINS = 50  # job chains per child pipeline: 4 jobs each, well inside GitLab's limits at any catalog size
+MAX_CHAINS = 50  # job chains per child pipeline: 5 jobs each, well inside GitLab's limits at any catalog size
 RESULTS = "build/results/"
+THEN = ("review", "publish")  # what the child does after the chains: a merge request's review, or the publication
 
 
 def _batches(ids: list[str], chains: int) -> list[list[str]]:
@@ -189,40 +232,79 @@ def _batches(ids: list[str], chains: int) -> list[list[str]]:
     return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
-def child_pipeline(result: Plan, parent: dict) -> dict:
+def child_pipeline(result: Plan, parent: dict, then: str | None = None) -> dict:
     """The child pipeline of a plan: per batch of datalabs one chain build -> scan, test,
-    chart (`needs:`), and chart-only jobs. `parent` is the parent's pipeline file (the
-    target branch's), whose `default:` and `variables:` the child jobs run with."""
+    chart (`needs:`), and chart-only jobs; then, for a merge request, the moderators'
+    review of all of them, or, on the protected default branch, each chain's publication
+    (`publish n`, after its own four jobs: GitLab passes no artifacts from a child up to
+    its parent, so the publication that needs the results runs where they are).
+
+    `parent` is the parent's pipeline file (the target branch's), whose `default:` and
+    `variables:` the child jobs run with; the plan's base revision is pinned in the
+    child's variables, so every child job compares with what the plan compared with.
+
+    When publishing, a datalab's failure does not stop the others of its batch: the chain
+    jobs may end with findings (exit 1) and the publication signs only the datalabs whose
+    every check passed; the rest are reported (and the job shows the warning)."""
+    if then is not None and then not in THEN:
+        raise SciAppsError(f"{then!r} is not a child pipeline's last step", f"choose from {', '.join(THEN)}")
+    publishing = then == "publish"
+    findings_allowed = {"allow_failure": {"exit_codes": [1]}} if publishing else {}
     jobs: dict = {}
     for n, batch in enumerate(_batches(result.ids("build"), MAX_CHAINS), 1):
         ids = " ".join(batch)
         artifacts = {"when": "always", "paths": [RESULTS]}
         jobs[f"build {n}"] = {"stage": "build", "script": ["sciapps base-images build | tail -3", f"sciapps build {ids}"],
-                              "artifacts": {**artifacts, "paths": [RESULTS, "build/base-images.json"]}}
+                              "artifacts": {**artifacts, "paths": [RESULTS, "build/base-images.json"]}, **findings_allowed}
         jobs[f"scan {n}"] = {"stage": "scan", "needs": [f"build {n}"], "script": [f'sciapps scan {ids} ${{OSV_MIRROR:+--osv-mirror "$OSV_MIRROR"}}'],
-                             "artifacts": artifacts}
-        jobs[f"test {n}"] = {"stage": "test", "needs": [f"build {n}"], "script": [f"sciapps test {ids}"], "artifacts": artifacts}
+                             "artifacts": artifacts, **findings_allowed}
+        jobs[f"test {n}"] = {"stage": "test", "needs": [f"build {n}"], "script": [f"sciapps test {ids}"], "artifacts": artifacts, **findings_allowed}
         jobs[f"chart {n}"] = {"stage": "chart", "needs": [f"build {n}"], "script": [f"sciapps chart {ids}"],
-                              "artifacts": {**artifacts, "paths": [RESULTS, "build/charts/"]}}
+                              "artifacts": {**artifacts, "paths": [RESULTS, "build/charts/"]}, **findings_allowed}
+        if publishing:
+            jobs[f"publish {n}"] = {
+                "stage": "publish", "needs": [f"build {n}", f"scan {n}", f"test {n}", f"chart {n}"],
+                # one publication at a time: a rebuild's build number counts the records before it
+                "resource_group": "sciapps-publish", "allow_failure": {"exit_codes": [1]},
+                "script": ["sciapps base-images build | tail -3", f"sciapps publish {ids} --push ${{SCIAPPS_ISSUES_TOKEN:+--notify}}"],
+            }
     for n, batch in enumerate(_batches(result.ids("chart"), MAX_CHAINS), 1):
-        jobs[f"chart only {n}"] = {"stage": "chart", "needs": [], "script": [f"sciapps chart {' '.join(batch)}"],
+        ids = " ".join(batch)
+        jobs[f"chart only {n}"] = {"stage": "chart", "needs": [], "script": [f"sciapps chart {ids}"],
                                    "artifacts": {"when": "always", "paths": [RESULTS, "build/charts/"]}}
+        if publishing:
+            jobs[f"publish charts {n}"] = {"stage": "publish", "needs": [f"chart only {n}"], "resource_group": "sciapps-publish",
+                                           "script": [f"sciapps chart {ids} --push"]}
+    if then == "review":
+        # after every chain (no needs: it gets every earlier job's results); the judged
+        # rules are the target branch's, its job setup puts them in place
+        jobs["review"] = {
+            "stage": "review",
+            "script": ['sciapps review --base "$BASE_REV" --author-from-gitlab --output review.md'],
+            "artifacts": {"when": "always", "expose_as": "moderation report", "paths": ["review.md"]},
+        }
     if not jobs:  # GitLab refuses a pipeline without jobs
         jobs["nothing to do"] = {"stage": "build", "script": ["echo 'the plan affects no datalab'"]}
-    child = {"stages": ["build", "scan", "test", "chart"]}
-    for key in ("variables", "default"):
-        if isinstance(parent.get(key), dict):
-            child[key] = parent[key]
+    child: dict = {"stages": ["build", "scan", "test", "chart", *([then] if then else [])]}
+    variables = dict(parent["variables"]) if isinstance(parent.get("variables"), dict) else {}
+    if result.base:
+        variables["BASE_REV"] = result.base
+    if then == "review":  # the child's source is parent_pipeline: its jobs are told they judge a merge request
+        variables["SCIAPPS_MERGE_REQUEST"] = "true"
+    if variables:
+        child["variables"] = variables
+    if isinstance(parent.get("default"), dict):
+        child["default"] = parent["default"]
     return {**child, **jobs}
 
 
 def write_plan(config: Config, base_rev: str | None, everything: bool, output: Path | None, child: Path | None,
-               ci_file: Path | None, log) -> Plan:
+               ci_file: Path | None, log, then: str | None = None, outdated: bool = False) -> Plan:
     """`sciapps plan`: print the plan, and write it and its child pipeline when asked."""
     from sciapps.safefiles import write_atomically
     from sciapps.yamlio import YamlProblem, load
 
-    result = plan(config, base_rev, everything)
+    result = plan(config, base_rev, everything, outdated)
     for warning in result.warnings:
         log(warning)
     for base in result.changed_bases:
@@ -240,6 +322,12 @@ def write_plan(config: Config, base_rev: str | None, everything: bool, output: P
             raise SciAppsError(f"{source}: not readable YAML ({str(exc)[:160]})", "fix the pipeline file") from None
         import yaml
 
+        class Dumper(yaml.SafeDumper):  # every job spelled out, no YAML anchors
+            def ignore_aliases(self, data):
+                return True
+
+        pinned = Plan(_git(config.root, "rev-parse", "--verify", f"{base_rev}^{{commit}}").strip(), result.items) if base_rev else result
         text = "# Written by `sciapps plan`: the child pipeline of this change. Do not edit.\n"
-        write_atomically(child, text + yaml.safe_dump(child_pipeline(result, parent if isinstance(parent, dict) else {}), sort_keys=False))
+        body = child_pipeline(pinned, parent if isinstance(parent, dict) else {}, then)
+        write_atomically(child, text + yaml.dump(body, Dumper=Dumper, sort_keys=False))
     return result

@@ -72,6 +72,47 @@ def bootstrap(engine: Engine, log: Callable[[str], None]) -> str:
         return engine.import_rootfs(archive, repository, tag, ["ENV LANG=C.UTF-8", 'CMD ["bash"]'])
 
 
+SECURITY_SOURCES = (f"deb {MIRROR} {SUITE} main\n"
+                    f"deb {MIRROR} {SUITE}-updates main\n"
+                    f"deb {MIRROR}-security {SUITE}-security main\n")
+UPDATES_DOCKERFILE = """ARG ROOTFS
+FROM ${ROOTFS}
+COPY sources.list /etc/apt/sources.list
+# what would change, one line a package (read by sciapps), then the change itself
+RUN apt-get update -qq \\
+ && apt-get -s upgrade | sed -n 's/^Inst /sciapps-update: /p' \\
+ && DEBIAN_FRONTEND=noninteractive apt-get -y -qq -o Dpkg::Options::=--force-confold upgrade >/dev/null \\
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /var/log/apt /var/log/dpkg.log
+"""
+
+
+def security_updates(engine: Engine, log: Callable[[str], None]) -> list[str]:
+    """Apply Debian's current security and stable updates to the root filesystem every
+    base starts from. The updated filesystem becomes `sciapps-rootfs:bookworm`, so every
+    base built on it gets a new content hash and is rebuilt (and, with the datalabs built
+    on them, `sciapps plan --outdated` finds what to rebuild). Returns the updated
+    packages ("name (old => new)"); none: nothing changed."""
+    rootfs_id = bootstrap(engine, log)
+    updates: list[str] = []
+
+    def seen(line: str) -> None:
+        if line.startswith("sciapps-update: "):
+            updates.append(line.removeprefix("sciapps-update: ").strip())
+
+    log(f"applying Debian's updates ({SUITE}-security, {SUITE}-updates) to {ROOTFS}")
+    context = context_tar({"Dockerfile": UPDATES_DOCKERFILE.encode(), "sources.list": SECURITY_SOURCES.encode()}, lambda _: 0o644)
+    result = engine.build(context, tag=None, buildargs={"ROOTFS": rootfs_id}, on_line=seen, nocache=True)  # always ask the archive again
+    if not updates:
+        engine.remove_image(result.image_id)
+        log("no Debian update since the last refresh: the bases stay as they are")
+        return []
+    engine.tag(result.image_id, ROOTFS)
+    for line in updates:
+        log(f"  updated {line}")
+    log(f"{len(updates)} Debian package(s) updated: {ROOTFS} is now {result.image_id[:19]}")
+    return updates
+
+
 # Written by the bootstrap itself with the time of the run: dropped, so that the same
 # packages give the same root filesystem layer.
 _VOLATILE = ("var/log/dpkg.log", "var/log/apt", "var/log/bootstrap.log", "var/log/alternatives.log",
@@ -178,9 +219,12 @@ def push_all(engine: Engine, config: Config, log: Callable[[str], None] = print)
 
 
 def build_and_push(config: Config, names: tuple[str, ...] = (), rebuild: bool = False, push: bool = False,
-                   log: Callable[[str], None] = print) -> dict[str, BaseImage]:
-    """`sciapps base-images build`: build (only what changed), push when asked, list them."""
+                   log: Callable[[str], None] = print, security: bool = False) -> dict[str, BaseImage]:
+    """`sciapps base-images build`: build (only what changed), push when asked, list them;
+    with `security`, Debian's updates first (the scheduled refresh)."""
     engine = Engine(login=registry_login(config))
+    if security:
+        security_updates(engine, log)
     built = build_all(engine, config, names or ORDER, log=log, rebuild=rebuild)
     if push:
         built = push_all(engine, config, log=log)
