@@ -60,9 +60,10 @@ def throwaway(tmp_path, registry, approved):
     return root, base
 
 
-def run_pipeline(root: Path, *variables: str, project: dict[str, str] | None = None, succeeds: bool = True) -> str:
+def run_pipeline(root: Path, *variables: str, project: dict[str, str] | None = None, only: tuple[str, ...] = (),
+                 succeeds: bool = True) -> str:
     """Run the pipeline; `variables` are the parent pipeline's own (predefined ones such as
-    CI_PIPELINE_SOURCE), `project` the project's CI/CD variables, which every pipeline gets,
+    CI_PIPELINE_SOURCE), `only` the jobs to run (default: all), `project` the project's CI/CD variables, which every pipeline gets,
     the child too (gitlab-ci-local reads them from .gitlab-ci-local-variables.yml, kept out of Git)."""
     values = {"OSV_MIRROR": str(MIRROR), **(project or {})}  # as plain variables (a path is not a file variable)
     (root / ".gitlab-ci-local-variables.yml").write_text(yaml.safe_dump({k: {"type": "variable", "values": {"*": v}} for k, v in values.items()}))
@@ -73,6 +74,7 @@ def run_pipeline(root: Path, *variables: str, project: dict[str, str] | None = N
     args = ["gitlab-ci-local", "--shell-isolation"]
     for variable in variables:
         args += ["--variable", variable]
+    args += only
     proc = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=1800)
     output = proc.stdout + proc.stderr
     (root / ".gitlab-ci-local" / "pipeline.log").write_text(output)  # whole, for a failure's reader
@@ -151,12 +153,17 @@ def _api(root: Path, datalab: str) -> dict:
     return json.loads((root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "api" / "datalabs" / f"{datalab}.json").read_text())
 
 
+DRAFTS = ("euclid-q1-photoz", "gaia-dr3-hrd", "planck-cmb-map-viewer")
+
+
 def _digests(api: dict) -> list[tuple[str, int, bool]]:
     return [(v["version"], v["build"], v["verified"]) for v in api["versions"]]
 
 
 def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_dependents(throwaway, registry, tmp_path):
-    """Two default-branch pipelines, as an operator sees them. The first merges new versions
+    """Two default-branch pipelines and two nights of the audit schedule, as an operator
+    sees them (on the example catalog with three JupyterLab datalabs back to draft, for
+    time). The first pipeline merges new versions
     of two datalabs: the plan writes one chain per datalab, each chain publishes its own.
     The second changes base-images/jl_base: its child pipeline rebuilds exactly the
     published JupyterLab datalabs, and their release records gain a new build (xmm's 2.0.2
@@ -167,8 +174,11 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
     root, _ = throwaway
     _git(root, "checkout", "-q", "main")
     signing.generate(tmp_path / "private" / "release.key", root / "keys" / "release.pub")
-    _git(root, "add", "keys/release.pub")
-    _git(root, "commit", "-qm", "the catalog's public key")
+    for draft in DRAFTS:  # fewer published JupyterLab datalabs, a shorter test
+        metadata = root / "datalabs" / draft / "datalab.yaml"
+        metadata.write_text(metadata.read_text().replace("\nstatus: published\n", "\nstatus: draft\n"))
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "the catalog's public key; three datalabs are drafts again")
     key = {signing.SIGNING_KEY_VARIABLE: str(tmp_path / "private" / "release.key")}
     for datalab, version in (("xmm-epic-spectrum-fit", "2.0.2"), ("ds9-fits-viewer", "1.0.1")):
         _bump(root, datalab, version)
@@ -186,9 +196,10 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
     _git(root, "commit", "-qam", "jl_base: a security fix")
     output = run_pipeline(root, "CI_COMMIT_REF_PROTECTED=true", project=key)
     planned = json.loads(artifact(root, "build/plan.json").read_text())
-    jupyterlab = ["euclid-q1-photoz", "gaia-dr3-hrd", "jwst-nircam-image-explorer", "planck-cmb-map-viewer", "xmm-epic-spectrum-fit"]
+    # the published JupyterLab datalabs, the advanced one (FROM jl_base) too; not the drafts, nor the archived herschel
+    jupyterlab = ["jwst-nircam-image-explorer", "xmm-epic-spectrum-fit"]
     assert planned["changed_bases"] == ["jl_base"] and planned["build"] == jupyterlab and planned["chart"] == []
-    assert {name for name in jobs(output) if name.startswith("build ")} == {f"build {n}" for n in range(1, 6)}
+    assert {name for name in jobs(output) if name.startswith("build ")} == {"build 1", "build 2"}
     assert all(status == "PASS" for status in jobs(output).values()), output[-3000:]
     assert "xmm-epic-spectrum-fit: published 2.0.2 build 2" in output
     xmm, ds9 = _api(root, "xmm-epic-spectrum-fit"), _api(root, "ds9-fits-viewer")
@@ -208,6 +219,62 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
         tags = json.load(response)["tags"]
     # the version's tag, and each build's chart kept under its image tag too (nothing left untagged)
     assert "2.0.2" in tags and len([t for t in tags if t.startswith("2.0.2-")]) == 2
+    _audit_schedule(root, tmp_path, key)
+
+
+def _osv_exports(folder: Path, records: list[dict]) -> None:
+    """OSV's exports as osv.dev publishes them (<ecosystem>/all.zip), here with `records`."""
+    import zipfile
+
+    for ecosystem in ("PyPI", "Debian"):
+        (folder / ecosystem).mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(folder / ecosystem / "all.zip", "w") as z:
+            for record in records if ecosystem == "PyPI" else []:
+                z.writestr(f"{record['id']}.json", json.dumps(record))
+
+
+def _audit_schedule(root: Path, tmp_path: Path, key: dict[str, str]) -> None:
+    """The audit schedule after the publications: a new advisory in OSV's export for a
+    package in xmm's published SBOM shows on its store page, and its maintainers get one
+    issue on the GitLab stand-in; the next night's run updates that issue, never a second."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.review.fake_gitlab import FakeGitLab, Server
+
+    subprocess.run([sys.executable, "-m", "sciapps", "releases", "sync"], cwd=root, check=True, capture_output=True, timeout=300)
+    (sbom,) = [json.loads(p.read_text()) for p in (root / "build" / "releases" / "xmm-epic-spectrum-fit").glob("*.sbom.json")][:1]
+    package = next(c for c in sbom["components"] if str(c.get("purl", "")).startswith("pkg:pypi/"))
+    advisory = {"id": "GHSA-test-0000-0001", "summary": f"A flaw in {package['name']}", "modified": "2026-11-25T00:00:00Z",
+                "database_specific": {"severity": "CRITICAL"},
+                "affected": [{"package": {"ecosystem": "PyPI", "name": package["name"]},
+                              "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99999"}]}]}]}
+    exports = tmp_path / "osv-exports"
+    _osv_exports(exports, [advisory])
+    http = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(exports)))
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    gitlab = Server(FakeGitLab())
+    config = root / "sciapps.yaml"
+    config.write_text(config.read_text().replace("url: https://gitlab.esa.int", f"url: {gitlab.url}", 1))
+    _git(root, "commit", "-qam", "the catalog's GitLab")
+    project = {**key, "SCIAPPS_SCHEDULE": "audit", "OSV_MIRROR": str(tmp_path / "osv-mirror"), "SCIAPPS_ISSUES_TOKEN": "glpat-test",
+               "OSV_SOURCE": f"http://127.0.0.1:{http.server_address[1]}"}
+    try:
+        output = run_pipeline(root, "CI_PIPELINE_SOURCE=schedule", project=project)
+        assert set(jobs(output)) == {"validate", "osv-sync", "pages"}, output[-3000:]  # and audit, which ends 1: new advisories
+        assert "xmm-epic-spectrum-fit 2.0.2 build 2: 1 new advisory since publication: GHSA-test-0000-0001" in output
+        assert "xmm-epic-spectrum-fit: maintainers' issue opened" in output
+        (issue,) = gitlab.fake.upstream.issues
+        assert issue["labels"] == ["sciapps::audit", "audit::xmm-epic-spectrum-fit"] and "GHSA-test-0000-0001" in issue["description"]
+        page = (root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "datalabs" / "xmm-epic-spectrum-fit" / "index.html").read_text()
+        assert "1 new advisory since publication</strong>" in page and "GHSA-test-0000-0001" in page
+        # the next night (its audit job): the same issue, never a second
+        output = run_pipeline(root, "CI_PIPELINE_SOURCE=schedule", project=project, only=("audit",))
+        assert "xmm-epic-spectrum-fit: maintainers' issue unchanged" in output and len(gitlab.fake.upstream.issues) == 1
+    finally:
+        gitlab.close()
+        http.shutdown()
 
 
 def test_sciapps_ci_reproduces_the_pipeline_locally(throwaway):
