@@ -118,6 +118,9 @@ def test_outdated_plans_every_published_datalab_whose_release_predates_an_approv
                                                     f"the approved jl_base is now {new[:19]}",)
         assert reasons["ds9-fits-viewer"] == (f"it has no verified release of its current version {version('ds9-fits-viewer')} yet",)
         assert set(reasons) == set(JUPYTERLAB + DESKTOPS) - {"gaia-dr3-hrd"}
+        child = child_pipeline(p, yaml.safe_load((REPO / ".gitlab-ci.yml").read_text()), "publish")
+        # every runner of the child builds on bases with the same updates the plan compared with
+        assert child["build 1"]["script"][0] == child["publish 1"]["script"][0] == "sciapps base-images build --security-updates | tail -3"
     finally:
         shutil.rmtree(catalog / "build", ignore_errors=True)
     result = CliRunner().invoke(cli, ["plan", "--outdated", "--config", str(catalog / "sciapps.yaml")])

@@ -47,6 +47,9 @@ class Plan:
     items: list[Planned] = field(default_factory=list)
     changed_bases: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # the bases schedule: every runner of the child applies Debian's updates to its bases too,
+    # so each chain builds on the same refreshed bases as the plan compared with
+    security_updates: bool = False
 
     def ids(self, work: str) -> list[str]:
         return [p.datalab for p in self.items if p.work == work]
@@ -169,7 +172,7 @@ def outdated_releases(config: Config, ids: list[str]) -> tuple[dict[str, str], l
 def plan(config: Config, base_rev: str | None, everything: bool = False, outdated: bool = False) -> Plan:
     """What the change since `base_rev` (or, with `everything`, a full run; with
     `outdated`, the published datalabs whose release predates an approved base) affects."""
-    result = Plan(base=base_rev)
+    result = Plan(base=base_rev, security_updates=outdated)
     paths = [] if everything or base_rev is None else changed_paths(config.root, base_rev)
     bases, base_reasons = changed_bases(config, paths, base_rev) if paths else ([], [])
     result.changed_bases = bases
@@ -249,12 +252,13 @@ def child_pipeline(result: Plan, parent: dict, then: str | None = None) -> dict:
     if then is not None and then not in THEN:
         raise SciAppsError(f"{then!r} is not a child pipeline's last step", f"choose from {', '.join(THEN)}")
     publishing = then == "publish"
+    bases = "sciapps base-images build --security-updates | tail -3" if result.security_updates else "sciapps base-images build | tail -3"
     findings_allowed = {"allow_failure": {"exit_codes": [1]}} if publishing else {}
     jobs: dict = {}
     for n, batch in enumerate(_batches(result.ids("build"), MAX_CHAINS), 1):
         ids = " ".join(batch)
         artifacts = {"when": "always", "paths": [RESULTS]}
-        jobs[f"build {n}"] = {"stage": "build", "script": ["sciapps base-images build | tail -3", f"sciapps build {ids}"],
+        jobs[f"build {n}"] = {"stage": "build", "script": [bases, f"sciapps build {ids}"],
                               "artifacts": {**artifacts, "paths": [RESULTS, "build/base-images.json"]}, **findings_allowed}
         jobs[f"scan {n}"] = {"stage": "scan", "needs": [f"build {n}"], "script": [f'sciapps scan {ids} ${{OSV_MIRROR:+--osv-mirror "$OSV_MIRROR"}}'],
                              "artifacts": artifacts, **findings_allowed}
@@ -266,7 +270,7 @@ def child_pipeline(result: Plan, parent: dict, then: str | None = None) -> dict:
                 "stage": "publish", "needs": [f"build {n}", f"scan {n}", f"test {n}", f"chart {n}"],
                 # one publication at a time: a rebuild's build number counts the records before it
                 "resource_group": "sciapps-publish", "allow_failure": {"exit_codes": [1]},
-                "script": ["sciapps base-images build | tail -3", f"sciapps publish {ids} --push ${{SCIAPPS_ISSUES_TOKEN:+--notify}}"],
+                "script": [bases, f"sciapps publish {ids} --push ${{SCIAPPS_ISSUES_TOKEN:+--notify}}"],
             }
     for n, batch in enumerate(_batches(result.ids("chart"), MAX_CHAINS), 1):
         ids = " ".join(batch)
@@ -326,7 +330,8 @@ def write_plan(config: Config, base_rev: str | None, everything: bool, output: P
             def ignore_aliases(self, data):
                 return True
 
-        pinned = Plan(_git(config.root, "rev-parse", "--verify", f"{base_rev}^{{commit}}").strip(), result.items) if base_rev else result
+        pinned = Plan(_git(config.root, "rev-parse", "--verify", f"{base_rev}^{{commit}}").strip(), result.items,
+                      security_updates=result.security_updates) if base_rev else result
         text = "# Written by `sciapps plan`: the child pipeline of this change. Do not edit.\n"
         body = child_pipeline(pinned, parent if isinstance(parent, dict) else {}, then)
         write_atomically(child, text + yaml.dump(body, Dumper=Dumper, sort_keys=False))
