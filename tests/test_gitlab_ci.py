@@ -265,13 +265,17 @@ def _audit_schedule(root: Path, tmp_path: Path, key: dict[str, str]) -> None:
         assert set(jobs(output)) == {"validate", "osv-sync", "pages"}, output[-3000:]  # and audit, which ends 1: new advisories
         assert "xmm-epic-spectrum-fit 2.0.2 build 2: 1 new advisory since publication: GHSA-test-0000-0001" in output
         assert "xmm-epic-spectrum-fit: maintainers' issue opened" in output
-        (issue,) = gitlab.fake.upstream.issues
+        issues = gitlab.fake.upstream.issues  # one per affected datalab (another built on the same package may have one too)
+        (issue,) = [i for i in issues if "audit::xmm-epic-spectrum-fit" in i["labels"]]
         assert issue["labels"] == ["sciapps::audit", "audit::xmm-epic-spectrum-fit"] and "GHSA-test-0000-0001" in issue["description"]
+        opened = len(issues)
+        assert opened == output.count("maintainers' issue opened")
         page = (root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "datalabs" / "xmm-epic-spectrum-fit" / "index.html").read_text()
         assert "1 new advisory since publication</strong>" in page and "GHSA-test-0000-0001" in page
         # the next night (its audit job): the same issue, never a second
         output = run_pipeline(root, "CI_PIPELINE_SOURCE=schedule", project=project, only=("audit",))
-        assert "xmm-epic-spectrum-fit: maintainers' issue unchanged" in output and len(gitlab.fake.upstream.issues) == 1
+        assert "xmm-epic-spectrum-fit: maintainers' issue unchanged" in output and "issue opened" not in output
+        assert len(gitlab.fake.upstream.issues) == opened and issue["state"] == "opened"
     finally:
         gitlab.close()
         http.shutdown()
