@@ -1,7 +1,8 @@
 """`sciapps ci`: the merge-request pipeline on one machine. The changed datalabs go through
 the stages in their one order (`sciapps.stages.STAGES`), then the review is written, and
 with `publish` the images and charts are pushed, their release records signed and
-attached, and the store built from every record in the registry. GitLab runs the same stages as jobs (.gitlab-ci.yml)."""
+attached, and the store built from every record in the registry. GitLab runs the same stages as jobs (.gitlab-ci.yml
+and the child pipeline `sciapps plan` writes), whose chains end with `sciapps publish --push` (`publish_checked`)."""
 
 from __future__ import annotations
 
