@@ -89,15 +89,11 @@ def publish_checked(config: Config, ids: tuple[str, ...], log: Log, push: bool =
     labs = resolve(config, list(ids))
     refused = {lab.id: why for lab in labs if (why := unchecked(config, lab))}
     ready = [lab for lab in labs if lab.id not in refused]
-    options = Options(push=True)
-    if ready and push:
-        pushed = stages.by_name("build").run(config, ready, options, log)
-        refused.update({i: "its image could not be pushed (see the log above)" for i in pushed.failed})
-        ready = [lab for lab in ready if lab.id not in refused]
-    if ready and push:
-        charted = stages.by_name("chart").run(config, ready, options, log)
-        refused.update({i: "its chart could not be pushed (see the log above)" for i in charted.failed})
-        ready = [lab for lab in ready if lab.id not in refused]
+    for stage, what in (("build", "image"), ("chart", "chart")) if push else ():
+        if ready:
+            failed = stages.by_name(stage).run(config, ready, Options(push=True), log).failed
+            refused.update({i: f"its {what} could not be pushed (see the log above)" for i in failed})
+            ready = [lab for lab in ready if lab.id not in refused]
     for datalab, why in sorted(refused.items()):
         log(f"{datalab}: not published: {why}")
     if ready:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sciapps.baselock import ORDER, PARENT
@@ -330,8 +330,7 @@ def write_plan(config: Config, base_rev: str | None, everything: bool, output: P
             def ignore_aliases(self, data):
                 return True
 
-        pinned = Plan(_git(config.root, "rev-parse", "--verify", f"{base_rev}^{{commit}}").strip(), result.items,
-                      security_updates=result.security_updates) if base_rev else result
+        pinned = replace(result, base=_git(config.root, "rev-parse", "--verify", f"{base_rev}^{{commit}}").strip()) if base_rev else result
         text = "# Written by `sciapps plan`: the child pipeline of this change. Do not edit.\n"
         body = child_pipeline(pinned, parent if isinstance(parent, dict) else {}, then)
         write_atomically(child, text + yaml.dump(body, Dumper=Dumper, sort_keys=False))

@@ -91,7 +91,7 @@ def security_updates(engine: Engine, log: Callable[[str], None]) -> list[str]:
     base starts from. The updated filesystem becomes `sciapps-rootfs:bookworm`, so every
     base built on it gets a new content hash and is rebuilt (and, with the datalabs built
     on them, `sciapps plan --outdated` finds what to rebuild). Returns the updated
-    packages ("name (old => new)"); none: nothing changed."""
+    packages as apt names them ("name [old] (new suite [arch])"); none: nothing changed."""
     rootfs_id = bootstrap(engine, log)
     updates: list[str] = []
 

@@ -73,31 +73,35 @@ def _read_bounded(path: Path, limit: int) -> bytes | None:
         return fh.read(limit + 1)
 
 
-def unchecked(config: Config, lab: Datalab) -> str | None:
-    """Why this pipeline's results do not let `lab` be published (None: every check of its
-    current version passed)."""
+def _checked(config: Config, lab: Datalab) -> tuple[dict, str | None]:
+    """(this pipeline's results of `lab`, why they do not let it be published; None: every
+    check of its current version passed)."""
     version = str((lab.metadata or {}).get("version"))
     results, problems = read_results(config.path_of(config.results_dir), lab.id)
     if problems:
-        return problems[0]
+        return results, problems[0]
     for stage in REQUIRED:
         result = results.get(stage)
         if result is None:
-            return f"no {stage} result: run `sciapps {stage} {lab.id}` in this pipeline first"
+            return results, f"no {stage} result: run `sciapps {stage} {lab.id}` in this pipeline first"
         if result.get("datalab_version") != version:
-            return f"the {stage} result is of version {result.get('datalab_version')}, not {version}"
+            return results, f"the {stage} result is of version {result.get('datalab_version')}, not {version}"
         if result["status"] == "failed" or (stage == "scan" and result["status"] != "passed"):
-            return f"its {stage} did not pass: {result['summary']}"
-    return None
+            return results, f"its {stage} did not pass: {result['summary']}"
+    return results, None
+
+
+def unchecked(config: Config, lab: Datalab) -> str | None:
+    """Why this pipeline's results do not let `lab` be published (None: they do)."""
+    return _checked(config, lab)[1]
 
 
 def publish_one(config: Config, lab: Datalab, registry: Registry, signer, environ: Mapping[str, str]) -> Published:
     meta = lab.metadata or {}
     version = str(meta.get("version"))
-    why = unchecked(config, lab)
+    results, why = _checked(config, lab)
     if why:
         return Published(lab.id, None, "refused", why)
-    results, _ = read_results(config.path_of(config.results_dir), lab.id)
     build = results["build"]["details"]
     ref, digest = str(build.get("ref", "")), str(build.get("digest") or "")
     if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest) or not ref.startswith(registry.repository(lab.id) + ":"):
