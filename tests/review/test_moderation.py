@@ -240,7 +240,7 @@ def test_names_in_the_report_cannot_break_out_of_their_code_spans(governed):
 
 def test_the_author_judged_is_the_one_gitlab_names(monkeypatch):
     from sciapps.errors import SciAppsError
-    from sciapps.review.author import author_from_environment
+    from sciapps.author import author_from_environment
     from tests.review.fake_gitlab import FakeGitLab, Server
 
     server = Server(FakeGitLab(open_merge_request=True))

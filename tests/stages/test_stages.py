@@ -81,5 +81,5 @@ def test_the_pipelines_run_the_stages_in_the_same_order():
     names = [stage.NAME for stage in stages.STAGES]
     assert pipeline["stages"][0] == names[0] and not set(names[1:]) & set(pipeline["stages"])
     for then in (None, "review", "publish"):
-        child = child_pipeline(Plan("HEAD", [Planned("gaia-dr3-hrd", "build", ("x",))]), pipeline, then)
+        child = child_pipeline(Plan("HEAD", [Planned("gaia-dr3-hrd", "build", ("x",))]), then)
         assert child["stages"][:len(names) - 1] == names[1:]

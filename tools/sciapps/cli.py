@@ -385,24 +385,43 @@ def keys_generate(out):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the plan (JSON) here too.")
 @click.option("--child-pipeline", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the GitLab child pipeline that runs the plan here.")
-@click.option("--ci-file", type=click.Path(dir_okay=False, path_type=Path, exists=True),
-              help="The parent pipeline file whose default: the child jobs run with (default: .gitlab-ci.yml of the catalog).")
 @click.option("--then", type=click.Choice(["review", "publish"]),
-              help="With --child-pipeline: end it with the merge request's review, or with each chain's publication.")
+              help="With --child-pipeline: end it with the merge request's review, or with each chain's publication. "
+              "`review` plans a merge request: what its author may not have built waits for a moderator.")
+@click.option("--author", help="With --then review: who opened the merge request (GitLab username).")
+@click.option("--author-from-gitlab", is_flag=True,
+              help="With --then review: ask GitLab's API who opened the merge request (SCIAPPS_REVIEW_TOKEN); "
+              "when it does not answer, nothing that needs a role is built.")
 @click.option("--ids", "ids_of", type=click.Choice(["build", "chart"]),
               help="Print only the ids of the datalabs planned for this work, one per line (for CI jobs); the rest goes to standard error.")
 @config_option
-def plan_cmd(base_rev, everything, outdated, output, child_pipeline, ci_file, then, ids_of, config_path):
+def plan_cmd(base_rev, everything, outdated, output, child_pipeline, then, author, author_from_gitlab, ids_of, config_path):
     """What a change affects, and why: the datalabs to build, and those whose chart only is rendered again."""
     from sciapps.plan import write_plan
 
     if not base_rev and not everything and not outdated:
         raise click.UsageError("give --base REV, --outdated or --all")
     say = (lambda line: click.echo(line, err=True)) if ids_of else click.echo
-    result = write_plan(_config(config_path), base_rev, everything, output, child_pipeline, ci_file, say, then, outdated)
+    asked = None
+    if author_from_gitlab:
+        from sciapps.author import author_or_none
+
+        asked = lambda: author_or_none(say)  # noqa: E731
+    elif author:
+        asked = lambda: author  # noqa: E731
+    result = write_plan(_config(config_path), base_rev, everything, output, child_pipeline, say, then, outdated, asked)
     for datalab_id in result.ids(ids_of) if ids_of else ():
         click.echo(datalab_id)
     return errors.OK
+
+
+@cli.command("admit")
+@click.option("--base", "base_rev", required=True, help="The target revision (the merge request's base).")
+def admit_cmd(base_rev):
+    """Make this checkout the target revision with only the merge request's datalabs on it (every job's setup in a merge request's pipeline)."""
+    from sciapps.trust import admit_here
+
+    return admit_here(Path.cwd(), base_rev, click.echo)
 
 
 @cli.command("audit")

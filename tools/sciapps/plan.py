@@ -19,6 +19,7 @@ import os
 import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 from sciapps.baselock import ORDER, PARENT
 from sciapps.buildfiles import DOCKERFILE, MAX_DOCKERFILE_BYTES, from_lines, split_reference
@@ -28,6 +29,7 @@ from sciapps.datalab_types import TYPES
 from sciapps.errors import SciAppsError
 from sciapps.safefiles import UnsafeFile, read_inside
 from sciapps.schema import is_datalab_id
+from sciapps.trust import JOB_DEFAULT, JOB_VARIABLES, MAX_LISTED
 
 BASES_DIR = "base-images"
 BASE_RECIPE = "tools/sciapps/images/bases.py"  # the Debian suite and mirror every base starts from
@@ -50,6 +52,10 @@ class Plan:
     # the bases schedule: every runner of the child applies Debian's updates to its bases too,
     # so each chain builds on the same refreshed bases as the plan compared with
     security_updates: bool = False
+    # a merge request: its datalabs that wait for a moderator before they are built
+    # (`trust.authorise`), and what it changes outside the datalabs (never run before the merge)
+    held: list[Planned] = field(default_factory=list)
+    waiting: list[tuple[str, str]] = field(default_factory=list)
 
     def ids(self, work: str) -> list[str]:
         return [p.datalab for p in self.items if p.work == work]
@@ -60,6 +66,8 @@ class Plan:
             "build": self.ids("build"), "chart": self.ids("chart"),
             "datalabs": [{"id": p.datalab, "work": p.work, "reasons": list(p.reasons)} for p in self.items],
             "warnings": self.warnings,
+            "held": [{"id": p.datalab, "reasons": list(p.reasons)} for p in self.held],
+            "waiting": [{"status": flag, "path": path} for flag, path in self.waiting],
         }, indent=2)
 
 
@@ -169,9 +177,15 @@ def outdated_releases(config: Config, ids: list[str]) -> tuple[dict[str, str], l
     return out, list(mirror.problems)
 
 
-def plan(config: Config, base_rev: str | None, everything: bool = False, outdated: bool = False) -> Plan:
+def plan(config: Config, base_rev: str | None, everything: bool = False, outdated: bool = False,
+         author: Callable[[], str | None] | None = None) -> Plan:
     """What the change since `base_rev` (or, with `everything`, a full run; with
-    `outdated`, the published datalabs whose release predates an approved base) affects."""
+    `outdated`, the published datalabs whose release predates an approved base) affects.
+
+    With `author` (a merge request: who opened it, asked only when it matters), the plan
+    authorises before anything runs: a datalab its author may not have built is held for a
+    moderator, by the roles of `base_rev` (the target branch), and every path the merge
+    request changes outside the datalabs is listed as waiting."""
     result = Plan(base=base_rev, security_updates=outdated)
     paths = [] if everything or base_rev is None else changed_paths(config.root, base_rev)
     bases, base_reasons = changed_bases(config, paths, base_rev) if paths else ([], [])
@@ -205,7 +219,25 @@ def plan(config: Config, base_rev: str | None, everything: bool = False, outdate
             result.items.append(Planned(name, "build", tuple(reasons)))
         elif charts_changed and published:
             result.items.append(Planned(name, "chart", tuple(f"{p} changed (every chart is rendered from it)" for p in charts_changed[:3])))
+    if author is not None:
+        _authorise(config, result, author)
     return result
+
+
+def _authorise(config: Config, result: Plan, author: Callable[[], str | None]) -> None:
+    """Hold the planned builds the merge request's author may not have run (by the target
+    branch's roles), and list what it changes outside the datalabs."""
+    from sciapps.catalog.loader import resolve
+    from sciapps.roles import ROLES_FILE, parse_roles
+    from sciapps.trust import authorise, waiting
+
+    if result.base is None:
+        raise SciAppsError("a merge request's plan needs the target revision", "pass --base with the merge request's base")
+    roles = parse_roles(_git(config.root, "show", f"{result.base}:{ROLES_FILE}"), f"{result.base}:{ROLES_FILE}")
+    held = authorise(config, roles, author, resolve(config, result.ids("build")))
+    result.held = [Planned(p.datalab, "held", (*p.reasons, held[p.datalab])) for p in result.items if p.datalab in held]
+    result.items = [p for p in result.items if p.datalab not in held]
+    result.waiting = waiting(config.root, result.base)
 
 
 def _facts(folder: Path, config: Config) -> tuple[bool, set[str]]:
@@ -235,16 +267,17 @@ def _batches(ids: list[str], chains: int) -> list[list[str]]:
     return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
-def child_pipeline(result: Plan, parent: dict, then: str | None = None) -> dict:
+def child_pipeline(result: Plan, then: str | None = None) -> dict:
     """The child pipeline of a plan: per batch of datalabs one chain build -> scan, test,
     chart (`needs:`), and chart-only jobs; then, for a merge request, the moderators'
     review of all of them, or, on the protected default branch, each chain's publication
     (`publish n`, after its own four jobs: GitLab passes no artifacts from a child up to
     its parent, so the publication that needs the results runs where they are).
 
-    `parent` is the parent's pipeline file (the target branch's), whose `default:` and
-    `variables:` the child jobs run with; the plan's base revision is pinned in the
-    child's variables, so every child job compares with what the plan compared with.
+    Its jobs' `default:` and `variables:` are SciApps' own (`trust.JOB_DEFAULT`, the
+    parent's setup), never a pipeline file's from the checkout, which a merge request could
+    edit; the plan's base revision is pinned in the child's variables, so every child job
+    compares with what the plan compared with and installs SciApps from it.
 
     When publishing, a datalab's failure does not stop the others of its batch: the chain
     jobs may end with findings (exit 1) and the publication signs only the datalabs whose
@@ -290,40 +323,43 @@ def child_pipeline(result: Plan, parent: dict, then: str | None = None) -> dict:
     if not jobs:  # GitLab refuses a pipeline without jobs
         jobs["nothing to do"] = {"stage": "build", "script": ["echo 'the plan affects no datalab'"]}
     child: dict = {"stages": ["build", "scan", "test", "chart", *([then] if then else [])]}
-    variables = dict(parent["variables"]) if isinstance(parent.get("variables"), dict) else {}
+    variables = dict(JOB_VARIABLES)
     if result.base:
         variables["BASE_REV"] = result.base
     if then == "review":  # the child's source is parent_pipeline: its jobs are told they judge a merge request
         variables["SCIAPPS_MERGE_REQUEST"] = "true"
-    if variables:
-        child["variables"] = variables
-    if isinstance(parent.get("default"), dict):
-        child["default"] = parent["default"]
+    child["variables"] = variables
+    child["default"] = JOB_DEFAULT
     return {**child, **jobs}
 
 
 def write_plan(config: Config, base_rev: str | None, everything: bool, output: Path | None, child: Path | None,
-               ci_file: Path | None, log, then: str | None = None, outdated: bool = False) -> Plan:
-    """`sciapps plan`: print the plan, and write it and its child pipeline when asked."""
+               log, then: str | None = None, outdated: bool = False, author: Callable[[], str | None] | None = None) -> Plan:
+    """`sciapps plan`: print the plan, and write it and its child pipeline when asked.
+    A merge request's plan (`then == "review"`) authorises first (`author`: who opened it)."""
     from sciapps.safefiles import write_atomically
-    from sciapps.yamlio import YamlProblem, load
+    from sciapps.text import printable
 
-    result = plan(config, base_rev, everything, outdated)
+    if then == "review" and author is None:
+        author = lambda: None  # noqa: E731 (nobody named: nothing that needs a role is built)
+    result = plan(config, base_rev, everything, outdated, author if then == "review" else None)
     for warning in result.warnings:
         log(warning)
     for base in result.changed_bases:
         log(f"changed base: {base}")
     for item in result.items:
         log(f"{item.work:5}  {item.datalab}: {'; '.join(item.reasons)}")
-    log(f"{len(result.ids('build'))} to build, {len(result.ids('chart'))} to chart only")
+    for item in result.held:
+        log(f"held   {item.datalab}: waits for a moderator: {item.reasons[-1]}")
+    for flag, path in result.waiting[:MAX_LISTED]:
+        log(f"waits for a moderator ({flag}): {printable(path)}")
+    if len(result.waiting) > MAX_LISTED:
+        log(f"waits for a moderator: {len(result.waiting) - MAX_LISTED} more paths")
+    log(f"{len(result.ids('build'))} to build, {len(result.ids('chart'))} to chart only"
+        + (f", {len(result.held)} held for a moderator" if result.held else ""))
     if output:
         write_atomically(output, result.as_json() + "\n")
     if child:
-        source = ci_file or config.root / ".gitlab-ci.yml"
-        try:
-            parent = load(source.read_text(encoding="utf-8")) if source.is_file() else {}
-        except (YamlProblem, OSError, UnicodeDecodeError) as exc:
-            raise SciAppsError(f"{source}: not readable YAML ({str(exc)[:160]})", "fix the pipeline file") from None
         import yaml
 
         class Dumper(yaml.SafeDumper):  # every job spelled out, no YAML anchors
@@ -332,6 +368,5 @@ def write_plan(config: Config, base_rev: str | None, everything: bool, output: P
 
         pinned = replace(result, base=_git(config.root, "rev-parse", "--verify", f"{base_rev}^{{commit}}").strip()) if base_rev else result
         text = "# Written by `sciapps plan`: the child pipeline of this change. Do not edit.\n"
-        body = child_pipeline(pinned, parent if isinstance(parent, dict) else {}, then)
-        write_atomically(child, text + yaml.dump(body, Dumper=Dumper, sort_keys=False))
+        write_atomically(child, text + yaml.dump(child_pipeline(pinned, then), Dumper=Dumper, sort_keys=False))
     return result

@@ -1,0 +1,167 @@
+"""Authorise, then execute: what a merge request's own pipeline runs, and what waits.
+
+A merge request is hostile until a moderator approves it. Every job of a pipeline that is
+not the protected default branch's starts with the same setup (`SETUP`, the `default:` of
+`.gitlab-ci.yml` and of the child pipeline `sciapps plan` writes):
+
+1. SciApps is installed from the target revision into a folder outside the checkout, with
+   the interpreter isolated (`python3 -I`, run from that folder), so nothing in the
+   checkout (a `venv/` or `sitecustomize.py` at its root, a `*.pth`, a committed `.venv/`)
+   is ever imported or run;
+2. `sciapps admit` makes the checkout the target revision, except for what a merge
+   request may bring into its own pipeline (`ADMITTED`: the datalabs and CODEOWNERS,
+   which is only compared). The base images, the chart, SciApps, the pipeline, the
+   settings, roles, keys and policies the jobs use are then the target's. What the merge
+   request changes among them is listed for a moderator (`waiting`) and runs only after the
+   merge, on the protected default branch;
+3. of the datalabs it changes, the plan builds only what its author may have built
+   (`authorise`, by the target branch's roles.yaml and the author GitLab's API names):
+   advanced mode only for advanced developers, basic mode only within DL-058. The others
+   wait for a moderator too.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from sciapps.catalog.model import Datalab
+from sciapps.catalog.rules.base import Context
+from sciapps.catalog.rules.docker import BuildTimeCode
+from sciapps.catalog.validate import errors_of
+from sciapps.config import CATALOG_DIR, Config
+from sciapps.errors import SciAppsError
+from sciapps.roles import Roles
+
+# What a merge request brings into its own pipeline: (path, the Git object type it must be)
+ADMITTED = ((CATALOG_DIR, "tree"), ("CODEOWNERS", "blob"))
+AFTER_APPROVAL = ("it runs only after a moderator approved the merge request, in the pipeline of the protected "
+                  "default branch")
+GIT_TIMEOUT_S = 300
+MAX_LISTED = 500  # paths shown to a moderator; a longer list says how many more
+
+
+@dataclass
+class Admitted:
+    """What `admit` did: the paths the checkout keeps from the merge request, and every
+    path the merge request changes that waits for a moderator."""
+
+    head: str
+    base: str
+    kept: list[str] = field(default_factory=list)
+    waiting: list[tuple[str, str]] = field(default_factory=list)  # (status letter, path)
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        proc = subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=root, capture_output=True, text=True,
+                              timeout=GIT_TIMEOUT_S)
+    except FileNotFoundError:
+        raise SciAppsError("git is not installed", "install git") from None
+    except subprocess.TimeoutExpired:
+        raise SciAppsError(f"git {args[0]} took more than {GIT_TIMEOUT_S} s", "retry the job") from None
+    if proc.returncode != 0:
+        raise SciAppsError(f"git {args[0]} failed in {root}: {proc.stderr.strip()[:300]}",
+                           "run in a clone of the catalog that holds the target revision (GIT_DEPTH: 0)")
+    return proc.stdout
+
+
+def _commit(root: Path, rev: str) -> str:
+    if rev.startswith("-"):
+        raise SciAppsError(f"{rev!r} is not a revision", "pass a commit, e.g. --base origin/main")
+    return _git(root, "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}").strip()
+
+
+def _type(root: Path, rev: str, path: str) -> str | None:
+    proc = subprocess.run(["git", "cat-file", "-t", f"{rev}:{path}"], cwd=root, capture_output=True, text=True, timeout=GIT_TIMEOUT_S)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def waiting(root: Path, base: str, head: str = "HEAD") -> list[tuple[str, str]]:
+    """(status, path) of every path the commits from `base` to `head` change outside the
+    datalabs: none of it runs in the merge request's pipeline. Read NUL-separated, so no
+    name is quoted away."""
+    fields = _git(root, "diff", "--name-status", "--no-renames", "-z", _commit(root, base), _commit(root, head), "--").split("\0")
+    pairs = [(fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2) if fields[i]]
+    return sorted((flag, path) for flag, path in pairs if not (path == CATALOG_DIR or path.startswith(CATALOG_DIR + "/")))
+
+
+def admit(root: Path, base: str) -> Admitted:
+    """Make the checkout at `root` the revision `base` (the target branch's), keeping from
+    the merge request (its HEAD) only `ADMITTED`, and only where it is what it should be (a
+    `datalabs` that is a link or a file is the target's). Files the merge request adds
+    outside them are removed, the ones it changes or deletes are the target's again."""
+    head = _commit(root, "HEAD")
+    target = _commit(root, base)
+    kept = [path for path, kind in ADMITTED if _type(root, head, path) == kind]
+    _git(root, "checkout", "--no-overlay", "-q", target, "--", ".", *(f":(exclude){path}" for path in kept))
+    _git(root, "clean", "-ffdq", "--", ".", *(f":(exclude){path}" for path in kept))
+    return Admitted(head, target, kept, waiting(root, target, head))
+
+
+def authorise(config: Config, roles: Roles, author: Callable[[], str | None], labs: list[Datalab]) -> dict[str, str]:
+    """{id: why} of the datalabs among `labs` whose build the merge request's author may not
+    have run before a moderator approves it. `config` and `roles` are the target branch's;
+    `author` asks GitLab who opened the merge request (only when an answer matters; None
+    when it cannot be known, and then nothing that needs a role is built)."""
+    held: dict[str, str] = {}
+    asked: list[str | None] = []
+    for lab in labs:
+        if lab.metadata is None or errors_of(lab, config):
+            continue  # not built at all: the build stage refuses a datalab with errors, validation reports them
+        if lab.metadata.get("mode", "basic") == "advanced":
+            if not asked:
+                asked.append(author())
+            if not roles.may_build_advanced(asked[0]):
+                who = f"`{asked[0]}`" if asked[0] else "its author (GitLab did not say who opened the merge request)"
+                held[lab.id] = (f"advanced mode builds the datalab's own Dockerfile, which only advanced developers may have "
+                                f"built; {who} is not one in the target branch's roles.yaml")
+            continue
+        code = [f.message for f in BuildTimeCode().check(lab, Context(config=config))]  # exceptions not honoured here
+        if code:
+            held[lab.id] = (f"its build would run code that only a moderator may approve (DL-058: {code[0][:120]}"
+                            f"{f'; {len(code) - 1} more' if len(code) > 1 else ''})")
+    return held
+
+
+# The setup of every job, in the parent pipeline (`.gitlab-ci.yml`'s `default:`, which a
+# test holds equal to this) and in the child pipeline the plan writes (from here, never
+# from a pipeline file in the checkout). Only the protected default branch runs SciApps
+# from its own checkout; every other pipeline (a merge request's, and its child, which the
+# plan marks with SCIAPPS_MERGE_REQUEST) installs it from the target revision it compares
+# with, then admits the merge request's datalabs into that revision.
+SETUP = [
+    'if [ -z "$BASE_REV" ]; then BASE_REV="${CI_COMMIT_BEFORE_SHA:-HEAD~1}"; fi',
+    'case "$BASE_REV" in 0000000000000000000000000000000000000000) BASE_REV=HEAD~1;; esac',
+    "SCIAPPS_REV=HEAD",
+    'if [ "$CI_COMMIT_REF_PROTECTED" != "true" ] || [ "$CI_COMMIT_BRANCH" != "$CI_DEFAULT_BRANCH" ]'
+    ' || [ -n "$SCIAPPS_MERGE_REQUEST" ]; then SCIAPPS_REV="$BASE_REV"; fi',
+    'SCIAPPS_HOME="$(mktemp -d)" && mkdir "$SCIAPPS_HOME/src"',
+    'git archive --format=tar "$SCIAPPS_REV" -- pyproject.toml README.md tools schemas | tar -x -C "$SCIAPPS_HOME/src"',
+    '(cd "$SCIAPPS_HOME" && python3 -I -m venv venv && venv/bin/python -I -m pip install --quiet ./src)',
+    'export PATH="$SCIAPPS_HOME/venv/bin:$PATH"',
+    'if [ "$SCIAPPS_REV" != HEAD ]; then sciapps admit --base "$BASE_REV"; fi',
+]
+JOB_DEFAULT = {"tags": ["sciapps"], "before_script": SETUP}
+JOB_VARIABLES = {
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    # whole history: the target revision must be in the clone to install SciApps from it
+    "GIT_DEPTH": "0",
+}
+
+
+def admit_here(root: Path, base: str, log: Callable[[str], None]) -> int:
+    """`sciapps admit`: the checkout becomes the target revision plus the merge request's
+    datalabs; every other path it changes is said to wait for a moderator."""
+    from sciapps.text import printable
+
+    done = admit(root, base)
+    log(f"admitted from the merge request ({done.head[:12]}): {', '.join(done.kept) or 'nothing'}; "
+        f"everything else is the target revision {done.base[:12]}")
+    for flag, path in done.waiting[:MAX_LISTED]:
+        log(f"waits for a moderator ({flag}): {printable(path)}: {AFTER_APPROVAL}")
+    if len(done.waiting) > MAX_LISTED:
+        log(f"waits for a moderator: {len(done.waiting) - MAX_LISTED} more paths")
+    return 0
