@@ -61,7 +61,7 @@ def throwaway(tmp_path, registry, approved):
 
 
 def run_pipeline(root: Path, *variables: str, project: dict[str, str] | None = None, only: tuple[str, ...] = (),
-                 succeeds: bool = True) -> str:
+                 succeeds: bool = True, ci_file: str | None = None) -> str:
     """Run the pipeline; `variables` are the parent pipeline's own (predefined ones such as
     CI_PIPELINE_SOURCE), `only` the jobs to run (default: all), `project` the project's CI/CD variables, which every pipeline gets,
     the child too (gitlab-ci-local reads them from .gitlab-ci-local-variables.yml, kept out of Git)."""
@@ -71,7 +71,7 @@ def run_pipeline(root: Path, *variables: str, project: dict[str, str] | None = N
     if ".gitlab-ci-local-variables.yml" not in exclude.read_text():
         exclude.write_text(exclude.read_text() + "\n.gitlab-ci-local-variables.yml\n")
     # --shell-isolation: each job in its own copy of the repository, as on GitLab
-    args = ["gitlab-ci-local", "--shell-isolation"]
+    args = ["gitlab-ci-local", "--shell-isolation", *(["--file", ci_file] if ci_file else [])]
     for variable in variables:
         args += ["--variable", variable]
     args += only
@@ -101,41 +101,144 @@ def artifact(root: Path, path: str) -> Path:
     return found[0]
 
 
+class Markers:
+    """A listener that every planted marker calls (from the runner, or from a `RUN` step of
+    a Docker build, which has the host's network): a call means merge-request code ran."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                hits.append(self.path)
+                self.send_response(404)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def python(self, where: str) -> str:
+        """Python that says it ran, and calls the listener."""
+        url = f"http://127.0.0.1:{self.server.server_address[1]}/{where}"
+        return f"import urllib.request; print('MR-MARKER-{where}'); urllib.request.urlopen({url!r}, timeout=5)"
+
+    def shell(self, where: str) -> str:
+        return f"python3 -c \"{self.python(where)}\""
+
+
+def _plant(root: Path, markers: Markers) -> list[str]:
+    """A merge request's every way to run its own code in its pipeline, each with a marker;
+    the paths it changes outside datalabs/."""
+    def write(path: str, text: str, mode: int = 0o644) -> None:
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        target.chmod(mode)
+
+    ci = yaml.safe_load((root / ".gitlab-ci.yml").read_text())
+    ci["default"]["before_script"].insert(0, markers.shell("ci-default"))
+    ci["variables"].update({"PIP_INDEX_URL": f"http://127.0.0.1:{markers.server.server_address[1]}/pip-index/",
+                            "PYTHONSTARTUP": "sitecustomize.py", "PYTHONPATH": "."})
+    write(".gitlab-ci.yml", yaml.safe_dump(ci, sort_keys=False))
+    write("venv/__init__.py", markers.python("venv-module") + "\n")
+    write("venv/__main__.py", markers.python("venv-main") + "\n")
+    write("ensurepip/__init__.py", markers.python("ensurepip-module") + "\n")
+    write("ensurepip/__main__.py", markers.python("ensurepip-main") + "\n")
+    write(".venv/pyvenv.cfg", "home = /usr/bin\ninclude-system-site-packages = false\n")
+    for program in ("pip", "python", "python3", "sciapps"):
+        write(f".venv/bin/{program}", f"#!/bin/sh\n{markers.shell('dot-venv-' + program)}\n", 0o755)
+    write("sitecustomize.py", markers.python("sitecustomize") + "\n")
+    write("usercustomize.py", markers.python("usercustomize") + "\n")
+    write("zz-marker.pth", markers.python("pth") + "\n")
+    write("sciapps/__init__.py", markers.python("sciapps-package") + "\n")
+    write("setup.py", markers.python("setup-py") + "\n")
+    write("tools/sciapps/__init__.py", (root / "tools/sciapps/__init__.py").read_text() + "\n" + markers.python("tools") + "\n")
+    dockerfile = root / "base-images" / "jl_base" / "Dockerfile"
+    write("base-images/jl_base/Dockerfile", dockerfile.read_text() + f"\nRUN {markers.shell('base-image')}\n")
+    write("charts/datalab/templates/marker.yaml", '{{ fail "MR-MARKER-chart" }}\n')
+    return [".gitlab-ci.yml", ".venv/bin/pip", ".venv/bin/python", ".venv/bin/python3", ".venv/bin/sciapps", ".venv/pyvenv.cfg",
+            "base-images/jl_base/Dockerfile", "charts/datalab/templates/marker.yaml", "ensurepip/__init__.py", "ensurepip/__main__.py",
+            "roles.yaml", "sciapps/__init__.py", "setup.py", "sitecustomize.py", "tools/sciapps/__init__.py", "usercustomize.py",
+            "venv/__init__.py", "venv/__main__.py", "zz-marker.pth"]
+
+
 def test_merge_request_pipeline(throwaway):
-    """A merge request changes a datalab, and also tries to judge itself: it makes its author
-    a moderator and changes SciApps' code. Every job runs the target branch's SciApps with
-    the target's rules; the datalab passes every stage, and the review fails the merge
-    request for changing the rules without a moderator."""
+    """A merge request changes a datalab, and also tries to run its own code and to judge
+    itself: it edits the pipeline file (the parent runs the target's, as from a protected
+    CI project), commits a `venv` module, a `.venv`, `sitecustomize.py`, a `.pth`, a
+    `sciapps` package and a `setup.py` at the root, changes SciApps, the jl_base image and
+    the chart, makes its author a moderator and an advanced developer, and changes an
+    advanced datalab although its author is not an advanced developer on the target branch.
+    No marker runs in any job; the plain datalab passes every stage; the advanced one is held
+    for a moderator, unbuilt; the review lists every change that waits for a moderator and
+    fails the merge request for changing the rules without a moderator."""
     from tests.review.fake_gitlab import FakeGitLab, Server
 
-    root, base = throwaway
+    root, _ = throwaway
+    _git(root, "checkout", "-q", "main")  # on the target branch, aokonkwo is not an advanced developer
     roles = root / "roles.yaml"
-    roles.write_text(roles.read_text().replace("moderators: [cbenedetti, mlindqvist]", "moderators: [cbenedetti, mlindqvist, aokonkwo]"))
-    init = root / "tools" / "sciapps" / "__init__.py"
-    init.write_text(init.read_text() + "\nprint('THE MERGE REQUEST CODE RAN')\n")
-    _git(root, "commit", "-qam", "make me a moderator")
+    roles.write_text(roles.read_text().replace("advanced_developers: [aokonkwo]", "advanced_developers: [hschmidt]"))
+    _git(root, "commit", "-qam", "aokonkwo is no longer an advanced developer")
+    base = _git(root, "rev-parse", "HEAD")
+    trusted_ci = (root / ".gitlab-ci.yml").read_text()
+    _git(root, "checkout", "-q", "ds9-summary")
+    _git(root, "rebase", "-q", "main")
+    markers = Markers()
+    roles.write_text(roles.read_text().replace("moderators: [cbenedetti, mlindqvist]", "moderators: [cbenedetti, mlindqvist, aokonkwo]")
+                     .replace("advanced_developers: [hschmidt]", "advanced_developers: [hschmidt, aokonkwo]"))
+    waiting = _plant(root, markers)
+    advanced = root / "datalabs" / "jwst-nircam-image-explorer" / "Dockerfile"
+    advanced.write_text(advanced.read_text().replace("FROM jl_base\n", f"FROM jl_base\nRUN {markers.shell('advanced-dockerfile')}\n", 1))
+    _git(root, "add", "-A")
+    _git(root, "add", "-f", ".venv", "sitecustomize.py", "zz-marker.pth")  # whatever the target's .gitignore says
+    _git(root, "commit", "-qm", "ds9 and jwst, and my own tools")
+    _bump(root, "jwst-nircam-image-explorer", "1.1.1")
+    # the pipeline file GitLab runs is the protected project's (SECURITY.md), here the target's copy beside the checkout
+    (root / ".trusted-ci.yml").write_text(trusted_ci)
+    exclude = root / ".git" / "info" / "exclude"
+    exclude.write_text(exclude.read_text() + "\n.trusted-ci.yml\n")
     gitlab = Server(FakeGitLab(open_merge_request=True))  # merge request !7, opened by aokonkwo
     try:
         # the child pipeline's source is parent_pipeline: it has the merge request's variables, not that source
         output = run_pipeline(root, "CI_PIPELINE_SOURCE=merge_request_event", project={
             "CI_MERGE_REQUEST_DIFF_BASE_SHA": base, "GITLAB_USER_LOGIN": "mlindqvist", "CI_API_V4_URL": f"{gitlab.url}/api/v4",
-            "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "7", "SCIAPPS_REVIEW_TOKEN": "glpat-test"}, succeeds=False)
+            "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "7", "SCIAPPS_REVIEW_TOKEN": "glpat-test"}, succeeds=False,
+            ci_file=".trusted-ci.yml")
     finally:
         gitlab.close()
+        markers.server.shutdown()
+    assert markers.hits == [] and "MR-MARKER" not in output, (markers.hits, output[-3000:])
     assert jobs(output) == {**dict.fromkeys(("validate", "plan", "datalabs", "build 1", "scan 1", "test 1", "chart 1"), "PASS"),
                             "review": "FAIL"}, output[-3000:]
-    assert "build  ds9-fits-viewer: its files changed" in output and "1 to build, 0 to chart only" in output
-    assert "THE MERGE REQUEST CODE RAN" not in output
+    assert "build  ds9-fits-viewer: its files changed" in output and "1 to build, 0 to chart only, 1 held for a moderator" in output
+    planned = json.loads(artifact(root, "build/plan.json").read_text())
+    assert planned["build"] == ["ds9-fits-viewer"] and planned["changed_bases"] == [] and planned["chart"] == []
+    assert [h["id"] for h in planned["held"]] == ["jwst-nircam-image-explorer"]
+    assert "`aokonkwo` is not one in the target branch's roles.yaml" in planned["held"][0]["reasons"][-1]
+    assert [w["path"] for w in planned["waiting"]] == waiting
     child = yaml.safe_load(artifact(root, "build/child-pipeline.yml").read_text())
     assert child["variables"]["SCIAPPS_MERGE_REQUEST"] == "true" and child["variables"]["BASE_REV"] == base
+    assert "PIP_INDEX_URL" not in child["variables"] and "MR-MARKER" not in json.dumps(child)
     review = artifact(root, "review.md").read_text()
     assert "author: `aokonkwo`" in review  # GitLab's answer, not the pipeline's runner (mlindqvist)
-    assert "## `ds9-fits-viewer`: changed" in review and "`version`: `1.0.0` → `1.0.1`" in review and "Role checks: passed" in review
+    assert "## `ds9-fits-viewer`: changed" in review and "`version`: `1.0.0` → `1.0.1`" in review
     listed = re.findall(r"^- `([^`]+)` \((\w)\)$", review.split("## Repository files", 1)[1].split("Role checks", 1)[0], re.MULTILINE)
-    assert listed == [("roles.yaml", "M"), ("tools/sciapps/__init__.py", "M")]  # nothing the jobs wrote themselves
+    assert [path for path, _ in listed] == waiting  # nothing the jobs wrote themselves
+    assert "None of them ran in this pipeline" in review
     assert "only a moderator may change these files; `aokonkwo` is not one" in review
+    ds9, jwst = review.split("## `ds9-fits-viewer`", 1)[1].split("## `jwst-nircam-image-explorer`", 1)
+    assert "Role checks: passed" in ds9
     for stage in ("build", "scan", "test", "chart"):
-        assert re.search(rf"\| {stage} \| passed \|", review), review
+        assert re.search(rf"\| {stage} \| passed \|", ds9), review
+        assert re.search(rf"\| {stage} \| held \| waits for a moderator \|", jwst), review
+    assert "Not built in this pipeline" in jwst and "which only advanced developers may submit; aokonkwo is not one" in jwst
 
 
 def _bump(root: Path, datalab: str, version: str) -> None:
@@ -261,7 +364,7 @@ def _audit_schedule(root: Path, tmp_path: Path, key: dict[str, str]) -> None:
     project = {**key, "SCIAPPS_SCHEDULE": "audit", "OSV_MIRROR": str(tmp_path / "osv-mirror"), "SCIAPPS_ISSUES_TOKEN": "glpat-test",
                "OSV_SOURCE": f"http://127.0.0.1:{http.server_address[1]}"}
     try:
-        output = run_pipeline(root, "CI_PIPELINE_SOURCE=schedule", project=project)
+        output = run_pipeline(root, "CI_PIPELINE_SOURCE=schedule", "CI_COMMIT_REF_PROTECTED=true", project=project)
         assert set(jobs(output)) == {"validate", "osv-sync", "pages"}, output[-3000:]  # and audit, which ends 1: new advisories
         assert "xmm-epic-spectrum-fit 2.0.2 build 2: 1 new advisory since publication: GHSA-test-0000-0001" in output
         assert "xmm-epic-spectrum-fit: maintainers' issue opened" in output
@@ -273,7 +376,7 @@ def _audit_schedule(root: Path, tmp_path: Path, key: dict[str, str]) -> None:
         page = (root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "datalabs" / "xmm-epic-spectrum-fit" / "index.html").read_text()
         assert "1 new advisory since publication</strong>" in page and "GHSA-test-0000-0001" in page
         # the next night (its audit job): the same issue, never a second
-        output = run_pipeline(root, "CI_PIPELINE_SOURCE=schedule", project=project, only=("audit",))
+        output = run_pipeline(root, "CI_PIPELINE_SOURCE=schedule", "CI_COMMIT_REF_PROTECTED=true", project=project, only=("audit",))
         assert "xmm-epic-spectrum-fit: maintainers' issue unchanged" in output and "issue opened" not in output
         assert len(gitlab.fake.upstream.issues) == opened and issue["state"] == "opened"
     finally:

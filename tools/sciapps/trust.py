@@ -85,7 +85,8 @@ def waiting(root: Path, base: str, head: str = "HEAD") -> list[tuple[str, str]]:
     name is quoted away."""
     fields = _git(root, "diff", "--name-status", "--no-renames", "-z", _commit(root, base), _commit(root, head), "--").split("\0")
     pairs = [(fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2) if fields[i]]
-    return sorted((flag, path) for flag, path in pairs if not (path == CATALOG_DIR or path.startswith(CATALOG_DIR + "/")))
+    return sorted(((flag, path) for flag, path in pairs if not path.startswith(CATALOG_DIR + "/")),
+                  key=lambda pair: pair[1])
 
 
 def admit(root: Path, base: str) -> Admitted:
