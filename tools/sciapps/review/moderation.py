@@ -161,7 +161,7 @@ def changeset(config: Config, base: str) -> Changeset:
     # datalabs (`sciapps admit`): what the merge request's commits change there is read from Git.
     seen = {path for _, path in others}
     others += [(flag, path) for flag, path in waiting(top, base) if path not in seen]
-    return Changeset(found, sorted(others), sorted(stray), committed)
+    return Changeset(found, sorted(others, key=lambda pair: pair[1]), sorted(stray), committed)
 
 
 def changes(config: Config, base: str) -> list[Change]:

@@ -98,14 +98,18 @@ class DockerfileUnreadable(Rule):
 
 
 class UnapprovedBaseImage(Rule):
-    """A Dockerfile starts FROM an image that is not an approved base
+    """A Dockerfile takes an image that is not an approved base
 
     Advanced datalabs build on the approved base images (`approved_bases` in sciapps.yaml:
     jl_base, x_base, datalabs_ubuntu_base), which carry the non-root user, health check and
-    security updates every datalab relies on. Every `FROM` must name one of them (by name,
-    from the SciApps registry) or an earlier stage of the same Dockerfile. A pinned
-    `@sha256:` digest must be the approved one recorded in build/base-images.json; the
-    build checks the built image's layers against that base too.
+    security updates every datalab relies on. Every instruction that takes an image must
+    name one of them (by name, from the SciApps registry) or an earlier stage of the same
+    Dockerfile: each `FROM`, `COPY --from=` (and `ADD --from=`), the `from=` of a
+    `RUN --mount=`, the same inside `ONBUILD`, and no `# syntax=` directive (it fetches
+    another Dockerfile frontend image). Anything else would bring unreviewed files from a
+    registry into the image, whatever its last `FROM` says. A pinned `@sha256:` digest must
+    be the approved one recorded in build/base-images.json; the build checks the built
+    image's layers against that base too.
     """
 
     id = "DL-052"
@@ -120,6 +124,10 @@ class UnapprovedBaseImage(Rule):
         froms = from_lines(text)
         if not froms:
             yield self.finding(lab, "has no FROM instruction", file=DOCKERFILE, line=None, hint=hint)
+        for line, directive in _directives(text):
+            if directive == "syntax":
+                yield self.finding(lab, "a `# syntax=` directive fetches a Dockerfile frontend image", file=DOCKERFILE, line=line,
+                                   hint="delete the directive: the build uses the Docker engine's own Dockerfile frontend")
         stages: set[str] = set()
         for line, image, alias in froms:
             prefix, name = split_reference(image)
@@ -138,6 +146,70 @@ class UnapprovedBaseImage(Rule):
                 yield self.finding(lab, f"FROM {image} is not an approved base image", file=DOCKERFILE, line=line, hint=hint)
             if alias:
                 stages.add(alias)
+        yield from self._sources(lab, ctx, text)
+
+    def _sources(self, lab, ctx: Context, text: str) -> Iterator[Finding]:
+        """`--from=` and `--mount=...,from=` of every instruction (ONBUILD's too): an
+        earlier stage (by name or number) or an approved base."""
+        approved, stage_names, count = ctx.config.approved_bases, set(), 0
+        hint = (f"copy from an earlier stage (`FROM {approved[0]} AS build`, then `COPY --from=build ...`) or from an approved "
+                f"base ({', '.join(approved)}); install other software with apt-get or pip in a stage")
+        for item in DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8"))).structure:
+            instruction, value, line = item["instruction"], item["value"], item["startline"] + 1
+            if instruction == "FROM":
+                alias = re.search(r"\s+AS\s+(\S+)\s*$", value, re.IGNORECASE)
+                stage_names.update({str(count), *([alias.group(1).lower()] if alias else [])})
+                count += 1
+                continue
+            if instruction == "ONBUILD":
+                instruction, _, value = value.strip().partition(" ")
+                instruction = instruction.upper()
+            for what, source in _image_sources(instruction, value):
+                prefix, name = split_reference(source)
+                if source.lower() in stage_names or (name in approved and prefix in ("", ctx.config.registry) and "@" not in source):
+                    continue
+                why = ("names its image with a variable" if "$" in source
+                       else "takes files from an image that is neither an earlier stage nor an approved base")
+                yield self.finding(lab, f"{item['instruction']} {what}{source} {why}", file=DOCKERFILE, line=line, hint=hint)
+
+
+def _directives(text: str) -> Iterator[tuple[int, str]]:
+    """(line, name) of the parser directives at the top of a Dockerfile (`# syntax=...`,
+    `# escape=...`, `# check=...`), as BuildKit reads them: before any other line."""
+    for number, line in enumerate(text.splitlines(), 1):
+        match = re.match(r"^\s*#\s*([A-Za-z]+)\s*=", line)
+        if not match:
+            return
+        yield number, match.group(1).lower()
+
+
+def _flags(value: str) -> list[str]:
+    """The leading `--flag` words of an instruction's value, unquoted as BuildKit reads them."""
+    import shlex
+
+    try:
+        words = shlex.split(value, comments=False, posix=True)
+    except ValueError:
+        words = value.split()
+    flags = []
+    for word in words:
+        if not word.startswith("--"):
+            break
+        flags.append(word)
+    return flags
+
+
+def _image_sources(instruction: str, value: str) -> Iterator[tuple[str, str]]:
+    """(how it is named, the image or stage) of every image an instruction takes files from."""
+    for flag in _flags(value):
+        name, _, argument = flag.partition("=")
+        if name == "--from" and instruction in ("COPY", "ADD"):
+            yield "--from=", argument
+        elif name == "--mount" and instruction == "RUN":
+            for option in argument.split(","):
+                key, _, source = option.partition("=")
+                if key.strip().lower() == "from":
+                    yield "--mount=...from=", source.strip()
 
 
 def _own_instructions(lab) -> list[dict]:
