@@ -15,7 +15,7 @@ from sciapps.releases import signing
 from sciapps.releases.judge import Judged, judge, pick
 from sciapps.releases.mirror import tag_of, sync
 from sciapps.releases.publish import publish
-from sciapps.releases.registry import ATTACHMENT, Registry
+from sciapps.releases.registry import Registry
 from sciapps.schema import is_datalab_id
 
 Log = Callable[[str], None]
@@ -59,13 +59,12 @@ def judge_in_registry(config: Config, spec: str) -> Judged:
     registry = registry_of(config)
     repository = registry.repository(datalab_id)
     judged = []
-    for tag in registry.tags(repository):
-        match = ATTACHMENT.match(tag)
-        if not match:
+    for digest_hex, data in registry.records(repository):
+        if isinstance(data, Exception):  # unreadable: that record does not verify, the others are judged
+            judged.append(Judged(None, False, f"the record attached to sha256:{digest_hex[:12]}… cannot be read: {data}", digest_hex))
             continue
-        data = registry.fetch_record(repository, tag) or b""
         image_tag = tag_of(data)
-        judged.append(judge(data, key, match[1], registry.digest(f"{repository}:{image_tag}") if image_tag else None, datalab_id))
+        judged.append(judge(data, key, digest_hex, registry.digest(f"{repository}:{image_tag}") if image_tag else None, datalab_id))
     chosen = pick(judged, version)
     if chosen is not None:
         return chosen

@@ -24,7 +24,7 @@ from sciapps.catalog.model import Datalab
 from sciapps.config import Config
 from sciapps.releases.judge import judge
 from sciapps.releases.record import Chart, Release, statement
-from sciapps.releases.registry import ATTACHMENT, MAX_SBOM_BYTES, Registry, attachment_tag
+from sciapps.releases.registry import MAX_SBOM_BYTES, Registry, attachment_tag
 from sciapps.releases.signing import sign
 from sciapps.results import read_results
 
@@ -121,12 +121,10 @@ def publish_one(config: Config, lab: Datalab, registry: Registry, signer, enviro
 
     builds, mine = [], None
     key = signer.public_key
-    for other in registry.tags(repository):
-        match = ATTACHMENT.match(other)
-        if not match:
-            continue
-        data = registry.fetch_record(repository, other)
-        verdict = judge(data or b"", key, match[1], registry_digest=None)  # the signature and shape only
+    for digest_hex, data in registry.records(repository):
+        if isinstance(data, Exception):
+            continue  # not a record of this catalog's: it counts no build
+        verdict = judge(data, key, digest_hex, registry_digest=None)  # the signature and shape only
         if verdict.release is None:
             continue
         if verdict.release.digest == digest:

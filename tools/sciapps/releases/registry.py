@@ -30,7 +30,10 @@ MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd
 MAX_MANIFEST_BYTES = 256 * 1024
 MAX_SBOM_BYTES = 64 * 1024 * 1024
 MAX_TAGS = 100_000
-TIMEOUT_S = 30
+MAX_TAG_PAGES = 500  # pages of a tag list; a registry that pages on without new tags is stopped sooner
+TIMEOUT_S = 30  # per connection attempt and per read
+REQUEST_DEADLINE_S = 90  # one request, answer and body: a registry that answers a byte at a time is cut off
+LIST_DEADLINE_S = 300  # one repository's whole tag list
 
 
 class RegistryUnreachable(SciAppsError):
@@ -109,33 +112,56 @@ class Registry:
         return RegistryUnreachable(f"the registry {self.host} answered HTTP {response.status_code} for {what}", "see the registry's log")
 
     def tags(self, repository: str) -> list[str]:
-        """Every tag of a repository (paged, at most MAX_TAGS); [] when it does not exist."""
+        """Every tag of a repository; [] when it does not exist. Bounded by items
+        (MAX_TAGS), pages (MAX_TAG_PAGES), time (LIST_DEADLINE_S) and progress: a page that
+        brings no new tag, or a next link already followed, ends a list that would never end."""
+        import json
+        import time
+
         url = f"{self.scheme}://{self.host}/v2/{self._path(repository)}/tags/list?n=1000"
-        found: list[str] = []
+        found: dict[str, None] = {}
+        followed: set[str] = set()
+        started = time.monotonic()
         while url and len(found) < MAX_TAGS:
-            response = self._request("GET", url)
+            if len(followed) >= MAX_TAG_PAGES or time.monotonic() - started > LIST_DEADLINE_S:
+                raise RegistryUnreachable(f"the registry {self.host} did not end the tag list of {repository} "
+                                          f"within {MAX_TAG_PAGES} pages or {LIST_DEADLINE_S} s", "see the registry's log")
+            followed.add(url)
+            response, body = self._get(url, MAX_MANIFEST_BYTES * 16, f"the tags of {repository}")
             if response.status_code == 404:
                 return []
             if response.status_code != 200:
                 raise self._refused(response, f"the tags of {repository}")
-            body = _bounded(response, MAX_MANIFEST_BYTES * 16, f"the tags of {repository}")
             try:
-                import json
-
                 page = json.loads(body).get("tags") or []
-            except ValueError:
-                raise RegistryUnreachable(f"the registry {self.host} sent tags that are not JSON", "see the registry's log") from None
-            found += [t for t in page if isinstance(t, str)]
+            except (ValueError, AttributeError):
+                raise RegistryUnreachable(f"the registry {self.host} sent tags of {repository} that are not a JSON tag list",
+                                          "see the registry's log") from None
+            before = len(found)
+            found.update(dict.fromkeys(t for t in page if isinstance(t, str)) if isinstance(page, list) else {})
             link = response.links.get("next", {}).get("url")
             url = f"{self.scheme}://{self.host}{link}" if link and link.startswith("/v2/") else None
-        return found[:MAX_TAGS]
+            if url in followed or (url and len(found) == before):
+                raise RegistryUnreachable(f"the registry {self.host} sent a tag list of {repository} that never ends "
+                                          "(a next page already read, or one without new tags)", "see the registry's log")
+        return list(found)[:MAX_TAGS]
+
+    def _get(self, url: str, limit: int, what: str, headers: dict | None = None):
+        """(response, body up to `limit` bytes) of one GET, within REQUEST_DEADLINE_S;
+        the body is b"" unless the answer is 200."""
+        def fetch():
+            response = self._request("GET", url, headers=headers, stream=True)
+            return response, (_bounded(response, limit, what) if response.status_code == 200 else b"")
+
+        return _within(fetch, REQUEST_DEADLINE_S, f"the registry {self.host} took more than {REQUEST_DEADLINE_S} s to send {what}")
 
     def manifest(self, reference: str) -> tuple[str, str, int] | None:
         """(digest, media type, size) of the manifest `reference` (`<repository>:<tag>` or
         `@sha256:...`) names, or None when there is none."""
         repository, sep, tag = reference.rpartition("@") if "@" in reference else reference.rpartition(":")
         url = f"{self.scheme}://{self.host}/v2/{self._path(repository)}/manifests/{tag}"
-        response = self._request("HEAD", url, headers={"Accept": ", ".join(MANIFEST_TYPES)})
+        response = _within(lambda: self._request("HEAD", url, headers={"Accept": ", ".join(MANIFEST_TYPES)}), REQUEST_DEADLINE_S,
+                           f"the registry {self.host} took more than {REQUEST_DEADLINE_S} s to answer for {reference}")
         if response.status_code == 404:
             return None
         if response.status_code != 200:
@@ -143,7 +169,12 @@ class Registry:
         digest = response.headers.get("Docker-Content-Digest", "")
         if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
             raise RegistryUnreachable(f"the registry {self.host} gave no digest for {reference}", "use a registry that follows the distribution spec")
-        return digest, response.headers.get("Content-Type", MANIFEST_TYPES[0]), int(response.headers.get("Content-Length") or 0)
+        media_type = response.headers.get("Content-Type", MANIFEST_TYPES[0]).split(";")[0].strip()
+        size = response.headers.get("Content-Length") or "0"
+        if media_type not in MANIFEST_TYPES or not size.isdigit() or int(size) > MAX_MANIFEST_BYTES:
+            raise RegistryUnreachable(f"the registry {self.host} describes {reference} as {media_type[:60]!r} of {size[:20]} bytes, "
+                                      "not an image manifest", "see the registry's log")
+        return digest, media_type, int(size)
 
     def digest(self, reference: str) -> str | None:
         found = self.manifest(reference)
@@ -183,10 +214,9 @@ class Registry:
         """Tag the manifest `digest` also as `tag`, so that it is never an untagged manifest a
         registry's garbage collection may delete (a chart version whose tag a rebuild moved on)."""
         url = f"{self.scheme}://{self.host}/v2/{self._path(repository)}/manifests/"
-        response = self._request("GET", url + digest, headers={"Accept": MANIFEST_TYPES[0]}, stream=True)
+        response, body = self._get(url + digest, MAX_MANIFEST_BYTES, f"{repository}@{digest}", {"Accept": MANIFEST_TYPES[0]})
         if response.status_code != 200:
             raise self._refused(response, f"{repository}@{digest}")
-        body = _bounded(response, MAX_MANIFEST_BYTES, f"{repository}@{digest}")
         media_type = response.headers.get("Content-Type", MANIFEST_TYPES[0])
         try:
             put = self.client.do_request(url + tag, "PUT", data=body, headers={"Content-Type": media_type})
@@ -197,13 +227,14 @@ class Registry:
 
     def _blob(self, repository: str, descriptor: dict, limit: int, what: str) -> bytes:
         size, digest = descriptor.get("size"), descriptor.get("digest", "")
-        if not isinstance(size, int) or size > limit or not re.fullmatch(r"sha256:[0-9a-f]{64}", str(digest)):
+        if type(size) is not int or not 0 <= size <= limit or not re.fullmatch(r"sha256:[0-9a-f]{64}", str(digest)):
             raise RecordUnreadable(f"{what} is larger than {limit // 1024} KiB or has no sha256 digest")
-        response = self._request("GET", f"{self.scheme}://{self.host}/v2/{self._path(repository)}/blobs/{digest}", stream=True)
+        response, data = self._get(f"{self.scheme}://{self.host}/v2/{self._path(repository)}/blobs/{digest}", size, what)
+        if response.status_code == 404:
+            raise RecordUnreadable(f"{what} is not in the registry")
         if response.status_code != 200:
             raise self._refused(response, what)
-        data = _bounded(response, limit, what)
-        if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+        if len(data) != size or "sha256:" + hashlib.sha256(data).hexdigest() != digest:
             raise RecordUnreadable(f"{what} does not match its digest")
         return data
 
@@ -211,16 +242,21 @@ class Registry:
         import json
 
         url = f"{self.scheme}://{self.host}/v2/{self._path(repository)}/manifests/{tag}"
-        response = self._request("GET", url, headers={"Accept": MANIFEST_TYPES[0]}, stream=True)
+        try:
+            response, body = self._get(url, MAX_MANIFEST_BYTES, f"{repository}:{tag}", {"Accept": MANIFEST_TYPES[0]})
+        except RecordUnreadable as exc:
+            raise RecordUnreadable(f"{repository}:{tag} is not a readable manifest ({exc})") from None
         if response.status_code == 404:
             return None
         if response.status_code != 200:
             raise self._refused(response, f"{repository}:{tag}")
         try:
-            manifest = json.loads(_bounded(response, MAX_MANIFEST_BYTES, f"{repository}:{tag}"))
-        except (ValueError, RecordUnreadable) as exc:
-            raise RecordUnreadable(f"{repository}:{tag} is not a readable manifest ({exc})") from None
-        return manifest if isinstance(manifest, dict) else None
+            manifest = json.loads(body)
+        except ValueError as exc:
+            raise RecordUnreadable(f"{repository}:{tag} is not a readable manifest ({str(exc)[:80]})") from None
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("layers", []), list):
+            raise RecordUnreadable(f"{repository}:{tag} is not an OCI manifest with a list of layers")
+        return manifest
 
     def fetch_record(self, repository: str, tag: str) -> bytes | None:
         """The DSSE envelope attached under `tag`; None when there is none."""
@@ -231,6 +267,22 @@ class Registry:
         if len(layers) != 1:
             raise RecordUnreadable(f"{repository}:{tag} holds no single release record")
         return self._blob(repository, layers[0], MAX_ENVELOPE_BYTES, f"the record {repository}:{tag}")
+
+    def records(self, repository: str, limit: int | None = None):
+        """(image digest hex, envelope bytes or the RecordUnreadable that says why not) of
+        every record attached in `repository`: one unreadable record is a verdict on that
+        record, never the end of the others."""
+        for tag in self.tags(repository)[:limit]:
+            match = ATTACHMENT.match(tag)
+            if not match:
+                continue
+            try:
+                data = self.fetch_record(repository, tag)
+            except RecordUnreadable as exc:
+                yield match[1], exc
+                continue
+            if data is not None:
+                yield match[1], data
 
     def fetch_sbom(self, repository: str, image_digest: str) -> bytes | None:
         manifest = self._attachment(repository, attachment_tag(image_digest))
@@ -245,11 +297,40 @@ class RecordUnreadable(ValueError):
 
 
 def _bounded(response, limit: int, what: str) -> bytes:
+    """The body, read as it arrives (never more than `limit` bytes)."""
     chunks, size = [], 0
-    for chunk in response.iter_content(chunk_size=65536):
+    while True:
+        chunk = response.raw.read1(65536, decode_content=True)
+        if not chunk:
+            break
         size += len(chunk)
         if size > limit:
             response.close()
-            raise RecordUnreadable(f"{what} is larger than {limit // 1024} KiB")
+            raise RecordUnreadable(f"{what} is larger than {max(limit // 1024, 1)} KiB")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _within(call, seconds: float, why: str):
+    """`call()`, or RegistryUnreachable(why) when it has not returned within `seconds`: a
+    registry that answers slowly, a byte at a time, cannot hold a command (the abandoned
+    request ends with the process, in a daemon thread)."""
+    import threading
+
+    outcome: list = []
+
+    def run():
+        try:
+            outcome.append((True, call()))
+        except BaseException as exc:  # noqa: BLE001 (handed to the caller as it is)
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=run, name="sciapps-registry", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise RegistryUnreachable(why, "see the registry's log, or retry when it answers")
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
