@@ -110,3 +110,94 @@ def test_osv_sync_from_an_export(tmp_path):
         sync(tmp_path / "mirror", ("Debian",), "http://127.0.0.1:9", log=lambda line: None)
     assert Mirror.load(tmp_path / "mirror").records == 2  # the failed sync changed nothing
 
+
+
+def _serve(folder):
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _bomb(path, kind: str) -> None:
+    """A hostile OSV export of one `kind`, written at run time."""
+    import zipfile
+
+    good = sorted((MIRROR / "PyPI").glob("*.json"))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for p in good:
+            z.write(p, p.name)
+        if kind == "gigabyte":  # one member that inflates to 1 GiB (about 1 MiB on the wire)
+            with z.open("GHSA-bomb-0000-0000.json", "w", force_zip64=True) as member:
+                block = b"\0" * (16 * 1024 * 1024)
+                for _ in range(64):
+                    member.write(block)
+        elif kind == "many":
+            for n in range(12):
+                z.writestr(f"GHSA-many-{n:04d}.json", '{"id": "x"}')
+        elif kind == "total":
+            for n in range(4):
+                z.writestr(f"GHSA-big-{n:04d}.json", "{" + " " * 4000 + "}")
+        elif kind == "names":  # nothing outside the mirror's folder, nothing that is not an advisory
+            z.writestr("../outside.json", "{}")
+            z.writestr("sub/inside.json", "{}")
+            z.writestr(".hidden.json", "{}")
+            z.writestr("notes.txt", "hello")
+
+
+@pytest.mark.parametrize("kind,limits,says", [
+    ("gigabyte", {}, "inflates to 1,073,741,824 bytes"),
+    ("many", {"MAX_EXPORT_RECORDS": 10}, "more than 10 records"),
+    ("total", {"MAX_EXPORT_TOTAL_BYTES": 8000}, "inflate to more than"),
+    ("download", {"MAX_EXPORT_BYTES": 1000}, "more than the 1,000 bytes an export may be"),
+    ("garbage", {}, "not a readable zip file"),
+])
+def test_osv_sync_refuses_a_hostile_export_and_keeps_the_mirror(tmp_path, monkeypatch, kind, limits, says):
+    from click.testing import CliRunner
+
+    from sciapps.cli import cli
+    from sciapps.scanning import osv
+
+    for name, value in limits.items():
+        monkeypatch.setattr(osv, name, value)
+    mirror = tmp_path / "mirror" / "PyPI"
+    mirror.mkdir(parents=True)
+    (mirror / "GHSA-kept.json").write_text('{"id": "GHSA-kept", "affected": []}')
+    exports = tmp_path / "exports" / "PyPI"
+    exports.mkdir(parents=True)
+    if kind == "garbage":
+        (exports / "all.zip").write_bytes(b"PK\x03\x04 not really a zip" * 100)
+    else:
+        _bomb(exports / "all.zip", "many" if kind == "download" else kind)
+    server = _serve(tmp_path / "exports")
+    try:
+        result = CliRunner().invoke(cli, ["osv-sync", "--ecosystem", "PyPI", "--osv-mirror", str(tmp_path / "mirror"),
+                                          "--source", f"http://127.0.0.1:{server.server_address[1]}"])
+    finally:
+        server.shutdown()
+    assert result.exit_code == 2 and "refusing OSV's PyPI export" in result.output and says in result.output, result.output
+    assert "internal error" not in result.output and "MemoryError" not in result.output
+    assert sorted(p.name for p in mirror.iterdir()) == ["GHSA-kept.json"]  # the mirror as it was
+    assert [p.name for p in (tmp_path / "mirror").iterdir()] == ["PyPI"]  # nothing half-written beside it
+
+
+def test_osv_sync_writes_only_advisories(tmp_path):
+    from sciapps.scanning.osv import sync
+
+    exports = tmp_path / "exports" / "PyPI"
+    exports.mkdir(parents=True)
+    _bomb(exports / "all.zip", "names")
+    server = _serve(tmp_path / "exports")
+    try:
+        assert sync(tmp_path / "mirror", ("PyPI",), f"http://127.0.0.1:{server.server_address[1]}", log=lambda line: None) == {"PyPI": 2}
+    finally:
+        server.shutdown()
+    assert sorted(p.name for p in (tmp_path / "mirror" / "PyPI").iterdir()) == sorted(p.name for p in (MIRROR / "PyPI").glob("*.json"))
+    assert not (tmp_path / "outside.json").exists() and not (tmp_path / "mirror" / "outside.json").exists()

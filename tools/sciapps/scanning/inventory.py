@@ -120,6 +120,9 @@ def probe(image: str | None) -> dict:
     return data
 
 
+MAX_DPKG_STATUS_BYTES = 256 * 1024 * 1024  # a full Debian system's is a few MiB
+
+
 def probe_by_export(container: Container) -> dict:
     """The same inventory from the container's exported file system (slower; no Python needed)."""
     import re
@@ -143,6 +146,10 @@ def probe_by_export(container: Container) -> dict:
             data, self.buf = (self.buf, b"") if n < 0 else (self.buf[:n], self.buf[n:])
             return data
 
+    def text(member, limit: int) -> str:
+        """A file of the image, read up to `limit` bytes: an image can hold a file of any size."""
+        return tar.extractfile(member).read(limit).decode("utf-8", "replace")
+
     with tarfile.open(fileobj=Reader(stream), mode="r|") as tar:
         for member in tar:
             name = "/" + member.name.lstrip("./")
@@ -151,12 +158,12 @@ def probe_by_export(container: Container) -> dict:
             if not member.isreg():
                 continue
             if name in ("/etc/os-release", "/usr/lib/os-release") and not out["os"]:
-                for line in tar.extractfile(member).read().decode("utf-8", "replace").splitlines():
+                for line in text(member, 64 * 1024).splitlines():
                     k, _, v = line.partition("=")
                     out["os"][k] = v.strip('"')
             elif name == "/var/lib/dpkg/status":
                 entry: dict = {}
-                for line in tar.extractfile(member).read().decode("utf-8", "replace").splitlines() + [""]:
+                for line in text(member, MAX_DPKG_STATUS_BYTES).splitlines() + [""]:
                     if not line.strip():
                         if entry.get("Package") and "installed" in entry.get("Status", ""):
                             src, _, ver = entry.get("Source", entry["Package"]).partition(" ")
@@ -168,7 +175,7 @@ def probe_by_export(container: Container) -> dict:
                         entry[k] = v.strip()
             elif meta.match(name):
                 fields = {}
-                for line in tar.extractfile(member).read().decode("utf-8", "replace").splitlines():
+                for line in text(member, 1024 * 1024).splitlines():  # its headers come first
                     if not line.strip():
                         break
                     k, _, v = line.partition(":")

@@ -112,6 +112,8 @@ class Mirror:
         mirror = cls(folder)
         for path in sorted(folder.glob("*/*.json")):
             try:
+                if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_RECORD_BYTES:
+                    raise ValueError(f"not a regular file of at most {MAX_RECORD_BYTES // 1024**2} MiB")
                 record = json.loads(path.read_text(encoding="utf-8"))
                 if not isinstance(record, dict) or "id" not in record:
                     raise ValueError("not an OSV record (no id)")
@@ -134,11 +136,75 @@ class Mirror:
         return [(record, affected) for record, affected in found if is_affected(affected, version, ecosystem)]
 
 
+MAX_EXPORT_BYTES = 2 * 1024**3  # one ecosystem's all.zip (PyPI's is tens of MiB, Debian's a few hundred)
+MAX_RECORD_BYTES = 8 * 1024**2  # one advisory (the largest real ones are a few hundred KiB)
+MAX_EXPORT_RECORDS = 1_000_000
+MAX_EXPORT_TOTAL_BYTES = 8 * 1024**3  # every advisory of one export, inflated
+DOWNLOAD_DEADLINE_S = 1800
+RECORD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json$")
+
+
+class ExportRefused(Exception):
+    """An export that is not OSV's: too large, too many records, a record that inflates
+    past its bound, or not a zip file."""
+
+
+def _download(url: str, archive: Path) -> None:
+    """`url` into `archive`, at most MAX_EXPORT_BYTES, within DOWNLOAD_DEADLINE_S."""
+    import time
+    import urllib.request
+
+    started, size = time.monotonic(), 0
+    with urllib.request.urlopen(url, timeout=120) as response, open(archive, "wb") as out:
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > MAX_EXPORT_BYTES:
+            raise ExportRefused(f"it is {int(declared):,} bytes, more than the {MAX_EXPORT_BYTES:,} bytes an export may be")
+        while chunk := response.read(1024 * 1024):
+            size += len(chunk)
+            if size > MAX_EXPORT_BYTES:
+                raise ExportRefused(f"it is more than the {MAX_EXPORT_BYTES:,} bytes an export may be")
+            if time.monotonic() - started > DOWNLOAD_DEADLINE_S:
+                raise ExportRefused(f"it took more than {DOWNLOAD_DEADLINE_S} s to download")
+            out.write(chunk)
+
+
+def _unpack(archive: Path, staging: Path) -> int:
+    """The advisories of an export (`<id>.json` at its top) into `staging`, each read with
+    its bound whatever size the zip declares: a member that inflates past it, or an export
+    whose records together do, is refused; nothing else of the zip is written."""
+    import zlib
+
+    count, total = 0, 0
+    try:
+        with zipfile.ZipFile(archive) as z:
+            for info in z.infolist():
+                if info.is_dir() or not RECORD_NAME.match(info.filename):
+                    continue
+                count += 1
+                if count > MAX_EXPORT_RECORDS:
+                    raise ExportRefused(f"it holds more than {MAX_EXPORT_RECORDS:,} records")
+                if info.file_size > MAX_RECORD_BYTES:
+                    raise ExportRefused(f"its member {info.filename[:80]!r} inflates to {info.file_size:,} bytes, "
+                                        f"more than the {MAX_RECORD_BYTES // 1024**2} MiB an advisory may be")
+                with z.open(info) as member:
+                    data = member.read(MAX_RECORD_BYTES + 1)
+                if len(data) > MAX_RECORD_BYTES:
+                    raise ExportRefused(f"its member {info.filename[:80]!r} inflates to more than {MAX_RECORD_BYTES // 1024**2} MiB")
+                total += len(data)
+                if total > MAX_EXPORT_TOTAL_BYTES:
+                    raise ExportRefused(f"its records inflate to more than {MAX_EXPORT_TOTAL_BYTES // 1024**3} GiB")
+                (staging / info.filename).write_bytes(data)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+        raise ExportRefused(f"it is not a readable zip file ({type(exc).__name__}: {str(exc)[:120]})") from None
+    return count
+
+
 def sync(folder: Path, ecosystems: tuple[str, ...] = ECOSYSTEMS, source: str = OSV_EXPORTS, log=print) -> dict[str, int]:
-    """Download OSV's export of each ecosystem and replace the mirror's copy atomically."""
+    """Download OSV's export of each ecosystem and replace the mirror's copy atomically. An
+    export is hostile until read: bounded in download size and time, in records, and in what
+    each record and all of them inflate to; a refused one leaves the mirror as it was."""
     import shutil
     import tempfile
-    import urllib.request
 
     from sciapps.errors import SciAppsError
 
@@ -149,17 +215,17 @@ def sync(folder: Path, ecosystems: tuple[str, ...] = ECOSYSTEMS, source: str = O
         log(f"downloading {url}")
         with tempfile.TemporaryDirectory(dir=folder, prefix=f".{ecosystem}-") as tmp:
             archive = Path(tmp) / "all.zip"
+            staging = Path(tmp) / ecosystem
+            staging.mkdir()
             try:
-                with urllib.request.urlopen(url, timeout=120) as response, open(archive, "wb") as out:
-                    shutil.copyfileobj(response, out)
-                with zipfile.ZipFile(archive) as z:
-                    names = [n for n in z.namelist() if n.endswith(".json") and "/" not in n and not n.startswith(".")]
-                    staging = Path(tmp) / ecosystem
-                    staging.mkdir()
-                    for name in names:
-                        (staging / name).write_bytes(z.read(name))
-            except (OSError, zipfile.BadZipFile) as exc:
+                _download(url, archive)
+                found = _unpack(archive, staging)
+            except ExportRefused as exc:
+                raise SciAppsError(f"refusing OSV's {ecosystem} export from {url}: {exc}",
+                                   "check OSV_SOURCE (or --source): it must serve OSV's own exports; the mirror is unchanged") from None
+            except OSError as exc:
                 raise SciAppsError(f"cannot download {url}: {exc}", "check the network, or copy an OSV export into the mirror by hand") from None
+            archive.unlink()
             target = folder / ecosystem
             old = folder / f".{ecosystem}.old"
             shutil.rmtree(old, ignore_errors=True)
@@ -167,6 +233,6 @@ def sync(folder: Path, ecosystems: tuple[str, ...] = ECOSYSTEMS, source: str = O
                 target.rename(old)
             staging.rename(target)
             shutil.rmtree(old, ignore_errors=True)
-            counts[ecosystem] = len(names)
-            log(f"{ecosystem}: {len(names)} records")
+            counts[ecosystem] = found
+            log(f"{ecosystem}: {found} records")
     return counts
