@@ -52,6 +52,8 @@ class Config:
     feedback_url: str = ""
     registry: str = "127.0.0.1:5000/sciapps"
     approved_bases: tuple[str, ...] = ("jl_base", "x_base", "datalabs_ubuntu_base")
+    # mission -> {collection -> its volume claim}: the only data a datalab may mount
+    collections: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     featured: tuple[str, ...] = ()
     feedback_export: str = "build/feedback.json"
@@ -173,6 +175,7 @@ def parse_config(text: str, path: Path, shown: str | None = None) -> Config:
         feedback_url=data.get("feedback_url", defaults.feedback_url),
         registry=data.get("registry", defaults.registry),
         approved_bases=tuple(data.get("approved_bases", defaults.approved_bases)),
+        collections={mission: dict(found) for mission, found in data.get("collections", {}).items()},
         limits=Limits(**data.get("limits", {})),
         featured=tuple(data.get("featured", ())),
         feedback_export=data.get("feedback_export", defaults.feedback_export),

@@ -48,9 +48,15 @@ class ChartReport:
         return self.package is not None and not self.problems
 
 
-def claim_name(collection: str) -> str:
-    """A PersistentVolumeClaim name for a data collection (DNS subdomain)."""
-    return re.sub(r"[^a-z0-9.-]+", "-", collection.lower()).strip("-.")[:253] or "data"
+def claim_name(config: Config, mission: str, collection: str) -> str:
+    """The PersistentVolumeClaim a data collection is mounted from: the catalog's allow-list
+    (`collections:` in sciapps.yaml), never a name the datalab makes up (DL-064 refuses any
+    other collection; a chart is never rendered for one)."""
+    claim = (config.collections.get(mission) or {}).get(collection)
+    if claim is None:
+        raise SciAppsError(f"{collection!r} is not a {mission} collection this catalog mounts",
+                           "name a collection listed under collections: in sciapps.yaml (DL-064)")
+    return claim
 
 
 def image_of(config: Config, lab: Datalab) -> tuple[str, str, str]:
@@ -80,11 +86,11 @@ def values_for(config: Config, lab: Datalab, image: tuple[str, str, str] | None 
         "resources": {value: resources.get(name, bounds[name]["default"]) for name, value in RESOURCE_VALUES.items()},
         "dataAssets": [
             {
-                "name": f"data-{i}-{claim_name(a['collection'])}"[:63].rstrip("-."),
+                "name": f"data-{i}-{re.sub(r'[^a-z0-9-]+', '-', a['collection'].lower())}"[:63].rstrip("-."),
                 "mission": a["mission"],
                 "collection": a["collection"],
                 "mountPath": a["mount"],
-                "claimName": claim_name(a["collection"]),
+                "claimName": claim_name(config, a["mission"], a["collection"]),
             }
             for i, a in enumerate(meta.get("data_assets") or [])
         ],

@@ -28,7 +28,7 @@ from sciapps.catalog.rules.loading import (
     UnsafeYaml,
     YamlSyntaxError,
 )
-from sciapps.catalog.rules.metadata import ChangelogOutOfDate, DuplicateMount, InvalidException, UndeclaredDataMission
+from sciapps.catalog.rules.metadata import ChangelogOutOfDate, DuplicateMount, InvalidException, UndeclaredDataMission, UnknownCollection
 from sciapps.catalog.rules.notebooks import InvalidNotebook
 from sciapps.catalog.rules.schema import REFINEMENTS, SchemaViolation
 
@@ -69,6 +69,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     ChangelogOutOfDate,
     DuplicateMount,
     UndeclaredDataMission,
+    UnknownCollection,
     InvalidException,
 )
 

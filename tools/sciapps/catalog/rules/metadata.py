@@ -85,6 +85,37 @@ class UndeclaredDataMission(Rule):
                 )
 
 
+class UnknownCollection(Rule):
+    """A data asset names a collection the catalog does not mount
+
+    A datalab reads mission data only from the collections the catalog's operators made
+    mountable: `collections:` in sciapps.yaml lists them per mission, each with the volume
+    claim the cluster mounts it from (read-only). Any other name could reach a volume claim
+    that is not mission data, so it is refused; ask the catalog's operators to add a
+    collection that is missing.
+    """
+
+    id = "DL-064"
+    requires = SCHEMA_RULES
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        listed = ctx.config.collections
+        for index, asset in enumerate(lab.metadata.get("data_assets") or []):
+            mission, collection = asset["mission"], asset["collection"]
+            known = listed.get(mission) or {}
+            if collection in known:
+                continue
+            if known:
+                hint = f"use one of the {mission} collections this catalog mounts: {', '.join(sorted(known)[:20])}"
+            elif listed:
+                hint = (f"this catalog mounts no {mission} data; missions with collections: {', '.join(sorted(listed)[:20])} "
+                        "(collections: in sciapps.yaml)")
+            else:
+                hint = "this catalog mounts no mission data yet: its operators list collections in sciapps.yaml (collections:)"
+            yield self.finding(lab, f"{collection!r} is not a {mission} collection this catalog mounts",
+                               path=("data_assets", index, "collection"), hint=hint)
+
+
 class InvalidException(Rule):
     """An exception names a rule that does not exist or cannot be excepted
 
