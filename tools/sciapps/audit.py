@@ -22,6 +22,7 @@ from typing import Callable
 
 from sciapps.catalog.loader import discover, metadata_of
 from sciapps.config import Config
+from sciapps.text import md_code, md_link
 from sciapps.maintainers import maintainers_issues, read_export
 from sciapps.errors import SciAppsError
 from sciapps.releases.mirror import Mirror as Releases, read_sbom
@@ -109,13 +110,16 @@ def read_audit(path: Path) -> tuple[dict[str, dict], str, list[str]]:
 
 
 def issue_body(datalab: str, entries: list[dict], checked: str) -> str:
+    """The maintainers' issue: every value from the records and the advisories as code or a
+    checked link (`text.md_*`), never as Markdown GitLab would render or run."""
     lines = [f"`sciapps audit` found advisories at or above the scan policy's blocking severity in the published "
-             f"releases of `{datalab}`, which were not known when they were published (checked {checked[:10]}).", ""]
-    for entry in sorted(entries, key=lambda e: (e["version"], e["build"])):
-        lines.append(f"### {entry['version']} build {entry['build']} (`{entry['image']}`)")
-        for a in entry["advisories"]:
-            fixed = f", fixed in {a['fixed']}" if a.get("fixed") else ""
-            lines.append(f"- [{a['id']}]({a['url']}): `{a['package']}` {a['version']}, {a['severity']}{fixed}")
+             f"releases of {md_code(datalab)}, which were not known when they were published (checked {md_code(checked[:10])}).", ""]
+    for entry in sorted(entries, key=lambda e: (str(e["version"]), str(e["build"]))):
+        lines.append(f"### {md_code(entry['version'])} build {md_code(entry['build'])} ({md_code(entry['image'])})")
+        for a in entry["advisories"][:100]:
+            fixed = f", fixed in {md_code(a['fixed'])}" if a.get("fixed") else ""
+            lines.append(f"- {md_link(a['id'], a.get('url', ''))}: {md_code(a['package'])} {md_code(a['version'])}, "
+                         f"{md_code(a['severity'])}{fixed}")
         lines.append("")
     lines += ["Publish a new version with fixed packages (or, after review, add an exception with a reason and an expiry to "
               "`scan-policy.yaml`). This issue is updated by every audit and closed when nothing blocks any more."]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -103,9 +104,26 @@ class RegistryLogin:
 
 
 def is_loopback(host: str) -> bool:
-    """A registry on this machine speaks plain HTTP (Debian's docker-registry in tests)."""
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    return name in ("localhost", "[::1]") or name.startswith("127.")
+    """Is `host` (`name[:port]`, `[v6][:port]`) this machine? A registry there speaks plain
+    HTTP (Debian's docker-registry in tests); anywhere else only HTTPS. Only `localhost` and
+    addresses that are loopback addresses count, never a name that merely starts like one
+    (`127.0.0.1.example.org`, `127.evil`)."""
+    import ipaddress
+
+    if host.startswith("["):
+        name, _, rest = host[1:].partition("]")
+        if rest and not re.fullmatch(r":\d{1,5}", rest):
+            return False
+    else:
+        name, _, port = host.partition(":")
+        if port and not port.isdigit():
+            return False
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 CREDENTIAL_VARIABLES = (("SCIAPPS_REGISTRY_USER", "SCIAPPS_REGISTRY_PASSWORD"), ("CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD"))

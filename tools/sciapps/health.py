@@ -21,6 +21,7 @@ from sciapps.catalog.loader import discover, load_datalab
 from sciapps.config import Config, registry_login
 from sciapps.engine import Engine
 from sciapps.errors import SciAppsError
+from sciapps.text import md_block, md_code
 from sciapps.maintainers import maintainers_issues, read_export
 from sciapps.releases.judge import pick
 from sciapps.releases.mirror import Mirror as Releases
@@ -80,10 +81,13 @@ def run(config: Config, log: Log, notebook_timeout: float = 600) -> HealthReport
 
 
 def issue_body(entry: dict, checked: str) -> str:
-    lines = [f"`sciapps health` found that the published `{entry['datalab']}` {entry['version']} build {entry['build']} "
-             f"stopped working (checked {checked[:10]}).", "", f"Image: `{entry['image']}`", "", entry["summary"], ""]
+    """The maintainers' issue: the test output is the datalab's own, so it is only ever a
+    code span or a fenced block (`text.md_*`), never Markdown GitLab would render or run."""
+    lines = [f"`sciapps health` found that the published {md_code(entry['datalab'])} {md_code(entry['version'])} build "
+             f"{md_code(entry['build'])} stopped working (checked {md_code(checked[:10])}).", "", f"Image: {md_code(entry['image'])}", "",
+             f"Summary: {md_code(entry['summary'])}", ""]
     for failed in entry["failed"][:5]:
-        lines += [f"### {failed['check']}", "```", failed["output"][-1200:].replace("```", "'''"), "```", ""]
+        lines += [f"### {md_code(failed['check'], 120)}", *md_block(failed["output"], 1200), ""]
     lines.append("Publish a fixed version; this issue is updated by every health run and closed when it works again.")
     return "\n".join(lines)
 

@@ -17,6 +17,7 @@ from sciapps.review.moderation import review
 from sciapps.site.build import build_store
 from sciapps import stages
 from sciapps.stages import Options
+from sciapps.text import md_code
 
 Log = Callable[[str], None]
 
@@ -102,7 +103,7 @@ def publish_checked(config: Config, ids: tuple[str, ...], log: Log, push: bool =
                 refused[outcome.datalab] = outcome.why
     if notify:
         today = datetime.date.today().isoformat()
-        bodies = {datalab: (f"The pipeline of {today} did not publish `{datalab}`.\n\n{why}.\n\n"
+        bodies = {datalab: (f"The pipeline of {today} did not publish {md_code(datalab)}.\n\nWhy: {md_code(why, 1000)}\n\n"
                             "Its current version stays as it was published before. Fix it on a merge request; "
                             "this issue is updated by every publication and closed by the first that passes.")
                   for datalab, why in refused.items()}

@@ -53,3 +53,39 @@ def shown_path(path: Path) -> str:
     """A path as a person reads it: relative to the working directory when below it, else absolute."""
     path = path.absolute()
     return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
+# ------------------------------------------------------------------------ Markdown for GitLab
+# Text from a merge request, an advisory database or a container's output reaches GitLab as
+# Markdown (moderation reports, the maintainers' issues). There a line may be a quick action
+# (`/close`, `/assign @x`), `@name` notifies a person and `[x](y)` is a link: such text is
+# only ever written as a code span (`md_code`), a fenced block (`md_block`) or a checked
+# link (`md_link`), where GitLab renders and runs none of it.
+_SAFE_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~%!$&'*+,;=:@/?#-]*)?$")
+
+
+def md_code(value: object, limit: int = 300) -> str:
+    """A Markdown code span that holds `value` whatever it contains: one line, invisible
+    characters shown escaped, at most `limit` characters, fenced with more backticks than
+    it has in a row."""
+    text = printable(value)
+    text = f"{text[:limit - 1]}…" if len(text) > limit else text
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def md_block(value: object, limit: int = 4000) -> list[str]:
+    """Lines of a fenced code block holding `value` (its last `limit` characters), whatever
+    backticks or tildes it holds: a fence longer than any run inside it."""
+    text = UNSAFE_ANYWHERE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(value))[-limit:]
+    fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return [fence, *text.splitlines(), fence]
+
+
+def md_link(label: object, url: object) -> str:
+    """`[label](url)` when `url` is a plain http(s) address, else both as code."""
+    url = str(url)
+    if _SAFE_URL.match(url) and len(url) <= 500:
+        return f"[{md_code(label, 120)}]({url})"
+    return f"{md_code(label, 120)} ({md_code(url, 200)})"

@@ -29,7 +29,7 @@ from sciapps.safefiles import UnsafeFile, read_text_inside, write_atomically
 from sciapps.roles import ROLES_FILE, Roles, load_roles as _load_roles, parse_roles
 from sciapps.schema import datalab_schema, is_datalab_id
 from sciapps.stages import checks
-from sciapps.text import printable
+from sciapps.text import md_code, printable
 from sciapps.trust import AFTER_APPROVAL, authorise, waiting
 
 MAX_METADATA_BYTES = 1024 * 1024  # above any limits.metadata_kb; validation reports the real limit
@@ -259,12 +259,8 @@ def _short(value) -> str:
 
 
 def code(value: object) -> str:
-    """A Markdown code span that holds `value` whatever it contains: one line, invisible
-    characters shown escaped, fenced with more backticks than it has in a row."""
-    text = printable(value)
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+    """A Markdown code span that holds `value` whatever it contains (`text.md_code`)."""
+    return md_code(value, limit=10_000)
 
 
 def _cell(value: object) -> str:
