@@ -25,11 +25,15 @@ Log = Callable[[str], None]
 def run_ci(config: Config, base: str, author: str | None, publish: bool, osv_mirror: Path | None, log: Log) -> list[str]:
     """Run every stage on what changed since `base`; the names of the steps that failed."""
     common = ["--config", str(config.path)] if config.path else []
-    planned = plan(config, base)  # what the change affects, as the pipeline's jobs plan it
+    # what the change affects, as the pipeline's jobs plan it: with an author, authorised as a
+    # merge request's plan is (what they may not have built is held, not run)
+    planned = plan(config, base, author=(lambda: author) if author else None)
     for warning in planned.warnings:
         log(warning)
     for item in planned.items:
         log(f"{item.work:5}  {item.datalab}: {'; '.join(item.reasons)}")
+    for item in planned.held:
+        log(f"held   {item.datalab}: waits for a moderator: {item.reasons[-1]}")
     ids = planned.ids("build")
     log(f"== to build since {base}: {', '.join(ids) or 'no datalab'}")
     options = Options(push=publish, osv_mirror=osv_mirror)
