@@ -109,7 +109,7 @@ def test_the_admit_command(merge_request, monkeypatch):
     monkeypatch.chdir(root)
     result = CliRunner().invoke(cli, ["admit", "--base", base])
     assert result.exit_code == 0, result.output
-    assert "waits for a moderator (A): sitecustomize.py: it runs only after a moderator approved" in result.output
+    assert "1 path(s) the merge request changes outside datalabs/ wait for a moderator and are not used here (sitecustomize.py)" in result.output
     assert not (root / "sitecustomize.py").exists()
     bad = CliRunner().invoke(cli, ["admit", "--base", "--upload-pack=touch /tmp/x"])
     assert bad.exit_code == 2 and "is not a revision" in bad.output

@@ -161,8 +161,9 @@ def admit_here(root: Path, base: str, log: Callable[[str], None]) -> int:
     done = admit(root, base)
     log(f"admitted from the merge request ({done.head[:12]}): {', '.join(done.kept) or 'nothing'}; "
         f"everything else is the target revision {done.base[:12]}")
-    for flag, path in done.waiting[:MAX_LISTED]:
-        log(f"waits for a moderator ({flag}): {printable(path)}: {AFTER_APPROVAL}")
-    if len(done.waiting) > MAX_LISTED:
-        log(f"waits for a moderator: {len(done.waiting) - MAX_LISTED} more paths")
+    if done.waiting:  # the plan's output and the moderation report list each one
+        shown = ", ".join(printable(path) for _, path in done.waiting[:10])
+        more = f" and {len(done.waiting) - 10} more" if len(done.waiting) > 10 else ""
+        log(f"{len(done.waiting)} path(s) the merge request changes outside datalabs/ wait for a moderator "
+            f"and are not used here ({shown}{more}): {AFTER_APPROVAL}")
     return 0
