@@ -282,7 +282,9 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
         metadata.write_text(metadata.read_text().replace("\nstatus: published\n", "\nstatus: draft\n"))
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "the catalog's public key; three datalabs are drafts again")
-    key = {signing.SIGNING_KEY_VARIABLE: str(tmp_path / "private" / "release.key")}
+    # a project variable, so that the child pipeline has it too, as GitLab gives it to every pipeline of a
+    # protected branch (gitlab-ci-local passes no --variable to a child, and says "false" without it)
+    key = {signing.SIGNING_KEY_VARIABLE: str(tmp_path / "private" / "release.key"), "CI_COMMIT_REF_PROTECTED": "true"}
     for datalab, version in (("xmm-epic-spectrum-fit", "2.0.2"), ("ds9-fits-viewer", "1.0.1")):
         _bump(root, datalab, version)
     _git(root, "reset", "-q", "--soft", "HEAD~2")
