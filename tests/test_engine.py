@@ -46,3 +46,18 @@ def test_an_image_that_is_not_here_is_one_sentence(engine):
     with pytest.raises(EngineError, match="is not here"):
         engine.create("sciapps-no-such-image:0", ["true"], user="0", labels={LABEL: "missing"})
     assert engine.registry_digest("127.0.0.1:9/sciapps/none:0") is None  # a registry that does not answer
+
+
+def test_a_log_without_end_is_read_to_its_bound(engine, approved):
+    """A datalab's program may write any amount: the log is streamed, and only its last
+    `limit` bytes are kept, never the whole of it in memory."""
+    base = approved["datalabs_ubuntu_base"].image_id
+    container = engine.create(base, ["sh", "-c", "head -c 48000000 /dev/zero | tr '\\0' x; echo; echo the-end"], user="0",
+                              labels={LABEL: "logs"})
+    try:
+        container.start()
+        assert container.wait(timeout=120) == 0
+        kept = container.logs(stderr=False, limit=1024 * 1024)
+        assert len(kept.encode()) <= 1024 * 1024 and kept.rstrip().endswith("the-end") and set(kept.rstrip()[:-8].strip()) == {"x"}
+    finally:
+        engine.remove(container)

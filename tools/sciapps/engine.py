@@ -47,6 +47,9 @@ class BuildResult:
     log: list[str]
 
 
+MAX_LOG_BYTES = 64 * 1024 * 1024  # of one container's log kept for a report or a probe
+
+
 class Container:
     """A container the engine started or created. The Docker object stays inside."""
 
@@ -63,12 +66,19 @@ class Container:
             return "removed"
         return self._handle.status
 
-    def logs(self, tail: int | None = None, stdout: bool = True, stderr: bool = True) -> str:
+    def logs(self, tail: int | None = None, stdout: bool = True, stderr: bool = True, limit: int = MAX_LOG_BYTES) -> str:
+        """What the container wrote, at most its last `limit` bytes: a datalab's program may
+        write without end, and its log is read as it streams, never whole into memory."""
         kwargs = {"tail": tail} if tail is not None else {}
+        kept = bytearray()
         try:
-            return self._handle.logs(stdout=stdout, stderr=stderr, **kwargs).decode("utf-8", "replace")
+            for chunk in self._handle.logs(stdout=stdout, stderr=stderr, stream=True, follow=False, **kwargs):
+                kept += chunk
+                if len(kept) > 2 * limit:
+                    del kept[:-limit]
         except self._engine.errors.NotFound:
             return ""  # removed: its log went with it
+        return bytes(kept[-limit:]).decode("utf-8", "replace")
 
     def start(self) -> None:
         try:
