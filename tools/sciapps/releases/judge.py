@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sciapps.releases.record import MalformedRecord, Release, release_of
 from sciapps.releases.signing import NotVerified, open_envelope
+from sciapps.semver import semver_key
 
 UNCHECKED = object()  # the registry was not asked (the store build before any sync)
 
@@ -53,14 +54,6 @@ def judge(envelope: bytes, key, attached_to: str, registry_digest=UNCHECKED, dat
     if scan != "passed":
         return Judged(release, False, f"its scan {'did not run' if scan is None else 'did not pass'}", attached_to)
     return Judged(release, True, "", attached_to)
-
-
-def semver_key(version: str) -> tuple:
-    """Semantic Versioning precedence: 1.10.0 after 1.9.0, a pre-release before its release."""
-    core, _, rest = version.partition("+")[0].partition("-")
-    numbers = tuple(int(p) if p.isdigit() else 0 for p in core.split(".")[:3])
-    pre = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in rest.split(".")) if rest else ()
-    return numbers, not rest, pre
 
 
 def newest_first(judged: list[Judged]) -> list[Judged]:
