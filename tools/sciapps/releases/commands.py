@@ -15,11 +15,11 @@ from sciapps.releases import signing
 from sciapps.releases.judge import Judged, judge, pick
 from sciapps.releases.mirror import tag_of, sync
 from sciapps.releases.publish import publish
-from sciapps.releases.registry import Registry
+from sciapps.releases.registry import DIGEST, Registry
 from sciapps.schema import is_datalab_id
 
 Log = Callable[[str], None]
-SPEC = re.compile(r"^([a-z][a-z0-9-]{0,62})(?:@(sha256:[0-9a-f]{64}|[0-9A-Za-z.+-]{1,64}))?$")
+SPEC = re.compile(rf"^([a-z][a-z0-9-]{{0,62}})(?:@({DIGEST.pattern}|[0-9A-Za-z.+-]{{1,64}}))?$")
 
 
 def registry_of(config: Config, environ: Mapping[str, str] = os.environ) -> Registry:

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from sciapps.releases.judge import UNCHECKED, Judged, judge, newest_first
-from sciapps.releases.registry import ATTACHMENT, MAX_SBOM_BYTES, RecordUnreadable, Registry
+from sciapps.releases.registry import ATTACHMENT, HEX, MAX_SBOM_BYTES, RecordUnreadable, Registry
 from sciapps.releases.signing import MAX_ENVELOPE_BYTES, unverified_statement
 from sciapps.schema import is_datalab_id
 
 CHECK_FILE = "registry-check.json"
 MAX_RECORDS = 1000  # per datalab
 MAX_CHECK_BYTES = 256 * 1024 * 1024
-RECORD = re.compile(r"^([0-9a-f]{64})\.dsse\.json$")
+RECORD = re.compile(f"^({HEX})\\.dsse\\.json$")
 
 
 @dataclass

@@ -24,7 +24,7 @@ from sciapps.catalog.model import Datalab
 from sciapps.config import Config
 from sciapps.releases.judge import judge
 from sciapps.releases.record import Chart, Release, statement
-from sciapps.releases.registry import MAX_SBOM_BYTES, Registry, attachment_tag
+from sciapps.releases.registry import MAX_SBOM_BYTES, Registry, attachment_tag, is_digest
 from sciapps.releases.signing import sign
 from sciapps.results import read_results
 
@@ -104,7 +104,7 @@ def publish_one(config: Config, lab: Datalab, registry: Registry, signer, enviro
         return Published(lab.id, None, "refused", why)
     build = results["build"]["details"]
     ref, digest = str(build.get("ref", "")), str(build.get("digest") or "")
-    if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest) or not ref.startswith(registry.repository(lab.id) + ":"):
+    if not is_digest(digest) or not ref.startswith(registry.repository(lab.id) + ":"):
         return Published(lab.id, None, "refused", f"its image was not pushed to {config.registry} by this pipeline (run `sciapps build {lab.id} --push`)")
     repository, _, tag = ref.rpartition(":")
     served = registry.digest(ref)
@@ -136,7 +136,7 @@ def publish_one(config: Config, lab: Datalab, registry: Registry, signer, enviro
 
     sbom = _read_bounded(config.path_of(config.results_dir) / lab.id / "sbom.cdx.json", MAX_SBOM_BYTES)
     bases = [(b["name"], b["ref"], b["image_id"]) for b in build.get("bases") or []
-             if isinstance(b, dict) and re.fullmatch(r"sha256:[0-9a-f]{64}", str(b.get("image_id")))]
+             if isinstance(b, dict) and is_digest(b.get("image_id"))]
     context = provenance(config, environ)
     checks = {stage: results[stage] for stage in REQUIRED}
     body = statement(datalab=lab.id, version=version, build=max(builds, default=0) + 1, repository=repository, tag=tag, digest=digest,

@@ -21,7 +21,9 @@ from sciapps.config import REGISTRY_LOGIN_HINT, RegistryLogin, is_loopback
 from sciapps.errors import SciAppsError
 from sciapps.releases.signing import MAX_ENVELOPE_BYTES
 
-ATTACHMENT = re.compile(r"^sha256-([0-9a-f]{64})\.att$")
+HEX = "[0-9a-f]{64}"  # a sha256, as every digest here is written
+DIGEST = re.compile(f"sha256:{HEX}")
+ATTACHMENT = re.compile(f"^sha256-({HEX})\\.att$")
 ENVELOPE_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json"
 SBOM_MEDIA_TYPE = "application/vnd.cyclonedx+json"
 CONFIG_MEDIA_TYPE = "application/vnd.sciapps.release.config.v1+json"
@@ -38,6 +40,11 @@ LIST_DEADLINE_S = 300  # one repository's whole tag list
 
 class RegistryUnreachable(SciAppsError):
     """The registry did not answer, or refused us: an environment error (exit 2)."""
+
+
+def is_digest(value: object) -> bool:
+    """`sha256:` and 64 lower-case hex digits: an image, manifest or blob digest."""
+    return isinstance(value, str) and DIGEST.fullmatch(value) is not None
 
 
 def attachment_tag(digest: str) -> str:
@@ -167,7 +174,7 @@ class Registry:
         if response.status_code != 200:
             raise self._refused(response, reference)
         digest = response.headers.get("Docker-Content-Digest", "")
-        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        if not is_digest(digest):
             raise RegistryUnreachable(f"the registry {self.host} gave no digest for {reference}", "use a registry that follows the distribution spec")
         media_type = response.headers.get("Content-Type", MANIFEST_TYPES[0]).split(";")[0].strip()
         size = response.headers.get("Content-Length") or "0"
@@ -227,7 +234,7 @@ class Registry:
 
     def _blob(self, repository: str, descriptor: dict, limit: int, what: str) -> bytes:
         size, digest = descriptor.get("size"), descriptor.get("digest", "")
-        if type(size) is not int or not 0 <= size <= limit or not re.fullmatch(r"sha256:[0-9a-f]{64}", str(digest)):
+        if type(size) is not int or not 0 <= size <= limit or not is_digest(digest):
             raise RecordUnreadable(f"{what} is larger than {limit // 1024} KiB or has no sha256 digest")
         response, data = self._get(f"{self.scheme}://{self.host}/v2/{self._path(repository)}/blobs/{digest}", size, what)
         if response.status_code == 404:
