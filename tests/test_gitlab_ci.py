@@ -65,7 +65,10 @@ def run_pipeline(root: Path, *variables: str, project: dict[str, str] | None = N
     """Run the pipeline; `variables` are the parent pipeline's own (predefined ones such as
     CI_PIPELINE_SOURCE), `only` the jobs to run (default: all), `project` the project's CI/CD variables, which every pipeline gets,
     the child too (gitlab-ci-local reads them from .gitlab-ci-local-variables.yml, kept out of Git)."""
-    values = {"OSV_MIRROR": str(MIRROR), **(project or {})}  # as plain variables (a path is not a file variable)
+    # every job's temporary files in one place of the test's own, to check that no job leaves its environment behind
+    scratch = root.parent / "job-tmp"
+    scratch.mkdir(exist_ok=True)
+    values = {"OSV_MIRROR": str(MIRROR), "TMPDIR": str(scratch), **(project or {})}  # as plain variables (a path is not a file variable)
     (root / ".gitlab-ci-local-variables.yml").write_text(yaml.safe_dump({k: {"type": "variable", "values": {"*": v}} for k, v in values.items()}))
     exclude = root / ".git" / "info" / "exclude"
     if ".gitlab-ci-local-variables.yml" not in exclude.read_text():
@@ -81,6 +84,9 @@ def run_pipeline(root: Path, *variables: str, project: dict[str, str] | None = N
     # the parent passes whatever its child did (gitlab-ci-local ignores `strategy: depend`): both count
     passed = proc.returncode == 0 and "FAIL" not in jobs(output).values()
     assert passed is succeeds, output[-6000:]
+    # each job installs SciApps into a folder of its own (hundreds of MB) and removes it when its shell exits
+    left = [p.name for p in scratch.iterdir() if (p / "venv").exists() or (p / "src").exists()]
+    assert left == [], f"jobs left their SciApps environment behind: {left}"
     return output
 
 

@@ -139,7 +139,8 @@ SETUP = [
     "SCIAPPS_REV=HEAD",
     'if [ "$CI_COMMIT_REF_PROTECTED" != "true" ] || [ "$CI_COMMIT_BRANCH" != "$CI_DEFAULT_BRANCH" ]'
     ' || [ -n "$SCIAPPS_MERGE_REQUEST" ]; then SCIAPPS_REV="$BASE_REV"; fi',
-    'SCIAPPS_HOME="$(mktemp -d)" && mkdir "$SCIAPPS_HOME/src"',
+    # removed when the job's shell exits, passed or failed: a runner keeps no job's environment
+    'SCIAPPS_HOME="$(mktemp -d)" && trap \'rm -rf "$SCIAPPS_HOME"\' EXIT && mkdir "$SCIAPPS_HOME/src"',
     'git archive --format=tar "$SCIAPPS_REV" -- pyproject.toml README.md tools schemas | tar -x -C "$SCIAPPS_HOME/src"',
     '(cd "$SCIAPPS_HOME" && python3 -I -m venv venv && venv/bin/python -I -m pip install --quiet ./src)',
     'export PATH="$SCIAPPS_HOME/venv/bin:$PATH"',
