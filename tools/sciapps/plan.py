@@ -233,7 +233,12 @@ def _authorise(config: Config, result: Plan, author: Callable[[], str | None]) -
 
     if result.base is None:
         raise SciAppsError("a merge request's plan needs the target revision", "pass --base with the merge request's base")
-    roles = parse_roles(_git(config.root, "show", f"{result.base}:{ROLES_FILE}"), f"{result.base}:{ROLES_FILE}")
+    try:
+        text = _git(config.root, "show", f"{result.base}:{ROLES_FILE}")
+    except SciAppsError:
+        raise SciAppsError(f"the target revision {result.base} has no readable {ROLES_FILE}",
+                           "the target branch must hold roles.yaml: a merge request's plan authorises by it") from None
+    roles = parse_roles(text, f"{result.base}:{ROLES_FILE}")
     held = authorise(config, roles, author, resolve(config, result.ids("build")))
     result.held = [Planned(p.datalab, "held", (*p.reasons, held[p.datalab])) for p in result.items if p.datalab in held]
     result.items = [p for p in result.items if p.datalab not in held]

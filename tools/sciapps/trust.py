@@ -54,14 +54,18 @@ class Admitted:
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (status letter, path)
 
 
-def _git(root: Path, *args: str) -> str:
+def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
     try:
-        proc = subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=root, capture_output=True, text=True,
+        return subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=root, capture_output=True, text=True,
                               timeout=GIT_TIMEOUT_S)
     except FileNotFoundError:
         raise SciAppsError("git is not installed", "install git") from None
     except subprocess.TimeoutExpired:
         raise SciAppsError(f"git {args[0]} took more than {GIT_TIMEOUT_S} s", "retry the job") from None
+
+
+def _git(root: Path, *args: str) -> str:
+    proc = _run(root, *args)
     if proc.returncode != 0:
         raise SciAppsError(f"git {args[0]} failed in {root}: {proc.stderr.strip()[:300]}",
                            "run in a clone of the catalog that holds the target revision (GIT_DEPTH: 0)")
@@ -75,7 +79,7 @@ def _commit(root: Path, rev: str) -> str:
 
 
 def _type(root: Path, rev: str, path: str) -> str | None:
-    proc = subprocess.run(["git", "cat-file", "-t", f"{rev}:{path}"], cwd=root, capture_output=True, text=True, timeout=GIT_TIMEOUT_S)
+    proc = _run(root, "cat-file", "-t", f"{rev}:{path}")
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
@@ -102,15 +106,17 @@ def admit(root: Path, base: str) -> Admitted:
     return Admitted(head, target, kept, waiting(root, target, head))
 
 
-def authorise(config: Config, roles: Roles, author: Callable[[], str | None], labs: list[Datalab]) -> dict[str, str]:
+def authorise(config: Config, roles: Roles, author: Callable[[], str | None], labs: list[Datalab],
+              validated: bool = False) -> dict[str, str]:
     """{id: why} of the datalabs among `labs` whose build the merge request's author may not
     have run before a moderator approves it. `config` and `roles` are the target branch's;
     `author` asks GitLab who opened the merge request (only when an answer matters; None
-    when it cannot be known, and then nothing that needs a role is built)."""
+    when it cannot be known, and then nothing that needs a role is built). With `validated`,
+    the caller has found no errors in `labs` already."""
     held: dict[str, str] = {}
     asked: list[str | None] = []
     for lab in labs:
-        if lab.metadata is None or errors_of(lab, config):
+        if lab.metadata is None or (not validated and errors_of(lab, config)):
             continue  # not built at all: the build stage refuses a datalab with errors, validation reports them
         if lab.metadata.get("mode", "basic") == "advanced":
             if not asked:

@@ -275,11 +275,11 @@ class Registry:
             raise RecordUnreadable(f"{repository}:{tag} holds no single release record")
         return self._blob(repository, layers[0], MAX_ENVELOPE_BYTES, f"the record {repository}:{tag}")
 
-    def records(self, repository: str, limit: int | None = None):
+    def records(self, repository: str):
         """(image digest hex, envelope bytes or the RecordUnreadable that says why not) of
         every record attached in `repository`: one unreadable record is a verdict on that
         record, never the end of the others."""
-        for tag in self.tags(repository)[:limit]:
+        for tag in self.tags(repository):
             match = ATTACHMENT.match(tag)
             if not match:
                 continue

@@ -332,7 +332,7 @@ def report(config: Config, base: str, author: str | None, roles: Roles) -> tuple
             lines += ["", "Validation: " + ("clean" if not problems else f"{len(problems)} error(s)"), *[f"- {f.format()}" for f in problems]]
             ok = ok and not problems
             results, _ = read_results(results_dir, change.id)
-            held = authorise(config, roles, lambda: author, [lab]).get(change.id)
+            held = None if problems else authorise(config, roles, lambda: author, [lab], validated=True).get(change.id)
             if held:
                 lines += ["", f"Not built in this pipeline: {printable(held)}. It waits for a moderator: {AFTER_APPROVAL}, "
                           "and is published only if every check passes there."]

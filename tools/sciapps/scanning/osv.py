@@ -25,6 +25,12 @@ ECOSYSTEMS = ("PyPI", "Debian")
 OSV_EXPORTS = "https://osv-vulnerabilities.storage.googleapis.com"
 SEVERITY = {"CRITICAL": "critical", "HIGH": "high", "MODERATE": "medium", "MEDIUM": "medium", "LOW": "low"}
 URGENCY = {"unimportant": "low", "low": "low", "medium": "medium", "high": "high"}
+MAX_EXPORT_BYTES = 2 * 1024**3  # one ecosystem's all.zip (PyPI's is tens of MiB, Debian's a few hundred)
+MAX_RECORD_BYTES = 8 * 1024**2  # one advisory (the largest real ones are a few hundred KiB)
+MAX_EXPORT_RECORDS = 1_000_000
+MAX_EXPORT_TOTAL_BYTES = 8 * 1024**3  # every advisory of one export, inflated
+DOWNLOAD_DEADLINE_S = 1800
+RECORD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json$")
 
 
 def normalize(ecosystem: str, name: str) -> str:
@@ -134,14 +140,6 @@ class Mirror:
     def matches(self, ecosystem: str, name: str, version: str) -> list[tuple[dict, dict]]:
         found = self.index.get((ecosystem, normalize(family(ecosystem), name)), [])
         return [(record, affected) for record, affected in found if is_affected(affected, version, ecosystem)]
-
-
-MAX_EXPORT_BYTES = 2 * 1024**3  # one ecosystem's all.zip (PyPI's is tens of MiB, Debian's a few hundred)
-MAX_RECORD_BYTES = 8 * 1024**2  # one advisory (the largest real ones are a few hundred KiB)
-MAX_EXPORT_RECORDS = 1_000_000
-MAX_EXPORT_TOTAL_BYTES = 8 * 1024**3  # every advisory of one export, inflated
-DOWNLOAD_DEADLINE_S = 1800
-RECORD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json$")
 
 
 class ExportRefused(Exception):

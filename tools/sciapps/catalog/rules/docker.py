@@ -146,19 +146,19 @@ class UnapprovedBaseImage(Rule):
                 yield self.finding(lab, f"FROM {image} is not an approved base image", file=DOCKERFILE, line=line, hint=hint)
             if alias:
                 stages.add(alias)
-        yield from self._sources(lab, ctx, text)
+        yield from self._sources(lab, ctx, [alias for _, _, alias in froms])
 
-    def _sources(self, lab, ctx: Context, text: str) -> Iterator[Finding]:
+    def _sources(self, lab, ctx: Context, aliases: list[str | None]) -> Iterator[Finding]:
         """`--from=` and `--mount=...,from=` of every instruction (ONBUILD's too): an
-        earlier stage (by name or number) or an approved base."""
+        earlier stage (by name or number; `aliases` of the FROMs in order) or an approved base."""
         approved, stage_names, count = ctx.config.approved_bases, set(), 0
         hint = (f"copy from an earlier stage (`FROM {approved[0]} AS build`, then `COPY --from=build ...`) or from an approved "
                 f"base ({', '.join(approved)}); install other software with apt-get or pip in a stage")
-        for item in DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8"))).structure:
+        for item in _own_instructions(lab):
             instruction, value, line = item["instruction"], item["value"], item["startline"] + 1
             if instruction == "FROM":
-                alias = re.search(r"\s+AS\s+(\S+)\s*$", value, re.IGNORECASE)
-                stage_names.update({str(count), *([alias.group(1).lower()] if alias else [])})
+                alias = aliases[count] if count < len(aliases) else None
+                stage_names.update({str(count), *([alias.lower()] if alias else [])})
                 count += 1
                 continue
             if instruction == "ONBUILD":
