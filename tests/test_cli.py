@@ -165,7 +165,7 @@ def _files(root):
     return sorted(p.relative_to(root.parent).as_posix() for p in root.parent.rglob("*") if p.is_file())
 
 
-@pytest.mark.parametrize("command", ["build", "test", "scan", "chart", "run", "launch", "verify", "publish"])
+@pytest.mark.parametrize("command", ["build", "test", "scan", "chart", "run", "launch", "verify", "publish", "push"])
 @pytest.mark.parametrize("given", ["../../escape", "gaia-dr3-hrd/../../escape", "/tmp/escape", "Gaia", ""])
 def test_an_id_that_is_not_one_is_refused_before_any_path_is_made(tmp_path, command, given):
     root = _catalog_with(tmp_path, "gaia-dr3-hrd", "gaia-dr3-hrd")

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tools" / "sciapps"
 # top-level unit of sciapps -> floor; README.md's layout table describes the same floors
 FLOORS = {
     **dict.fromkeys(["sciapps", "errors", "text", "safefiles", "yamlio", "resources", "schema", "config", "results",
-                     "datalab_types", "buildfiles", "baselock", "errorlog", "roles", "author", "semver"], 0),
+                     "datalab_types", "buildfiles", "baselock", "errorlog", "roles", "author", "semver", "runtime"], 0),
     **dict.fromkeys(["engine", "catalog"], 1),
     **dict.fromkeys(["images", "scanning", "testing", "charts", "reporting", "feedback", "releases", "maintainers", "trust"], 2),
     **dict.fromkeys(["stages", "plan", "audit", "health"], 3),

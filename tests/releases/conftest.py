@@ -3,6 +3,7 @@ with the stage results a default-branch pipeline would leave, and the catalog's 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import shutil
@@ -15,7 +16,7 @@ import pytest
 
 from sciapps.config import load_config, registry_login
 from sciapps.releases import signing
-from sciapps.results import write_result
+from sciapps.results import write_pushed, write_result
 from tests.conftest import REPO
 
 _serial = itertools.count()
@@ -56,15 +57,28 @@ class Catalog:
         return ref, self.engine.push(ref)
 
     def results(self, ref: str, digest: str, version: str = "1.2.0", scan: str = "passed") -> None:
+        """This pipeline's results of the datalab, and what its push step pushed: the image
+        (`image`) and the chart package (`chart`, which comes first)."""
         folder = self.root / "build" / "results"
+        package = self.root / "build" / "charts" / f"{self.datalab}-{version}.tgz"
+        sha = hashlib.sha256(package.read_bytes()).hexdigest() if package.is_file() else None
+        image_id = self.engine.image_id(ref)
         for stage, status in (("build", "passed"), ("scan", scan), ("test", "passed"), ("chart", "passed")):
-            details = {"ref": ref, "digest": digest, "bases": [{"name": "jl_base", "image_id": "sha256:" + "b" * 64,
-                                                                 "ref": f"{self.config.registry}/jl_base:abc"}]} if stage == "build" else {}
+            details = {"ref": ref, "image_id": image_id, "bases": [{"name": "jl_base", "image_id": "sha256:" + "b" * 64,
+                                                                    "ref": f"{self.config.registry}/jl_base:abc"}]} if stage == "build" else {}
             if stage == "chart":
-                details = {"pushed": "yes"}
+                details = {"package": package.name, "sha256": sha}
             write_result(folder, self.datalab, {"stage": stage, "status": status, "finished": "2026-11-25T10:00:00+00:00",
                                                 "summary": f"{stage} {status}", "datalab_version": version, "details": details})
+        write_pushed(folder, self.datalab, {"image": {"ref": ref, "image_id": image_id, "digest": digest},
+                                            "chart": {"package": package.name, "sha256": sha}})
         (folder / self.datalab / "sbom.cdx.json").write_text('{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}')
+
+    def publish(self, log) -> int:
+        """`sciapps publish` of the datalab, after its push step."""
+        from sciapps.pipeline.publication import publish_checked
+
+        return publish_checked(self.config, (self.datalab,), log, push=False, environ=self.environ)
 
     def chart(self, version: str = "1.2.0", image_digest: str = "") -> None:
         """The chart packaged and pushed, as `sciapps chart --push` does."""
@@ -91,14 +105,12 @@ class Catalog:
 
     def release(self, marker: str, version: str = "1.2.0") -> str:
         """A whole default-branch publication of `version`: image, chart, results, record."""
-        from sciapps.releases.commands import publish_ids
-
         self.set_version(version)
         ref, digest = self.image(marker, version)
         self.chart(version, digest)
         self.results(ref, digest, version)
         lines: list[str] = []
-        assert publish_ids(self.config, (self.datalab,), lines.append, self.environ) == 0, lines
+        assert self.publish(lines.append) == 0, lines
         return digest
 
 

@@ -43,9 +43,7 @@ def test_a_published_version_verifies_and_its_record_says_what_was_checked(catal
 def test_publishing_the_same_image_again_is_no_new_build_and_a_rebuild_is(catalog):
     first = catalog.release("first")
     lines: list[str] = []
-    from sciapps.releases.commands import publish_ids
-
-    assert publish_ids(catalog.config, (catalog.datalab,), lines.append, catalog.environ) == 0
+    assert catalog.publish(lines.append) == 0
     assert "already released" in lines[-1]
     second = catalog.release("patched-base")  # same version, a new image: its next build
     assert second != first
@@ -106,13 +104,11 @@ def test_every_build_stays_launchable_by_digest(catalog, tmp_path):
 
 
 def test_a_failed_scan_is_never_published(catalog):
-    from sciapps.releases.commands import publish_ids
-
     ref, digest = catalog.image("first")
     catalog.chart()
     catalog.results(ref, digest, scan="failed")
     lines: list[str] = []
-    assert publish_ids(catalog.config, (catalog.datalab,), lines.append, catalog.environ) == 1
+    assert catalog.publish(lines.append) == 1
     assert "not published: its scan did not pass" in lines[0]
     assert not [t for t in tags(catalog) if t.endswith(".att")]
     result = run(catalog, "verify", catalog.datalab)
@@ -183,7 +179,7 @@ def test_two_publications_at_the_same_moment_lose_nothing(catalog, tmp_path):
     import shutil
     import threading
 
-    from sciapps.releases.commands import publish_ids
+    from sciapps.pipeline.publication import publish_checked
 
     second_id = catalog.datalab + "-b"
     shutil.copytree(catalog.root / "datalabs" / catalog.datalab, catalog.root / "datalabs" / second_id)
@@ -197,7 +193,7 @@ def test_two_publications_at_the_same_moment_lose_nothing(catalog, tmp_path):
     first.chart()
     first.results(ref_b, digest_b)
     outcomes, lines = {}, []
-    threads = [threading.Thread(target=lambda i=i: outcomes.__setitem__(i, publish_ids(catalog.config, (i,), lines.append, catalog.environ)))
+    threads = [threading.Thread(target=lambda i=i: outcomes.__setitem__(i, publish_checked(catalog.config, (i,), lines.append, push=False, environ=catalog.environ)))
                for i in (catalog.datalab, second_id)]
     for t in threads:
         t.start()

@@ -14,7 +14,9 @@ import yaml
 
 from sciapps import reference, results, stages
 from sciapps.config import load_config
-from sciapps.pipeline import run_ci
+from sciapps.pipeline import child_pipeline, publish_checked, run_ci
+from sciapps.plan import Plan, Planned
+from sciapps.releases import signing
 from sciapps.site.pages import Renderer
 from sciapps.stages.base import StageReport, Verdict, keep
 from tests.conftest import REPO
@@ -32,8 +34,8 @@ def noop_stage(name: str = "noop") -> SimpleNamespace:
             report.passed.append(lab.id)
         return report
 
-    return SimpleNamespace(NAME=name, GATES=False, WHOLE_CATALOG=False, SHOWN_AS_CHECK=True,
-                           argv=lambda ids, options: [name, *ids], run=run)
+    return SimpleNamespace(NAME=name, GATES=False, WHOLE_CATALOG=False, SHOWN_AS_CHECK=True, NEEDS=(), LEAVES=("build/noop/",),
+                           NEEDS_BASES=False, argv=lambda ids, options: [name, *ids], run=run)
 
 
 def test_every_reader_follows_the_one_list():
@@ -71,15 +73,28 @@ def test_a_new_stage_is_one_entry_in_the_list(tmp_path, monkeypatch):
     assert "| noop | passed | nothing to do |" in (root / "build" / "review.md").read_text()
     assert Renderer(REPO / "site" / "templates").env.globals["checks"] == ("noop",)
 
+    # The GitLab child pipeline has its job in every batch, with its artifacts, and the publication needs it.
+    child = child_pipeline(Plan("HEAD", [Planned("gaia-dr3-hrd", "build", ("x",))]), "publish")
+    assert child["stages"] == ["sciapps", "noop", "publish"]
+    assert child["noop 1"]["script"] == ["sciapps noop gaia-dr3-hrd"]
+    assert child["noop 1"]["artifacts"]["paths"] == ["build/results/", "build/noop/"]
+    assert child["publish 1"]["needs"] == ["sciapps", "noop 1"]
+    # The publication requires it: without its result nothing is pushed or signed, and says so.
+    env = {signing.SIGNING_KEY_VARIABLE: str(tmp_path / "release.key")}
+    signing.generate(tmp_path / "release.key", root / "keys" / "release.pub")
+    (root / "build" / "results" / "gaia-dr3-hrd" / "noop.json").unlink()
+    lines.clear()
+    assert publish_checked(config, ("gaia-dr3-hrd",), lines.append, environ=env) == 1
+    assert lines == ["gaia-dr3-hrd: not published: no noop result: run `sciapps noop gaia-dr3-hrd` in this pipeline first"]
+
 
 def test_the_pipelines_run_the_stages_in_the_same_order():
-    """.gitlab-ci.yml is written by hand: it validates first; the child pipeline that
-    `sciapps plan` writes runs the other stages, in the one list's order."""
-    from sciapps.plan import Plan, Planned, child_pipeline
-
+    """.gitlab-ci.yml is written by hand: after the job that makes SciApps, it validates
+    (the whole-catalog stage); the child pipeline that `sciapps plan` writes runs the other
+    stages, in the one list's order, after its own SciApps job."""
     pipeline = yaml.safe_load((REPO / ".gitlab-ci.yml").read_text())
     names = [stage.NAME for stage in stages.STAGES]
-    assert pipeline["stages"][0] == names[0] and not set(names[1:]) & set(pipeline["stages"])
+    assert pipeline["stages"][:2] == ["sciapps", names[0]] and not set(names[1:]) & set(pipeline["stages"])
     for then in (None, "review", "publish"):
         child = child_pipeline(Plan("HEAD", [Planned("gaia-dr3-hrd", "build", ("x",))]), then)
-        assert child["stages"][:len(names) - 1] == names[1:]
+        assert child["stages"][:len(names)] == ["sciapps", *names[1:]]

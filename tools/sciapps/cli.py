@@ -261,7 +261,8 @@ def run_cmd(datalab_id, data_root, config_path):
 @cli.command("scan")
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
 @click.option("--policy", "policy_path", type=click.Path(dir_okay=False, path_type=Path), help="Scan policy (default: scan_policy in sciapps.yaml).")
-@click.option("--osv-mirror", type=click.Path(file_okay=False, path_type=Path), help="Local OSV mirror (default: osv_mirror in sciapps.yaml).")
+@click.option("--osv-mirror", envvar="OSV_MIRROR", type=click.Path(file_okay=False, path_type=Path),
+              help="Local OSV mirror (default: $OSV_MIRROR, else osv_mirror in sciapps.yaml).")
 @config_option
 def scan_cmd(ids, policy_path, osv_mirror, config_path):
     """Scan datalabs and their images: secrets, Dockerfile, code, image policy, SBOM, vulnerabilities."""
@@ -319,6 +320,17 @@ def launch_cmd(spec, namespace, release, kubeconfig, allow_unverified, config_pa
     return errors.OK
 
 
+@cli.command("push")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.option("--chart-only", is_flag=True, help="Only the chart (a chart-only job: the image is the released one).")
+@config_option
+def push_cmd(ids, chart_only, config_path):
+    """Push the image and chart this pipeline checked of each datalab, and record what was pushed (nothing is rebuilt)."""
+    from sciapps.pipeline import push_ids
+
+    return push_ids(_config(config_path), ids, click.echo, chart_only=chart_only)
+
+
 @cli.command("publish")
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
 @click.option("--push", is_flag=True, help="First push the image and chart of each datalab whose every check passed in this pipeline "
@@ -328,14 +340,10 @@ def launch_cmd(spec, namespace, release, kubeconfig, allow_unverified, config_pa
 @click.option("--token", envvar="SCIAPPS_ISSUES_TOKEN", help="With --notify: a GitLab token with the api scope (SCIAPPS_ISSUES_TOKEN).")
 @config_option
 def publish_cmd(ids, push, notify, token, config_path):
-    """Sign and attach the release record of each datalab this pipeline pushed (the default branch's job)."""
-    if push or notify:
-        from sciapps.pipeline import publish_checked
+    """Sign and attach the release record of each datalab whose every check passed in this pipeline (the default branch's job)."""
+    from sciapps.pipeline import publish_checked
 
-        return publish_checked(_config(config_path), ids, click.echo, push=push, notify=notify, token=token)
-    from sciapps.releases.commands import publish_ids
-
-    return publish_ids(_config(config_path), ids, click.echo)
+    return publish_checked(_config(config_path), ids, click.echo, push=push, notify=notify, token=token)
 
 
 @cli.command("verify")
@@ -397,7 +405,7 @@ def keys_generate(out):
 @config_option
 def plan_cmd(base_rev, everything, outdated, output, child_pipeline, then, author, author_from_gitlab, ids_of, config_path):
     """What a change affects, and why: the datalabs to build, and those whose chart only is rendered again."""
-    from sciapps.plan import write_plan
+    from sciapps.pipeline import write_plan
 
     if not base_rev and not everything and not outdated:
         raise click.UsageError("give --base REV, --outdated or --all")

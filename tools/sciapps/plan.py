@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -29,7 +29,7 @@ from sciapps.datalab_types import TYPES
 from sciapps.errors import SciAppsError
 from sciapps.safefiles import UnsafeFile, read_inside
 from sciapps.schema import is_datalab_id
-from sciapps.trust import JOB_DEFAULT, JOB_VARIABLES, MAX_LISTED
+from sciapps.trust import MAX_LISTED
 
 BASES_DIR = "base-images"
 BASE_RECIPE = "tools/sciapps/images/bases.py"  # the Debian suite and mirror every base starts from
@@ -60,6 +60,18 @@ class Plan:
     def ids(self, work: str) -> list[str]:
         return [p.datalab for p in self.items if p.work == work]
 
+    def lines(self) -> list[str]:
+        """The plan as a person reads it, one line per fact (`sciapps plan`, `sciapps ci`)."""
+        from sciapps.text import printable
+
+        out = [*self.warnings, *(f"changed base: {base}" for base in self.changed_bases)]
+        out += [f"{item.work:5}  {item.datalab}: {'; '.join(item.reasons)}" for item in self.items]
+        out += [f"held   {item.datalab}: waits for a moderator: {item.reasons[-1]}" for item in self.held]
+        out += [f"waits for a moderator ({flag}): {printable(path)}" for flag, path in self.waiting[:MAX_LISTED]]
+        if len(self.waiting) > MAX_LISTED:
+            out.append(f"waits for a moderator: {len(self.waiting) - MAX_LISTED} more paths")
+        return out
+
     def as_json(self) -> str:
         return json.dumps({
             "base": self.base, "changed_bases": self.changed_bases,
@@ -79,6 +91,11 @@ def _git(root: Path, *args: str) -> str:
         raise SciAppsError(f"git cannot compare with {args[-2] if args[-1] == '--' else args[-1]!r}: {proc.stderr.strip()[:300]}",
                            "pass an existing commit, e.g. --base origin/main")
     return proc.stdout
+
+
+def commit_of(root: Path, rev: str) -> str:
+    """The commit `rev` names (the child pipeline pins it)."""
+    return _git(root, "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}").strip()
 
 
 def changed_paths(root: Path, base_rev: str) -> list[str]:
@@ -260,118 +277,3 @@ def _facts_of(config: Config, folders: list[Path]) -> dict[str, tuple[bool, set[
 
     with ProcessPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
         return dict(zip((f.name for f in folders), pool.map(partial(_facts, config=config), folders, chunksize=256)))
-
-
-MAX_CHAINS = 50  # job chains per child pipeline: 5 jobs each, well inside GitLab's limits at any catalog size
-RESULTS = "build/results/"
-THEN = ("review", "publish")  # what the child does after the chains: a merge request's review, or the publication
-
-
-def _batches(ids: list[str], chains: int) -> list[list[str]]:
-    size = max(1, -(-len(ids) // chains))
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
-
-
-def child_pipeline(result: Plan, then: str | None = None) -> dict:
-    """The child pipeline of a plan: per batch of datalabs one chain build -> scan, test,
-    chart (`needs:`), and chart-only jobs; then, for a merge request, the moderators'
-    review of all of them, or, on the protected default branch, each chain's publication
-    (`publish n`, after its own four jobs: GitLab passes no artifacts from a child up to
-    its parent, so the publication that needs the results runs where they are).
-
-    Its jobs' `default:` and `variables:` are SciApps' own (`trust.JOB_DEFAULT`, the
-    parent's setup), never a pipeline file's from the checkout, which a merge request could
-    edit; the plan's base revision is pinned in the child's variables, so every child job
-    compares with what the plan compared with and installs SciApps from it.
-
-    When publishing, a datalab's failure does not stop the others of its batch: the chain
-    jobs may end with findings (exit 1) and the publication signs only the datalabs whose
-    every check passed; the rest are reported (and the job shows the warning)."""
-    if then is not None and then not in THEN:
-        raise SciAppsError(f"{then!r} is not a child pipeline's last step", f"choose from {', '.join(THEN)}")
-    publishing = then == "publish"
-    bases = "sciapps base-images build --security-updates | tail -3" if result.security_updates else "sciapps base-images build | tail -3"
-    findings_allowed = {"allow_failure": {"exit_codes": [1]}} if publishing else {}
-    jobs: dict = {}
-    for n, batch in enumerate(_batches(result.ids("build"), MAX_CHAINS), 1):
-        ids = " ".join(batch)
-        artifacts = {"when": "always", "paths": [RESULTS]}
-        jobs[f"build {n}"] = {"stage": "build", "script": [bases, f"sciapps build {ids}"],
-                              "artifacts": {**artifacts, "paths": [RESULTS, "build/base-images.json"]}, **findings_allowed}
-        jobs[f"scan {n}"] = {"stage": "scan", "needs": [f"build {n}"], "script": [f'sciapps scan {ids} ${{OSV_MIRROR:+--osv-mirror "$OSV_MIRROR"}}'],
-                             "artifacts": artifacts, **findings_allowed}
-        jobs[f"test {n}"] = {"stage": "test", "needs": [f"build {n}"], "script": [f"sciapps test {ids}"], "artifacts": artifacts, **findings_allowed}
-        jobs[f"chart {n}"] = {"stage": "chart", "needs": [f"build {n}"], "script": [f"sciapps chart {ids}"],
-                              "artifacts": {**artifacts, "paths": [RESULTS, "build/charts/"]}, **findings_allowed}
-        if publishing:
-            jobs[f"publish {n}"] = {
-                "stage": "publish", "needs": [f"build {n}", f"scan {n}", f"test {n}", f"chart {n}"],
-                # one publication at a time: a rebuild's build number counts the records before it
-                "resource_group": "sciapps-publish", "allow_failure": {"exit_codes": [1]},
-                "script": [bases, f"sciapps publish {ids} --push ${{SCIAPPS_ISSUES_TOKEN:+--notify}}"],
-            }
-    for n, batch in enumerate(_batches(result.ids("chart"), MAX_CHAINS), 1):
-        ids = " ".join(batch)
-        jobs[f"chart only {n}"] = {"stage": "chart", "needs": [], "script": [f"sciapps chart {ids}"],
-                                   "artifacts": {"when": "always", "paths": [RESULTS, "build/charts/"]}}
-        if publishing:
-            jobs[f"publish charts {n}"] = {"stage": "publish", "needs": [f"chart only {n}"], "resource_group": "sciapps-publish",
-                                           "script": [f"sciapps chart {ids} --push"]}
-    if then == "review":
-        # after every chain (no needs: it gets every earlier job's results); the judged
-        # rules are the target branch's, its job setup puts them in place
-        jobs["review"] = {
-            "stage": "review",
-            "script": ['sciapps review --base "$BASE_REV" --author-from-gitlab --output review.md'],
-            "artifacts": {"when": "always", "expose_as": "moderation report", "paths": ["review.md"]},
-        }
-    if not jobs:  # GitLab refuses a pipeline without jobs
-        jobs["nothing to do"] = {"stage": "build", "script": ["echo 'the plan affects no datalab'"]}
-    child: dict = {"stages": ["build", "scan", "test", "chart", *([then] if then else [])]}
-    variables = dict(JOB_VARIABLES)
-    if result.base:
-        variables["BASE_REV"] = result.base
-    if then == "review":  # the child's source is parent_pipeline: its jobs are told they judge a merge request
-        variables["SCIAPPS_MERGE_REQUEST"] = "true"
-    child["variables"] = variables
-    child["default"] = JOB_DEFAULT
-    return {**child, **jobs}
-
-
-def write_plan(config: Config, base_rev: str | None, everything: bool, output: Path | None, child: Path | None,
-               log, then: str | None = None, outdated: bool = False, author: Callable[[], str | None] | None = None) -> Plan:
-    """`sciapps plan`: print the plan, and write it and its child pipeline when asked.
-    A merge request's plan (`then == "review"`) authorises first (`author`: who opened it)."""
-    from sciapps.safefiles import write_atomically
-    from sciapps.text import printable
-
-    if then == "review" and author is None:
-        author = lambda: None  # noqa: E731 (nobody named: nothing that needs a role is built)
-    result = plan(config, base_rev, everything, outdated, author if then == "review" else None)
-    for warning in result.warnings:
-        log(warning)
-    for base in result.changed_bases:
-        log(f"changed base: {base}")
-    for item in result.items:
-        log(f"{item.work:5}  {item.datalab}: {'; '.join(item.reasons)}")
-    for item in result.held:
-        log(f"held   {item.datalab}: waits for a moderator: {item.reasons[-1]}")
-    for flag, path in result.waiting[:MAX_LISTED]:
-        log(f"waits for a moderator ({flag}): {printable(path)}")
-    if len(result.waiting) > MAX_LISTED:
-        log(f"waits for a moderator: {len(result.waiting) - MAX_LISTED} more paths")
-    log(f"{len(result.ids('build'))} to build, {len(result.ids('chart'))} to chart only"
-        + (f", {len(result.held)} held for a moderator" if result.held else ""))
-    if output:
-        write_atomically(output, result.as_json() + "\n")
-    if child:
-        import yaml
-
-        class Dumper(yaml.SafeDumper):  # every job spelled out, no YAML anchors
-            def ignore_aliases(self, data):
-                return True
-
-        pinned = replace(result, base=_git(config.root, "rev-parse", "--verify", f"{base_rev}^{{commit}}").strip()) if base_rev else result
-        text = "# Written by `sciapps plan`: the child pipeline of this change. Do not edit.\n"
-        write_atomically(child, text + yaml.dump(child_pipeline(pinned, then), Dumper=Dumper, sort_keys=False))
-    return result

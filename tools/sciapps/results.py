@@ -95,3 +95,35 @@ def read_results(results_dir: Path | None, datalab_id: str) -> tuple[dict[str, d
             continue
         found[stage] = data
     return found, problems
+
+
+# What the publication's push step pushed of a datalab (`sciapps push`), beside its results:
+# {"image": {"ref", "image_id", "digest"}, "chart": {"ref", "package", "sha256", "digest"}}.
+# The release record cites these, and the push step writes them only for what this
+# pipeline's results checked.
+PUSHED = "pushed.json"
+MAX_PUSHED_BYTES = 64 * 1024
+
+
+def write_pushed(results_dir: Path, datalab_id: str, pushed: dict) -> Path:
+    if not is_datalab_id(datalab_id):
+        raise ResultError(f"push record for {datalab_id!r}: not a valid datalab id, so it names no folder")
+    folder = results_dir / datalab_id
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".pushed.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(pushed, fh, indent=2, sort_keys=True)
+    os.replace(tmp, folder / PUSHED)
+    return folder / PUSHED
+
+
+def read_pushed(results_dir: Path | None, datalab_id: str) -> dict:
+    """What this pipeline pushed of the datalab ({} when nothing, or nothing readable)."""
+    path = results_dir / datalab_id / PUSHED if results_dir and is_datalab_id(datalab_id) else None
+    if path is None or not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_PUSHED_BYTES:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}

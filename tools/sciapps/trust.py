@@ -34,6 +34,7 @@ from sciapps.catalog.validate import errors_of
 from sciapps.config import CATALOG_DIR, Config
 from sciapps.errors import SciAppsError
 from sciapps.roles import Roles
+from sciapps.runtime import INSTALLER, INSTALLER_WHEEL, REQUIREMENTS, RUNTIME
 
 # What a merge request brings into its own pipeline: (path, the Git object type it must be)
 ADMITTED = ((CATALOG_DIR, "tree"), ("CODEOWNERS", "blob"))
@@ -133,26 +134,53 @@ def authorise(config: Config, roles: Roles, author: Callable[[], str | None], la
     return held
 
 
-# The setup of every job, in the parent pipeline (`.gitlab-ci.yml`'s `default:`, which a
-# test holds equal to this) and in the child pipeline the plan writes (from here, never
-# from a pipeline file in the checkout). Only the protected default branch runs SciApps
-# from its own checkout; every other pipeline (a merge request's, and its child, which the
-# plan marks with SCIAPPS_MERGE_REQUEST) installs it from the target revision it compares
-# with, then admits the merge request's datalabs into that revision.
-SETUP = [
+# The revision whose SciApps a job runs: only the protected default branch runs its own
+# checkout's; every other pipeline (a merge request's, and its child, which the plan marks
+# with SCIAPPS_MERGE_REQUEST) runs the target revision's, which it compares with.
+_REVISION = [
     'if [ -z "$BASE_REV" ]; then BASE_REV="${CI_COMMIT_BEFORE_SHA:-HEAD~1}"; fi',
     'case "$BASE_REV" in 0000000000000000000000000000000000000000) BASE_REV=HEAD~1;; esac',
     "SCIAPPS_REV=HEAD",
     'if [ "$CI_COMMIT_REF_PROTECTED" != "true" ] || [ "$CI_COMMIT_BRANCH" != "$CI_DEFAULT_BRANCH" ]'
     ' || [ -n "$SCIAPPS_MERGE_REQUEST" ]; then SCIAPPS_REV="$BASE_REV"; fi',
+    # what a job runs SciApps from is only ever the `sciapps` job's artifact: a commit that
+    # tracks anything there (a file, a link, a wheel of its own) runs nothing
+    f'if [ -n "$(git ls-tree --name-only HEAD -- {RUNTIME})" ]; then echo "error: the commit tracks {RUNTIME},'
+    f' which only the pipeline\'s sciapps job writes: remove it from the commit"; exit 2; fi',
     # removed when the job's shell exits, passed or failed: a runner keeps no job's environment
-    'SCIAPPS_HOME="$(mktemp -d)" && trap \'rm -rf "$SCIAPPS_HOME"\' EXIT && mkdir "$SCIAPPS_HOME/src"',
+    'SCIAPPS_HOME="$(mktemp -d)" && trap \'rm -rf "$SCIAPPS_HOME"\' EXIT',
+]
+# The pipeline's first job (`sciapps`): SciApps and its dependencies, from that revision,
+# as wheels locked by hash (`sciapps.runtime`), built once per pipeline and kept as the
+# job's artifact. pip's cache is not used: what a job writes on a runner, no later job
+# (of another pipeline, maybe a protected one) runs.
+PREPARE = [
+    *_REVISION,
+    f'mkdir "$SCIAPPS_HOME/src" && rm -rf {RUNTIME}',
     'git archive --format=tar "$SCIAPPS_REV" -- pyproject.toml README.md tools schemas | tar -x -C "$SCIAPPS_HOME/src"',
-    '(cd "$SCIAPPS_HOME" && python3 -I -m venv venv && venv/bin/python -I -m pip install --quiet ./src)',
+    '(cd "$SCIAPPS_HOME" && python3 -I -m venv venv'
+    ' && PIP_NO_CACHE_DIR=1 venv/bin/python -I -m pip wheel --quiet --wheel-dir wheels "./src[runner]")',
+    f'python3 -I "$SCIAPPS_HOME/src/tools/sciapps/runtime.py" "$SCIAPPS_HOME/wheels" {RUNTIME}',
+]
+# Every other job: those wheels installed by uv, offline and by hash, into a fresh virtual
+# environment outside the checkout (uv reads no configuration file; the interpreter that
+# unpacks uv is isolated), then the checkout admitted (`admit`) when it is a merge request's.
+SETUP = [
+    *_REVISION,
+    f'SCIAPPS_RUNTIME="$PWD/{RUNTIME}" && (cd "$SCIAPPS_RUNTIME" && sha256sum --quiet --strict --check {INSTALLER})',
+    f'python3 -I -m zipfile -e "$SCIAPPS_RUNTIME/{INSTALLER_WHEEL}" "$SCIAPPS_HOME/uv"'
+    ' && UV="$(echo "$SCIAPPS_HOME"/uv/uv-*.data/scripts/uv)" && chmod +x "$UV"',
+    '(cd "$SCIAPPS_HOME" && export UV_CACHE_DIR="$SCIAPPS_HOME/cache"'
+    ' && "$UV" venv --quiet --no-config --no-python-downloads --python "$(command -v python3)" venv'
+    f' && VIRTUAL_ENV="$SCIAPPS_HOME/venv" "$UV" pip install --quiet --no-config --offline --no-index'
+    f' --find-links "$SCIAPPS_RUNTIME/wheels" --require-hashes --requirement "$SCIAPPS_RUNTIME/{REQUIREMENTS}")',
     'export PATH="$SCIAPPS_HOME/venv/bin:$PATH"',
     'if [ "$SCIAPPS_REV" != HEAD ]; then sciapps admit --base "$BASE_REV"; fi',
 ]
 JOB_DEFAULT = {"tags": ["sciapps"], "before_script": SETUP}
+# The job that makes SciApps for the rest of its pipeline (the parent's and the child's first)
+PREPARE_JOB = {"stage": "sciapps", "before_script": [], "script": PREPARE,
+               "artifacts": {"paths": [f"{RUNTIME}/"], "expire_in": "1 week"}}
 JOB_VARIABLES = {
     "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     # whole history: the target revision must be in the clone to install SciApps from it

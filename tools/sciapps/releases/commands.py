@@ -8,13 +8,11 @@ import re
 from pathlib import Path
 from typing import Callable, Mapping
 
-from sciapps.catalog.loader import resolve
 from sciapps.config import Config, registry_login
 from sciapps.errors import SciAppsError
 from sciapps.releases import signing
 from sciapps.releases.judge import Judged, judge, pick
 from sciapps.releases.mirror import tag_of, sync
-from sciapps.releases.publish import publish
 from sciapps.releases.registry import DIGEST, Registry
 from sciapps.schema import is_datalab_id
 
@@ -33,14 +31,6 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     if not match or not is_datalab_id(match[1]):
         raise SciAppsError(f"{spec!r} is not a datalab id, or ID@VERSION", "for example gaia-dr3-hrd or gaia-dr3-hrd@1.2.0")
     return match[1], match[2]
-
-
-def publish_ids(config: Config, ids: tuple[str, ...], log: Log, environ: Mapping[str, str] = os.environ) -> int:
-    """Write the release records of `ids` (this pipeline's pushed datalabs); 1 if any was refused."""
-    labs = resolve(config, list(ids))
-    signer = signing.signer_from_environment(environ)
-    outcomes = publish(config, labs, registry_of(config, environ), signer, log, environ)
-    return 1 if any(o.status == "refused" for o in outcomes) else 0
 
 
 def sync_releases(config: Config, log: Log) -> int:

@@ -1,9 +1,11 @@
 """`sciapps publish`: after the default branch's pipeline pushed a datalab's image and chart,
 write its release record, sign it with the catalog's key and attach it to the image digest.
 
-A record is written only for what this pipeline checked: the build, scan, test and chart
-results of the datalab's current version, an image the registry serves under the digest
-the build pushed, and a chart the registry holds. The same image published again is not a
+A record is written only for what this pipeline checked: a passed result of every stage
+the caller requires (`sciapps.stages.checks()`) for the datalab's current version, the
+image and chart the push step pushed of them (`results.read_pushed`), an image the
+registry serves under that digest, and a chart the registry holds with the checked
+package's hash. The record cites those results as they were checked. The same image published again is not a
 new record; a new image of the same version (a rebuild on a patched base) is its next build.
 """
 
@@ -26,9 +28,8 @@ from sciapps.releases.judge import judge
 from sciapps.releases.record import Chart, Release, statement
 from sciapps.releases.registry import MAX_SBOM_BYTES, Registry, attachment_tag, is_digest
 from sciapps.releases.signing import sign
-from sciapps.results import read_results
+from sciapps.results import read_pushed, read_results
 
-REQUIRED = ("build", "scan", "test", "chart")
 MAX_PACKAGE_BYTES = 16 * 1024 * 1024
 MERGE_REQUEST = re.compile(r"See merge request ([\w./-]{1,200}![0-9]{1,9})")
 
@@ -73,14 +74,16 @@ def _read_bounded(path: Path, limit: int) -> bytes | None:
         return fh.read(limit + 1)
 
 
-def _checked(config: Config, lab: Datalab) -> tuple[dict, str | None]:
+def _checked(config: Config, lab: Datalab, required: tuple[str, ...]) -> tuple[dict, str | None]:
     """(this pipeline's results of `lab`, why they do not let it be published; None: every
     check of its current version passed)."""
     version = str((lab.metadata or {}).get("version"))
     results, problems = read_results(config.path_of(config.results_dir), lab.id)
     if problems:
         return results, problems[0]
-    for stage in REQUIRED:
+    if not required:
+        return results, "no check is required: refusing to publish what nothing checked"
+    for stage in required:
         result = results.get(stage)
         if result is None:
             return results, f"no {stage} result: run `sciapps {stage} {lab.id}` in this pipeline first"
@@ -91,21 +94,26 @@ def _checked(config: Config, lab: Datalab) -> tuple[dict, str | None]:
     return results, None
 
 
-def unchecked(config: Config, lab: Datalab) -> str | None:
+def unchecked(config: Config, lab: Datalab, required: tuple[str, ...]) -> str | None:
     """Why this pipeline's results do not let `lab` be published (None: they do)."""
-    return _checked(config, lab)[1]
+    return _checked(config, lab, required)[1]
 
 
-def publish_one(config: Config, lab: Datalab, registry: Registry, signer, environ: Mapping[str, str]) -> Published:
+def publish_one(config: Config, lab: Datalab, registry: Registry, signer, environ: Mapping[str, str],
+                required: tuple[str, ...]) -> Published:
     meta = lab.metadata or {}
     version = str(meta.get("version"))
-    results, why = _checked(config, lab)
+    results, why = _checked(config, lab, required)
     if why:
         return Published(lab.id, None, "refused", why)
     build = results["build"]["details"]
-    ref, digest = str(build.get("ref", "")), str(build.get("digest") or "")
-    if not is_digest(digest) or not ref.startswith(registry.repository(lab.id) + ":"):
-        return Published(lab.id, None, "refused", f"its image was not pushed to {config.registry} by this pipeline (run `sciapps build {lab.id} --push`)")
+    pushed = read_pushed(config.path_of(config.results_dir), lab.id)
+    image = pushed.get("image") if isinstance(pushed.get("image"), dict) else {}
+    ref, digest = str(build.get("ref", "")), str(image.get("digest") or "")
+    if not is_digest(digest) or image.get("ref") != ref or image.get("image_id") != build.get("image_id") \
+            or not ref.startswith(registry.repository(lab.id) + ":"):
+        return Published(lab.id, None, "refused", f"the image this pipeline checked was not pushed to {config.registry} "
+                                                  f"(run `sciapps push {lab.id}`)")
     repository, _, tag = ref.rpartition(":")
     served = registry.digest(ref)
     if served != digest:
@@ -113,8 +121,12 @@ def publish_one(config: Config, lab: Datalab, registry: Registry, signer, enviro
     charts = config.charts_oci
     package = _read_bounded(config.root / "build" / "charts" / f"{lab.id}-{version}.tgz", MAX_PACKAGE_BYTES)
     chart_digest = registry.digest(f"{charts.removeprefix('oci://')}/{lab.id}:{version.replace('+', '_')}")
-    if package is None or chart_digest is None or not results["chart"]["details"].get("pushed"):
-        return Published(lab.id, None, "refused", f"its chart {version} was not pushed to {charts} by this pipeline (run `sciapps chart {lab.id} --push`)")
+    checked = results["chart"]["details"].get("sha256")
+    pushed_chart = pushed.get("chart") if isinstance(pushed.get("chart"), dict) else {}
+    if package is None or chart_digest is None or not checked or pushed_chart.get("sha256") != checked \
+            or hashlib.sha256(package).hexdigest() != checked:
+        return Published(lab.id, None, "refused", f"the chart {version} this pipeline checked was not pushed to {charts} "
+                                                  f"(run `sciapps push {lab.id}`)")
     chart = Chart(f"{charts}/{lab.id}", version, chart_digest, hashlib.sha256(package).hexdigest())
     # the chart's tag is its version, which a rebuild of the version moves on: keep this one tagged too
     registry.keep(f"{charts.removeprefix('oci://')}/{lab.id}", chart_digest, tag)
@@ -138,7 +150,7 @@ def publish_one(config: Config, lab: Datalab, registry: Registry, signer, enviro
     bases = [(b["name"], b["ref"], b["image_id"]) for b in build.get("bases") or []
              if isinstance(b, dict) and is_digest(b.get("image_id"))]
     context = provenance(config, environ)
-    checks = {stage: results[stage] for stage in REQUIRED}
+    checks = {stage: results[stage] for stage in required}
     body = statement(datalab=lab.id, version=version, build=max(builds, default=0) + 1, repository=repository, tag=tag, digest=digest,
                      bases=bases, chart=chart, sbom="sha256:" + hashlib.sha256(sbom).hexdigest() if sbom else None, checks=checks,
                      published=datetime.now(timezone.utc).isoformat(timespec="seconds"), sciapps_version=__version__, **context)
@@ -151,10 +163,11 @@ def publish_one(config: Config, lab: Datalab, registry: Registry, signer, enviro
 
 
 def publish(config: Config, labs: list[Datalab], registry: Registry, signer, log: Callable[[str], None],
-            environ: Mapping[str, str] = os.environ) -> list[Published]:
+            required: tuple[str, ...], environ: Mapping[str, str] = os.environ) -> list[Published]:
+    """Sign and attach the release record of each of `labs` whose `required` checks passed here."""
     done = []
     for lab in labs:
-        outcome = publish_one(config, lab, registry, signer, environ)
+        outcome = publish_one(config, lab, registry, signer, environ, required)
         if outcome.status == "refused":
             log(f"{lab.id}: not published: {outcome.why}")
         elif outcome.status == "unchanged":

@@ -3,9 +3,16 @@
 A stage is a module with the same few names (the `Stage` protocol): `NAME`, `GATES`
 (later stages need what it makes), `WHOLE_CATALOG` (it looks at every datalab, not only
 the changed ones), `SHOWN_AS_CHECK` (its verdict is a row of the store's
-Checks and of the moderation report), `argv(ids, options)` (the `sciapps` command that
-runs it alone) and `run(config, labs, options, log)`, which returns a `StageReport`
-after recording one result per datalab with `sciapps.results.record`.
+Checks and of the moderation report), `NEEDS` (the stages whose results and images it
+works on), `LEAVES` (the files it makes beside its results, which later jobs need),
+`NEEDS_BASES` (the approved base images must be on the runner), `argv(ids, options)` (the
+`sciapps` command that runs it alone) and `run(config, labs, options, log)`, which returns
+a `StageReport` after recording one result per datalab with `sciapps.results.record`.
+
+The runners read these and nothing else: `sciapps ci` runs the stages in order, the
+GitLab child pipeline has one job per stage and batch (`needs:` from `NEEDS`, artifacts
+from `LEAVES`, the script from `argv`), and publication requires a passed result of every
+stage shown as a check.
 """
 
 from __future__ import annotations
@@ -56,6 +63,9 @@ class Stage(Protocol):
     GATES: bool
     WHOLE_CATALOG: bool
     SHOWN_AS_CHECK: bool
+    NEEDS: tuple[str, ...]
+    LEAVES: tuple[str, ...]
+    NEEDS_BASES: bool
 
     def argv(self, ids: Sequence[str], options: Options) -> list[str]: ...
 

@@ -15,6 +15,9 @@ NAME = "build"
 GATES = True
 WHOLE_CATALOG = False
 SHOWN_AS_CHECK = True
+NEEDS: tuple[str, ...] = ()
+LEAVES = ("build/base-images.json",)  # the approved bases it built on, which scan compares with
+NEEDS_BASES = True  # the approved base images on the runner
 WORDS = {"built": "built", "unchanged": "unchanged, already built", "in-registry": "unchanged, already in the registry"}
 
 

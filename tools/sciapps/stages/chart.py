@@ -3,6 +3,7 @@ packaged, and pushed when asked (see sciapps.charts)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Sequence
 
 from sciapps.catalog.model import Datalab
@@ -16,6 +17,9 @@ NAME = "chart"
 GATES = False
 WHOLE_CATALOG = False
 SHOWN_AS_CHECK = True
+NEEDS = ("build",)  # the image it charts; without it, the released one (a chart-only job)
+LEAVES = ("build/charts/",)  # the packaged chart the publication pushes
+NEEDS_BASES = False
 
 
 def argv(ids: Sequence[str], options: Options) -> list[str]:
@@ -61,6 +65,8 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
             summary = f"chart failed: {len(report.problems)} problem(s)"
         log(f"{lab.id}: {summary}" + (f" (pushed {report.pushed})" if report.pushed else ""))
         return Verdict("passed" if report.passed else "failed", summary[:300],
-                       {"package": report.package.name if report.package else None, "problems": report.problems, "pushed": report.pushed})
+                       {"package": report.package.name if report.package else None, "problems": report.problems, "pushed": report.pushed,
+                        # what the publication's push step checks before it pushes this package
+                        "sha256": hashlib.sha256(report.package.read_bytes()).hexdigest() if report.package else None})
 
     return each_valid(config, labs, NAME, "charted", work, log)

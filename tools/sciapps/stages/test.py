@@ -15,6 +15,9 @@ NAME = "test"
 GATES = False
 WHOLE_CATALOG = False
 SHOWN_AS_CHECK = True
+NEEDS = ("build",)
+LEAVES: tuple[str, ...] = ()
+NEEDS_BASES = False
 
 
 def argv(ids: Sequence[str], options: Options) -> list[str]:

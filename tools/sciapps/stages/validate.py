@@ -16,6 +16,9 @@ NAME = "validate"
 GATES = True
 WHOLE_CATALOG = True  # every datalab, not only the changed ones
 SHOWN_AS_CHECK = False  # the review validates again with the target branch's rules
+NEEDS: tuple[str, ...] = ()
+LEAVES: tuple[str, ...] = ()
+NEEDS_BASES = False
 
 
 def argv(ids: Sequence[str], options: Options) -> list[str]:

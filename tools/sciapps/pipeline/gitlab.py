@@ -1,0 +1,134 @@
+"""The GitLab child pipeline of a plan, written from the one stage list (`STAGES`).
+
+Per batch of datalabs, one job per stage that works on datalabs (`WHOLE_CATALOG` stages
+run once, in the parent's `validate` job): its `needs:` are the jobs of its batch that
+make what it `NEEDS`, its artifacts its results and what it `LEAVES`, its script the
+stage's own `argv`. Then, for a merge request, the moderators' review of all of them, or,
+on the protected default branch, each batch's publication (`publish n`, after every job of
+its batch: GitLab passes no artifacts from a child up to its parent, so the publication
+that needs the results runs where they are). A stage added to `STAGES` is a job of every
+batch, and the publication needs it.
+
+The child's `default:` and `variables:` are SciApps' own (`trust.JOB_DEFAULT`, the
+parent's setup), never a pipeline file's from the checkout, which a merge request could
+edit; its first job (`trust.PREPARE_JOB`) makes SciApps for the others once, from the
+plan's base revision, which is pinned in the child's variables.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from sciapps import stages
+from sciapps.config import Config
+from sciapps.errors import SciAppsError
+from sciapps.plan import Plan, commit_of, plan
+from sciapps.stages import Options, Stage
+from sciapps.trust import JOB_DEFAULT, JOB_VARIABLES, PREPARE_JOB
+
+MAX_CHAINS = 50  # job chains per child pipeline: 5 jobs each, well inside GitLab's limits at any catalog size
+RESULTS = "build/results/"
+THEN = ("review", "publish")  # what the child does after the chains: a merge request's review, or the publication
+SCIAPPS = "sciapps"  # the first job's name and stage
+
+
+def _batches(ids: list[str], chains: int) -> list[list[str]]:
+    size = max(1, -(-len(ids) // chains))
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def per_datalab() -> tuple[Stage, ...]:
+    """The stages the child pipeline runs, in order (the others run over the whole catalog in the parent)."""
+    return tuple(stage for stage in stages.STAGES if not stage.WHOLE_CATALOG)
+
+
+def _command(stage: Stage, ids: list[str], push: bool = False) -> str:
+    return shlex.join(["sciapps", *stage.argv(ids, Options(push=push))])
+
+
+def _artifacts(stage: Stage) -> dict:
+    return {"when": "always", "paths": [RESULTS, *stage.LEAVES]}
+
+
+def child_pipeline(result: Plan, then: str | None = None) -> dict:
+    """The child pipeline of `result` (see the module). When publishing, a datalab's failure
+    does not stop the others of its batch: the jobs may end with findings (exit 1) and the
+    publication signs only the datalabs whose every check passed; the rest are reported."""
+    if then is not None and then not in THEN:
+        raise SciAppsError(f"{then!r} is not a child pipeline's last step", f"choose from {', '.join(THEN)}")
+    publishing = then == "publish"
+    bases = "sciapps base-images build --security-updates | tail -3" if result.security_updates else "sciapps base-images build | tail -3"
+    findings_allowed = {"allow_failure": {"exit_codes": [1]}} if publishing else {}
+    chain = per_datalab()
+    names = {stage.NAME for stage in chain}
+    jobs: dict = {}
+    for n, batch in enumerate(_batches(result.ids("build"), MAX_CHAINS), 1):
+        for stage in chain:
+            needs = [f"{need} {n}" for need in stage.NEEDS if need in names]
+            jobs[f"{stage.NAME} {n}"] = {
+                "stage": stage.NAME, **({"needs": [SCIAPPS, *needs]} if needs else {}),
+                "script": [*([bases] if stage.NEEDS_BASES else []), _command(stage, batch)],
+                "artifacts": _artifacts(stage), **findings_allowed}
+        if publishing:
+            jobs[f"publish {n}"] = {
+                "stage": "publish", "needs": [SCIAPPS, *(f"{stage.NAME} {n}" for stage in chain)],
+                # one publication at a time: a rebuild's build number counts the records before it
+                "resource_group": "sciapps-publish", "allow_failure": {"exit_codes": [1]},
+                "script": [shlex.join(["sciapps", "publish", *batch, "--push"]) + " ${SCIAPPS_ISSUES_TOKEN:+--notify}"],
+            }
+    for n, batch in enumerate(_batches(result.ids("chart"), MAX_CHAINS), 1):
+        chart = stages.by_name("chart")
+        jobs[f"chart only {n}"] = {"stage": chart.NAME, "needs": [SCIAPPS], "script": [_command(chart, batch)], "artifacts": _artifacts(chart)}
+        if publishing:
+            jobs[f"publish charts {n}"] = {"stage": "publish", "needs": [SCIAPPS, f"chart only {n}"], "resource_group": "sciapps-publish",
+                                           "script": [shlex.join(["sciapps", "push", *batch, "--chart-only"])]}
+    if then == "review":
+        # after every chain (no needs: it gets every earlier job's results); the judged
+        # rules are the target branch's, its job setup puts them in place
+        jobs["review"] = {
+            "stage": "review",
+            "script": ['sciapps review --base "$BASE_REV" --author-from-gitlab --output review.md'],
+            "artifacts": {"when": "always", "expose_as": "moderation report", "paths": ["review.md"]},
+        }
+    if not jobs:  # GitLab refuses a pipeline without jobs
+        return {"stages": ["nothing"], "nothing to do": {"stage": "nothing", "script": ["echo 'the plan affects no datalab'"]}}
+    child: dict = {"stages": [SCIAPPS, *(stage.NAME for stage in chain), *([then] if then else [])]}
+    variables = dict(JOB_VARIABLES)
+    if result.base:
+        variables["BASE_REV"] = result.base
+    if then == "review":  # the child's source is parent_pipeline: its jobs are told they judge a merge request
+        variables["SCIAPPS_MERGE_REQUEST"] = "true"
+    child["variables"] = variables
+    child["default"] = JOB_DEFAULT
+    return {**child, SCIAPPS: PREPARE_JOB, **jobs}
+
+
+def write_plan(config: Config, base_rev: str | None, everything: bool, output: Path | None, child: Path | None,
+               log, then: str | None = None, outdated: bool = False, author: Callable[[], str | None] | None = None) -> Plan:
+    """`sciapps plan`: print the plan, and write it and its child pipeline when asked.
+    A merge request's plan (`then == "review"`) authorises first (`author`: who opened it)."""
+    from sciapps.safefiles import write_atomically
+
+    if then == "review" and author is None:
+        author = lambda: None  # noqa: E731 (nobody named: nothing that needs a role is built)
+    result = plan(config, base_rev, everything, outdated, author if then == "review" else None)
+    for line in result.lines():
+        log(line)
+    log(f"{len(result.ids('build'))} to build, {len(result.ids('chart'))} to chart only"
+        + (f", {len(result.held)} held for a moderator" if result.held else ""))
+    if output:
+        write_atomically(output, result.as_json() + "\n")
+    if child:
+        import yaml
+
+        class Dumper(yaml.SafeDumper):  # every job spelled out, no YAML anchors
+            def ignore_aliases(self, data):
+                return True
+
+        pinned = replace(result, base=commit_of(config.root, base_rev)) if base_rev else result
+        text = "# Written by `sciapps plan`: the child pipeline of this change. Do not edit.\n"
+        write_atomically(child, text + yaml.dump(child_pipeline(pinned, then), Dumper=Dumper, sort_keys=False))
+    return result

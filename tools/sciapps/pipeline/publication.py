@@ -1,0 +1,146 @@
+"""The publication: push what the pipeline checked, then sign its release record.
+
+Two steps, neither of which runs a stage again:
+
+1. **push** (`sciapps push`): of each datalab whose every check passed here, the image the
+   build stage made (the same image id, under the ref its result names) and the chart
+   package the chart stage made (the same sha256) are pushed, and what was pushed is
+   recorded beside the results (`results.write_pushed`). Nothing is rebuilt: an image or a
+   package that is not the checked one is refused, named, and not pushed;
+2. **sign** (`sciapps publish`): the release record cites exactly those results and that
+   push (`sciapps.releases.publish`).
+
+The checks a publication requires are the stages shown as checks (`stages.checks()`):
+a stage added to `STAGES` is required here with no other change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import Callable
+
+from sciapps import stages
+from sciapps.catalog.loader import resolve
+from sciapps.catalog.model import Datalab
+from sciapps.config import Config, registry_login
+from sciapps.errors import SciAppsError
+from sciapps.results import read_results, write_pushed
+from sciapps.text import md_code
+
+Log = Callable[[str], None]
+MAX_PACKAGE_BYTES = 16 * 1024 * 1024
+
+
+def _chart_package(config: Config, details: dict) -> tuple[str, bytes]:
+    name = str(details.get("package") or "")
+    path = config.root / "build" / "charts" / name
+    if not name or "/" in name or not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_PACKAGE_BYTES:
+        raise SciAppsError(f"the chart package {name or '(none)'} the chart stage made is not in build/charts/",
+                           "run the chart job of this pipeline first")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != details.get("sha256"):
+        raise SciAppsError(f"build/charts/{name} is not the package the chart stage checked (its sha256 differs)",
+                           "run the chart job of this pipeline again")
+    return name, data
+
+
+def push_one(config: Config, lab: Datalab, engine, login, log: Log, chart_only: bool = False) -> dict:
+    """Push the checked image (unless `chart_only`) and chart of `lab`; what was pushed."""
+    from sciapps.charts.chart import push_chart
+
+    results, problems = read_results(config.path_of(config.results_dir), lab.id)
+    if problems:
+        raise SciAppsError(problems[0], "run this pipeline's jobs again")
+    pushed: dict = {}
+    if not chart_only:
+        build = results.get("build", {}).get("details", {})
+        ref, image_id = str(build.get("ref") or ""), build.get("image_id")
+        here = engine.image_id(ref) if ref else None
+        if not image_id or here != image_id:
+            raise SciAppsError(f"the image the build checked ({str(image_id)[:19]}) is not on this runner under {ref or '(no ref)'}",
+                               "run the publication on the runner that ran the datalab's build (nothing is rebuilt here)")
+        log(f"{lab.id}: pushing {ref}")
+        pushed["image"] = {"ref": ref, "image_id": image_id, "digest": engine.push(ref)}
+    chart = results.get("chart", {})
+    if chart.get("status") != "passed":
+        raise SciAppsError("its chart did not pass in this pipeline", f"run `sciapps chart {lab.id}` first")
+    name, data = _chart_package(config, chart.get("details", {}))
+    package = config.root / "build" / "charts" / name
+    pushed["chart"] = {"ref": push_chart(package, config.charts_oci, login), "package": name,
+                       "sha256": hashlib.sha256(data).hexdigest()}
+    log(f"{lab.id}: pushed {pushed['chart']['ref']}")
+    write_pushed(config.path_of(config.results_dir), lab.id, pushed)
+    return pushed
+
+
+def push_checked(config: Config, labs: list[Datalab], log: Log, chart_only: bool = False, environ=None) -> dict[str, str]:
+    """`sciapps push`: push what this pipeline checked of each of `labs`; {id: why not}."""
+    import os
+
+    from sciapps.engine import Engine
+
+    login = registry_login(config, os.environ if environ is None else environ)
+    engine = None if chart_only else Engine(login=login)
+    refused: dict[str, str] = {}
+    for lab in labs:
+        try:
+            push_one(config, lab, engine, login, log, chart_only)
+        except SciAppsError as exc:
+            refused[lab.id] = f"not pushed: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+            log(f"{lab.id}: {refused[lab.id]}")
+    return refused
+
+
+def push_ids(config: Config, ids: tuple[str, ...], log: Log, chart_only: bool = False) -> int:
+    labs = resolve(config, list(ids))
+    if not chart_only:
+        from sciapps.releases.publish import unchecked
+
+        refused = {lab.id: why for lab in labs if (why := unchecked(config, lab, stages.checks()))}
+        for datalab, why in sorted(refused.items()):
+            log(f"{datalab}: not pushed: {why}")
+        labs = [lab for lab in labs if lab.id not in refused]
+    else:
+        refused = {}
+    refused.update(push_checked(config, labs, log, chart_only))
+    return 1 if refused else 0
+
+
+def publish_checked(config: Config, ids: tuple[str, ...], log: Log, push: bool = True, notify: bool = False,
+                    token: str | None = None, environ=None) -> int:
+    """`sciapps publish [--push]`: of `ids`, the datalabs whose every check (`stages.checks()`)
+    of their current version passed in this pipeline get their image and chart pushed (with
+    `push`; else an earlier `sciapps push` did) and their release record signed; the others
+    are named, with why, and (with `notify`) their maintainers get one GitLab issue each,
+    closed by the next publication that passes. 1 when any datalab was not published."""
+    import os
+
+    from sciapps.maintainers import maintainers_issues
+    from sciapps.releases import signing
+    from sciapps.releases.commands import registry_of
+    from sciapps.releases.publish import publish, unchecked
+
+    environ = os.environ if environ is None else environ
+    required = stages.checks()
+    labs = resolve(config, list(ids))  # an id that is not one: a usage error, before anything else
+    signer = signing.signer_from_environment(environ)  # before anything is pushed: no key, nothing to publish
+    refused = {lab.id: why for lab in labs if (why := unchecked(config, lab, required))}
+    for datalab, why in sorted(refused.items()):
+        log(f"{datalab}: not published: {why}")
+    ready = [lab for lab in labs if lab.id not in refused]
+    if push and ready:
+        refused.update(push_checked(config, ready, log, environ=environ))
+        ready = [lab for lab in ready if lab.id not in refused]
+    if ready:
+        for outcome in publish(config, ready, registry_of(config, environ), signer, log, required, environ):  # it names its refusals
+            if outcome.status == "refused":
+                refused[outcome.datalab] = outcome.why
+    if notify:
+        today = datetime.date.today().isoformat()
+        bodies = {datalab: (f"The pipeline of {today} did not publish {md_code(datalab)}.\n\nWhy: {md_code(why, 1000)}\n\n"
+                            "Its current version stays as it was published before. Fix it on a merge request; "
+                            "this issue is updated by every publication and closed by the first that passes.")
+                  for datalab, why in refused.items()}
+        maintainers_issues(config, "publish", bodies, "{id} was not published", today, token, log, scope={lab.id for lab in labs})
+    return 1 if refused else 0
