@@ -221,7 +221,7 @@ def test_merge_request_pipeline(throwaway):
         gitlab.close()
         markers.server.shutdown()
     assert markers.hits == [] and "MR-MARKER" not in output, (markers.hits, output[-3000:])
-    assert jobs(output) == {**dict.fromkeys(("validate", "plan", "datalabs", "build 1", "scan 1", "test 1", "chart 1"), "PASS"),
+    assert jobs(output) == {**dict.fromkeys(("sciapps", "validate", "plan", "datalabs", "build 1", "scan 1", "test 1", "chart 1"), "PASS"),
                             "review": "FAIL"}, output[-3000:]
     assert "build  ds9-fits-viewer: its files changed" in output and "1 to build, 0 to chart only, 1 held for a moderator" in output
     planned = json.loads(artifact(root, "build/plan.json").read_text())
@@ -296,8 +296,8 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
     _git(root, "reset", "-q", "--soft", "HEAD~2")
     _git(root, "commit", "-qm", "merge: xmm-epic-spectrum-fit 2.0.2 and ds9-fits-viewer 1.0.1")  # one merge, two datalabs
     output = run_pipeline(root, "CI_COMMIT_REF_PROTECTED=true", project=key)
-    chain = ("build", "scan", "test", "chart", "publish")
-    assert passed_jobs(output) == {"validate", "plan", "datalabs", "pages", *(f"{job} {n}" for job in chain for n in (1, 2))}, output[-3000:]
+    chain = ("build", "scan", "test", "chart", "push", "publish")
+    assert passed_jobs(output) == {"sciapps", "validate", "plan", "datalabs", "pages", *(f"{job} {n}" for job in chain for n in (1, 2))}, output[-3000:]
     assert "ds9-fits-viewer: published 1.0.1 build 1" in output and "xmm-epic-spectrum-fit: published 2.0.2 build 1" in output
     first = _api(root, "xmm-epic-spectrum-fit")
     assert _digests(first) == [("2.0.2", 1, True)]

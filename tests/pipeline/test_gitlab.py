@@ -21,11 +21,14 @@ def test_the_child_pipeline_ends_with_the_review_or_the_publication():
     assert review["variables"]["SCIAPPS_MERGE_REQUEST"] == "true" and review["variables"]["BASE_REV"] == "0" * 40
     assert not any(name.startswith("publish") for name in review) and "allow_failure" not in review["build 1"]
     published = child_pipeline(p, "publish")
-    assert published["publish 1"]["needs"] == ["sciapps", "build 1", "scan 1", "test 1", "chart 1"]
-    assert published["publish 1"]["resource_group"] == "sciapps-publish" and "sciapps publish gaia-dr3-hrd --push" in published["publish 1"]["script"][-1]
+    assert published["push 1"]["needs"] == ["sciapps", "build 1", "scan 1", "test 1", "chart 1"] and "resource_group" not in published["push 1"]
+    assert published["push 1"]["script"] == ["sciapps push gaia-dr3-hrd"]
+    assert published["publish 1"]["needs"] == ["sciapps", "push 1"] and published["publish 1"]["resource_group"] == "sciapps-publish"
+    assert published["publish 1"]["script"] == ["sciapps publish gaia-dr3-hrd ${SCIAPPS_ISSUES_TOKEN:+--notify}"]
+    assert published["stages"] == ["sciapps", "build", "scan", "test", "chart", "push", "publish"]
     assert published["publish charts 1"]["script"] == ["sciapps push ds9-fits-viewer --chart-only"]
     # one datalab's findings do not stop the others of its batch: its publication names it
-    assert all(published[f"{job} 1"]["allow_failure"] == {"exit_codes": [1]} for job in ("build", "scan", "test", "chart", "publish"))
+    assert all(published[f"{job} 1"]["allow_failure"] == {"exit_codes": [1]} for job in ("build", "scan", "test", "chart", "push", "publish"))
     assert "SCIAPPS_MERGE_REQUEST" not in published["variables"] and "review" not in published
     checked = child_pipeline(p)
     assert checked["stages"] == ["sciapps", "build", "scan", "test", "chart"] and "review" not in checked

@@ -4,9 +4,10 @@ Per batch of datalabs, one job per stage that works on datalabs (`WHOLE_CATALOG`
 run once, in the parent's `validate` job): its `needs:` are the jobs of its batch that
 make what it `NEEDS`, its artifacts its results and what it `LEAVES`, its script the
 stage's own `argv`. Then, for a merge request, the moderators' review of all of them, or,
-on the protected default branch, each batch's publication (`publish n`, after every job of
-its batch: GitLab passes no artifacts from a child up to its parent, so the publication
-that needs the results runs where they are). A stage added to `STAGES` is a job of every
+on the protected default branch, each batch's publication: `push n` (after every job of
+its batch, beside the other batches' pushes) then `publish n` (its release records, one
+batch at a time). GitLab passes no artifacts from a child up to its parent, so the
+publication that needs the results runs where they are. A stage added to `STAGES` is a job of every
 batch, and the publication needs it.
 
 The child's `default:` and `variables:` are SciApps' own (`trust.JOB_DEFAULT`, the
@@ -73,11 +74,16 @@ def child_pipeline(result: Plan, then: str | None = None) -> dict:
                 "script": [*([bases] if stage.NEEDS_BASES else []), _command(stage, batch)],
                 "artifacts": _artifacts(stage), **findings_allowed}
         if publishing:
+            # the push of what the batch's jobs checked, beside the other batches' pushes ...
+            jobs[f"push {n}"] = {
+                "stage": "push", "needs": [SCIAPPS, *(f"{stage.NAME} {n}" for stage in chain)], "allow_failure": {"exit_codes": [1]},
+                "script": [shlex.join(["sciapps", "push", *batch])],
+                "artifacts": {"when": "always", "paths": [RESULTS, *(path for stage in chain for path in stage.LEAVES)]}}
+            # ... then its release records, one batch at a time: a rebuild's build number counts the records before it
             jobs[f"publish {n}"] = {
-                "stage": "publish", "needs": [SCIAPPS, *(f"{stage.NAME} {n}" for stage in chain)],
-                # one publication at a time: a rebuild's build number counts the records before it
-                "resource_group": "sciapps-publish", "allow_failure": {"exit_codes": [1]},
-                "script": [shlex.join(["sciapps", "publish", *batch, "--push"]) + " ${SCIAPPS_ISSUES_TOKEN:+--notify}"],
+                "stage": "publish", "needs": [SCIAPPS, f"push {n}"], "resource_group": "sciapps-publish",
+                "allow_failure": {"exit_codes": [1]},
+                "script": [shlex.join(["sciapps", "publish", *batch]) + " ${SCIAPPS_ISSUES_TOKEN:+--notify}"],
             }
     for n, batch in enumerate(_batches(result.ids("chart"), MAX_CHAINS), 1):
         chart = stages.by_name("chart")
@@ -95,7 +101,8 @@ def child_pipeline(result: Plan, then: str | None = None) -> dict:
         }
     if not jobs:  # GitLab refuses a pipeline without jobs
         return {"stages": ["nothing"], "nothing to do": {"stage": "nothing", "script": ["echo 'the plan affects no datalab'"]}}
-    child: dict = {"stages": [SCIAPPS, *(stage.NAME for stage in chain), *([then] if then else [])]}
+    after = {"review": ["review"], "publish": ["push", "publish"]}.get(then or "", [])
+    child: dict = {"stages": [SCIAPPS, *(stage.NAME for stage in chain), *after]}
     variables = dict(JOB_VARIABLES)
     if result.base:
         variables["BASE_REV"] = result.base
