@@ -362,12 +362,14 @@ def releases():
 
 
 @releases.command("sync")
+@click.option("--full", is_flag=True, help="Check every datalab's records and tags (schedules), not only what changed since the last sync.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 32), default=8, show_default=True, help="Datalabs synced at once.")
 @config_option
-def releases_sync(config_path):
-    """Copy every datalab's release records from the registry into releases_dir, and check their tags (the pages job)."""
-    from sciapps.releases.commands import sync_releases
+def releases_sync(full, jobs, config_path):
+    """Copy the datalabs' release records from the registry into releases_dir, and check their tags (the pages job)."""
+    from sciapps.pipeline.store import sync_store
 
-    return sync_releases(_config(config_path), click.echo)
+    return sync_store(_config(config_path), click.echo, full=full, jobs=jobs)
 
 
 @cli.group()

@@ -14,7 +14,7 @@ from sciapps.catalog.loader import discover, load_datalab, resolve
 from sciapps.config import Config
 from sciapps.plan import plan
 from sciapps.pipeline.publication import publish_checked
-from sciapps.releases.commands import sync_releases
+from sciapps.pipeline.store import sync_store
 from sciapps.review.moderation import review
 from sciapps.site.build import build_store
 from sciapps import stages
@@ -62,7 +62,7 @@ def run_ci(config: Config, base: str, author: str | None, publish: bool, osv_mir
             failed.append("publish")
     if publish:
         log(f"== store: sciapps releases sync {' '.join(common)}; sciapps site build")
-        sync_releases(config, log)
+        sync_store(config, log)
         report = build_store(config, [config.catalog], config.root / "public", config.root / "mkdocs.yml")
         warnings, line = report.messages()
         for message in warnings + [line]:

@@ -33,10 +33,16 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     return match[1], match[2]
 
 
-def sync_releases(config: Config, log: Log) -> int:
-    """Refresh the store's copy of the records of every datalab in the catalog."""
-    ids = sorted(p.name for p in config.catalog.iterdir() if p.is_dir() and is_datalab_id(p.name)) if config.catalog.is_dir() else []
-    report = sync(registry_of(config), ids, config.path_of(config.releases_dir), log)
+def catalog_ids(config: Config) -> list[str]:
+    return sorted(p.name for p in config.catalog.iterdir() if p.is_dir() and is_datalab_id(p.name)) if config.catalog.is_dir() else []
+
+
+def sync_releases(config: Config, log: Log, ids: list[str] | None = None, previous: dict | None = None,
+                  commit: str | None = None, jobs: int = 1) -> int:
+    """Refresh the store's copy of the records of `ids` (default: every datalab in the
+    catalog; with `previous`, the others keep the last sync's check)."""
+    report = sync(registry_of(config), catalog_ids(config) if ids is None else ids, config.path_of(config.releases_dir), log,
+                  previous=previous, commit=commit, jobs=jobs)
     for problem in report.problems:
         log(f"warning: {problem}")
     return 0

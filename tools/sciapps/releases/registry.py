@@ -95,6 +95,10 @@ class Registry:
             raise RegistryUnreachable(f"the registry {self.host} asks for credentials and none were given", REGISTRY_LOGIN_HINT)
         self.scheme = "http" if is_loopback(self.host) else "https"
 
+    def copy(self) -> "Registry":
+        """Another client of the same registry (one per thread)."""
+        return Registry(self.registry, self.login)
+
     def repository(self, datalab_id: str) -> str:
         return f"{self.registry}/{datalab_id}"
 

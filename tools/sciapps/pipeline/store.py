@@ -1,0 +1,57 @@
+"""The store's copy of the release records, as the pages job refreshes it.
+
+After a publication only what can have changed since the last sync is synced: the
+datalabs the plan from the last sync's commit to this one names (their folders changed,
+or an approved base or the chart they are built with did). Every other datalab's records
+and tag checks are the last sync's. A full sync (every tag of every datalab checked
+again) runs on schedules, when there is no last sync, when it was against another
+registry, or when its commit cannot be compared with.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sciapps.config import Config
+from sciapps.errors import SciAppsError
+from sciapps.plan import commit_of, plan
+from sciapps.releases.commands import catalog_ids, sync_releases
+from sciapps.releases.mirror import read_check
+
+Log = Callable[[str], None]
+JOBS = 8  # datalabs synced at once: the registry's latency, not this machine, is the cost
+
+
+def since_last_sync(config: Config, previous: dict, log: Log) -> tuple[list[str], str] | None:
+    """(the datalabs to sync, this commit), or None when only a full sync will do."""
+    if not previous:
+        log("a full sync: there is no earlier sync here")
+        return None
+    if previous.get("registry") != config.registry.rstrip("/"):
+        log(f"a full sync: the last sync was against {previous.get('registry') or 'another registry'}")
+        return None
+    if not previous.get("commit"):
+        log("a full sync: the last sync did not say at which commit it was made")
+        return None
+    try:
+        head = commit_of(config.root, "HEAD")
+        planned = plan(config, previous["commit"])
+    except SciAppsError as exc:
+        log(f"a full sync: the last sync's commit {previous['commit'][:12]} cannot be compared with ({exc.message})")
+        return None
+    changed = set(planned.ids("build")) | set(planned.ids("chart"))
+    return [i for i in catalog_ids(config) if i in changed], head
+
+
+def sync_store(config: Config, log: Log, full: bool = False, jobs: int = JOBS) -> int:
+    """`sciapps releases sync [--full]`."""
+    previous = read_check(config.path_of(config.releases_dir))
+    chosen = None if full else since_last_sync(config, previous, log)
+    if chosen is not None:
+        ids, head = chosen
+        return sync_releases(config, log, ids, previous=previous, commit=head, jobs=jobs)
+    try:
+        head = commit_of(config.root, "HEAD")
+    except SciAppsError:
+        head = None  # not a Git checkout: the next sync is a full one too
+    return sync_releases(config, log, commit=head, jobs=jobs)
