@@ -58,15 +58,25 @@ def generate(root: Path, count: int, seed: int = 1) -> Path:
         topic = " ".join(rng.sample(TOPICS, 2))
         method = rng.choice(METHODS)
         name = f"{missions[0].upper().replace('-', ' ')} {topic} with {method} {i}"
-        summary = f"{topic.capitalize()} for {', '.join(missions)} data using {method}, {rng.choice(TOPICS)} and {rng.choice(TOPICS)}."
-        sentences = [" ".join(rng.choices(WORDS + TOPICS + METHODS, k=rng.randint(8, 16))) + "." for _ in range(rng.randint(4, 8))]
+        summary = (
+            f"{topic.capitalize()} for {', '.join(missions)} data using {method}, {rng.choice(TOPICS)} and {rng.choice(TOPICS)}."
+        )
+        sentences = [
+            " ".join(rng.choices(WORDS + TOPICS + METHODS, k=rng.randint(8, 16))) + "." for _ in range(rng.randint(4, 8))
+        ]
         people = [(rng.choice(FIRST), rng.choice(LAST)) for _ in range(rng.choice([1, 1, 2]))]
         maintainers = "".join(
-            f"  - name: {f} {l}\n    email: {f.lower()}.{l.lower()}@example.esa.int\n    username: {f[0].lower()}{l.lower()}\n" for f, l in people
+            f"  - name: {first} {last}\n    email: {first.lower()}.{last.lower()}@example.esa.int\n"
+            f"    username: {first[0].lower()}{last.lower()}\n"
+            for first, last in people
         )
         year, month = rng.randint(2022, 2026), rng.randint(1, 12)
         status = "archived" if i % 25 == 7 else "published"
-        archived = "archived:\n  reason: Superseded by a newer datalab for the same data.\n  date: 2026-01-15\n" if status == "archived" else ""
+        archived = (
+            "archived:\n  reason: Superseded by a newer datalab for the same data.\n  date: 2026-01-15\n"
+            if status == "archived"
+            else ""
+        )
         keywords = rng.sample(sorted(set(TOPICS + METHODS)), 4)
         lab = catalog / lab_id
         (lab / "notebooks").mkdir(parents=True)

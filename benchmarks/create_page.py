@@ -42,7 +42,9 @@ def main() -> int:
     from sciapps.site.build import build_store
 
     work = Path(tempfile.mkdtemp(prefix="sciapps-create-bench-"))
-    config = replace(load_config(REPO / "sciapps.yaml"), gitlab=GitLab(url="https://gitlab.example.org", project="datalabs/sciapps"))
+    config = replace(
+        load_config(REPO / "sciapps.yaml"), gitlab=GitLab(url="https://gitlab.example.org", project="datalabs/sciapps")
+    )
     report = build_store(config, [REPO / "datalabs"], work / "public", REPO / "mkdocs.yml", jobs=1)
     out = report.out
     parts = {
@@ -73,27 +75,48 @@ def main() -> int:
             page.wait_for_selector("body[data-search-ready='true']")
             browse.append(page.evaluate("() => performance.now()"))
             context.close()
-        print(f"Form usable after navigation: median {statistics.median(ready):.0f} ms (min {min(ready):.0f}, max {max(ready):.0f}) over {RUNS} loads")
-        print(f"Baseline, browse page search usable: median {statistics.median(browse):.0f} ms (min {min(browse):.0f}, max {max(browse):.0f})")
+        print(
+            f"Form usable after navigation: median {statistics.median(ready):.0f} "
+            f"ms (min {min(ready):.0f}, max {max(ready):.0f}) over {RUNS} loads"
+        )
+        print(
+            f"Baseline, browse page search usable: median {statistics.median(browse):.0f} "
+            f"ms (min {min(browse):.0f}, max {max(browse):.0f})"
+        )
 
         context = browser.new_context(base_url=url)
         page = context.new_page()
         page.goto("create/")
         page.wait_for_selector("[data-sa-app=create][data-ready=true]")
         typical = {
-            "id": "gaia-dr3-hrd", "name": "Gaia DR3 HRD", "summary": "Colour-magnitude diagram of nearby stars.",
-            "version": "1.0.0", "type": "jupyterlab", "entry": "notebooks/a.ipynb", "missions": ["gaia"],
-            "categories": ["astrometry"], "license": "BSD-3-Clause",
+            "id": "gaia-dr3-hrd",
+            "name": "Gaia DR3 HRD",
+            "summary": "Colour-magnitude diagram of nearby stars.",
+            "version": "1.0.0",
+            "type": "jupyterlab",
+            "entry": "notebooks/a.ipynb",
+            "missions": ["gaia"],
+            "categories": ["astrometry"],
+            "license": "BSD-3-Clause",
             "maintainers": [{"name": "Marta Lindqvist", "email": "m@example.org", "username": "marta"}],
         }
-        full = dict(typical, keywords=[f"keyword-{i}" for i in range(20)], description="Long text. " * 1500,
-                    maintainers=[{"name": f"Person {i}", "email": f"p{i}@example.org", "username": f"p{i}", "orcid": "0000-0002-1825-0097"} for i in range(10)],
-                    data_assets=[{"mission": "gaia", "collection": f"c{i}", "mount": f"/data/gaia/c{i}"} for i in range(20)],
-                    changelog=[{"version": "1.0.0", "date": "2026-11-01", "changes": ["x"] * 5}] * 200)
+        full = dict(
+            typical,
+            keywords=[f"keyword-{i}" for i in range(20)],
+            description="Long text. " * 1500,
+            maintainers=[
+                {"name": f"Person {i}", "email": f"p{i}@example.org", "username": f"p{i}", "orcid": "0000-0002-1825-0097"}
+                for i in range(10)
+            ],
+            data_assets=[{"mission": "gaia", "collection": f"c{i}", "mount": f"/data/gaia/c{i}"} for i in range(20)],
+            changelog=[{"version": "1.0.0", "date": "2026-11-01", "changes": ["x"] * 5}] * 200,
+        )
         for name, doc in (("typical datalab", typical), ("every list at its maximum", full)):
             times = page.evaluate(
                 """doc => { window.__sciappsCreate.load(doc); const t = [];
-                   for (let i = 0; i < 50; i++) { const s = performance.now(); window.__sciappsCreate.problems(); t.push(performance.now() - s); }
+                   for (let i = 0; i < 50; i++) {
+                     const s = performance.now(); window.__sciappsCreate.problems(); t.push(performance.now() - s);
+                   }
                    t.sort((a, b) => a - b); return [t[25], t[49]]; }""",
                 doc,
             )
@@ -101,12 +124,16 @@ def main() -> int:
         seconds = page.evaluate(
             """mb => { const bytes = new Uint8Array(mb * 1024 * 1024);  // random: incompressible, the worst case
                  for (let o = 0; o < bytes.length; o += 65536) crypto.getRandomValues(bytes.subarray(o, o + 65536));
-                 const entries = {}; for (let i = 0; i < 10; i++) entries[`x/data/f${i}.bin`] = bytes.subarray(i * bytes.length / 10, (i + 1) * bytes.length / 10);
+                 const entries = {};
+                 const part = bytes.length / 10;
+                 for (let i = 0; i < 10; i++) entries[`x/data/f${i}.bin`] = bytes.subarray(i * part, (i + 1) * part);
                  const s = performance.now(); const zip = window.SciAppsVendor.zip.zipSync(entries, {level: 6});
                  return [(performance.now() - s) / 1000, zip.length]; }""",
             limit_mb,
         )
-        print(f"Zip of {limit_mb:.0f} MiB (10 files, the datalab_mb limit): {seconds[0]:.2f} s, {seconds[1] / 1024 / 1024:.1f} MiB")
+        print(
+            f"Zip of {limit_mb:.0f} MiB (10 files, the datalab_mb limit): {seconds[0]:.2f} s, {seconds[1] / 1024 / 1024:.1f} MiB"
+        )
         context.close()
         browser.close()
     server.shutdown()

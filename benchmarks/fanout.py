@@ -33,8 +33,13 @@ DEFAULT = "euclid-q1-photoz,gaia-dr3-hrd,planck-cmb-map-viewer,xmm-epic-spectrum
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.org", *args], cwd=cwd, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.org", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 def checkout(work: Path) -> Path:
@@ -46,7 +51,9 @@ def checkout(work: Path) -> Path:
         shutil.copy2(REPO / name, root / name, follow_symlinks=False)
     (root / "build").mkdir()
     shutil.copy(REPO / "build" / "base-images.json", root / "build" / "base-images.json")
-    (root / ".gitlab-ci-local-variables.yml").write_text(yaml.safe_dump({"OSV_MIRROR": {"type": "variable", "values": {"*": str(OSV)}}}))
+    (root / ".gitlab-ci-local-variables.yml").write_text(
+        yaml.safe_dump({"OSV_MIRROR": {"type": "variable", "values": {"*": str(OSV)}}})
+    )
     git(root, "init", "-q", "-b", "main")
     (root / ".git" / "info" / "exclude").write_text(".gitlab-ci-local-variables.yml\n.gitlab-ci-local/\n")
     git(root, "add", "-A")
@@ -65,10 +72,21 @@ def change(root: Path, ids: list[str], run: str) -> None:
 def one_job(parent: dict, ids: list[str]) -> dict:
     """The same stages in one job, with the pipeline's own job setup."""
     joined = " ".join(ids)
-    return {"variables": parent.get("variables", {}), "default": parent["default"], "stages": ["build"],
-            "all in one job": {"stage": "build", "script": [
-                "sciapps base-images build | tail -3", f"sciapps build {joined}",
-                f'sciapps scan {joined} --osv-mirror "$OSV_MIRROR"', f"sciapps test {joined}", f"sciapps chart {joined}"]}}
+    return {
+        "variables": parent.get("variables", {}),
+        "default": parent["default"],
+        "stages": ["build"],
+        "all in one job": {
+            "stage": "build",
+            "script": [
+                "sciapps base-images build | tail -3",
+                f"sciapps build {joined}",
+                f'sciapps scan {joined} --osv-mirror "$OSV_MIRROR"',
+                f"sciapps test {joined}",
+                f"sciapps chart {joined}",
+            ],
+        },
+    }
 
 
 def run(root: Path, *args: str) -> tuple[float, str]:
@@ -95,7 +113,9 @@ def main() -> None:
         root = checkout(work)
         tag = str(os.getpid())
         change(root, ids, f"{tag}-one-job")
-        (root / "one-job.yml").write_text(yaml.safe_dump(one_job(yaml.safe_load((root / ".gitlab-ci.yml").read_text()), ids), sort_keys=False))
+        (root / "one-job.yml").write_text(
+            yaml.safe_dump(one_job(yaml.safe_load((root / ".gitlab-ci.yml").read_text()), ids), sort_keys=False)
+        )
         git(root, "add", "one-job.yml")
         git(root, "commit", "-qm", "the one-job pipeline")
         baseline, _ = run(root, "--file", "one-job.yml")
@@ -114,7 +134,9 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     print(f"datalabs: {', '.join(ids)}; CPUs: {os.cpu_count()}")
     print(f"baseline, one job (build, scan, test, chart of all {len(ids)}): {baseline:7.1f} s")
-    print(f"fan-out, plan job {planning:.1f} s + child pipeline ({len(chains)} chains of 4 jobs) {children:.1f} s: {fanned:7.1f} s")
+    print(
+        f"fan-out, plan job {planning:.1f} s + child pipeline ({len(chains)} chains of 4 jobs) {children:.1f} s: {fanned:7.1f} s"
+    )
     print(f"ratio (one job / fan-out): {baseline / fanned:.2f}x")
 
 

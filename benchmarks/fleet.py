@@ -63,6 +63,7 @@ KINDS = ("sciapps", "plan", "build", "scan", "test", "chart", "push", "publish")
 
 # -- measuring -------------------------------------------------------------------------
 
+
 @dataclass
 class Job:
     name: str
@@ -82,7 +83,7 @@ def parse(output: str, names: list[str]) -> dict[str, Job]:
         name = next((n for n in by_length if rest.startswith(n + " ")), None)
         if name is None:
             continue
-        text = rest[len(name) + 1:]
+        text = rest[len(name) + 1 :]
         finished = re.match(r"finished in ([\d.]+) (ms|s|min|h)", text)
         if finished:
             found[name].duration = float(finished[1]) * UNIT[finished[2]]
@@ -111,7 +112,8 @@ def registry(folder: Path) -> tuple[subprocess.Popen, str]:
         port = s.getsockname()[1]
     (folder / "registry.yml").write_text(
         "version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}}\n"
-        "http: {addr: '127.0.0.1:%d'}\n" % (folder / "registry", port))
+        "http: {addr: '127.0.0.1:%d'}\n" % (folder / "registry", port)
+    )
     proc = subprocess.Popen([binary, "serve", str(folder / "registry.yml")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
@@ -138,13 +140,22 @@ def measure(ids: list[str], concurrency: int) -> dict:
         config.write_text(config.read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {address}/sciapps"))
         signing.generate(work / "private" / "release.key", root / "keys" / "release.pub")
         variables = yaml.safe_load((root / ".gitlab-ci-local-variables.yml").read_text())
-        for key, value in {signing.SIGNING_KEY_VARIABLE: str(work / "private" / "release.key"), "CI_COMMIT_REF_PROTECTED": "true"}.items():
+        for key, value in {
+            signing.SIGNING_KEY_VARIABLE: str(work / "private" / "release.key"),
+            "CI_COMMIT_REF_PROTECTED": "true",
+        }.items():
             variables[key] = {"type": "variable", "values": {"*": value}}
         (root / ".gitlab-ci-local-variables.yml").write_text(yaml.safe_dump(variables))
         fanout.git(root, "commit", "-qam", "this run's registry and key")
         fanout.change(root, ids, f"{os.getpid()}-fleet")
-        env = {**os.environ, "CI_COMMIT_REF_PROTECTED": "true", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main",
-               "BASE_REV": "HEAD", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+        env = {
+            **os.environ,
+            "CI_COMMIT_REF_PROTECTED": "true",
+            "CI_COMMIT_BRANCH": "main",
+            "CI_DEFAULT_BRANCH": "main",
+            "BASE_REV": "HEAD",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        }
         env.pop("VIRTUAL_ENV", None)
         env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
         before = job_start.job(root, [*job_start.BEFORE, job_start.READY], env)  # the old setup, once, in this run
@@ -162,10 +173,17 @@ def measure(ids: list[str], concurrency: int) -> dict:
     names = [n for n, v in child.items() if isinstance(v, dict) and "script" in v]
     jobs = parse(child_out, names)
     parent = parse(parent_out, ["sciapps", "plan"])
-    return {"datalabs": ids, "concurrency": concurrency, "cpus": os.cpu_count(), "before_setup": before,
-            "parent": {n: _costs(j, _script(n, None)) for n, j in parent.items()}, "parent_wall": parent_wall,
-            "child": {n: {**_costs(j, child[n]["script"]), "batch": _batch(child[n]["script"])} for n, j in jobs.items()},
-            "child_wall": child_wall, "child_yaml": child}
+    return {
+        "datalabs": ids,
+        "concurrency": concurrency,
+        "cpus": os.cpu_count(),
+        "before_setup": before,
+        "parent": {n: _costs(j, _script(n, None)) for n, j in parent.items()},
+        "parent_wall": parent_wall,
+        "child": {n: {**_costs(j, child[n]["script"]), "batch": _batch(child[n]["script"])} for n, j in jobs.items()},
+        "child_wall": child_wall,
+        "child_yaml": child,
+    }
 
 
 def _script(name: str, child: dict | None) -> list[str]:
@@ -192,6 +210,7 @@ def _batch(script: list[str]) -> int:
 
 # -- the model -------------------------------------------------------------------------
 
+
 @dataclass
 class Costs:
     overhead: float  # per job, outside its script
@@ -210,12 +229,21 @@ def costs_from(m: dict, setup: str = "after") -> Costs:
     fixed = {k: statistics.median(c["fixed"] for c in v) for k, v in kinds.items() if k != "sciapps"}
     setups = [c["setup"] for k, v in kinds.items() if k != "sciapps" for c in v]
     measured_setup = statistics.median(setups)
-    measured = jobs_of(m["child_yaml"], Costs(0, measured_setup, m["child"]["sciapps"]["duration"], 0, fixed, per_datalab),
-                       durations={n: c["duration"] for n, c in m["child"].items()})
+    measured = jobs_of(
+        m["child_yaml"],
+        Costs(0, measured_setup, m["child"]["sciapps"]["duration"], 0, fixed, per_datalab),
+        durations={n: c["duration"] for n, c in m["child"].items()},
+    )
     scripts, count = simulate(measured, slots=m["concurrency"], waves=True), len(waves_of(measured, m["concurrency"]))
     overhead = max(0.0, (m["child_wall"] - scripts) / count)  # gitlab-ci-local's time between one set of jobs and the next
-    return Costs(overhead, measured_setup if setup == "after" else m["before_setup"], m["child"]["sciapps"]["duration"],
-                 m["parent"]["plan"]["duration"], fixed, per_datalab)
+    return Costs(
+        overhead,
+        measured_setup if setup == "after" else m["before_setup"],
+        m["child"]["sciapps"]["duration"],
+        m["parent"]["plan"]["duration"],
+        fixed,
+        per_datalab,
+    )
 
 
 @dataclass
@@ -228,8 +256,9 @@ class SimJob:
     setup: float = 0.0
 
 
-def jobs_of(child: dict, costs: Costs, durations: dict[str, float] | None = None, prepare: bool = True,
-            push_in_publish: bool = False) -> list[SimJob]:
+def jobs_of(
+    child: dict, costs: Costs, durations: dict[str, float] | None = None, prepare: bool = True, push_in_publish: bool = False
+) -> list[SimJob]:
     """The child pipeline's jobs with modelled durations (or measured ones, `durations`)."""
     stages = child["stages"]
     out = []
@@ -279,8 +308,13 @@ def simulate(jobs: list[SimJob], slots: int, waves: bool = False, start: float =
     waiting = sorted(by_name, key=order.get)
     now = start
     while waiting or running:
-        startable = sorted(((max([done_at[d] for d in deps[n]], default=start), order[n], n) for n in waiting
-                            if all(d in done_at for d in deps[n])))
+        startable = sorted(
+            (
+                (max([done_at[d] for d in deps[n]], default=start), order[n], n)
+                for n in waiting
+                if all(d in done_at for d in deps[n])
+            )
+        )
         for _, _, name in startable:
             job = by_name[name]
             if len(running) >= slots:
@@ -343,7 +377,9 @@ def republish(n: int, runners: int, per_runner: int, costs: Costs, layout: str) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datalabs", default=fanout.DEFAULT, help="the measured run's datalabs (comma-separated)")
-    parser.add_argument("--concurrency", type=int, default=2, help="jobs at once in the measured run (default 2: this machine's cores)")
+    parser.add_argument(
+        "--concurrency", type=int, default=2, help="jobs at once in the measured run (default 2: this machine's cores)"
+    )
     parser.add_argument("--per-runner", type=int, default=2, help="C: concurrent jobs per runner in the predictions (default 2)")
     parser.add_argument("--costs", type=Path, help="predict from a saved measurement instead of measuring")
     parser.add_argument("--save", type=Path, help="save the measurement here")
@@ -352,22 +388,34 @@ def main() -> int:
     if args.save:
         args.save.write_text(json.dumps(m, indent=2))
     after, before = costs_from(m, "after"), costs_from(m, "before")
-    print(f"measured: {len(m['datalabs'])} datalabs, gitlab-ci-local at {m['concurrency']} jobs at once on {m['cpus']} CPUs; "
-          f"child pipeline {m['child_wall']:.0f} s, parent sciapps+plan {m['parent_wall']:.0f} s")
-    print(f"  per job: overhead {after.overhead:.1f} s, setup {after.setup:.1f} s (before this change: {before.setup:.1f} s), "
-          f"the sciapps job {after.prepare:.1f} s once, plan {after.plan:.1f} s")
-    print("  per datalab: " + ", ".join(f"{k} {v:.1f} s" for k, v in after.per_datalab.items())
-          + "; per job: " + ", ".join(f"{k} {v:.1f} s" for k, v in after.fixed.items() if v >= 0.5))
+    print(
+        f"measured: {len(m['datalabs'])} datalabs, gitlab-ci-local at {m['concurrency']} jobs at once on {m['cpus']} CPUs; "
+        f"child pipeline {m['child_wall']:.0f} s, parent sciapps+plan {m['parent_wall']:.0f} s"
+    )
+    print(
+        f"  per job: overhead {after.overhead:.1f} s, setup {after.setup:.1f} s (before this change: {before.setup:.1f} s), "
+        f"the sciapps job {after.prepare:.1f} s once, plan {after.plan:.1f} s"
+    )
+    print(
+        "  per datalab: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in after.per_datalab.items())
+        + "; per job: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in after.fixed.items() if v >= 0.5)
+    )
     jobs = jobs_of(m["child_yaml"], after)
     predicted = simulate(jobs, m["concurrency"], waves=True)  # the overhead is in each job's modelled duration
     error = (predicted - m["child_wall"]) / m["child_wall"]
-    print(f"check: the model predicts the measured child pipeline in {predicted:.0f} s, measured {m['child_wall']:.0f} s "
-          f"({error:+.0%}; must be within 20%): {'ok' if abs(error) <= 0.2 else 'FAILED'}")
+    print(
+        f"check: the model predicts the measured child pipeline in {predicted:.0f} s, measured {m['child_wall']:.0f} s "
+        f"({error:+.0%}; must be within 20%): {'ok' if abs(error) <= 0.2 else 'FAILED'}"
+    )
     print()
     print(f"a base-image change republishing N datalabs (GitLab's scheduling, C={args.per_runner} jobs per runner):")
-    layouts = (("before", before, "before: pip setup in every job, 50 chains, push inside the serialised publication"),
-               ("today", after, "today: uv setup, 50 chains, pushes in parallel, signing serialised"),
-               ("chains per slot", after, "today, as many chains as job slots"))
+    layouts = (
+        ("before", before, "before: pip setup in every job, 50 chains, push inside the serialised publication"),
+        ("today", after, "today: uv setup, 50 chains, pushes in parallel, signing serialised"),
+        ("chains per slot", after, "today, as many chains as job slots"),
+    )
     print(f"  {'layout':<82} {'N':>6} {'runners':>7} {'wall':>9} {'setup':>6}")
     for key, costs, label in layouts:
         for n in (1_000, 10_000):

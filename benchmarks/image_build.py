@@ -58,14 +58,18 @@ def main() -> None:
         notebook_only = time.perf_counter() - start
         assert rebuilt.status == "built"
         share = notebook_only / cold.seconds
-        print(f"rebuild after changing only the notebook:       {notebook_only:6.1f} s = {share:.0%} of cold "
-              f"(target <= 10%: {verdict(share <= 0.10)})")
+        print(
+            f"rebuild after changing only the notebook:       {notebook_only:6.1f} s = {share:.0%} of cold "
+            f"(target <= 10%: {verdict(share <= 0.10)})"
+        )
 
         start = time.perf_counter()
         same = build(engine, plan(load_datalab(folder, config.limits), config, approved), log=quiet)
         unchanged = time.perf_counter() - start
         assert same.status == "unchanged"
-        print(f"nothing changed: decided not to build in        {unchanged * 1000:6.0f} ms (target < 1 s: {verdict(unchanged < 1)})")
+        print(
+            f"nothing changed: decided not to build in        {unchanged * 1000:6.0f} ms (target < 1 s: {verdict(unchanged < 1)})"
+        )
 
         repo_root = work / "catalog"
         generate(repo_root, 1000)
@@ -78,8 +82,10 @@ def main() -> None:
         start = time.perf_counter()
         picked = changed_datalabs(repo_root, "HEAD")
         seconds = time.perf_counter() - start
-        print(f"--changed over 1,000 datalabs, one changed:      {seconds * 1000:6.0f} ms, picked {picked} "
-              f"(target: exactly one in < 2 s: {verdict(picked == ['datalab-00421'] and seconds < 2)})")
+        print(
+            f"--changed over 1,000 datalabs, one changed:      {seconds * 1000:6.0f} ms, picked {picked} "
+            f"(target: exactly one in < 2 s: {verdict(picked == ['datalab-00421'] and seconds < 2)})"
+        )
         for ref in {cold.ref, rebuilt.ref}:
             engine.untag(ref)
     finally:

@@ -65,8 +65,14 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="job-start-") as tmp:
         root = clone(Path(tmp))
-        env = {**os.environ, "CI_COMMIT_REF_PROTECTED": "true", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main",
-               "BASE_REV": "HEAD", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+        env = {
+            **os.environ,
+            "CI_COMMIT_REF_PROTECTED": "true",
+            "CI_COMMIT_BRANCH": "main",
+            "CI_DEFAULT_BRANCH": "main",
+            "BASE_REV": "HEAD",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        }
         env.pop("VIRTUAL_ENV", None)
         env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
         if args.tmpdir:
@@ -75,13 +81,24 @@ def main() -> int:
         prepare = job(root, PREPARE, env)
         size = sum(f.stat().st_size for f in (root / ".sciapps-runtime").rglob("*") if f.is_file())
         after = [job(root, [*SETUP, READY], env) for _ in range(args.jobs)]
-    print(f"job start, from the job's first line to `sciapps --version` ({args.jobs} jobs each, TMPDIR {args.tmpdir or tempfile.gettempdir()}):")
-    print(f"  before (pip install from source in every job): median {statistics.median(before):6.1f} s   ({', '.join(f'{t:.1f}' for t in before)})")
-    print(f"  after  (uv install of the pipeline's wheels):   median {statistics.median(after):6.1f} s   ({', '.join(f'{t:.1f}' for t in after)})")
+    print(
+        "job start, from the job's first line to `sciapps --version` "
+        f"({args.jobs} jobs each, TMPDIR {args.tmpdir or tempfile.gettempdir()}):"
+    )
+    print(
+        "  before (pip install from source in every job): median "
+        f"{statistics.median(before):6.1f} s   ({', '.join(f'{t:.1f}' for t in before)})"
+    )
+    print(
+        "  after  (uv install of the pipeline's wheels):   median "
+        f"{statistics.median(after):6.1f} s   ({', '.join(f'{t:.1f}' for t in after)})"
+    )
     print(f"  the pipeline's sciapps job, once:               {prepare:6.1f} s   (artifact {size / 1e6:.0f} MB)")
     n = 50
-    print(f"  a pipeline of {n} jobs spends {n * statistics.median(before) / 60:.1f} min on setup before, "
-          f"{(prepare + n * statistics.median(after)) / 60:.1f} min after")
+    print(
+        f"  a pipeline of {n} jobs spends {n * statistics.median(before) / 60:.1f} min on setup before, "
+        f"{(prepare + n * statistics.median(after)) / 60:.1f} min after"
+    )
     return 0
 
 

@@ -54,9 +54,14 @@ def main() -> None:
         planned = out.strip().splitlines()[-1]
         best_diff, best_plan = min(diff), min(plan)
         print(f"git diff --name-only HEAD: {best_diff * 1000:.0f} ms (runs: {', '.join(f'{d * 1000:.0f}' for d in diff)})")
-        print(f"sciapps plan --base HEAD over {args.datalabs:,} datalabs: {best_plan:.2f} s (runs: {', '.join(f'{p:.2f}' for p in plan)}): {planned}")
-        print(f"target under 2 s: {'met' if best_plan < 2 else 'NOT met'}; "
-              f"target under 3x git diff: {best_plan / best_diff:.1f}x, {'met' if best_plan < 3 * best_diff else 'NOT met'}")
+        print(
+            f"sciapps plan --base HEAD over {args.datalabs:,} datalabs: {best_plan:.2f} "
+            f"s (runs: {', '.join(f'{p:.2f}' for p in plan)}): {planned}"
+        )
+        print(
+            f"target under 2 s: {'met' if best_plan < 2 else 'NOT met'}; "
+            f"target under 3x git diff: {best_plan / best_diff:.1f}x, {'met' if best_plan < 3 * best_diff else 'NOT met'}"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

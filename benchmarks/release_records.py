@@ -50,20 +50,35 @@ def write_records(root: Path, count: int, versions: int) -> float:
     signing.generate(root / "private" / "release.key", root / "keys" / "release.pub")
     signer = signing.signer_from_environment({signing.SIGNING_KEY_VARIABLE: str(root / "private" / "release.key")})
     out, tags = root / "build" / "releases", {}
-    checks = {s: {"status": "passed", "summary": f"{s} passed", "finished": "2026-11-20T10:00:00+00:00"} for s in ("build", "scan", "test", "chart")}
+    checks = {
+        s: {"status": "passed", "summary": f"{s} passed", "finished": "2026-11-20T10:00:00+00:00"}
+        for s in ("build", "scan", "test", "chart")
+    }
     for i in range(count):
         lab = f"datalab-{i:05d}"
         for v in range(versions):
             version = f"1.{v}.0"
             digest = "sha256:" + hashlib.sha256(f"{lab} {version}".encode()).hexdigest()
             body = statement(
-                datalab=lab, version=version, build=1, repository=f"127.0.0.1:5000/sciapps/{lab}", tag=f"{version}-{digest[7:19]}",
-                digest=digest, bases=[("jl_base", "127.0.0.1:5000/sciapps/jl_base:1", "sha256:" + "b" * 64)],
-                chart=Chart(f"oci://127.0.0.1:5000/charts/{lab}", version, "sha256:" + "c" * 64, "d" * 64), sbom="sha256:" + "e" * 64,
-                checks=checks, source_repository="https://gitlab.example.org/datalabs/sciapps", commit="0" * 40,
-                merge_request=f"datalabs/sciapps!{i}", builder="https://gitlab.example.org/runners/1",
-                pipeline=f"https://gitlab.example.org/datalabs/sciapps/-/pipelines/{i}", started=None,
-                published=f"2026-{1 + v:02d}-01T10:00:00+00:00", sciapps_version="bench")
+                datalab=lab,
+                version=version,
+                build=1,
+                repository=f"127.0.0.1:5000/sciapps/{lab}",
+                tag=f"{version}-{digest[7:19]}",
+                digest=digest,
+                bases=[("jl_base", "127.0.0.1:5000/sciapps/jl_base:1", "sha256:" + "b" * 64)],
+                chart=Chart(f"oci://127.0.0.1:5000/charts/{lab}", version, "sha256:" + "c" * 64, "d" * 64),
+                sbom="sha256:" + "e" * 64,
+                checks=checks,
+                source_repository="https://gitlab.example.org/datalabs/sciapps",
+                commit="0" * 40,
+                merge_request=f"datalabs/sciapps!{i}",
+                builder="https://gitlab.example.org/runners/1",
+                pipeline=f"https://gitlab.example.org/datalabs/sciapps/-/pipelines/{i}",
+                started=None,
+                published=f"2026-{1 + v:02d}-01T10:00:00+00:00",
+                sciapps_version="bench",
+            )
             store_record(out, lab, digest, signing.sign(body, signer))
             tags[f"{lab}/{digest[7:]}"] = digest
     write_check(out, "127.0.0.1:5000/sciapps", tags)
@@ -81,7 +96,10 @@ def main() -> None:
         generate(plain, args.datalabs)
         shutil.copytree(plain / "datalabs", signed / "datalabs")
         made = write_records(signed, args.datalabs, args.versions)
-        print(f"{args.datalabs * args.versions:,} signed records written in {made:.1f} s (publishing's work, not the build's)", flush=True)
+        print(
+            f"{args.datalabs * args.versions:,} signed records written in {made:.1f} s (publishing's work, not the build's)",
+            flush=True,
+        )
         without, with_records = [], []
         for round_ in range(3):
             seconds, n = build(plain, plain / f"public-{round_}")
@@ -92,8 +110,10 @@ def main() -> None:
             print(f"  store build, {n:,} datalabs, {args.datalabs * args.versions:,} records: {seconds:6.1f} s", flush=True)
         base, measured = min(without), min(with_records)
         ratio = measured / base
-        print(f"baseline (no records): {base:.1f} s; with records: {measured:.1f} s; {ratio:.2f}x; "
-              f"target <= 1.3x: {'met' if ratio <= 1.3 else 'NOT met'}")
+        print(
+            f"baseline (no records): {base:.1f} s; with records: {measured:.1f} s; {ratio:.2f}x; "
+            f"target <= 1.3x: {'met' if ratio <= 1.3 else 'NOT met'}"
+        )
         sample = (signed / "public-0" / "api" / "datalabs" / "datalab-00000.json").read_text()
         assert '"verified":true' in sample, "the records were not shown as verified"
     finally:

@@ -80,7 +80,10 @@ def main() -> None:
         image_mb = Engine().image(image)["Size"] / 1e6
         start = time.perf_counter()
         report = scan(make_target(config, lab, image, policy, MIRROR), policy, log=quiet)
-        print(f"large datalab, {files:,} files ({size / 1e6:.0f} MB), image {image_mb:.0f} MB: {time.perf_counter() - start:.1f} s in all")
+        print(
+            f"large datalab, {files:,} files ({size / 1e6:.0f} MB), image "
+            f"{image_mb:.0f} MB: {time.perf_counter() - start:.1f} s in all"
+        )
         for outcome in report.outcomes:
             print(f"  {outcome.scanner:13} {outcome.seconds:6.2f} s  {outcome.status}, {len(outcome.findings)} finding(s)")
         Engine().untag(image)

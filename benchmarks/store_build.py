@@ -79,7 +79,13 @@ def baseline_site(root: Path, pages: int) -> float:
             f"Missions: {', '.join(meta['missions'])}. Keywords: {', '.join(meta['keywords'])}.\n"
         )
         nav.append({meta["name"]: f"datalabs/{meta['id']}.md"})
-    config = {"site_name": "Baseline", "docs_dir": "docs", "site_dir": "site", "theme": {"name": "material", "font": False}, "nav": nav}
+    config = {
+        "site_name": "Baseline",
+        "docs_dir": "docs",
+        "site_dir": "site",
+        "theme": {"name": "material", "font": False},
+        "nav": nav,
+    }
     (root / "mkdocs.yml").write_text(yaml.safe_dump(config))
     start = time.perf_counter()
     import subprocess
@@ -151,10 +157,14 @@ def main() -> None:
             print(f"target 20,000 in <= 2.2x the 10,000 time: {ratio:.2f}x, {verdict(ratio <= 2.2)}")
         probe = 10_000 if 10_000 in built else max(sizes)
         index = work / str(probe) / "public" / "search" / "index.json"
-        payload = {p: len(gzip.compress(p.read_bytes(), 6)) for p in (index, REPO / "site/docs/assets/store.js", REPO / "site/docs/assets/vendor/lunr-2.3.9.min.js")}
+        payload = {
+            p: len(gzip.compress(p.read_bytes(), 6))
+            for p in (index, REPO / "site/docs/assets/store.js", REPO / "site/docs/assets/vendor/lunr-2.3.9.min.js")
+        }
         total = sum(payload.values())
         print(
-            f"search payload at {probe:,} datalabs, gzipped: {total / 1e6:.2f} MB (index {payload[index] / 1e6:.2f} MB + scripts); "
+            f"search payload at {probe:,} datalabs, gzipped: {total / 1e6:.2f} "
+            f"MB (index {payload[index] / 1e6:.2f} MB + scripts); "
             f"target <= 1.5 MB: {verdict(total <= 1.5e6)}"
         )
         if args.no_browser:
@@ -166,16 +176,23 @@ def main() -> None:
             server, url = serve(work / str(probe) / "public")
             store = measure_store_search(browser, url)
             server.shutdown()
-            print(f"store search at {probe:,}: usable {store['ready']:.0f} ms after navigation start; target <= 1000 ms: {verdict(store['ready'] <= 1000)}")
             print(
-                f"store search at {probe:,}: last keystroke -> results on screen: median {statistics.median(store['last']):.0f} ms, "
+                f"store search at {probe:,}: usable {store['ready']:.0f} ms after "
+                f"navigation start; target <= 1000 ms: {verdict(store['ready'] <= 1000)}"
+            )
+            print(
+                f"store search at {probe:,}: last keystroke -> results on "
+                f"screen: median {statistics.median(store['last']):.0f} ms, "
                 f"max {max(store['last']):.0f} ms over {len(QUERIES)} queries (any keystroke: max {max(store['every']):.0f} ms); "
                 f"target <= 100 ms: {verdict(max(store['last']) <= 100)}"
             )
             server, url = serve(base_root / "site")
             material = measure_material_search(browser, url)
             server.shutdown()
-            print(f"baseline mkdocs-material search, {pages:,} pages: typing -> first results: median {statistics.median(material):.0f} ms, max {max(material):.0f} ms")
+            print(
+                f"baseline mkdocs-material search, {pages:,} pages: typing -> first results: "
+                f"median {statistics.median(material):.0f} ms, max {max(material):.0f} ms"
+            )
             browser.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -86,7 +86,9 @@ def peak_rss_mb(folders: list[Path]) -> float:
         "n = sum(1 for _ in validate(paths, config, jobs=1))\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], input=json.dumps([str(f) for f in folders]), capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps([str(f) for f in folders]), capture_output=True, text=True, check=True
+    )
     return float(proc.stdout.strip())
 
 
@@ -107,7 +109,9 @@ def main() -> None:
         from sciapps.catalog.validate import default_jobs
 
         jobs = default_jobs()
-        print(f"baseline, read + parse datalab.yaml (C loader, 1 process): {base:6.2f} s  {base / args.count * 1e6:5.0f} us/datalab")
+        print(
+            f"baseline, read + parse datalab.yaml (C loader, 1 process): {base:6.2f} s  {base / args.count * 1e6:5.0f} us/datalab"
+        )
         for label, n in (("1 process", 1), (f"{jobs} processes (the default)", jobs)):
             runs = [validate_in_process(root, n) for _ in range(args.repeat)]
             whole = min(r[0] for r in runs)

@@ -126,11 +126,16 @@ def locked_registry(tmp_path_factory):
 
 # ---------------------------------------------------------------- order independence checks
 def pytest_addoption(parser):
-    parser.addoption("--docker-first", action="store_true",
-                     help="Run the tests that use Docker (the `engine` fixture) before all others, to check that "
-                          "no test depends on what ran before it (with pytest-reverse's --reverse for the other way round).")
+    parser.addoption(
+        "--docker-first",
+        action="store_true",
+        help="Run the tests that use Docker (the `engine` fixture) before all others, to check that "
+        "no test depends on what ran before it (with pytest-reverse's --reverse for the other way round).",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--docker-first"):
-        items.sort(key=lambda item: "engine" not in getattr(item, "fixturenames", ()))  # stable: keeps the order within each group
+        items.sort(
+            key=lambda item: "engine" not in getattr(item, "fixturenames", ())
+        )  # stable: keeps the order within each group

@@ -62,9 +62,9 @@ def test_schema_errors_collapse_unless_verbose():
     case = str(CASES / "invalid" / "many-schema-errors")
     short = run("validate", case)
     assert "(+1 other schema error, use --verbose)" in short.output
-    assert len([l for l in short.output.splitlines() if "DL-011" in l]) == 1
+    assert len([line for line in short.output.splitlines() if "DL-011" in line]) == 1
     full = run("validate", "--verbose", case)
-    assert len([l for l in full.output.splitlines() if "DL-011" in l]) == 2
+    assert len([line for line in full.output.splitlines() if "DL-011" in line]) == 2
 
 
 def test_missing_path_is_a_usage_error(tmp_path):
@@ -122,7 +122,9 @@ def test_a_token_never_reaches_the_crash_log_or_the_screen(monkeypatch, tmp_path
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setenv("GITLAB_TOKEN", "glpat-from-the-environment")
-    monkeypatch.setattr("sys.argv", ["sciapps", "submit", "datalabs/x", "--token", "glpat-on-the-command-line", "--api-key=k3y-value"])
+    monkeypatch.setattr(
+        "sys.argv", ["sciapps", "submit", "datalabs/x", "--token", "glpat-on-the-command-line", "--api-key=k3y-value"]
+    )
     try:
         raise RuntimeError("GitLab said no to glpat-on-the-command-line, glpat-from-the-environment and k3y-value")
     except RuntimeError as exc:

@@ -18,11 +18,22 @@ from sciapps.testing.runner import service_for
 from tests.conftest import REPO
 
 RSTUDIO = DatalabType(
-    name="rstudio", title="RStudio in the browser", label="RStudio", pitch="R scripts in RStudio, in the browser.",
+    name="rstudio",
+    title="RStudio in the browser",
+    label="RStudio",
+    pitch="R scripts in RStudio, in the browser.",
     service="RStudio Server",
-    opens="the R script to open, a path ending in `.R`", base="jl_base", port=8787, port_variable="DATALAB_PORT",
-    entry_variable="DATALAB_ENTRY", entry_pattern=r"\.R$", entry_is_file=True, probe_path="/", local_path="",
-    launch_path="", token_variable="DATALAB_TOKEN",
+    opens="the R script to open, a path ending in `.R`",
+    base="jl_base",
+    port=8787,
+    port_variable="DATALAB_PORT",
+    entry_variable="DATALAB_ENTRY",
+    entry_pattern=r"\.R$",
+    entry_is_file=True,
+    probe_path="/",
+    local_path="",
+    launch_path="",
+    token_variable="DATALAB_TOKEN",
 )
 
 
@@ -38,8 +49,12 @@ def test_a_new_type_is_one_entry_in_the_table(monkeypatch):
     assert "FROM jl_base" in dockerfile and 'ENV DATALAB_ENTRY="analysis.R"' in dockerfile
     # the chart's type map and values schema
     assert yaml.safe_load(types_template().split("\n", 2)[2].rsplit("{{- end -}}", 2)[0])["rstudio"]["port"] == 8787
-    assert values_schema({"properties": {"datalab": {"properties": {"id": {}}}, "resources": {"properties": {}}}}
-                         )["properties"]["datalab"]["properties"]["type"]["enum"][-1] == "rstudio"
+    assert (
+        values_schema({"properties": {"datalab": {"properties": {"id": {}}}, "resources": {"properties": {}}}})["properties"][
+            "datalab"
+        ]["properties"]["type"]["enum"][-1]
+        == "rstudio"
+    )
     # a local run: its port, token and probe
     service = service_for(SimpleNamespace(get={"type": "rstudio", "entry": "analysis.R"}.get))
     assert set(service.environment) == {"DATALAB_PORT", "DATALAB_TOKEN"} and service.probes[0][0] == "RStudio Server answers on /"

@@ -52,12 +52,15 @@ def test_a_log_without_end_is_read_to_its_bound(engine, approved):
     """A datalab's program may write any amount: the log is streamed, and only its last
     `limit` bytes are kept, never the whole of it in memory."""
     base = approved["datalabs_ubuntu_base"].image_id
-    container = engine.create(base, ["sh", "-c", "head -c 48000000 /dev/zero | tr '\\0' x; echo; echo the-end"], user="0",
-                              labels={LABEL: "logs"})
+    container = engine.create(
+        base, ["sh", "-c", "head -c 48000000 /dev/zero | tr '\\0' x; echo; echo the-end"], user="0", labels={LABEL: "logs"}
+    )
     try:
         container.start()
         assert container.wait(timeout=120) == 0
         kept = container.logs(stderr=False, limit=1024 * 1024)
-        assert len(kept.encode()) <= 1024 * 1024 and kept.rstrip().endswith("the-end") and set(kept.rstrip()[:-8].strip()) == {"x"}
+        assert (
+            len(kept.encode()) <= 1024 * 1024 and kept.rstrip().endswith("the-end") and set(kept.rstrip()[:-8].strip()) == {"x"}
+        )
     finally:
         engine.remove(container)

@@ -17,10 +17,18 @@ from tests.review.fake_gitlab import FakeGitLab, Server
 
 
 def issue(n: int, datalab: str | None, description: str = "", labels=(), author="Ada Lovelace", **extra) -> dict:
-    return {"id": 1000 + n, "iid": n, "title": f"Feedback {n}", "state": "opened", "description": description,
-            "labels": ([label_of(datalab)] if datalab else []) + list(labels), "author": {"name": author, "username": "ada"},
-            "created_at": f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00:00Z", "web_url": f"https://gitlab.example.org/datalabs/sciapps/-/issues/{n}",
-            **extra}
+    return {
+        "id": 1000 + n,
+        "iid": n,
+        "title": f"Feedback {n}",
+        "state": "opened",
+        "description": description,
+        "labels": ([label_of(datalab)] if datalab else []) + list(labels),
+        "author": {"name": author, "username": "ada"},
+        "created_at": f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00:00Z",
+        "web_url": f"https://gitlab.example.org/datalabs/sciapps/-/issues/{n}",
+        **extra,
+    }
 
 
 def catalog(tmp_path, url: str):
@@ -63,8 +71,16 @@ def test_every_page_of_issues_is_read(tmp_path):
 def test_hostile_issues_are_plain_text_or_left_out():
     assert item_of(issue(1, None, labels=[label_of("a"), label_of("b")])) is None  # two datalabs: ambiguous
     assert item_of({**issue(2, None), "labels": [label_of("../../etc")]}) is None  # not a datalab id
-    item = item_of(issue(3, "gaia-dr3-hrd", "x\u202eevil\x1b[2J" + "y" * 5000, labels=["feedback::praise"],
-                         author="Eve\u200b" + "e" * 300, web_url="javascript:alert(1)"))
+    item = item_of(
+        issue(
+            3,
+            "gaia-dr3-hrd",
+            "x\u202eevil\x1b[2J" + "y" * 5000,
+            labels=["feedback::praise"],
+            author="Eve\u200b" + "e" * 300,
+            web_url="javascript:alert(1)",
+        )
+    )
     assert item["kind"] == "praise" and "\u202e" not in item["comment"] and "\x1b" not in item["comment"]
     assert len(item["comment"]) <= 2000 and len(item["author"]) <= 100 and "url" not in item
 
@@ -76,8 +92,14 @@ def test_a_gitlab_that_does_not_answer_keeps_the_last_export(tmp_path):
     config = catalog(tmp_path, closed)
     last = tmp_path / "build" / "feedback.json"
     last.parent.mkdir()
-    last.write_text(json.dumps({"exported": "2026-10-01T08:00:00+00:00", "items": [
-        {"datalab": "gaia-dr3-hrd", "kind": "praise", "date": "2026-09-30", "comment": "Lovely."}]}))
+    last.write_text(
+        json.dumps(
+            {
+                "exported": "2026-10-01T08:00:00+00:00",
+                "items": [{"datalab": "gaia-dr3-hrd", "kind": "praise", "date": "2026-09-30", "comment": "Lovely."}],
+            }
+        )
+    )
     before = last.read_bytes()
     result = CliRunner().invoke(cli, ["feedback-sync", "--config", str(config.path)], env={"SCIAPPS_FEEDBACK_TOKEN": "t"})
     assert result.exit_code == 2 and "did not give" in result.output and "exported 2026-10-01" in result.output, result.output
@@ -89,8 +111,9 @@ def test_a_gitlab_that_does_not_answer_keeps_the_last_export(tmp_path):
 def test_a_refused_token_is_one_sentence(tmp_path):
     server = Server(FakeGitLab(token_valid=False))
     try:
-        result = CliRunner().invoke(cli, ["feedback-sync", "--config", str(catalog(tmp_path, server.url).path)],
-                                    env={"SCIAPPS_FEEDBACK_TOKEN": "wrong"})
+        result = CliRunner().invoke(
+            cli, ["feedback-sync", "--config", str(catalog(tmp_path, server.url).path)], env={"SCIAPPS_FEEDBACK_TOKEN": "wrong"}
+        )
     finally:
         server.close()
     assert result.exit_code == 2 and "refused the token" in result.output and "read_api" in result.output

@@ -24,13 +24,20 @@ MIRROR = REPO / "tests" / "scanning" / "osv"
 
 def test_gitlab_ci_matches_gitlabs_schema():
     checker = Path(sys.executable).with_name("check-jsonschema")
-    proc = subprocess.run([str(checker), "--builtin-schema", "vendor.gitlab-ci", str(REPO / ".gitlab-ci.yml")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.gitlab-ci", str(REPO / ".gitlab-ci.yml")], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=CI test", "-c", "user.email=ci@example.org", *args], cwd=cwd, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-c", "user.name=CI test", "-c", "user.email=ci@example.org", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 @pytest.fixture
@@ -43,7 +50,9 @@ def throwaway(tmp_path, registry, approved):
     for name in filter(None, (f.decode() for f in files)):
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, target, follow_symlinks=False) if not (REPO / name).is_symlink() else target.symlink_to((REPO / name).readlink())
+        shutil.copy2(REPO / name, target, follow_symlinks=False) if not (REPO / name).is_symlink() else target.symlink_to(
+            (REPO / name).readlink()
+        )
     (root / "build").mkdir()
     shutil.copy(REPO / "build" / "base-images.json", root / "build" / "base-images.json")
     config = root / "sciapps.yaml"
@@ -54,22 +63,37 @@ def throwaway(tmp_path, registry, approved):
     base = _git(root, "rev-parse", "HEAD")
     _git(root, "checkout", "-q", "-b", "ds9-summary")  # the merge request's branch
     metadata = root / "datalabs" / "ds9-fits-viewer" / "datalab.yaml"
-    metadata.write_text(metadata.read_text().replace("version: 1.0.0\n", "version: 1.0.1\n", 1).replace(
-        "changelog:\n", 'changelog:\n  - version: 1.0.1\n    date: "2026-11-25"\n    changes: [Clearer summary]\n', 1))
+    metadata.write_text(
+        metadata.read_text()
+        .replace("version: 1.0.0\n", "version: 1.0.1\n", 1)
+        .replace("changelog:\n", 'changelog:\n  - version: 1.0.1\n    date: "2026-11-25"\n    changes: [Clearer summary]\n', 1)
+    )
     _git(root, "commit", "-qam", "ds9-fits-viewer 1.0.1")
     return root, base
 
 
-def run_pipeline(root: Path, *variables: str, project: dict[str, str] | None = None, only: tuple[str, ...] = (),
-                 succeeds: bool = True, ci_file: str | None = None) -> str:
+def run_pipeline(
+    root: Path,
+    *variables: str,
+    project: dict[str, str] | None = None,
+    only: tuple[str, ...] = (),
+    succeeds: bool = True,
+    ci_file: str | None = None,
+) -> str:
     """Run the pipeline; `variables` are the parent pipeline's own (predefined ones such as
-    CI_PIPELINE_SOURCE), `only` the jobs to run (default: all), `project` the project's CI/CD variables, which every pipeline gets,
-    the child too (gitlab-ci-local reads them from .gitlab-ci-local-variables.yml, kept out of Git)."""
+    CI_PIPELINE_SOURCE), `only` the jobs to run (default: all), `project` the project's CI/CD variables,
+    which every pipeline gets, the child too (gitlab-ci-local reads them from .gitlab-ci-local-variables.yml, kept out of Git)."""
     # every job's temporary files in one place of the test's own, to check that no job leaves its environment behind
     scratch = root.parent / "job-tmp"
     scratch.mkdir(exist_ok=True)
-    values = {"OSV_MIRROR": str(MIRROR), "TMPDIR": str(scratch), **(project or {})}  # as plain variables (a path is not a file variable)
-    (root / ".gitlab-ci-local-variables.yml").write_text(yaml.safe_dump({k: {"type": "variable", "values": {"*": v}} for k, v in values.items()}))
+    values = {
+        "OSV_MIRROR": str(MIRROR),
+        "TMPDIR": str(scratch),
+        **(project or {}),
+    }  # as plain variables (a path is not a file variable)
+    (root / ".gitlab-ci-local-variables.yml").write_text(
+        yaml.safe_dump({k: {"type": "variable", "values": {"*": v}} for k, v in values.items()})
+    )
     exclude = root / ".git" / "info" / "exclude"
     if ".gitlab-ci-local-variables.yml" not in exclude.read_text():
         exclude.write_text(exclude.read_text() + "\n.gitlab-ci-local-variables.yml\n")
@@ -136,12 +160,13 @@ class Markers:
         return f"import urllib.request; print('MR-MARKER-{where}'); urllib.request.urlopen({url!r}, timeout=5)"
 
     def shell(self, where: str) -> str:
-        return f"python3 -c \"{self.python(where)}\""
+        return f'python3 -c "{self.python(where)}"'
 
 
 def _plant(root: Path, markers: Markers) -> list[str]:
     """A merge request's every way to run its own code in its pipeline, each with a marker;
     the paths it changes outside datalabs/."""
+
     def write(path: str, text: str, mode: int = 0o644) -> None:
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -150,8 +175,13 @@ def _plant(root: Path, markers: Markers) -> list[str]:
 
     ci = yaml.safe_load((root / ".gitlab-ci.yml").read_text())
     ci["default"]["before_script"].insert(0, markers.shell("ci-default"))
-    ci["variables"].update({"PIP_INDEX_URL": f"http://127.0.0.1:{markers.server.server_address[1]}/pip-index/",
-                            "PYTHONSTARTUP": "sitecustomize.py", "PYTHONPATH": "."})
+    ci["variables"].update(
+        {
+            "PIP_INDEX_URL": f"http://127.0.0.1:{markers.server.server_address[1]}/pip-index/",
+            "PYTHONSTARTUP": "sitecustomize.py",
+            "PYTHONPATH": ".",
+        }
+    )
     write(".gitlab-ci.yml", yaml.safe_dump(ci, sort_keys=False))
     write("venv/__init__.py", markers.python("venv-module") + "\n")
     write("venv/__main__.py", markers.python("venv-main") + "\n")
@@ -169,10 +199,27 @@ def _plant(root: Path, markers: Markers) -> list[str]:
     dockerfile = root / "base-images" / "jl_base" / "Dockerfile"
     write("base-images/jl_base/Dockerfile", dockerfile.read_text() + f"\nRUN {markers.shell('base-image')}\n")
     write("charts/datalab/templates/marker.yaml", '{{ fail "MR-MARKER-chart" }}\n')
-    return [".gitlab-ci.yml", ".venv/bin/pip", ".venv/bin/python", ".venv/bin/python3", ".venv/bin/sciapps", ".venv/pyvenv.cfg",
-            "base-images/jl_base/Dockerfile", "charts/datalab/templates/marker.yaml", "ensurepip/__init__.py", "ensurepip/__main__.py",
-            "roles.yaml", "sciapps/__init__.py", "setup.py", "sitecustomize.py", "tools/sciapps/__init__.py", "usercustomize.py",
-            "venv/__init__.py", "venv/__main__.py", "zz-marker.pth"]
+    return [
+        ".gitlab-ci.yml",
+        ".venv/bin/pip",
+        ".venv/bin/python",
+        ".venv/bin/python3",
+        ".venv/bin/sciapps",
+        ".venv/pyvenv.cfg",
+        "base-images/jl_base/Dockerfile",
+        "charts/datalab/templates/marker.yaml",
+        "ensurepip/__init__.py",
+        "ensurepip/__main__.py",
+        "roles.yaml",
+        "sciapps/__init__.py",
+        "setup.py",
+        "sitecustomize.py",
+        "tools/sciapps/__init__.py",
+        "usercustomize.py",
+        "venv/__init__.py",
+        "venv/__main__.py",
+        "zz-marker.pth",
+    ]
 
 
 def test_merge_request_pipeline(throwaway):
@@ -197,11 +244,16 @@ def test_merge_request_pipeline(throwaway):
     _git(root, "checkout", "-q", "ds9-summary")
     _git(root, "rebase", "-q", "main")
     markers = Markers()
-    roles.write_text(roles.read_text().replace("moderators: [cbenedetti, mlindqvist]", "moderators: [cbenedetti, mlindqvist, aokonkwo]")
-                     .replace("advanced_developers: [hschmidt]", "advanced_developers: [hschmidt, aokonkwo]"))
+    roles.write_text(
+        roles.read_text()
+        .replace("moderators: [cbenedetti, mlindqvist]", "moderators: [cbenedetti, mlindqvist, aokonkwo]")
+        .replace("advanced_developers: [hschmidt]", "advanced_developers: [hschmidt, aokonkwo]")
+    )
     waiting = _plant(root, markers)
     advanced = root / "datalabs" / "jwst-nircam-image-explorer" / "Dockerfile"
-    advanced.write_text(advanced.read_text().replace("FROM jl_base\n", f"FROM jl_base\nRUN {markers.shell('advanced-dockerfile')}\n", 1))
+    advanced.write_text(
+        advanced.read_text().replace("FROM jl_base\n", f"FROM jl_base\nRUN {markers.shell('advanced-dockerfile')}\n", 1)
+    )
     _git(root, "add", "-A")
     _git(root, "add", "-f", ".venv", "sitecustomize.py", "zz-marker.pth")  # whatever the target's .gitignore says
     _git(root, "commit", "-qm", "ds9 and jwst, and my own tools")
@@ -213,17 +265,31 @@ def test_merge_request_pipeline(throwaway):
     gitlab = Server(FakeGitLab(open_merge_request=True))  # merge request !7, opened by aokonkwo
     try:
         # the child pipeline's source is parent_pipeline: it has the merge request's variables, not that source
-        output = run_pipeline(root, "CI_PIPELINE_SOURCE=merge_request_event", project={
-            "CI_MERGE_REQUEST_DIFF_BASE_SHA": base, "GITLAB_USER_LOGIN": "mlindqvist", "CI_API_V4_URL": f"{gitlab.url}/api/v4",
-            "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": "7", "SCIAPPS_REVIEW_TOKEN": "glpat-test"}, succeeds=False,
-            ci_file=".trusted-ci.yml")
+        output = run_pipeline(
+            root,
+            "CI_PIPELINE_SOURCE=merge_request_event",
+            project={
+                "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
+                "GITLAB_USER_LOGIN": "mlindqvist",
+                "CI_API_V4_URL": f"{gitlab.url}/api/v4",
+                "CI_PROJECT_ID": "42",
+                "CI_MERGE_REQUEST_IID": "7",
+                "SCIAPPS_REVIEW_TOKEN": "glpat-test",
+            },
+            succeeds=False,
+            ci_file=".trusted-ci.yml",
+        )
     finally:
         gitlab.close()
         markers.server.shutdown()
     assert markers.hits == [] and "MR-MARKER" not in output, (markers.hits, output[-3000:])
-    assert jobs(output) == {**dict.fromkeys(("sciapps", "validate", "plan", "datalabs", "build 1", "scan 1", "test 1", "chart 1"), "PASS"),
-                            "review": "FAIL"}, output[-3000:]
-    assert "build  ds9-fits-viewer: its files changed" in output and "1 to build, 0 to chart only, 1 held for a moderator" in output
+    assert jobs(output) == {
+        **dict.fromkeys(("sciapps", "validate", "plan", "datalabs", "build 1", "scan 1", "test 1", "chart 1"), "PASS"),
+        "review": "FAIL",
+    }, output[-3000:]
+    assert (
+        "build  ds9-fits-viewer: its files changed" in output and "1 to build, 0 to chart only, 1 held for a moderator" in output
+    )
     planned = json.loads(artifact(root, "build/plan.json").read_text())
     assert planned["build"] == ["ds9-fits-viewer"] and planned["changed_bases"] == [] and planned["chart"] == []
     assert [h["id"] for h in planned["held"]] == ["jwst-nircam-image-explorer"]
@@ -235,7 +301,9 @@ def test_merge_request_pipeline(throwaway):
     review = artifact(root, "review.md").read_text()
     assert "author: `aokonkwo`" in review  # GitLab's answer, not the pipeline's runner (mlindqvist)
     assert "## `ds9-fits-viewer`: changed" in review and "`version`: `1.0.0` → `1.0.1`" in review
-    listed = re.findall(r"^- `([^`]+)` \((\w)\)$", review.split("## Repository files", 1)[1].split("Role checks", 1)[0], re.MULTILINE)
+    listed = re.findall(
+        r"^- `([^`]+)` \((\w)\)$", review.split("## Repository files", 1)[1].split("Role checks", 1)[0], re.MULTILINE
+    )
     assert [path for path, _ in listed] == waiting  # nothing the jobs wrote themselves
     assert "None of them ran in this pipeline" in review
     assert "only a moderator may change these files; `aokonkwo` is not one" in review
@@ -253,13 +321,16 @@ def _bump(root: Path, datalab: str, version: str) -> None:
     text = metadata.read_text()
     old = re.search(r"^version: (\S+)$", text, re.MULTILINE)
     text = text.replace(old[0], f"version: {version}", 1).replace(
-        "changelog:\n", f'changelog:\n  - version: {version}\n    date: "2026-11-25"\n    changes: [Release {version}]\n', 1)
+        "changelog:\n", f'changelog:\n  - version: {version}\n    date: "2026-11-25"\n    changes: [Release {version}]\n', 1
+    )
     metadata.write_text(text)
     _git(root, "commit", "-qam", f"{datalab} {version}")
 
 
 def _api(root: Path, datalab: str) -> dict:
-    return json.loads((root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "api" / "datalabs" / f"{datalab}.json").read_text())
+    return json.loads(
+        (root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "api" / "datalabs" / f"{datalab}.json").read_text()
+    )
 
 
 DRAFTS = ("euclid-q1-photoz", "gaia-dr3-hrd", "planck-cmb-map-viewer")
@@ -297,7 +368,14 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
     _git(root, "commit", "-qm", "merge: xmm-epic-spectrum-fit 2.0.2 and ds9-fits-viewer 1.0.1")  # one merge, two datalabs
     output = run_pipeline(root, "CI_COMMIT_REF_PROTECTED=true", project=key)
     chain = ("build", "scan", "test", "chart", "push", "publish")
-    assert passed_jobs(output) == {"sciapps", "validate", "plan", "datalabs", "pages", *(f"{job} {n}" for job in chain for n in (1, 2))}, output[-3000:]
+    assert passed_jobs(output) == {
+        "sciapps",
+        "validate",
+        "plan",
+        "datalabs",
+        "pages",
+        *(f"{job} {n}" for job in chain for n in (1, 2)),
+    }, output[-3000:]
     assert "ds9-fits-viewer: published 1.0.1 build 1" in output and "xmm-epic-spectrum-fit: published 2.0.2 build 1" in output
     first = _api(root, "xmm-epic-spectrum-fit")
     assert _digests(first) == [("2.0.2", 1, True)]
@@ -314,17 +392,25 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
     assert all(status == "PASS" for status in jobs(output).values()), output[-3000:]
     assert "xmm-epic-spectrum-fit: published 2.0.2 build 2" in output
     xmm, ds9 = _api(root, "xmm-epic-spectrum-fit"), _api(root, "ds9-fits-viewer")
-    assert _digests(xmm) == [("2.0.2", 2, True), ("2.0.2", 1, True)] and _digests(ds9) == [("1.0.1", 1, True)]  # ds9 is not on jl_base
+    assert _digests(xmm) == [("2.0.2", 2, True), ("2.0.2", 1, True)] and _digests(ds9) == [
+        ("1.0.1", 1, True)
+    ]  # ds9 is not on jl_base
     assert xmm["versions"][0]["digest"] != xmm["versions"][1]["digest"]
-    assert {b["name"]: b["digest"] for b in xmm["versions"][0]["bases"]}["jl_base"] != {b["name"]: b["digest"] for b in xmm["versions"][1]["bases"]}["jl_base"]
+    assert {b["name"]: b["digest"] for b in xmm["versions"][0]["bases"]}["jl_base"] != {
+        b["name"]: b["digest"] for b in xmm["versions"][1]["bases"]
+    }["jl_base"]
     for datalab in jupyterlab:
         assert _api(root, datalab)["release"]["verified"], datalab
     for e in (xmm, ds9):
         assert {stage: c["status"] for stage, c in e["ci"].items()} == dict.fromkeys(("build", "scan", "test", "chart"), "passed")
-    page = (root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "datalabs" / "ds9-fits-viewer" / "index.html").read_text()
+    page = (
+        root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "datalabs" / "ds9-fits-viewer" / "index.html"
+    ).read_text()
     assert "<strong>verified</strong>" in page and "not published yet" not in page
     for spec in ("xmm-epic-spectrum-fit@2.0.2", f"xmm-epic-spectrum-fit@{first['versions'][0]['digest']}", "ds9-fits-viewer"):
-        proc = subprocess.run([sys.executable, "-m", "sciapps", "verify", spec], cwd=root, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "sciapps", "verify", spec], cwd=root, capture_output=True, text=True, timeout=120
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
     with urllib.request.urlopen(f"http://{registry}/v2/charts/xmm-epic-spectrum-fit/tags/list", timeout=10) as response:
         tags = json.load(response)["tags"]
@@ -357,10 +443,18 @@ def _audit_schedule(root: Path, tmp_path: Path, key: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-m", "sciapps", "releases", "sync"], cwd=root, check=True, capture_output=True, timeout=300)
     (sbom,) = [json.loads(p.read_text()) for p in (root / "build" / "releases" / "xmm-epic-spectrum-fit").glob("*.sbom.json")][:1]
     package = next(c for c in sbom["components"] if str(c.get("purl", "")).startswith("pkg:pypi/"))
-    advisory = {"id": "GHSA-test-0000-0001", "summary": f"A flaw in {package['name']}", "modified": "2026-11-25T00:00:00Z",
-                "database_specific": {"severity": "CRITICAL"},
-                "affected": [{"package": {"ecosystem": "PyPI", "name": package["name"]},
-                              "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99999"}]}]}]}
+    advisory = {
+        "id": "GHSA-test-0000-0001",
+        "summary": f"A flaw in {package['name']}",
+        "modified": "2026-11-25T00:00:00Z",
+        "database_specific": {"severity": "CRITICAL"},
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": package["name"]},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99999"}]}],
+            }
+        ],
+    }
     exports = tmp_path / "osv-exports"
     _osv_exports(exports, [advisory])
     http = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(exports)))
@@ -369,22 +463,36 @@ def _audit_schedule(root: Path, tmp_path: Path, key: dict[str, str]) -> None:
     config = root / "sciapps.yaml"
     config.write_text(config.read_text().replace("url: https://gitlab.esa.int", f"url: {gitlab.url}", 1))
     _git(root, "commit", "-qam", "the catalog's GitLab")
-    project = {**key, "SCIAPPS_SCHEDULE": "audit", "OSV_MIRROR": str(tmp_path / "osv-mirror"), "SCIAPPS_ISSUES_TOKEN": "glpat-test",
-               "OSV_SOURCE": f"http://127.0.0.1:{http.server_address[1]}"}
+    project = {
+        **key,
+        "SCIAPPS_SCHEDULE": "audit",
+        "OSV_MIRROR": str(tmp_path / "osv-mirror"),
+        "SCIAPPS_ISSUES_TOKEN": "glpat-test",
+        "OSV_SOURCE": f"http://127.0.0.1:{http.server_address[1]}",
+    }
     try:
         output = run_pipeline(root, "CI_PIPELINE_SOURCE=schedule", "CI_COMMIT_REF_PROTECTED=true", project=project)
-        assert set(jobs(output)) == {"validate", "osv-sync", "pages"}, output[-3000:]  # and audit, which ends 1: new advisories
+        assert set(jobs(output)) == {"sciapps", "validate", "osv-sync", "pages"}, output[-3000:]  # and audit, which ends 1: new advisories
         assert "xmm-epic-spectrum-fit 2.0.2 build 2: 1 new advisory since publication: GHSA-test-0000-0001" in output
         assert "xmm-epic-spectrum-fit: maintainers' issue opened" in output
         issues = gitlab.fake.upstream.issues  # one per affected datalab (another built on the same package may have one too)
         (issue,) = [i for i in issues if "audit::xmm-epic-spectrum-fit" in i["labels"]]
-        assert issue["labels"] == ["sciapps::audit", "audit::xmm-epic-spectrum-fit"] and "GHSA-test-0000-0001" in issue["description"]
+        assert (
+            issue["labels"] == ["sciapps::audit", "audit::xmm-epic-spectrum-fit"]
+            and "GHSA-test-0000-0001" in issue["description"]
+        )
         opened = len(issues)
-        assert opened == len(set(re.findall(r"([\w-]+): maintainers' issue opened", output)))  # (the log shows a line more than once)
-        page = (root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "datalabs" / "xmm-epic-spectrum-fit" / "index.html").read_text()
+        assert opened == len(
+            set(re.findall(r"([\w-]+): maintainers' issue opened", output))
+        )  # (the log shows a line more than once)
+        page = (
+            root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "datalabs" / "xmm-epic-spectrum-fit" / "index.html"
+        ).read_text()
         assert "1 new advisory since publication</strong>" in page and "GHSA-test-0000-0001" in page
         # the next night (its audit job): the same issue, never a second
-        output = run_pipeline(root, "CI_PIPELINE_SOURCE=schedule", "CI_COMMIT_REF_PROTECTED=true", project=project, only=("audit",))
+        output = run_pipeline(
+            root, "CI_PIPELINE_SOURCE=schedule", "CI_COMMIT_REF_PROTECTED=true", project=project, only=("audit",)
+        )
         assert "xmm-epic-spectrum-fit: maintainers' issue unchanged" in output and "issue opened" not in output
         assert len(gitlab.fake.upstream.issues) == opened and issue["state"] == "opened"
     finally:
@@ -396,7 +504,10 @@ def test_sciapps_ci_reproduces_the_pipeline_locally(throwaway):
     root, base = throwaway
     proc = subprocess.run(
         [sys.executable, "-m", "sciapps", "ci", "--base", base, "--author", "aokonkwo", "--osv-mirror", str(MIRROR)],
-        cwd=root, capture_output=True, text=True, timeout=1800,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     for stage in ("validate", "build", "scan", "test", "chart", "review"):

@@ -4,17 +4,38 @@ in a circle. Read from the source with `ast`, so a lazy import cannot hide an ar
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tools" / "sciapps"
 
 # top-level unit of sciapps -> floor; README.md's layout table describes the same floors
 FLOORS = {
-    **dict.fromkeys(["sciapps", "errors", "text", "safefiles", "yamlio", "resources", "schema", "config", "results",
-                     "datalab_types", "buildfiles", "baselock", "errorlog", "roles", "author", "semver", "runtime"], 0),
+    **dict.fromkeys(
+        [
+            "sciapps",
+            "errors",
+            "text",
+            "safefiles",
+            "yamlio",
+            "resources",
+            "schema",
+            "config",
+            "results",
+            "datalab_types",
+            "buildfiles",
+            "baselock",
+            "errorlog",
+            "roles",
+            "author",
+            "semver",
+            "runtime",
+        ],
+        0,
+    ),
     **dict.fromkeys(["engine", "catalog"], 1),
-    **dict.fromkeys(["images", "scanning", "testing", "charts", "reporting", "feedback", "releases", "maintainers", "trust"], 2),
-    **dict.fromkeys(["stages", "plan", "audit", "health"], 3),
+    **dict.fromkeys(["images", "scanning", "testing", "charts", "reporting", "feedback", "releases", "trust"], 2),
+    **dict.fromkeys(["stages", "plan", "revisits"], 3),
     **dict.fromkeys(["review", "local"], 4),
     "site": 5,
     **dict.fromkeys(["pipeline", "reference"], 6),
@@ -78,7 +99,7 @@ def test_no_circles():
         state[node] = 1
         for nxt in sorted(edges[node]):
             if state.get(nxt) == 1:
-                circles.append(" -> ".join(path[path.index(nxt):] + [nxt]))
+                circles.append(" -> ".join(path[path.index(nxt) :] + [nxt]))
             elif nxt not in state:
                 visit(nxt, path + [nxt])
         state[node] = 2
@@ -87,3 +108,16 @@ def test_no_circles():
         if module not in state:
             visit(module, [module])
     assert circles == []
+
+
+def test_readmes_floor_table_is_this_one():
+    """README.md's layout table names every unit on the floor FLOORS gives it."""
+    text = (PACKAGE.parents[1] / "README.md").read_text(encoding="utf-8")
+    table = text.split("| floor | modules | what |", 1)[1].split("\n\n", 1)[0]
+    found: dict[str, int] = {}
+    for row in table.splitlines()[2:]:
+        cells = row.split("|")
+        for name in re.findall(r"`([a-z_]+)(?:\.py|/)`", cells[2]):
+            found[name] = int(cells[1])
+    expected = {unit: floor for unit, floor in FLOORS.items() if unit not in ("sciapps", "__main__")}
+    assert found == expected

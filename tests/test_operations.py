@@ -35,7 +35,9 @@ def test_every_command_in_operations_md_works(tmp_path, registry, engine, approv
             proc = subprocess.run(sciapps + argv, cwd=root, capture_output=True, text=True, timeout=1200)
             assert proc.returncode == 0 or argv[0] == "verify", f"{command}: {proc.stdout[-2000:]}{proc.stderr[-2000:]}"
             if argv[:2] == ["keys", "generate"]:  # the operator's new key pair, as the publishing job gets it
-                assert (root / "keys" / "release.pub").is_file() and (root / "keys" / "release.key").stat().st_mode & 0o777 == 0o600
+                assert (root / "keys" / "release.pub").is_file() and (
+                    root / "keys" / "release.key"
+                ).stat().st_mode & 0o777 == 0o600
                 (root / "private").mkdir()
                 (root / "keys" / "release.key").rename(root / "private" / "release.key")
                 catalog.release("ops")  # a default-branch pipeline publishes gaia-dr3-hrd 1.2.0

@@ -21,8 +21,9 @@ DESKTOPS = ["ds9-fits-viewer", "topcat-desktop"]  # herschel-spire-photometry is
 
 
 def _git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=root, check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,10 @@ def test_the_common_base_reaches_every_published_datalab(catalog):
     p = plan(load_config(catalog / "sciapps.yaml"), "HEAD")
     assert p.changed_bases == ["datalabs_ubuntu_base", "jl_base", "x_base"]
     assert _work(p) == dict.fromkeys(sorted(JUPYTERLAB + DESKTOPS), "build")
-    assert "it is built on x_base: it is built on datalabs_ubuntu_base, which changed" in dict((i.datalab, i.reasons) for i in p.items)["ds9-fits-viewer"]
+    assert (
+        "it is built on x_base: it is built on datalabs_ubuntu_base, which changed"
+        in dict((i.datalab, i.reasons) for i in p.items)["ds9-fits-viewer"]
+    )
 
 
 def test_a_chart_change_renders_every_published_chart_and_builds_only_what_changed(catalog):
@@ -71,12 +75,18 @@ def test_a_chart_change_renders_every_published_chart_and_builds_only_what_chang
     _edit(catalog, "datalabs/gaia-dr3-hrd/requirements.txt", "\n")
     p = plan(load_config(catalog / "sciapps.yaml"), "HEAD")
     assert _work(p) == {**dict.fromkeys(JUPYTERLAB + DESKTOPS, "chart"), "gaia-dr3-hrd": "build"}
-    assert dict((i.datalab, i.reasons) for i in p.items)["topcat-desktop"] == ("charts/datalab/values.yaml changed (every chart is rendered from it)",)
+    assert dict((i.datalab, i.reasons) for i in p.items)["topcat-desktop"] == (
+        "charts/datalab/values.yaml changed (every chart is rendered from it)",
+    )
 
 
 def test_dropping_an_approved_base_rebuilds_its_dependents(catalog):
     config = catalog / "sciapps.yaml"
-    config.write_text(config.read_text().replace("approved_bases: [jl_base, x_base, datalabs_ubuntu_base]", "approved_bases: [jl_base, datalabs_ubuntu_base]"))
+    config.write_text(
+        config.read_text().replace(
+            "approved_bases: [jl_base, x_base, datalabs_ubuntu_base]", "approved_bases: [jl_base, datalabs_ubuntu_base]"
+        )
+    )
     p = plan(load_config(config), "HEAD")
     assert p.changed_bases == ["x_base"]
     assert _work(p) == {**dict.fromkeys(JUPYTERLAB, "chart"), **dict.fromkeys(DESKTOPS, "build")}
@@ -102,21 +112,44 @@ def test_outdated_plans_every_published_datalab_whose_release_predates_an_approv
     config = load_config(catalog / "sciapps.yaml")
     old, new, plain = "sha256:" + "a" * 64, "sha256:" + "b" * 64, "sha256:" + "c" * 64
     try:
-        write_lock(config, {"jl_base": BaseImage("jl_base", new, "r/jl_base:2", "2026-11-26T00:00:00+00:00"),
-                            "datalabs_ubuntu_base": BaseImage("datalabs_ubuntu_base", plain, "r/u:1", "2026-11-01T00:00:00+00:00")})
+        write_lock(
+            config,
+            {
+                "jl_base": BaseImage("jl_base", new, "r/jl_base:2", "2026-11-26T00:00:00+00:00"),
+                "datalabs_ubuntu_base": BaseImage("datalabs_ubuntu_base", plain, "r/u:1", "2026-11-01T00:00:00+00:00"),
+            },
+        )
         signer = keys(catalog)
         version = lambda lab: str(yaml.safe_load((catalog / "datalabs" / lab / "datalab.yaml").read_text())["version"])  # noqa: E731
-        mirror(config.path_of(config.releases_dir), {
-            "gaia-dr3-hrd": [record(signer, "gaia-dr3-hrd", version("gaia-dr3-hrd"), bases=(("datalabs_ubuntu_base", plain), ("jl_base", new)))],
-            "xmm-epic-spectrum-fit": [record(signer, "xmm-epic-spectrum-fit", version("xmm-epic-spectrum-fit"), bases=(("datalabs_ubuntu_base", plain), ("jl_base", old)))],
-        })
+        mirror(
+            config.path_of(config.releases_dir),
+            {
+                "gaia-dr3-hrd": [
+                    record(
+                        signer, "gaia-dr3-hrd", version("gaia-dr3-hrd"), bases=(("datalabs_ubuntu_base", plain), ("jl_base", new))
+                    )
+                ],
+                "xmm-epic-spectrum-fit": [
+                    record(
+                        signer,
+                        "xmm-epic-spectrum-fit",
+                        version("xmm-epic-spectrum-fit"),
+                        bases=(("datalabs_ubuntu_base", plain), ("jl_base", old)),
+                    )
+                ],
+            },
+        )
         p = plan(config, None, outdated=True)
         reasons = {item.datalab: item.reasons for item in p.items}
         assert "gaia-dr3-hrd" not in reasons and "herschel-spire-photometry" not in reasons  # current; archived
         assert {i.work for i in p.items} == {"build"}
-        assert reasons["xmm-epic-spectrum-fit"] == (f"its release {version('xmm-epic-spectrum-fit')} build 1 was built on jl_base {old[:19]}, "
-                                                    f"the approved jl_base is now {new[:19]}",)
-        assert reasons["ds9-fits-viewer"] == (f"it has no verified release of its current version {version('ds9-fits-viewer')} yet",)
+        assert reasons["xmm-epic-spectrum-fit"] == (
+            f"its release {version('xmm-epic-spectrum-fit')} build 1 was built on jl_base {old[:19]}, "
+            f"the approved jl_base is now {new[:19]}",
+        )
+        assert reasons["ds9-fits-viewer"] == (
+            f"it has no verified release of its current version {version('ds9-fits-viewer')} yet",
+        )
         assert set(reasons) == set(JUPYTERLAB + DESKTOPS) - {"gaia-dr3-hrd"}
         child = child_pipeline(p, "publish")
         # every runner of the child builds on bases with the same updates the plan compared with
@@ -130,15 +163,32 @@ def test_outdated_plans_every_published_datalab_whose_release_predates_an_approv
 
 def test_the_cli_writes_the_plan_and_the_child_pipeline(catalog, tmp_path):
     _edit(catalog, "base-images/x_base/Dockerfile")
-    result = CliRunner().invoke(cli, ["plan", "--base", "HEAD", "-o", str(tmp_path / "plan.json"), "--child-pipeline", str(tmp_path / "child.yml"),
-                                      "--config", str(catalog / "sciapps.yaml")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "plan",
+            "--base",
+            "HEAD",
+            "-o",
+            str(tmp_path / "plan.json"),
+            "--child-pipeline",
+            str(tmp_path / "child.yml"),
+            "--config",
+            str(catalog / "sciapps.yaml"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "build  ds9-fits-viewer: it is built on x_base" in result.output and "2 to build, 0 to chart only" in result.output
     assert json.loads((tmp_path / "plan.json").read_text())["build"] == DESKTOPS
     child = yaml.safe_load((tmp_path / "child.yml").read_text())
-    assert [child[f"build {n}"]["script"][-1] for n in (1, 2)] == ["sciapps build ds9-fits-viewer", "sciapps build topcat-desktop"]  # one chain each
+    assert [child[f"build {n}"]["script"][-1] for n in (1, 2)] == [
+        "sciapps build ds9-fits-viewer",
+        "sciapps build topcat-desktop",
+    ]  # one chain each
     ids = CliRunner().invoke(cli, ["plan", "--base", "HEAD", "--ids", "build", "--config", str(catalog / "sciapps.yaml")])
-    assert ids.exit_code == 0 and ids.stdout.splitlines() == DESKTOPS and "it is built on x_base" in ids.stderr  # only ids for a shell
+    assert (
+        ids.exit_code == 0 and ids.stdout.splitlines() == DESKTOPS and "it is built on x_base" in ids.stderr
+    )  # only ids for a shell
     assert CliRunner().invoke(cli, ["plan", "--config", str(catalog / "sciapps.yaml")]).exit_code == 2
     bad = CliRunner().invoke(cli, ["plan", "--base", "no-such-rev", "--config", str(catalog / "sciapps.yaml")])
     assert bad.exit_code == 2 and "git cannot compare with 'no-such-rev'" in bad.output

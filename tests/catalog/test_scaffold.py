@@ -62,7 +62,9 @@ def test_all_you_need_to_bring_is_a_notebook(tmp_path, config):
     assert list(validate([folder], config)) == []
 
 
-@pytest.mark.parametrize("name", ["Analysis #2.ipynb", "a: b.ipynb", "[draft] {x}, & *y.ipynb", "it's \"quoted\".ipynb", "- dash.ipynb"])
+@pytest.mark.parametrize(
+    "name", ["Analysis #2.ipynb", "a: b.ipynb", "[draft] {x}, & *y.ipynb", 'it\'s "quoted".ipynb', "- dash.ipynb"]
+)
 def test_a_notebook_name_that_means_something_in_yaml_stays_a_name(tmp_path, config, name):
     source = tmp_path / name
     shutil.copy(CASES / "valid" / "full" / "notebooks" / "main.ipynb", source)

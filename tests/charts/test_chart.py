@@ -36,7 +36,9 @@ def test_every_option_renders_lints_and_validates(tmp_path):
     assert container["resources"]["limits"] == {"cpu": "4", "memory": "16Gi", "ephemeral-storage": "50Gi", "nvidia.com/gpu": "1"}
     mounts = {m["mountPath"]: m.get("readOnly", False) for m in container["volumeMounts"]}
     assert mounts == {"/home/datalab/scratch": False, "/data/gaia/dr3": True, "/data/planck/pr3": True}
-    assert {"name": "DATALAB_TOKEN", "valueFrom": {"secretKeyRef": {"name": "every-option-token", "key": "token"}}} in container["env"]
+    assert {"name": "DATALAB_TOKEN", "valueFrom": {"secretKeyRef": {"name": "every-option-token", "key": "token"}}} in container[
+        "env"
+    ]
     service = yaml.safe_load(report.manifests["gaia-dr3-hrd/templates/service.yaml"])
     assert service["spec"]["type"] == "NodePort"
 
@@ -45,7 +47,9 @@ def test_desktop_datalab_serves_novnc(tmp_path):
     values = {**ALL_OPTIONS, "datalab": {"id": "topcat-desktop", "version": "1.0.0", "type": "vnc", "entry": "topcat"}}
     report = build_chart(CONFIG, lab("topcat-desktop"), tmp_path, values=values)
     assert report.problems == []
-    container = yaml.safe_load(report.manifests["topcat-desktop/templates/deployment.yaml"])["spec"]["template"]["spec"]["containers"][0]
+    container = yaml.safe_load(report.manifests["topcat-desktop/templates/deployment.yaml"])["spec"]["template"]["spec"][
+        "containers"
+    ][0]
     assert container["ports"][0]["containerPort"] == 6080 and container["readinessProbe"]["httpGet"]["path"] == "/vnc.html"
     assert {"name": "DATALAB_APP", "value": "topcat"} in container["env"]
 
@@ -57,22 +61,48 @@ def test_bad_values_are_refused_by_the_chart_schema(tmp_path):
 
 
 BAD_POD = {
-    "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "bad"},
-    "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}, "spec": {
-        "hostNetwork": True,
-        "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
-        "containers": [{"name": "c", "image": "x", "securityContext": {"privileged": True, "runAsUser": 0,
-                        "capabilities": {"add": ["SYS_ADMIN"]}}, "ports": [{"containerPort": 80, "hostPort": 80}]}],
-    }}},
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "bad"},
+    "spec": {
+        "selector": {"matchLabels": {"a": "b"}},
+        "template": {
+            "metadata": {"labels": {"a": "b"}},
+            "spec": {
+                "hostNetwork": True,
+                "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+                "containers": [
+                    {
+                        "name": "c",
+                        "image": "x",
+                        "securityContext": {"privileged": True, "runAsUser": 0, "capabilities": {"add": ["SYS_ADMIN"]}},
+                        "ports": [{"containerPort": 80, "hostPort": 80}],
+                    }
+                ],
+            },
+        },
+    },
 }
 
 
 def test_restricted_profile_breaches_are_named():
     problems = restricted_problems(BAD_POD)
-    for expected in ("host's namespaces", "volume host", "privileged", "allowPrivilegeEscalation", "drop ALL", "adds capabilities",
-                     "runAsNonRoot", "uid 0", "seccompProfile", "host port"):
+    for expected in (
+        "host's namespaces",
+        "volume host",
+        "privileged",
+        "allowPrivilegeEscalation",
+        "drop ALL",
+        "adds capabilities",
+        "runAsNonRoot",
+        "uid 0",
+        "seccompProfile",
+        "host port",
+    ):
         assert any(expected in p for p in problems), expected
-    schema = check_manifests({"x/templates/bad.yaml": yaml.safe_dump({**BAD_POD, "spec": {**BAD_POD["spec"], "replicas": "many"}})})
+    schema = check_manifests(
+        {"x/templates/bad.yaml": yaml.safe_dump({**BAD_POD, "spec": {**BAD_POD["spec"], "replicas": "many"}})}
+    )
     assert any("Deployment" in p and "many" in p for p in schema)
 
 
@@ -132,12 +162,20 @@ def test_each_launch_reads_the_kubeconfig_of_its_own_time(tmp_path, monkeypatch)
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "here",
-        "clusters": [{"name": "here", "cluster": {"server": f"https://127.0.0.1:{port}", "insecure-skip-tls-verify": True}}],
-        "contexts": [{"name": "here", "context": {"cluster": "here", "user": "me"}}],
-        "users": [{"name": "me", "user": {"token": "t"}}],
-    }))
+    kubeconfig.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "here",
+                "clusters": [
+                    {"name": "here", "cluster": {"server": f"https://127.0.0.1:{port}", "insecure-skip-tls-verify": True}}
+                ],
+                "contexts": [{"name": "here", "context": {"cluster": "here", "user": "me"}}],
+                "users": [{"name": "me", "user": {"token": "t"}}],
+            }
+        )
+    )
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     with pytest.raises(SciAppsError, match=f"cannot reach the cluster at https://127.0.0.1:{port}"):
         launch(package, {}, "gaia-dr3-hrd", "datalabs")
@@ -157,8 +195,10 @@ def test_launch_on_a_cluster(engine, approved):
 
     kubeconfig = os.environ["KUBECONFIG"].split(os.pathsep)[0]
     namespace = f"sciapps-test-{secrets.token_hex(3)}"
-    result = CliRunner().invoke(cli, ["launch", "gaia-dr3-hrd", "--namespace", namespace, "--kubeconfig", kubeconfig,
-                                      "--config", str(REPO / "sciapps.yaml")])
+    result = CliRunner().invoke(
+        cli,
+        ["launch", "gaia-dr3-hrd", "--namespace", namespace, "--kubeconfig", kubeconfig, "--config", str(REPO / "sciapps.yaml")],
+    )
     api = kube_config.new_client_from_config(config_file=kubeconfig)
     try:
         assert result.exit_code == 0, result.output

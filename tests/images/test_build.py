@@ -135,7 +135,9 @@ def test_builds_use_the_locked_base_whatever_the_engine_tags_say(engine, approve
     for ref in moved:
         engine.tag(approved["datalabs_ubuntu_base"].image_id, ref)
     try:
-        outcome = build(engine, plan(load_datalab(folder, settings.limits), settings, approved), nocache=True, log=lambda line: None)
+        outcome = build(
+            engine, plan(load_datalab(folder, settings.limits), settings, approved), nocache=True, log=lambda line: None
+        )
     finally:
         for ref in moved:
             engine.untag(ref)
@@ -151,7 +153,9 @@ def test_base_images_of_another_catalog_are_found_not_built_again(engine, approv
 
     root = tmp_path / "other-catalog"
     shutil.copytree(REPO / "base-images", root / "base-images")
-    (root / "sciapps.yaml").write_text((REPO / "sciapps.yaml").read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {registry}/other"))
+    (root / "sciapps.yaml").write_text(
+        (REPO / "sciapps.yaml").read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {registry}/other")
+    )
     lock_before = (REPO / "build" / "base-images.json").read_text()
     lines: list[str] = []
     other = bases.build_all(engine, load_config(root / "sciapps.yaml"), log=lines.append)

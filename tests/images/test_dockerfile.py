@@ -11,11 +11,18 @@ META = {"id": "x", "type": "jupyterlab", "entry": "notebooks/a b.ipynb"}
 
 def test_layers_go_from_dependencies_to_files():
     text = basic_dockerfile(META, {"requirements.txt", "apt.txt", "postBuild", "notebooks/a b.ipynb"}, ["jq", "saods9"])
-    order = [text.index(marker) for marker in (
-        "FROM jl_base AS python-packages", "COPY datalab/requirements.txt", "\nFROM jl_base\n",
-        "apt-get install -y --no-install-recommends jq saods9", "COPY --from=python-packages",
-        "COPY --chown=1000:1000 datalab/ /home/datalab/work/", "RUN ./postBuild",
-    )]
+    order = [
+        text.index(marker)
+        for marker in (
+            "FROM jl_base AS python-packages",
+            "COPY datalab/requirements.txt",
+            "\nFROM jl_base\n",
+            "apt-get install -y --no-install-recommends jq saods9",
+            "COPY --from=python-packages",
+            "COPY --chown=1000:1000 datalab/ /home/datalab/work/",
+            "RUN ./postBuild",
+        )
+    ]
     assert order == sorted(order)
     assert 'ENV DATALAB_ENTRY="notebooks/a b.ipynb"' in text
     final_stage = text.split("\nFROM jl_base\n", 1)[1]

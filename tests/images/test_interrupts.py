@@ -39,16 +39,28 @@ def _interruptible() -> None:
 
 
 def _sciapps(*args: str, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "sciapps", *args], cwd=cwd, stdout=subprocess.PIPE, preexec_fn=_interruptible,
-                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.Popen(
+        [sys.executable, "-m", "sciapps", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        preexec_fn=_interruptible,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def test_ctrl_c_during_a_build_leaves_nothing(engine, approved, tmp_path):
     root = catalog_with(tmp_path, "tiny-lab")
     # a content of its own: never an image some earlier run happened to finish
-    (root / "datalabs" / "tiny-lab" / "postBuild").write_text(f"#!/bin/sh\necho slow step {os.getpid()}-{time.time_ns()}; sleep 120\n")
-    ref = plan(load_datalab(root / "datalabs" / "tiny-lab", load_config(root / "sciapps.yaml").limits),
-               load_config(root / "sciapps.yaml"), approved).ref
+    (root / "datalabs" / "tiny-lab" / "postBuild").write_text(
+        f"#!/bin/sh\necho slow step {os.getpid()}-{time.time_ns()}; sleep 120\n"
+    )
+    ref = plan(
+        load_datalab(root / "datalabs" / "tiny-lab", load_config(root / "sciapps.yaml").limits),
+        load_config(root / "sciapps.yaml"),
+        approved,
+    ).ref
     before = {c.id for c in engine.client.containers.list(all=True)}
     proc = _sciapps("build", "tiny-lab", cwd=root)
     output = []

@@ -23,7 +23,9 @@ def batch(tmp_path):
         shutil.copytree(REPO / "datalabs" / lab, root / "datalabs" / lab)
     signing.generate(tmp_path / "private" / "release.key", root / "keys" / "release.pub")
     gitlab = Server(FakeGitLab())
-    (root / "sciapps.yaml").write_text((REPO / "sciapps.yaml").read_text().replace("url: https://gitlab.esa.int", f"url: {gitlab.url}", 1))
+    (root / "sciapps.yaml").write_text(
+        (REPO / "sciapps.yaml").read_text().replace("url: https://gitlab.esa.int", f"url: {gitlab.url}", 1)
+    )
     env = {"SCIAPPS_ISSUES_TOKEN": "glpat-test", signing.SIGNING_KEY_VARIABLE: str(tmp_path / "private" / "release.key")}
     yield root, gitlab, env
     gitlab.close()
@@ -37,12 +39,16 @@ def test_a_batch_names_what_did_not_pass_and_its_maintainers_get_one_issue_each(
     root, gitlab, env = batch
     result = publish(root, env, "gaia-dr3-hrd", "xmm-epic-spectrum-fit")
     assert result.exit_code == 1, result.output
-    assert "gaia-dr3-hrd: not published: no build result: run `sciapps build gaia-dr3-hrd` in this pipeline first" in result.output
+    assert (
+        "gaia-dr3-hrd: not published: no build result: run `sciapps build gaia-dr3-hrd` in this pipeline first" in result.output
+    )
     assert "xmm-epic-spectrum-fit: maintainers' issue opened" in result.output
     issues = gitlab.fake.upstream.issues
     assert sorted(i["labels"][1] for i in issues) == ["publish::gaia-dr3-hrd", "publish::xmm-epic-spectrum-fit"]
     assert all(i["labels"][0] == "sciapps::publish" and "no build result" in i["description"] for i in issues)
-    assert not (root / "build" / "results").exists() or not any((root / "build" / "results").rglob("build.json"))  # nothing built or pushed
+    assert not (root / "build" / "results").exists() or not any(
+        (root / "build" / "results").rglob("build.json")
+    )  # nothing built or pushed
     again = publish(root, env, "gaia-dr3-hrd")  # the next run: updated, never a second issue
     assert "gaia-dr3-hrd: maintainers' issue unchanged" in again.output and len(gitlab.fake.upstream.issues) == 2
     # another batch's job knows nothing of xmm: its issue stays open

@@ -24,8 +24,13 @@ def catalog(tmp_path, registry, engine):
 
 
 def git(root, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=root, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 def commit(root, message: str) -> str:
@@ -93,7 +98,9 @@ def test_a_registry_that_does_not_answer_leaves_the_last_copy_whole(catalog):
     synced(catalog)
     before = sorted((p.relative_to(out), p.read_bytes()) for p in out.rglob("*") if p.is_file())
     config_file = catalog.root / "sciapps.yaml"
-    config_file.write_text(config_file.read_text().replace(f"registry: {catalog.registry}/sciapps", "registry: 127.0.0.1:9/sciapps"))
+    config_file.write_text(
+        config_file.read_text().replace(f"registry: {catalog.registry}/sciapps", "registry: 127.0.0.1:9/sciapps")
+    )
     for full in (False, True):
         with pytest.raises(SciAppsError, match="does not answer"):
             sync_store(catalog.config, lambda line: None, full=full)

@@ -36,11 +36,16 @@ class Catalog:
 
     @property
     def environ(self) -> dict[str, str]:
-        return {signing.SIGNING_KEY_VARIABLE: (self.root / "private" / "release.key").read_text(),
-                "CI_PROJECT_URL": "https://gitlab.example.org/datalabs/sciapps", "CI_SERVER_URL": "https://gitlab.example.org",
-                "CI_RUNNER_ID": "12", "CI_PIPELINE_URL": f"https://gitlab.example.org/datalabs/sciapps/-/pipelines/{next(_serial)}",
-                "CI_COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567",
-                "CI_COMMIT_MESSAGE": "Merge branch 'x' into 'main'\n\nSee merge request datalabs/sciapps!42", **self.credentials}
+        return {
+            signing.SIGNING_KEY_VARIABLE: (self.root / "private" / "release.key").read_text(),
+            "CI_PROJECT_URL": "https://gitlab.example.org/datalabs/sciapps",
+            "CI_SERVER_URL": "https://gitlab.example.org",
+            "CI_RUNNER_ID": "12",
+            "CI_PIPELINE_URL": f"https://gitlab.example.org/datalabs/sciapps/-/pipelines/{next(_serial)}",
+            "CI_COMMIT_SHA": "0123456789abcdef0123456789abcdef01234567",
+            "CI_COMMIT_MESSAGE": "Merge branch 'x' into 'main'\n\nSee merge request datalabs/sciapps!42",
+            **self.credentials,
+        }
 
     def image(self, marker: str, version: str = "1.2.0") -> tuple[str, str]:
         """A tiny real image, pushed under `<version>-<marker>`: (ref, digest)."""
@@ -64,14 +69,36 @@ class Catalog:
         sha = hashlib.sha256(package.read_bytes()).hexdigest() if package.is_file() else None
         image_id = self.engine.image_id(ref)
         for stage, status in (("build", "passed"), ("scan", scan), ("test", "passed"), ("chart", "passed")):
-            details = {"ref": ref, "image_id": image_id, "bases": [{"name": "jl_base", "image_id": "sha256:" + "b" * 64,
-                                                                    "ref": f"{self.config.registry}/jl_base:abc"}]} if stage == "build" else {}
+            details = (
+                {
+                    "ref": ref,
+                    "image_id": image_id,
+                    "bases": [
+                        {"name": "jl_base", "image_id": "sha256:" + "b" * 64, "ref": f"{self.config.registry}/jl_base:abc"}
+                    ],
+                }
+                if stage == "build"
+                else {}
+            )
             if stage == "chart":
                 details = {"package": package.name, "sha256": sha}
-            write_result(folder, self.datalab, {"stage": stage, "status": status, "finished": "2026-11-25T10:00:00+00:00",
-                                                "summary": f"{stage} {status}", "datalab_version": version, "details": details})
-        write_pushed(folder, self.datalab, {"image": {"ref": ref, "image_id": image_id, "digest": digest},
-                                            "chart": {"package": package.name, "sha256": sha}})
+            write_result(
+                folder,
+                self.datalab,
+                {
+                    "stage": stage,
+                    "status": status,
+                    "finished": "2026-11-25T10:00:00+00:00",
+                    "summary": f"{stage} {status}",
+                    "datalab_version": version,
+                    "details": details,
+                },
+            )
+        write_pushed(
+            folder,
+            self.datalab,
+            {"image": {"ref": ref, "image_id": image_id, "digest": digest}, "chart": {"package": package.name, "sha256": sha}},
+        )
         (folder / self.datalab / "sbom.cdx.json").write_text('{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}')
 
     def publish(self, log) -> int:
@@ -125,10 +152,14 @@ def make_catalog(tmp_path: Path, registry: str, engine, credentials: dict[str, s
     meta = root / "datalabs" / datalab / "datalab.yaml"
     meta.write_text(meta.read_text().replace("id: gaia-dr3-hrd", f"id: {datalab}", 1))
     shutil.copytree(REPO / "charts", root / "charts")
-    (root / "sciapps.yaml").write_text((REPO / "sciapps.yaml").read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {registry}/sciapps"))
+    (root / "sciapps.yaml").write_text(
+        (REPO / "sciapps.yaml").read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {registry}/sciapps")
+    )
     signing.generate(root / "private" / "release.key", root / "keys" / "release.pub")
     credentials = credentials or {}
-    pushing = Engine(engine.client, login=registry_login(load_config(root / "sciapps.yaml"), credentials)) if credentials else engine
+    pushing = (
+        Engine(engine.client, login=registry_login(load_config(root / "sciapps.yaml"), credentials)) if credentials else engine
+    )
     return Catalog(root, datalab, registry, pushing, credentials)
 
 

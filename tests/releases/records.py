@@ -9,8 +9,10 @@ from sciapps.releases import signing
 from sciapps.releases.mirror import store_record, write_check
 from sciapps.releases.record import Chart, statement
 
-CHECKS = {stage: {"status": "passed", "summary": f"{stage} passed", "finished": "2026-11-20T10:00:00Z"}
-          for stage in ("build", "scan", "test", "chart")}
+CHECKS = {
+    stage: {"status": "passed", "summary": f"{stage} passed", "finished": "2026-11-20T10:00:00Z"}
+    for stage in ("build", "scan", "test", "chart")
+}
 
 
 def keys(root: Path):
@@ -19,19 +21,40 @@ def keys(root: Path):
     return signing.signer_from_environment({signing.SIGNING_KEY_VARIABLE: str(root / "private" / "release.key")})
 
 
-def record(signer, datalab: str, version: str, build: int = 1, published: str = "2026-11-20T10:00:00+00:00",
-           checks: dict | None = None, registry: str = "127.0.0.1:5000/sciapps", sbom: bytes | None = None,
-           bases: tuple[tuple[str, str], ...] = (("jl_base", "sha256:" + "b" * 64),)) -> tuple[str, bytes]:
+def record(
+    signer,
+    datalab: str,
+    version: str,
+    build: int = 1,
+    published: str = "2026-11-20T10:00:00+00:00",
+    checks: dict | None = None,
+    registry: str = "127.0.0.1:5000/sciapps",
+    sbom: bytes | None = None,
+    bases: tuple[tuple[str, str], ...] = (("jl_base", "sha256:" + "b" * 64),),
+) -> tuple[str, bytes]:
     """(image digest, envelope) of one release of `datalab` `version`; `sbom`: the SBOM it
     names; `bases`: (name, image id) of the approved bases it was built on."""
     digest = "sha256:" + hashlib.sha256(f"{datalab} {version} {build}".encode()).hexdigest()
     body = statement(
-        datalab=datalab, version=version, build=build, repository=f"{registry}/{datalab}", tag=f"{version}-{digest[7:19]}", digest=digest,
+        datalab=datalab,
+        version=version,
+        build=build,
+        repository=f"{registry}/{datalab}",
+        tag=f"{version}-{digest[7:19]}",
+        digest=digest,
         bases=[(name, f"{registry}/{name}:1", image_id) for name, image_id in bases],
         chart=Chart(f"oci://{registry.split('/')[0]}/charts/{datalab}", version, "sha256:" + "c" * 64, "d" * 64),
-        sbom="sha256:" + (hashlib.sha256(sbom).hexdigest() if sbom is not None else "e" * 64), checks=checks or CHECKS, source_repository="https://gitlab.example.org/datalabs/sciapps",
-        commit="0" * 40, merge_request="datalabs/sciapps!1", builder="https://gitlab.example.org/runners/1",
-        pipeline="https://gitlab.example.org/datalabs/sciapps/-/pipelines/1", started=None, published=published, sciapps_version="test")
+        sbom="sha256:" + (hashlib.sha256(sbom).hexdigest() if sbom is not None else "e" * 64),
+        checks=checks or CHECKS,
+        source_repository="https://gitlab.example.org/datalabs/sciapps",
+        commit="0" * 40,
+        merge_request="datalabs/sciapps!1",
+        builder="https://gitlab.example.org/runners/1",
+        pipeline="https://gitlab.example.org/datalabs/sciapps/-/pipelines/1",
+        started=None,
+        published=published,
+        sciapps_version="test",
+    )
     return digest, signing.sign(body, signer)
 
 

@@ -44,10 +44,23 @@ def test_credentials_come_from_the_jobs_variables_and_go_only_to_the_catalogs_re
 
     config = Config(registry="registry.example.org/datalabs/sciapps")
     assert registry_login(config, {}) is None
-    login = registry_login(config, {"CI_REGISTRY": "registry.example.org", "CI_REGISTRY_USER": "gitlab-ci-token", "CI_REGISTRY_PASSWORD": "job"})
+    login = registry_login(
+        config, {"CI_REGISTRY": "registry.example.org", "CI_REGISTRY_USER": "gitlab-ci-token", "CI_REGISTRY_PASSWORD": "job"}
+    )
     assert login == RegistryLogin("registry.example.org", "gitlab-ci-token", "job") and "job" not in repr(login)
-    assert registry_login(config, {"CI_REGISTRY": "elsewhere.example.org", "CI_REGISTRY_USER": "u", "CI_REGISTRY_PASSWORD": "p"}) is None
-    deploy = registry_login(config, {"SCIAPPS_REGISTRY_USER": "deploy", "SCIAPPS_REGISTRY_PASSWORD": "t", "CI_REGISTRY_USER": "u", "CI_REGISTRY_PASSWORD": "p"})
+    assert (
+        registry_login(config, {"CI_REGISTRY": "elsewhere.example.org", "CI_REGISTRY_USER": "u", "CI_REGISTRY_PASSWORD": "p"})
+        is None
+    )
+    deploy = registry_login(
+        config,
+        {
+            "SCIAPPS_REGISTRY_USER": "deploy",
+            "SCIAPPS_REGISTRY_PASSWORD": "t",
+            "CI_REGISTRY_USER": "u",
+            "CI_REGISTRY_PASSWORD": "p",
+        },
+    )
     assert deploy.username == "deploy"  # a deploy token from protected variables wins
     assert login.applies_to("registry.example.org/datalabs/sciapps/x:1") and not login.applies_to("evil.example.org/x:1")
 

@@ -16,7 +16,6 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -52,8 +51,15 @@ class Hostile:
             def log_message(self, *args):
                 pass
 
-            def _send(self, status: int, body: bytes = b"", media: str = "application/json", headers: dict | None = None,
-                      repo: str = "", head: bool = False):
+            def _send(
+                self,
+                status: int,
+                body: bytes = b"",
+                media: str = "application/json",
+                headers: dict | None = None,
+                repo: str = "",
+                head: bool = False,
+            ):
                 if repo in hostile.silent:
                     time.sleep(30)
                     return
@@ -89,16 +95,24 @@ class Hostile:
                         return self._send(404, b"{}", repo=repo)
                     page = [] if mode == "empty" else tags or []
                     query = self.path.split("?", 1)[1] if "?" in self.path else ""
-                    link = {"empty": f"/v2/{repo}/tags/list?n=1000&last={time.monotonic_ns()}",
-                            "same": f"/v2/{repo}/tags/list?n=1000&page={time.monotonic_ns()}",
-                            "self": f"/v2/{repo}/tags/list?{query}"}.get(mode)
+                    link = {
+                        "empty": f"/v2/{repo}/tags/list?n=1000&last={time.monotonic_ns()}",
+                        "same": f"/v2/{repo}/tags/list?n=1000&page={time.monotonic_ns()}",
+                        "self": f"/v2/{repo}/tags/list?{query}",
+                    }.get(mode)
                     headers = {"Link": f'<{link}>; rel="next"'} if link else {}
-                    return self._send(200, json.dumps({"name": repo, "tags": page}).encode(), headers=headers, repo=repo, head=head)
+                    return self._send(
+                        200, json.dumps({"name": repo, "tags": page}).encode(), headers=headers, repo=repo, head=head
+                    )
                 if len(parts) >= 3 and parts[-2] in ("manifests", "blobs"):
                     repo, kind, ref = "/".join(parts[:-2]), parts[-2], parts[-1]
                     if kind == "blobs":
                         found = hostile.blobs.get(ref)
-                        return self._send(200, found, "application/octet-stream", repo=repo, head=head) if found is not None else self._send(404)
+                        return (
+                            self._send(200, found, "application/octet-stream", repo=repo, head=head)
+                            if found is not None
+                            else self._send(404)
+                        )
                     found = hostile.manifests.get((repo, ref))
                     if found is None:
                         return self._send(404, b"{}", repo=repo, head=head)
@@ -182,7 +196,9 @@ def _junk(server: Hostile, repo: str, signer) -> int:
         (None, json.dumps([1, 2, 3]).encode()),
     ]
     server.blobs["sha256:" + "1" * 64] = b"tampered"
-    kinds.append(([{"mediaType": ENVELOPE_MEDIA_TYPE, "digest": "sha256:" + "1" * 64, "size": 8}], None))  # bytes that do not match
+    kinds.append(
+        ([{"mediaType": ENVELOPE_MEDIA_TYPE, "digest": "sha256:" + "1" * 64, "size": 8}], None)
+    )  # bytes that do not match
     for n, (layers, raw) in enumerate(kinds):
         server.attach(repo, _digest(f"junk {n}".encode()), layers, raw)
     return len(kinds)

@@ -33,20 +33,42 @@ def _resigned(signer, envelope: bytes, change) -> bytes:
     return signing.sign(statement, signer)
 
 
-@pytest.mark.parametrize("make, why", [
-    (lambda s, e, d: b"x" * (signing.MAX_ENVELOPE_BYTES + 1), "larger than"),
-    (lambda s, e, d: b"not json", "not a DSSE envelope"),
-    (lambda s, e, d: b"[1, 2]", "not a DSSE envelope"),
-    (lambda s, e, d: json.dumps({**json.loads(e), "payloadType": "text/plain"}).encode(), "payload type is 'text/plain'"),
-    (lambda s, e, d: json.dumps({**json.loads(e), "payload": base64.b64encode(b'{"x": 1}').decode()}).encode(), "not signed with the catalog's key"),
-    (lambda s, e, d: json.dumps({**json.loads(e), "signatures": [{"keyid": "k", "sig": "!!"}]}).encode(), "not a DSSE envelope"),
-    (lambda s, e, d: _resigned(s, e, lambda st: st.update(predicateType="https://example.org/x")), "malformed"),
-    (lambda s, e, d: _resigned(s, e, lambda st: st["subject"][0].update(name="evil.example.org/x y")), "malformed"),
-    (lambda s, e, d: _resigned(s, e, lambda st: st["predicate"]["buildDefinition"]["externalParameters"].update(build=0)), "malformed"),
-    (lambda s, e, d: _resigned(s, e, lambda st: st["predicate"]["runDetails"]["byproducts"].append({"name": "check:x" * 50})), "malformed"),
-    (lambda s, e, d: _resigned(s, e, lambda st: st["subject"][0]["digest"].update(sha256="f" * 64)), "but is attached to"),
-    (lambda s, e, d: _resigned(s, e, lambda st: st["predicate"]["buildDefinition"]["externalParameters"].update(datalab="other")), "is of other"),
-])
+@pytest.mark.parametrize(
+    "make, why",
+    [
+        (lambda s, e, d: b"x" * (signing.MAX_ENVELOPE_BYTES + 1), "larger than"),
+        (lambda s, e, d: b"not json", "not a DSSE envelope"),
+        (lambda s, e, d: b"[1, 2]", "not a DSSE envelope"),
+        (lambda s, e, d: json.dumps({**json.loads(e), "payloadType": "text/plain"}).encode(), "payload type is 'text/plain'"),
+        (
+            lambda s, e, d: json.dumps({**json.loads(e), "payload": base64.b64encode(b'{"x": 1}').decode()}).encode(),
+            "not signed with the catalog's key",
+        ),
+        (
+            lambda s, e, d: json.dumps({**json.loads(e), "signatures": [{"keyid": "k", "sig": "!!"}]}).encode(),
+            "not a DSSE envelope",
+        ),
+        (lambda s, e, d: _resigned(s, e, lambda st: st.update(predicateType="https://example.org/x")), "malformed"),
+        (lambda s, e, d: _resigned(s, e, lambda st: st["subject"][0].update(name="evil.example.org/x y")), "malformed"),
+        (
+            lambda s, e, d: _resigned(s, e, lambda st: st["predicate"]["buildDefinition"]["externalParameters"].update(build=0)),
+            "malformed",
+        ),
+        (
+            lambda s, e, d: _resigned(
+                s, e, lambda st: st["predicate"]["runDetails"]["byproducts"].append({"name": "check:x" * 50})
+            ),
+            "malformed",
+        ),
+        (lambda s, e, d: _resigned(s, e, lambda st: st["subject"][0]["digest"].update(sha256="f" * 64)), "but is attached to"),
+        (
+            lambda s, e, d: _resigned(
+                s, e, lambda st: st["predicate"]["buildDefinition"]["externalParameters"].update(datalab="other")
+            ),
+            "is of other",
+        ),
+    ],
+)
 def test_a_bad_record_is_one_sentence_never_an_error(signer, make, why):
     digest, envelope = records.record(signer, "gaia-dr3-hrd", "1.2.0")
     j = judge(make(signer, envelope, digest), _key(signer), digest[7:], digest, "gaia-dr3-hrd")

@@ -57,8 +57,10 @@ def test_publishing_the_same_image_again_is_no_new_build_and_a_rebuild_is(catalo
 def test_a_different_image_under_the_published_tag_is_not_verified_and_not_launched(catalog, tmp_path):
     catalog.release("first")
     catalog.image("first-but-not", version="1.2.0")  # another image...
-    catalog.engine.tag(catalog.engine.image_id(f"{catalog.registry}/sciapps/{catalog.datalab}:1.2.0-first-but-not"),
-                       f"{catalog.registry}/sciapps/{catalog.datalab}:1.2.0-first")
+    catalog.engine.tag(
+        catalog.engine.image_id(f"{catalog.registry}/sciapps/{catalog.datalab}:1.2.0-first-but-not"),
+        f"{catalog.registry}/sciapps/{catalog.datalab}:1.2.0-first",
+    )
     catalog.engine.push(f"{catalog.registry}/sciapps/{catalog.datalab}:1.2.0-first")  # ...pushed over the published tag
     result = run(catalog, "verify", catalog.datalab)
     assert result.exit_code == 1
@@ -117,7 +119,9 @@ def test_a_failed_scan_is_never_published(catalog):
 
 def test_verify_says_when_it_cannot_check(catalog):
     config_file = catalog.root / "sciapps.yaml"
-    config_file.write_text(config_file.read_text().replace(f"registry: {catalog.registry}/sciapps", "registry: 127.0.0.1:9/sciapps"))
+    config_file.write_text(
+        config_file.read_text().replace(f"registry: {catalog.registry}/sciapps", "registry: 127.0.0.1:9/sciapps")
+    )
     result = run(catalog, "verify", catalog.datalab)
     assert result.exit_code == 2 and "does not answer" in result.output
     (catalog.root / "keys" / "release.pub").unlink()
@@ -151,7 +155,10 @@ def test_the_store_mirror_is_rebuilt_from_the_registry_and_sees_tampering(catalo
     key = public_key(config.path_of(config.release_key))
     assert run(catalog, "releases", "sync").exit_code == 0
     judged = Mirror(out, key).releases(catalog.datalab)
-    assert [(j.release.version, j.release.digest, j.verified) for j in judged] == [("1.3.0", second, True), ("1.2.0", first, True)]
+    assert [(j.release.version, j.release.digest, j.verified) for j in judged] == [
+        ("1.3.0", second, True),
+        ("1.2.0", first, True),
+    ]
     shutil.rmtree(out)  # a new runner: no cache, no artifacts
     result = run(catalog, "releases", "sync")
     assert result.exit_code == 0 and "2 fetched, 0 already here" in result.output
@@ -170,7 +177,10 @@ def test_the_store_mirror_is_rebuilt_from_the_registry_and_sees_tampering(catalo
     build_store(config, [config.catalog], catalog.root / "public", REPO / "mkdocs.yml")  # the next store build
     shown = json.loads((catalog.root / "public" / "api" / "datalabs" / f"{catalog.datalab}.json").read_text())
     assert [(v["version"], v["verified"]) for v in shown["versions"]] == [("1.3.0", True), ("1.2.0", False)]
-    assert shown["versions"][1]["why"].startswith("the registry's image under 1.2.0-first is") and shown["versions"][1]["launch"] is None
+    assert (
+        shown["versions"][1]["why"].startswith("the registry's image under 1.2.0-first is")
+        and shown["versions"][1]["launch"] is None
+    )
 
 
 def test_two_publications_at_the_same_moment_lose_nothing(catalog, tmp_path):
@@ -193,8 +203,14 @@ def test_two_publications_at_the_same_moment_lose_nothing(catalog, tmp_path):
     first.chart()
     first.results(ref_b, digest_b)
     outcomes, lines = {}, []
-    threads = [threading.Thread(target=lambda i=i: outcomes.__setitem__(i, publish_checked(catalog.config, (i,), lines.append, push=False, environ=catalog.environ)))
-               for i in (catalog.datalab, second_id)]
+    threads = [
+        threading.Thread(
+            target=lambda i=i: outcomes.__setitem__(
+                i, publish_checked(catalog.config, (i,), lines.append, push=False, environ=catalog.environ)
+            )
+        )
+        for i in (catalog.datalab, second_id)
+    ]
     for t in threads:
         t.start()
     for t in threads:

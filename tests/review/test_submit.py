@@ -13,6 +13,7 @@ from sciapps.review.submit import submit
 from tests.conftest import REPO
 from tests.review.fake_gitlab import PROJECT, FakeGitLab, Server
 
+
 @pytest.fixture
 def gitlab_server():
     servers = []
@@ -38,7 +39,9 @@ def test_opens_a_merge_request_with_one_commit(gitlab_server):
     posts = {path.split("?")[0]: body for method, path, body, _ in fake.requests if method == "POST"}
     commit = posts[f"{PROJECT}/repository/commits"]
     assert {"branch", "commit_message", "actions"} <= set(commit)  # required by POST /repository/commits
-    assert commit["branch"] == "datalab/gaia-dr3-hrd-1.2.0" and commit["start_branch"] == "main"  # the branch comes with the commit
+    assert (
+        commit["branch"] == "datalab/gaia-dr3-hrd-1.2.0" and commit["start_branch"] == "main"
+    )  # the branch comes with the commit
     files = {a["file_path"]: a for a in commit["actions"]}
     assert set(files) == {f"datalabs/gaia-dr3-hrd/{e.path}" for e in lab().files}
     for action in files.values():
@@ -85,7 +88,9 @@ def test_cli_takes_the_project_from_sciapps_yaml(gitlab_server, tmp_path, monkey
     settings = (REPO / "sciapps.yaml").read_text().replace("url: https://gitlab.esa.int", f"url: {url}")
     (tmp_path / "sciapps.yaml").write_text(settings)
     monkeypatch.setenv("GITLAB_TOKEN", "glpat-test")
-    result = CliRunner().invoke(cli, ["submit", str(REPO / "datalabs" / "gaia-dr3-hrd"), "--config", str(tmp_path / "sciapps.yaml")])
+    result = CliRunner().invoke(
+        cli, ["submit", str(REPO / "datalabs" / "gaia-dr3-hrd"), "--config", str(tmp_path / "sciapps.yaml")]
+    )
     assert result.exit_code == 0, result.output
     assert "merge request opened: https://gitlab.example.org/datalabs/sciapps/-/merge_requests/7" in result.output
 
@@ -97,7 +102,9 @@ def test_cli_without_a_project_is_a_usage_error(monkeypatch, tmp_path):
 
     (tmp_path / "sciapps.yaml").write_text("store: {title: Test}\n")
     monkeypatch.setenv("GITLAB_TOKEN", "glpat-test")
-    result = CliRunner().invoke(cli, ["submit", str(REPO / "datalabs" / "gaia-dr3-hrd"), "--config", str(tmp_path / "sciapps.yaml")])
+    result = CliRunner().invoke(
+        cli, ["submit", str(REPO / "datalabs" / "gaia-dr3-hrd"), "--config", str(tmp_path / "sciapps.yaml")]
+    )
     assert result.exit_code == 2 and "set gitlab.url and gitlab.project in sciapps.yaml" in result.output
 
 

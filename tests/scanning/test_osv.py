@@ -43,16 +43,19 @@ def test_matching(mirror, ecosystem, name, version, hit):
 
 
 def test_last_affected_limit_and_explicit_versions():
-    affected = {"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"last_affected": "1.4"}]}], "versions": ["0.9"]}
+    affected = {
+        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"last_affected": "1.4"}]}],
+        "versions": ["0.9"],
+    }
     assert [is_affected(affected, v, "PyPI") for v in ("0.8", "0.9", "1.0", "1.4", "1.4.1")] == [False, True, True, True, False]
     epoch = {"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:1.0-1"}]}]}
     assert is_affected(epoch, "9.9-1", "Debian:12") and not is_affected(epoch, "1:1.0-1", "Debian:12")
 
 
 def test_severity_from_the_record(mirror):
-    (record, affected), = mirror.matches("PyPI", "pyyaml", "5.3.1")
+    ((record, affected),) = mirror.matches("PyPI", "pyyaml", "5.3.1")
     assert severity_of(record, affected) == "critical"
-    (record, affected), = mirror.matches("Debian:12", "glibc", "2.36-9+deb12u2")
+    ((record, affected),) = mirror.matches("Debian:12", "glibc", "2.36-9+deb12u2")
     assert severity_of(record, affected) == "medium"  # no severity given: not ignored, not blocking by itself
 
 
@@ -74,7 +77,9 @@ def test_missing_or_empty_mirror(tmp_path):
 def test_withdrawn_records_are_ignored(tmp_path):
     shutil.copytree(MIRROR, tmp_path / "osv")
     record = json.loads((MIRROR / "PyPI" / "GHSA-x84v-xcm2-53pg.json").read_text())
-    (tmp_path / "osv" / "PyPI" / "GHSA-x84v-xcm2-53pg.json").write_text(json.dumps({**record, "withdrawn": "2024-01-01T00:00:00Z"}))
+    (tmp_path / "osv" / "PyPI" / "GHSA-x84v-xcm2-53pg.json").write_text(
+        json.dumps({**record, "withdrawn": "2024-01-01T00:00:00Z"})
+    )
     assert Mirror.load(tmp_path / "osv").matches("PyPI", "requests", "2.19.1") == []
 
 
@@ -109,7 +114,6 @@ def test_osv_sync_from_an_export(tmp_path):
     with pytest.raises(SciAppsError, match="cannot download"):
         sync(tmp_path / "mirror", ("Debian",), "http://127.0.0.1:9", log=lambda line: None)
     assert Mirror.load(tmp_path / "mirror").records == 2  # the failed sync changed nothing
-
 
 
 def _serve(folder):
@@ -152,13 +156,16 @@ def _bomb(path, kind: str) -> None:
             z.writestr("notes.txt", "hello")
 
 
-@pytest.mark.parametrize("kind,limits,says", [
-    ("gigabyte", {}, "inflates to 1,073,741,824 bytes"),
-    ("many", {"MAX_EXPORT_RECORDS": 10}, "more than 10 records"),
-    ("total", {"MAX_EXPORT_TOTAL_BYTES": 8000}, "inflate to more than"),
-    ("download", {"MAX_EXPORT_BYTES": 1000}, "more than the 1,000 bytes an export may be"),
-    ("garbage", {}, "not a readable zip file"),
-])
+@pytest.mark.parametrize(
+    "kind,limits,says",
+    [
+        ("gigabyte", {}, "inflates to 1,073,741,824 bytes"),
+        ("many", {"MAX_EXPORT_RECORDS": 10}, "more than 10 records"),
+        ("total", {"MAX_EXPORT_TOTAL_BYTES": 8000}, "inflate to more than"),
+        ("download", {"MAX_EXPORT_BYTES": 1000}, "more than the 1,000 bytes an export may be"),
+        ("garbage", {}, "not a readable zip file"),
+    ],
+)
 def test_osv_sync_refuses_a_hostile_export_and_keeps_the_mirror(tmp_path, monkeypatch, kind, limits, says):
     from click.testing import CliRunner
 
@@ -178,8 +185,18 @@ def test_osv_sync_refuses_a_hostile_export_and_keeps_the_mirror(tmp_path, monkey
         _bomb(exports / "all.zip", "many" if kind == "download" else kind)
     server = _serve(tmp_path / "exports")
     try:
-        result = CliRunner().invoke(cli, ["osv-sync", "--ecosystem", "PyPI", "--osv-mirror", str(tmp_path / "mirror"),
-                                          "--source", f"http://127.0.0.1:{server.server_address[1]}"])
+        result = CliRunner().invoke(
+            cli,
+            [
+                "osv-sync",
+                "--ecosystem",
+                "PyPI",
+                "--osv-mirror",
+                str(tmp_path / "mirror"),
+                "--source",
+                f"http://127.0.0.1:{server.server_address[1]}",
+            ],
+        )
     finally:
         server.shutdown()
     assert result.exit_code == 2 and "refusing OSV's PyPI export" in result.output and says in result.output, result.output
@@ -196,8 +213,12 @@ def test_osv_sync_writes_only_advisories(tmp_path):
     _bomb(exports / "all.zip", "names")
     server = _serve(tmp_path / "exports")
     try:
-        assert sync(tmp_path / "mirror", ("PyPI",), f"http://127.0.0.1:{server.server_address[1]}", log=lambda line: None) == {"PyPI": 2}
+        assert sync(tmp_path / "mirror", ("PyPI",), f"http://127.0.0.1:{server.server_address[1]}", log=lambda line: None) == {
+            "PyPI": 2
+        }
     finally:
         server.shutdown()
-    assert sorted(p.name for p in (tmp_path / "mirror" / "PyPI").iterdir()) == sorted(p.name for p in (MIRROR / "PyPI").glob("*.json"))
+    assert sorted(p.name for p in (tmp_path / "mirror" / "PyPI").iterdir()) == sorted(
+        p.name for p in (MIRROR / "PyPI").glob("*.json")
+    )
     assert not (tmp_path / "outside.json").exists() and not (tmp_path / "mirror" / "outside.json").exists()

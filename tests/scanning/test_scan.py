@@ -38,7 +38,9 @@ def image_for(engine, approved, case: str) -> str:
         return build(engine, plan(lab, CONFIG, approved), log=lambda line: None).ref
     files: dict = {e.path: lab.dir / e.path for e in lab.files if e.kind == "file"}  # as docker build would see it
     # ...with approved bases pinned to their ids, as SciApps builds (no `jl_base` tag is relied on)
-    files["Dockerfile"] = pin_bases(lab.read_text("Dockerfile"), {n: b.image_id for n, b in approved.items()}, CONFIG.registry)[0].encode()
+    files["Dockerfile"] = pin_bases(lab.read_text("Dockerfile"), {n: b.image_id for n, b in approved.items()}, CONFIG.registry)[
+        0
+    ].encode()
     result = engine.build(context_tar(files), tag=None)
     ref = f"sciapps-scan-test/{case}:latest"
     engine.tag(result.image_id, ref)
@@ -85,7 +87,9 @@ def test_reports_and_sbom(engine, approved):
 
 def test_exceptions_expire(engine, approved):
     image = image_for(engine, approved, "shell-injection")
-    valid = Policy(exceptions=(Exception_("B602", "shell-injection", "input() is the analyst's own, in a sandbox", "2099-12-31"),))
+    valid = Policy(
+        exceptions=(Exception_("B602", "shell-injection", "input() is the analyst's own, in a sandbox", "2099-12-31"),)
+    )
     report, _ = run("shell-injection", image, valid)
     assert report.passed
     (judged,) = [j for j in report.judged if j.finding.rule == "B602"]

@@ -48,8 +48,19 @@ def serve(folder: Path):
 FEEDBACK = {
     "exported": "2026-11-20T10:00:00Z",
     "items": [
-        {"datalab": "gaia-dr3-hrd", "kind": "praise", "date": "2026-11-02", "author": "R. Scientist", "comment": "Made my HRD figure in minutes."},
-        {"datalab": "gaia-dr3-hrd", "kind": "problem", "date": "2026-11-10", "comment": "<script>alert('feedback')</script> Axis label overlaps"},
+        {
+            "datalab": "gaia-dr3-hrd",
+            "kind": "praise",
+            "date": "2026-11-02",
+            "author": "R. Scientist",
+            "comment": "Made my HRD figure in minutes.",
+        },
+        {
+            "datalab": "gaia-dr3-hrd",
+            "kind": "problem",
+            "date": "2026-11-10",
+            "comment": "<script>alert('feedback')</script> Axis label overlaps",
+        },
         {"datalab": "gaia-dr3-hrd", "kind": "idea", "date": "2026-10-01"},
     ],
 }
@@ -61,9 +72,14 @@ def store(tmp_path_factory):
     work = tmp_path_factory.mktemp("store")
     config = replace(load_config(REPO / "sciapps.yaml"), path=work / "sciapps.yaml")
     signer = records.keys(work)
-    failed_test = {**records.CHECKS, "test": {"status": "failed", "finished": "2026-11-20T10:05:00Z", "summary": "1 of 1 notebooks failed"}}
-    gaia = [records.record(signer, "gaia-dr3-hrd", "1.1.0", published="2026-10-01T10:00:00+00:00"),
-            records.record(signer, "gaia-dr3-hrd", "1.2.0", published="2026-11-20T10:00:00+00:00", checks=failed_test)]
+    failed_test = {
+        **records.CHECKS,
+        "test": {"status": "failed", "finished": "2026-11-20T10:05:00Z", "summary": "1 of 1 notebooks failed"},
+    }
+    gaia = [
+        records.record(signer, "gaia-dr3-hrd", "1.1.0", published="2026-10-01T10:00:00+00:00"),
+        records.record(signer, "gaia-dr3-hrd", "1.2.0", published="2026-11-20T10:00:00+00:00", checks=failed_test),
+    ]
     other_key = records.keys(work / "other")
     forged = records.record(other_key, "xmm-epic-spectrum-fit", "2.0.1")
     records.mirror(work / "build" / "releases", {"gaia-dr3-hrd": gaia, "xmm-epic-spectrum-fit": [forged]})

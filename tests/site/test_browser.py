@@ -110,7 +110,9 @@ def test_keyboard_search_from_the_home_page(page):
 
 def test_launch_link_is_exactly_the_configured_url(page):
     page.goto("datalabs/xmm-epic-spectrum-fit/")
-    assert page.get_attribute("a.sa-launch", "href") == "https://datalabs.esa.int/launch?datalab=xmm-epic-spectrum-fit&version=2.0.1"
+    assert (
+        page.get_attribute("a.sa-launch", "href") == "https://datalabs.esa.int/launch?datalab=xmm-epic-spectrum-fit&version=2.0.1"
+    )
     page.goto("datalabs/herschel-spire-photometry/")
     assert page.query_selector("a.sa-launch") is None
     assert "can no longer be launched" in page.text_content(".sa-banner--archived")
@@ -164,9 +166,7 @@ def test_index_rebuilt_in_the_browser_scores_like_lunr_py(page, store):
             expected = [(r["ref"], r["score"]) for r in python_index.search(query)]
         except Exception:
             continue
-        got = page.evaluate(
-            "q => window.__sciapps.store.index.search(q).map(r => [r.ref, r.score])", query
-        )
+        got = page.evaluate("q => window.__sciapps.store.index.search(q).map(r => [r.ref, r.score])", query)
         assert [ref for ref, _ in got] == [ref for ref, _ in expected], query
         for (_, a), (_, b) in zip(got, expected):
             assert abs(a - b) < 1e-3 * max(1, abs(b)), query
@@ -177,8 +177,14 @@ def test_accessibility_and_screenshots(page):
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     axe = Axe()
-    for name, url in [("home", ""), ("browse", "browse/"), ("datalab", "datalabs/gaia-dr3-hrd/"),
-                      ("archived", "datalabs/herschel-spire-photometry/"), ("bookmarks", "bookmarks/"), ("mission", "missions/gaia/")]:
+    for name, url in [
+        ("home", ""),
+        ("browse", "browse/"),
+        ("datalab", "datalabs/gaia-dr3-hrd/"),
+        ("archived", "datalabs/herschel-spire-photometry/"),
+        ("bookmarks", "bookmarks/"),
+        ("mission", "missions/gaia/"),
+    ]:
         page.goto(url)
         if name == "browse":
             page.wait_for_selector("body[data-search-ready='true']")

@@ -40,10 +40,16 @@ def test_api(store):
     assert gaia["urls"]["launch"] == "https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&version=1.2.0"
     assert gaia["ci"]["test"]["status"] == "failed" and gaia["feedback"]["total"] == 3  # the 1.2.0 release's checks
     assert [(v["version"], v["build"], v["verified"]) for v in gaia["versions"]] == [("1.2.0", 1, True), ("1.1.0", 1, True)]
-    assert gaia["release"]["version"] == "1.2.0" and gaia["versions"][1]["image"].startswith("127.0.0.1:5000/sciapps/gaia-dr3-hrd@sha256:")
+    assert gaia["release"]["version"] == "1.2.0" and gaia["versions"][1]["image"].startswith(
+        "127.0.0.1:5000/sciapps/gaia-dr3-hrd@sha256:"
+    )
     assert "--set image.digest=sha256:" in gaia["versions"][1]["helm"] and "--version 1.1.0" in gaia["versions"][1]["helm"]
     xmm = json.loads((folder / "api" / "datalabs" / "xmm-epic-spectrum-fit.json").read_text())
-    assert xmm["versions"] == [] and xmm["ci"] == {} and xmm["unreadable_records"] == ["the record is not signed with the catalog's key"]
+    assert (
+        xmm["versions"] == []
+        and xmm["ci"] == {}
+        and xmm["unreadable_records"] == ["the record is not signed with the catalog's key"]
+    )
     assert (folder / "keys" / "release.pub").read_text().startswith("-----BEGIN PUBLIC KEY-----")
     published = json.loads((folder / "schemas" / "datalab.schema.json").read_text())
     assert published == json.loads((REPO / "schemas" / "datalab.schema.json").read_text())
@@ -169,7 +175,17 @@ def test_cli_exit_codes(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert "Built the store with 8 datalabs" in ok.output
     skipped = CliRunner().invoke(
-        cli, ["site", "build", "--out", str(tmp_path / "b"), "--catalog", str(CASES / "store"), "--config", str(REPO / "sciapps.yaml")]
+        cli,
+        [
+            "site",
+            "build",
+            "--out",
+            str(tmp_path / "b"),
+            "--catalog",
+            str(CASES / "store"),
+            "--config",
+            str(REPO / "sciapps.yaml"),
+        ],
     )
     assert skipped.exit_code == 1
     assert "left out of the store" in skipped.output and "broken-one" in skipped.output
@@ -204,8 +220,19 @@ def test_site_build_never_deletes_what_it_did_not_build(tmp_path, target):
     (root / "site" / "sources.md").write_text("the site's sources")
     (root / "notes.txt").write_text("notes")
     before = sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
-    result = CliRunner().invoke(cli, ["site", "build", "--out", str(root / target), "--config", str(root / "sciapps.yaml"),
-                                      "--mkdocs-config", str(REPO / "mkdocs.yml")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "site",
+            "build",
+            "--out",
+            str(root / target),
+            "--config",
+            str(root / "sciapps.yaml"),
+            "--mkdocs-config",
+            str(REPO / "mkdocs.yml"),
+        ],
+    )
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == before
 
@@ -213,7 +240,16 @@ def test_site_build_never_deletes_what_it_did_not_build(tmp_path, target):
 def test_a_datalab_with_a_tagged_value_is_left_out_and_the_store_still_builds(tmp_path):
     root = _small_catalog(tmp_path)
     out = root / "public"
-    args = ["site", "build", "--out", str(out), "--config", str(root / "sciapps.yaml"), "--mkdocs-config", str(REPO / "mkdocs.yml")]
+    args = [
+        "site",
+        "build",
+        "--out",
+        str(out),
+        "--config",
+        str(root / "sciapps.yaml"),
+        "--mkdocs-config",
+        str(REPO / "mkdocs.yml"),
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1, result.output
     assert "DL-008" in result.output and "Traceback" not in result.output
@@ -223,7 +259,6 @@ def test_a_datalab_with_a_tagged_value_is_left_out_and_the_store_still_builds(tm
     (out / "stale.html").write_text("from the previous build")
     assert CliRunner().invoke(cli, args).exit_code == 1
     assert not (out / "stale.html").exists() and (out / "datalabs" / "gaia-dr3-hrd" / "index.html").is_file()
-
 
 
 def _picture_with_a_script() -> bytes:
@@ -239,8 +274,16 @@ def _picture_with_a_script() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("field, name", [("screenshot", "screenshots/shot.html"), ("icon", "index.html"),
-                                         ("icon", "icon.svg"), ("screenshot", "screenshots/shot.xml"), ("icon", "icon")])
+@pytest.mark.parametrize(
+    "field, name",
+    [
+        ("screenshot", "screenshots/shot.html"),
+        ("icon", "index.html"),
+        ("icon", "icon.svg"),
+        ("screenshot", "screenshots/shot.xml"),
+        ("icon", "icon"),
+    ],
+)
 def test_a_picture_is_never_published_as_a_page(tmp_path, field, name):
     """Validation refuses the name (DL-042); and whatever reaches the store is published under
     a name from its content, never over a page."""
@@ -273,8 +316,18 @@ def test_control_characters_never_reach_the_feed(tmp_path):
     """Validation refuses them (DL-024); the feed writer drops what XML cannot hold all the same."""
     from sciapps.site.data import write_feed
 
-    entry = {"id": "x", "name": "Gaia\x01 HRD\x1b[31m", "version": "1.0.0", "urls": {"page": "datalabs/x/"}, "updated": "2026-01-01",
-             "created": None, "maintainers": [{"name": "Ada\x0b"}], "changelog": [], "summary": "Sum\x00mary", "missions": []}
+    entry = {
+        "id": "x",
+        "name": "Gaia\x01 HRD\x1b[31m",
+        "version": "1.0.0",
+        "urls": {"page": "datalabs/x/"},
+        "updated": "2026-01-01",
+        "created": None,
+        "maintainers": [{"name": "Ada\x0b"}],
+        "changelog": [],
+        "summary": "Sum\x00mary",
+        "missions": [],
+    }
     write_feed(tmp_path, [entry], "https://store.example.org", "Store")
     feed = ET.parse(tmp_path / "feed.xml").getroot()  # well-formed
     assert "Gaia\ufffd HRD\ufffd[31m 1.0.0" in ET.tostring(feed, encoding="unicode")
@@ -289,8 +342,10 @@ def test_an_icon_that_is_also_a_screenshot_is_published_once(tmp_path):
     metadata = lab / "datalab.yaml"
     metadata.write_text(metadata.read_text() + "icon: icon.png\n")
     out = root / "public"
-    result = CliRunner().invoke(cli, ["site", "build", "--out", str(out), "--config", str(root / "sciapps.yaml"),
-                                      "--mkdocs-config", str(REPO / "mkdocs.yml")])
+    result = CliRunner().invoke(
+        cli,
+        ["site", "build", "--out", str(out), "--config", str(root / "sciapps.yaml"), "--mkdocs-config", str(REPO / "mkdocs.yml")],
+    )
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output  # 1: topcat-desktop is left out
     published = list((out / "datalabs" / "gaia-dr3-hrd" / "media").iterdir())
     assert len(published) == 1 and published[0].read_bytes() == (lab / "icon.png").read_bytes()

@@ -125,12 +125,17 @@ def test_notebook_to_a_zip_that_sciapps_validate_accepts(page, tmp_path):
     ]
     assert archive.read("gaia-nearby-stars-hrd/screenshots/hr.png") == SCREENSHOT
     archive.extractall(tmp_path / "datalabs")
-    result = CliRunner().invoke(cli, ["validate", "--config", str(REPO / "sciapps.yaml"), str(tmp_path / "datalabs" / "gaia-nearby-stars-hrd")])
+    result = CliRunner().invoke(
+        cli, ["validate", "--config", str(REPO / "sciapps.yaml"), str(tmp_path / "datalabs" / "gaia-nearby-stars-hrd")]
+    )
     assert result.exit_code == 0, result.output
     meta = yaml.safe_load(archive.read("gaia-nearby-stars-hrd/datalab.yaml"))
     assert meta["missions"] == ["gaia"] and meta["changelog"][0]["version"] == "0.1.0"
     commands = page.inner_text("#sa-create-commands")
-    assert "unzip gaia-nearby-stars-hrd-0.1.0.zip -d datalabs/" in commands and "sciapps validate datalabs/gaia-nearby-stars-hrd" in commands
+    assert (
+        "unzip gaia-nearby-stars-hrd-0.1.0.zip -d datalabs/" in commands
+        and "sciapps validate datalabs/gaia-nearby-stars-hrd" in commands
+    )
 
 
 def test_vnc_desktop_zip_validates(page, tmp_path):
@@ -146,7 +151,9 @@ def test_vnc_desktop_zip_validates(page, tmp_path):
     archive, _ = download_zip(page)
     assert "topcat-for-catalogues/data/sample.vot" in archive.namelist()
     archive.extractall(tmp_path)
-    result = CliRunner().invoke(cli, ["validate", "--config", str(REPO / "sciapps.yaml"), str(tmp_path / "topcat-for-catalogues")])
+    result = CliRunner().invoke(
+        cli, ["validate", "--config", str(REPO / "sciapps.yaml"), str(tmp_path / "topcat-for-catalogues")]
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -278,8 +285,11 @@ def test_each_check_cites_the_rule_the_cli_reports(page):
             if finding.rule_id not in SCHEMA_RULES | MIRRORED:
                 continue
             where = _pointer(finding.path or "$")
-            cited = {p.get("rule") for p in problems
-                     if p["path"] == where or p["path"].startswith(where + "/") or where.startswith(p["path"] + "/")}
+            cited = {
+                p.get("rule")
+                for p in problems
+                if p["path"] == where or p["path"].startswith(where + "/") or where.startswith(p["path"] + "/")
+            }
             assert finding.rule_id in cited, f"{folder.name}: {finding.format()} — the form cited {cited}"
 
 
@@ -319,8 +329,10 @@ def test_merge_request_from_the_browser_with_a_token(page, gitlab):
     assert {"branch", "commit_message", "actions"} <= set(commit)  # required by POST /projects/:id/repository/commits
     assert commit["branch"] == "datalab/gaia-nearby-stars-hrd-0.1.0" and commit["start_branch"] == "main"
     files = {a["file_path"]: a for a in commit["actions"]}
-    assert set(files) == {f"datalabs/gaia-nearby-stars-hrd/{p}" for p in
-                          ("datalab.yaml", "notebooks/hr_diagram.ipynb", "requirements.txt", "screenshots/hr.png")}
+    assert set(files) == {
+        f"datalabs/gaia-nearby-stars-hrd/{p}"
+        for p in ("datalab.yaml", "notebooks/hr_diagram.ipynb", "requirements.txt", "screenshots/hr.png")
+    }
     for action in files.values():  # action, file_path required; content base64-encoded
         assert action["action"] == "create" and action["encoding"] == "base64"
     assert base64.b64decode(files["datalabs/gaia-nearby-stars-hrd/screenshots/hr.png"]["content"]) == SCREENSHOT
@@ -402,7 +414,11 @@ def test_create_page_passes_the_accessibility_check(page):
             page.wait_for_selector(".sa-summary:not([hidden])")
         page.screenshot(path=str(ARTIFACTS / f"store-create-{state}.png"), full_page=True)
         violations = axe.run(page).response["violations"]
-        bad = [f"{v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']][:3]}" for v in violations if v["impact"] in ("serious", "critical")]
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']][:3]}"
+            for v in violations
+            if v["impact"] in ("serious", "critical")
+        ]
         assert bad == [], f"{state}: {bad}"
 
 
@@ -432,7 +448,8 @@ def test_every_field_of_the_schema_is_in_the_form(page):
     for name in set(schema["properties"]) - hidden:
         assert page.locator(f'.sa-fields [data-path="/{name}"]').count() == 1, name
     assert sorted(page.eval_on_selector_all("#sa-f-categories input", "boxes => boxes.map(b => b.value)")) == sorted(
-        schema["properties"]["categories"]["items"]["enum"])
+        schema["properties"]["categories"]["items"]["enum"]
+    )
 
 
 def test_advanced_mode_with_a_dropped_dockerfile(page, tmp_path):
@@ -452,13 +469,25 @@ def test_advanced_mode_with_a_dropped_dockerfile(page, tmp_path):
     assert archive.read("gaia-nearby-stars-hrd/Dockerfile") == dockerfile
     assert yaml.safe_load(archive.read("gaia-nearby-stars-hrd/datalab.yaml"))["mode"] == "advanced"
     archive.extractall(tmp_path)
-    result = CliRunner().invoke(cli, ["validate", "--config", str(REPO / "sciapps.yaml"), str(tmp_path / "gaia-nearby-stars-hrd")])
+    result = CliRunner().invoke(
+        cli, ["validate", "--config", str(REPO / "sciapps.yaml"), str(tmp_path / "gaia-nearby-stars-hrd")]
+    )
     assert result.exit_code == 0, result.output
 
 
 FILE_RULES = {"DL-040", "DL-053", "DL-054", "DL-055", "DL-056"}
-FILE_CASES = ["notebook-not-json", "notebook-binary", "notebook-wrong-schema", "screenshot-gif", "screenshot-not-image", "screenshot-truncated",
-              "dockerfile-ends-as-root", "add-from-url", "bad-apt-txt", "conda-environment"]
+FILE_CASES = [
+    "notebook-not-json",
+    "notebook-binary",
+    "notebook-wrong-schema",
+    "screenshot-gif",
+    "screenshot-not-image",
+    "screenshot-truncated",
+    "dockerfile-ends-as-root",
+    "add-from-url",
+    "bad-apt-txt",
+    "conda-environment",
+]
 
 
 @pytest.mark.parametrize("case", FILE_CASES)
@@ -550,8 +579,16 @@ def test_a_loaded_description_cannot_take_over_the_page(page):
     assert load_yaml(page, yaml.safe_dump(doc)).startswith("Loaded")
     page.wait_for_selector(".sa-preview .sa-description")
     preview = page.locator(".sa-preview")
-    for selector in ("[id]", "[data-sa-action]", "[class]:not(.sa-description) *[class]", "[name]", "[onerror]", "form", "input",
-                     "a[href^=javascript]"):
+    for selector in (
+        "[id]",
+        "[data-sa-action]",
+        "[class]:not(.sa-description) *[class]",
+        "[name]",
+        "[onerror]",
+        "form",
+        "input",
+        "a[href^=javascript]",
+    ):
         assert preview.locator(f".sa-description {selector}").count() == 0, selector
     assert "click me" in preview.inner_text()  # the text stays, as text
     page.locator(".sa-preview .sa-description p").last.click()  # not the page's "start over"
@@ -560,7 +597,7 @@ def test_a_loaded_description_cannot_take_over_the_page(page):
 
 
 def test_a_yaml_alias_bomb_is_refused_before_it_is_used(page):
-    lines = ['id: bomb', 'a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    lines = ["id: bomb", 'a: &a ["x","x","x","x","x","x","x","x","x","x"]']
     for prev, name in zip("abcdefgh", "bcdefghi"):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 10) + "]")
     status = load_yaml(page, "\n".join(lines) + "\n")
@@ -594,7 +631,9 @@ def test_the_page_refuses_to_run_in_another_sites_frame(page, create_store, tmp_
 def test_the_gitlab_token_is_kept_in_the_pages_memory_only(page, gitlab):
     fill_basic(page)
     use_token(page)
-    stored = page.evaluate("() => JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage), document.cookie])")
+    stored = page.evaluate(
+        "() => JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage), document.cookie])"
+    )
     assert "glpat-test" not in stored
     page.reload()  # another page of the origin (or a reload) finds no token anywhere
     page.wait_for_selector("[data-sa-app=create][data-ready=true]")

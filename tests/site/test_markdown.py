@@ -25,7 +25,20 @@ ATTACKS = [
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_attacks_are_removed(attack):
     html = render(f"Intro\n\n{attack}\n\nend").lower()
-    for bad in ("<script", "onerror", "onload", "javascript:", "vbscript:", "<iframe", "data:", "<style", "style=", "<object", "<form", "<svg"):
+    for bad in (
+        "<script",
+        "onerror",
+        "onload",
+        "javascript:",
+        "vbscript:",
+        "<iframe",
+        "data:",
+        "<style",
+        "style=",
+        "<object",
+        "<form",
+        "<svg",
+    ):
         assert bad not in html, (attack, html)
 
 

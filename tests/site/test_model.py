@@ -60,13 +60,20 @@ def test_one_bad_feedback_item_is_left_out_not_all(tmp_path):
     from sciapps.site.model import Feedback
 
     export = tmp_path / "feedback.json"
-    export.write_text(json.dumps({"exported": "2026-11-20T10:00:00Z", "items": [
-        {"datalab": "gaia-dr3-hrd", "kind": "praise", "date": "2026-11-02", "comment": "Great"},
-        {"datalab": "gaia-dr3-hrd", "kind": "hack", "date": "2026-11-03"},
-        {"datalab": "gaia-dr3-hrd", "kind": "idea", "date": "2026-11-04", "comment": "x" * 5000},
-        "not an item",
-        {"datalab": "xmm-epic-spectrum-fit", "kind": "problem", "date": "2026-11-05"},
-    ]}))
+    export.write_text(
+        json.dumps(
+            {
+                "exported": "2026-11-20T10:00:00Z",
+                "items": [
+                    {"datalab": "gaia-dr3-hrd", "kind": "praise", "date": "2026-11-02", "comment": "Great"},
+                    {"datalab": "gaia-dr3-hrd", "kind": "hack", "date": "2026-11-03"},
+                    {"datalab": "gaia-dr3-hrd", "kind": "idea", "date": "2026-11-04", "comment": "x" * 5000},
+                    "not an item",
+                    {"datalab": "xmm-epic-spectrum-fit", "kind": "problem", "date": "2026-11-05"},
+                ],
+            }
+        )
+    )
     feedback = Feedback.load(export)
     assert [i["kind"] for i in feedback.by_datalab["gaia-dr3-hrd"]] == ["praise"]
     assert [i["kind"] for i in feedback.by_datalab["xmm-epic-spectrum-fit"]] == ["problem"]

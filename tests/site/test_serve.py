@@ -41,9 +41,22 @@ def _serve(tmp_path, **streams):
     shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", catalog / "gaia-dr3-hrd")
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sciapps", "serve", "--dev-addr", f"127.0.0.1:{port}", "--catalog", str(catalog),
-         "--config", str(REPO / "sciapps.yaml"), "--mkdocs-config", str(REPO / "mkdocs.yml")],
-        text=True, **streams,
+        [
+            sys.executable,
+            "-m",
+            "sciapps",
+            "serve",
+            "--dev-addr",
+            f"127.0.0.1:{port}",
+            "--catalog",
+            str(catalog),
+            "--config",
+            str(REPO / "sciapps.yaml"),
+            "--mkdocs-config",
+            str(REPO / "mkdocs.yml"),
+        ],
+        text=True,
+        **streams,
     )
     return catalog, port, f"http://127.0.0.1:{port}/datalabs/gaia-dr3-hrd/", proc
 
@@ -53,7 +66,9 @@ def test_serve_rebuilds_when_a_datalab_changes(tmp_path):
     try:
         assert _wait_for(lambda: "Hertzsprung" in (_get(url) or ""), 60), "the store was not served"
         metadata = catalog / "gaia-dr3-hrd" / "datalab.yaml"
-        metadata.write_text(metadata.read_text().replace("name: Gaia DR3 Hertzsprung-Russell diagram", "name: Gaia DR3 HR diagram, live"))
+        metadata.write_text(
+            metadata.read_text().replace("name: Gaia DR3 Hertzsprung-Russell diagram", "name: Gaia DR3 HR diagram, live")
+        )
         assert _wait_for(lambda: "Gaia DR3 HR diagram, live" in (_get(url) or ""), 60), "no rebuild after the change"
     finally:
         proc.terminate()

@@ -34,8 +34,17 @@ def noop_stage(name: str = "noop") -> SimpleNamespace:
             report.passed.append(lab.id)
         return report
 
-    return SimpleNamespace(NAME=name, GATES=False, WHOLE_CATALOG=False, SHOWN_AS_CHECK=True, NEEDS=(), LEAVES=("build/noop/",),
-                           NEEDS_BASES=False, argv=lambda ids, options: [name, *ids], run=run)
+    return SimpleNamespace(
+        NAME=name,
+        GATES=False,
+        WHOLE_CATALOG=False,
+        SHOWN_AS_CHECK=True,
+        NEEDS=(),
+        LEAVES=("build/noop/",),
+        NEEDS_BASES=False,
+        argv=lambda ids, options: [name, *ids],
+        run=run,
+    )
 
 
 def test_every_reader_follows_the_one_list():
@@ -97,4 +106,4 @@ def test_the_pipelines_run_the_stages_in_the_same_order():
     assert pipeline["stages"][:2] == ["sciapps", names[0]] and not set(names[1:]) & set(pipeline["stages"])
     for then in (None, "review", "publish"):
         child = child_pipeline(Plan("HEAD", [Planned("gaia-dr3-hrd", "build", ("x",))]), then)
-        assert child["stages"][:len(names)] == ["sciapps", *names[1:]]
+        assert child["stages"][: len(names)] == ["sciapps", *names[1:]]

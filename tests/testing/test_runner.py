@@ -76,8 +76,18 @@ def test_scaffolded_datalab_builds_tests_and_runs(engine, approved, tmp_path, ki
     (root / "build").mkdir()
     shutil.copy(REPO / "build" / "base-images.json", root / "build" / "base-images.json")
     name = f"new-{kind}-{'advanced' if advanced else 'basic'}"
-    args = ["new", name, "--type", kind, "--maintainer", "Ada Example <ada@example.org>", "--catalog", str(root / "datalabs"),
-            "--config", str(root / "sciapps.yaml")]
+    args = [
+        "new",
+        name,
+        "--type",
+        kind,
+        "--maintainer",
+        "Ada Example <ada@example.org>",
+        "--catalog",
+        str(root / "datalabs"),
+        "--config",
+        str(root / "sciapps.yaml"),
+    ]
     if kind == "jupyterlab":
         args += ["--from", str(REPO / "datalabs" / "euclid-q1-photoz" / "notebooks" / "photoz_explorer.ipynb")]
     if advanced:
@@ -86,7 +96,9 @@ def test_scaffolded_datalab_builds_tests_and_runs(engine, approved, tmp_path, ki
     assert runner.invoke(cli, args).exit_code == 0
     if kind == "jupyterlab":  # the notebook reads ../data and needs pandas and matplotlib
         shutil.copytree(REPO / "datalabs" / "euclid-q1-photoz" / "data", root / "datalabs" / name / "data")
-        (root / "datalabs" / name / "requirements.txt").write_text((REPO / "datalabs" / "euclid-q1-photoz" / "requirements.txt").read_text())
+        (root / "datalabs" / name / "requirements.txt").write_text(
+            (REPO / "datalabs" / "euclid-q1-photoz" / "requirements.txt").read_text()
+        )
         if advanced:
             shutil.copy(REPO / "datalabs" / "jwst-nircam-image-explorer" / "Dockerfile", root / "datalabs" / name / "Dockerfile")
             dockerfile = root / "datalabs" / name / "Dockerfile"

@@ -26,14 +26,19 @@ def merge_request_author(api_url: str, project: str, iid: str, token: str, timeo
         client = gitlab.Gitlab(base, private_token=token, timeout=timeout, retry_transient_errors=False)
         username = client.projects.get(project, lazy=True).mergerequests.get(iid).author["username"]
     except gitlab.exceptions.GitlabAuthenticationError:
-        raise SciAppsError(f"GitLab refused the review token for {base}",
-                           f"give {TOKEN_VARIABLE} a project access token with the read_api scope") from None
+        raise SciAppsError(
+            f"GitLab refused the review token for {base}", f"give {TOKEN_VARIABLE} a project access token with the read_api scope"
+        ) from None
     except gitlab.exceptions.GitlabGetError as exc:
-        raise SciAppsError(f"GitLab has no merge request !{iid} in project {project} ({exc.response_code})",
-                           "check CI_PROJECT_ID and CI_MERGE_REQUEST_IID") from None
+        raise SciAppsError(
+            f"GitLab has no merge request !{iid} in project {project} ({exc.response_code})",
+            "check CI_PROJECT_ID and CI_MERGE_REQUEST_IID",
+        ) from None
     except (requests.RequestException, gitlab.exceptions.GitlabError, KeyError, TypeError) as exc:
-        raise SciAppsError(f"cannot ask GitLab at {base} who opened merge request !{iid} ({type(exc).__name__})",
-                           "the review does not run without knowing its author: retry the job when GitLab answers") from None
+        raise SciAppsError(
+            f"cannot ask GitLab at {base} who opened merge request !{iid} ({type(exc).__name__})",
+            "the review does not run without knowing its author: retry the job when GitLab answers",
+        ) from None
     if not isinstance(username, str) or not username:
         raise SciAppsError(f"GitLab gave no author for merge request !{iid}", "retry the job") from None
     return username
@@ -43,8 +48,10 @@ def author_from_environment() -> str:
     """The author of the merge request this pipeline runs for, from GitLab's API."""
     missing = [name for name in (*VARIABLES, TOKEN_VARIABLE) if not os.environ.get(name)]
     if missing:
-        raise SciAppsError(f"cannot ask GitLab for the merge request's author: {', '.join(missing)} not set",
-                           f"run in a merge request pipeline with {TOKEN_VARIABLE} set (a read_api project access token)")
+        raise SciAppsError(
+            f"cannot ask GitLab for the merge request's author: {', '.join(missing)} not set",
+            f"run in a merge request pipeline with {TOKEN_VARIABLE} set (a read_api project access token)",
+        )
     return merge_request_author(*(os.environ[name] for name in VARIABLES), os.environ[TOKEN_VARIABLE])
 
 

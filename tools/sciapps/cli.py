@@ -111,11 +111,17 @@ def validate(paths, fmt, output, verbose, strict, jobs, config_path):
 @click.argument("datalab_id", metavar="ID")
 @click.option("--type", "kind", type=click.Choice(list(TYPES)), required=True, help="What the datalab opens.")
 @click.option("--advanced", is_flag=True, help="Bring your own Dockerfile (FROM an approved base image).")
-@click.option("--from", "from_notebook", type=click.Path(dir_okay=False, path_type=Path, exists=True), help="Start from this notebook.")
-@click.option("--app", default="xterm", show_default=True, help="For --type vnc: the desktop application to start (a Debian package).")
+@click.option(
+    "--from", "from_notebook", type=click.Path(dir_okay=False, path_type=Path, exists=True), help="Start from this notebook."
+)
+@click.option(
+    "--app", default="xterm", show_default=True, help="For --type vnc: the desktop application to start (a Debian package)."
+)
 @click.option("--maintainer", help="'Full Name <email>' (default: from git config).")
 @click.option("--username", help="Your GitLab username (default: the e-mail's local part).")
-@click.option("--catalog", type=click.Path(file_okay=False, path_type=Path), help="The datalabs/ folder (default: the repository's).")
+@click.option(
+    "--catalog", type=click.Path(file_okay=False, path_type=Path), help="The datalabs/ folder (default: the repository's)."
+)
 @config_option
 def new(datalab_id, kind, advanced, from_notebook, app, maintainer, username, catalog, config_path):
     """Create a datalab that validates at once. All you need to bring is a notebook."""
@@ -165,8 +171,13 @@ def _store_build(out, catalog, mkdocs_config, jobs, config_path):
     from sciapps.site.build import build_store
 
     config = _config(config_path)
-    report = build_store(config, [catalog or config.catalog], out or config.root / "public",
-                         mkdocs_config or config.root / "mkdocs.yml", jobs or default_jobs())
+    report = build_store(
+        config,
+        [catalog or config.catalog],
+        out or config.root / "public",
+        mkdocs_config or config.root / "mkdocs.yml",
+        jobs or default_jobs(),
+    )
     warnings, line = report.messages()
     for warning in warnings:
         click.echo(warning, err=True)
@@ -175,8 +186,14 @@ def _store_build(out, catalog, mkdocs_config, jobs, config_path):
 
 
 store_options = [
-    click.option("--catalog", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Catalog folder (default: datalabs/)."),
-    click.option("--mkdocs-config", type=click.Path(dir_okay=False, path_type=Path), help="mkdocs.yml of the store (default: the repository's)."),
+    click.option(
+        "--catalog", type=click.Path(exists=True, file_okay=False, path_type=Path), help="Catalog folder (default: datalabs/)."
+    ),
+    click.option(
+        "--mkdocs-config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="mkdocs.yml of the store (default: the repository's).",
+    ),
     click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for validation (default: one per CPU)."),
     config_option,
 ]
@@ -247,8 +264,14 @@ def test_cmd(ids, timeout, config_path):
 
 @cli.command("run")
 @click.argument("datalab_id", metavar="ID")
-@click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path), default=Path("data"), show_default=True,
-              help="Folder holding local copies of data assets, as DATA/<mission>/<collection>.")
+@click.option(
+    "--data",
+    "data_root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data"),
+    show_default=True,
+    help="Folder holding local copies of data assets, as DATA/<mission>/<collection>.",
+)
 @config_option
 def run_cmd(datalab_id, data_root, config_path):
     """Start a datalab locally, with its data assets mounted read-only, and print its URL."""
@@ -260,9 +283,18 @@ def run_cmd(datalab_id, data_root, config_path):
 
 @cli.command("scan")
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
-@click.option("--policy", "policy_path", type=click.Path(dir_okay=False, path_type=Path), help="Scan policy (default: scan_policy in sciapps.yaml).")
-@click.option("--osv-mirror", envvar="OSV_MIRROR", type=click.Path(file_okay=False, path_type=Path),
-              help="Local OSV mirror (default: $OSV_MIRROR, else osv_mirror in sciapps.yaml).")
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Scan policy (default: scan_policy in sciapps.yaml).",
+)
+@click.option(
+    "--osv-mirror",
+    envvar="OSV_MIRROR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Local OSV mirror (default: $OSV_MIRROR, else osv_mirror in sciapps.yaml).",
+)
 @config_option
 def scan_cmd(ids, policy_path, osv_mirror, config_path):
     """Scan datalabs and their images: secrets, Dockerfile, code, image policy, SBOM, vulnerabilities."""
@@ -271,8 +303,14 @@ def scan_cmd(ids, policy_path, osv_mirror, config_path):
 
 @cli.command("osv-sync")
 @click.option("--ecosystem", "ecosystems", multiple=True, type=click.Choice(["PyPI", "Debian"]), help="Default: PyPI and Debian.")
-@click.option("--source", default="https://osv-vulnerabilities.storage.googleapis.com", show_default=True, help="Where OSV's exports are.")
-@click.option("--osv-mirror", type=click.Path(file_okay=False, path_type=Path), help="The mirror folder (default: osv_mirror in sciapps.yaml).")
+@click.option(
+    "--source", default="https://osv-vulnerabilities.storage.googleapis.com", show_default=True, help="Where OSV's exports are."
+)
+@click.option(
+    "--osv-mirror",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The mirror folder (default: osv_mirror in sciapps.yaml).",
+)
 @config_option
 def osv_sync_cmd(ecosystems, source, osv_mirror, config_path):
     """Fill the local OSV mirror from OSV's published exports (where the network allows)."""
@@ -284,8 +322,16 @@ def osv_sync_cmd(ecosystems, source, osv_mirror, config_path):
 
 
 @cli.command("feedback-sync")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the export (default: feedback_export in sciapps.yaml).")
-@click.option("--token", envvar="SCIAPPS_FEEDBACK_TOKEN", help="A GitLab token with read_api (SCIAPPS_FEEDBACK_TOKEN); none for a public project.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the export (default: feedback_export in sciapps.yaml).",
+)
+@click.option(
+    "--token",
+    envvar="SCIAPPS_FEEDBACK_TOKEN",
+    help="A GitLab token with read_api (SCIAPPS_FEEDBACK_TOKEN); none for a public project.",
+)
 @config_option
 def feedback_sync_cmd(out, token, config_path):
     """Read the feedback issues of the catalog's GitLab project into the store's feedback export."""
@@ -308,9 +354,16 @@ def chart_cmd(ids, push, config_path):
 @click.argument("spec", metavar="ID[@VERSION|@sha256:DIGEST]")
 @click.option("--namespace", default=KUBERNETES_NAMESPACE, show_default=True, help="Kubernetes namespace (created if missing).")
 @click.option("--release", help="Release name (default: the datalab id).")
-@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path),
-              help="The cluster's kubeconfig (default: $KUBECONFIG, else ~/.kube/config).")
-@click.option("--allow-unverified", is_flag=True, help="Development only: launch what is here when no record verifies (a warning is printed).")
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The cluster's kubeconfig (default: $KUBECONFIG, else ~/.kube/config).",
+)
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    help="Development only: launch what is here when no record verifies (a warning is printed).",
+)
 @config_option
 def launch_cmd(spec, namespace, release, kubeconfig, allow_unverified, config_path):
     """Install a published datalab version, by its image digest, once its release record verifies."""
@@ -333,11 +386,20 @@ def push_cmd(ids, chart_only, config_path):
 
 @cli.command("publish")
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
-@click.option("--push", is_flag=True, help="First push the image and chart of each datalab whose every check passed in this pipeline "
-              "(the others are not published, and named).")
-@click.option("--notify", is_flag=True, help="Open (or update) a GitLab issue for the maintainers of each datalab not published; "
-              "close it once one is.")
-@click.option("--token", envvar="SCIAPPS_ISSUES_TOKEN", help="With --notify: a GitLab token with the api scope (SCIAPPS_ISSUES_TOKEN).")
+@click.option(
+    "--push",
+    is_flag=True,
+    help="First push the image and chart of each datalab whose every check passed in this pipeline "
+    "(the others are not published, and named).",
+)
+@click.option(
+    "--notify",
+    is_flag=True,
+    help="Open (or update) a GitLab issue for the maintainers of each datalab not published; close it once one is.",
+)
+@click.option(
+    "--token", envvar="SCIAPPS_ISSUES_TOKEN", help="With --notify: a GitLab token with the api scope (SCIAPPS_ISSUES_TOKEN)."
+)
 @config_option
 def publish_cmd(ids, push, notify, token, config_path):
     """Sign and attach the release record of each datalab whose every check passed in this pipeline (the default branch's job)."""
@@ -350,7 +412,8 @@ def publish_cmd(ids, push, notify, token, config_path):
 @click.argument("spec", metavar="ID[@VERSION|@sha256:DIGEST]")
 @config_option
 def verify_cmd(spec, config_path):
-    """Check a release: its record's signature, its image digest in the registry, its scan. Exit 0 verified, 1 not, 2 cannot check."""
+    """Check a release: its record's signature, its image digest in the registry, its scan.
+    Exit 0 verified, 1 not, 2 cannot check."""
     from sciapps.releases.commands import verify
 
     return verify(_config(config_path), spec, click.echo)
@@ -362,7 +425,9 @@ def releases():
 
 
 @releases.command("sync")
-@click.option("--full", is_flag=True, help="Check every datalab's records and tags (schedules), not only what changed since the last sync.")
+@click.option(
+    "--full", is_flag=True, help="Check every datalab's records and tags (schedules), not only what changed since the last sync."
+)
 @click.option("-j", "--jobs", type=click.IntRange(1, 32), default=8, show_default=True, help="Datalabs synced at once.")
 @config_option
 def releases_sync(full, jobs, config_path):
@@ -378,8 +443,13 @@ def keys():
 
 
 @keys.command("generate")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("keys"), show_default=True,
-              help="Folder for release.pub and release.key.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("keys"),
+    show_default=True,
+    help="Folder for release.pub and release.key.",
+)
 def keys_generate(out):
     """Write a new key pair: commit release.pub, put release.key in the protected variable SCIAPPS_SIGNING_KEY."""
     from sciapps.releases.commands import generate_keys
@@ -390,20 +460,37 @@ def keys_generate(out):
 @cli.command("plan")
 @click.option("--base", "base_rev", help="The revision to compare with (a merge request's base, or the previous commit).")
 @click.option("--all", "everything", is_flag=True, help="Plan every datalab (a scheduled full run).")
-@click.option("--outdated", is_flag=True, help="Plan every published datalab whose current release was built on an approved base "
-              "that has been rebuilt since (after `sciapps base-images build --security-updates` and `sciapps releases sync`).")
+@click.option(
+    "--outdated",
+    is_flag=True,
+    help="Plan every published datalab whose current release was built on an approved base "
+    "that has been rebuilt since (after `sciapps base-images build --security-updates` and `sciapps releases sync`).",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the plan (JSON) here too.")
-@click.option("--child-pipeline", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the GitLab child pipeline that runs the plan here.")
-@click.option("--then", type=click.Choice(["review", "publish"]),
-              help="With --child-pipeline: end it with the merge request's review, or with each chain's publication. "
-              "`review` plans a merge request: what its author may not have built waits for a moderator.")
+@click.option(
+    "--child-pipeline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the GitLab child pipeline that runs the plan here.",
+)
+@click.option(
+    "--then",
+    type=click.Choice(["review", "publish"]),
+    help="With --child-pipeline: end it with the merge request's review, or with each chain's publication. "
+    "`review` plans a merge request: what its author may not have built waits for a moderator.",
+)
 @click.option("--author", help="With --then review: who opened the merge request (GitLab username).")
-@click.option("--author-from-gitlab", is_flag=True,
-              help="With --then review: ask GitLab's API who opened the merge request (SCIAPPS_REVIEW_TOKEN); "
-              "when it does not answer, nothing that needs a role is built.")
-@click.option("--ids", "ids_of", type=click.Choice(["build", "chart"]),
-              help="Print only the ids of the datalabs planned for this work, one per line (for CI jobs); the rest goes to standard error.")
+@click.option(
+    "--author-from-gitlab",
+    is_flag=True,
+    help="With --then review: ask GitLab's API who opened the merge request (SCIAPPS_REVIEW_TOKEN); "
+    "when it does not answer, nothing that needs a role is built.",
+)
+@click.option(
+    "--ids",
+    "ids_of",
+    type=click.Choice(["build", "chart"]),
+    help="Print only the ids of the datalabs planned for this work, one per line (for CI jobs); the rest goes to standard error.",
+)
 @config_option
 def plan_cmd(base_rev, everything, outdated, output, child_pipeline, then, author, author_from_gitlab, ids_of, config_path):
     """What a change affects, and why: the datalabs to build, and those whose chart only is rendered again."""
@@ -428,20 +515,25 @@ def plan_cmd(base_rev, everything, outdated, output, child_pipeline, then, autho
 @cli.command("admit")
 @click.option("--base", "base_rev", required=True, help="The target revision (the merge request's base).")
 def admit_cmd(base_rev):
-    """Make this checkout the target revision with only the merge request's datalabs on it (every job's setup in a merge request's pipeline)."""
+    """Make this checkout the target revision with only the merge request's datalabs on it
+    (every job's setup in a merge request's pipeline)."""
     from sciapps.trust import admit_here
 
     return admit_here(Path.cwd(), base_rev, click.echo)
 
 
 @cli.command("audit")
-@click.option("--osv-mirror", type=click.Path(file_okay=False, path_type=Path), help="The OSV mirror (default: osv_mirror in sciapps.yaml).")
+@click.option(
+    "--osv-mirror", type=click.Path(file_okay=False, path_type=Path), help="The OSV mirror (default: osv_mirror in sciapps.yaml)."
+)
 @click.option("--notify", is_flag=True, help="Open, update or close each affected datalab's GitLab issue for its maintainers.")
-@click.option("--token", envvar="SCIAPPS_ISSUES_TOKEN", help="With --notify: a GitLab token with the api scope (SCIAPPS_ISSUES_TOKEN).")
+@click.option(
+    "--token", envvar="SCIAPPS_ISSUES_TOKEN", help="With --notify: a GitLab token with the api scope (SCIAPPS_ISSUES_TOKEN)."
+)
 @config_option
 def audit_cmd(osv_mirror, notify, token, config_path):
     """Check every published release's SBOM against the OSV mirror, without rebuilding; exit 1 when a new advisory blocks one."""
-    from sciapps import audit
+    from sciapps.revisits import audit
 
     return _revisit(audit, config_path, notify, token, osv_mirror=osv_mirror)
 
@@ -449,11 +541,13 @@ def audit_cmd(osv_mirror, notify, token, config_path):
 @cli.command("health")
 @click.option("--timeout", type=click.FloatRange(min=1), default=600, show_default=True, help="Seconds each notebook may run.")
 @click.option("--notify", is_flag=True, help="Open, update or close the GitLab issue of each datalab that stopped working.")
-@click.option("--token", envvar="SCIAPPS_ISSUES_TOKEN", help="With --notify: a GitLab token with the api scope (SCIAPPS_ISSUES_TOKEN).")
+@click.option(
+    "--token", envvar="SCIAPPS_ISSUES_TOKEN", help="With --notify: a GitLab token with the api scope (SCIAPPS_ISSUES_TOKEN)."
+)
 @config_option
 def health_cmd(timeout, notify, token, config_path):
     """Test every published datalab again, on its current release's published image; exit 1 when one stopped working."""
-    from sciapps import health
+    from sciapps.revisits import health
 
     return _revisit(health, config_path, notify, token, notebook_timeout=timeout)
 
@@ -485,9 +579,12 @@ def changed_cmd(base_rev, config_path):
 @cli.command("review")
 @click.option("--base", "base_rev", required=True, help="The merge request's base revision (the target branch's).")
 @click.option("--author", help="GitLab username of the merge request's author (local runs).")
-@click.option("--author-from-gitlab", is_flag=True,
-              help="Ask GitLab's API who opened the merge request (CI: $CI_API_V4_URL, $CI_PROJECT_ID, "
-                   "$CI_MERGE_REQUEST_IID, token in $SCIAPPS_REVIEW_TOKEN); fail when it does not answer.")
+@click.option(
+    "--author-from-gitlab",
+    is_flag=True,
+    help="Ask GitLab's API who opened the merge request (CI: $CI_API_V4_URL, $CI_PROJECT_ID, "
+    "$CI_MERGE_REQUEST_IID, token in $SCIAPPS_REVIEW_TOKEN); fail when it does not answer.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here too.")
 @config_option
 def review_cmd(base_rev, author, author_from_gitlab, output, config_path):
@@ -517,7 +614,11 @@ def codeowners_cmd(check, config_path):
 @cli.command("ci")
 @click.option("--base", "base_rev", required=True, help="Revision to compare with (a merge request's base).")
 @click.option("--author", envvar="GITLAB_USER_LOGIN", help="GitLab username of the author.")
-@click.option("--publish", is_flag=True, help="Also push images and charts, sign their release records and build the store (the default branch's jobs).")
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Also push images and charts, sign their release records and build the store (the default branch's jobs).",
+)
 @click.option("--osv-mirror", type=click.Path(file_okay=False, path_type=Path), help="Local OSV mirror.")
 @config_option
 def ci_cmd(base_rev, author, publish, osv_mirror, config_path):
@@ -531,7 +632,11 @@ def ci_cmd(base_rev, author, publish, osv_mirror, config_path):
 @cli.command("submit")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--gitlab-url", envvar="GITLAB_URL", help="GitLab instance [default: gitlab.url in sciapps.yaml].")
-@click.option("--project", envvar="GITLAB_PROJECT", help="The catalog's project, e.g. datalabs/sciapps [default: gitlab.project in sciapps.yaml].")
+@click.option(
+    "--project",
+    envvar="GITLAB_PROJECT",
+    help="The catalog's project, e.g. datalabs/sciapps [default: gitlab.project in sciapps.yaml].",
+)
 @click.option("--target-branch", help="Branch to merge into [default: gitlab.target_branch in sciapps.yaml, else main].")
 @click.option("--token", envvar="GITLAB_TOKEN", required=True, help="Personal access token with the api scope (GITLAB_TOKEN).")
 @config_option
@@ -554,8 +659,12 @@ def base_images():
 @click.argument("names", nargs=-1)
 @click.option("--rebuild", is_flag=True, help="Build even when the inputs did not change.")
 @click.option("--push", is_flag=True, help="Push them to the registry in sciapps.yaml.")
-@click.option("--security-updates", is_flag=True, help="First apply Debian's current security and stable updates to the root "
-              "filesystem; the bases are rebuilt on it when any package changed (the scheduled refresh).")
+@click.option(
+    "--security-updates",
+    is_flag=True,
+    help="First apply Debian's current security and stable updates to the root "
+    "filesystem; the bases are rebuilt on it when any package changed (the scheduled refresh).",
+)
 @config_option
 def base_images_build(names, rebuild, push, security_updates, config_path):
     """Bootstrap Debian, build the base images and record them in build/base-images.json."""

@@ -142,9 +142,11 @@ def registry_login(config: "Config", environ: Mapping[str, str] = os.environ) ->
     return None
 
 
-REGISTRY_LOGIN_HINT = ("give the job the registry's credentials: GitLab's own (CI_REGISTRY_USER, CI_REGISTRY_PASSWORD, "
-                       "when `registry` in sciapps.yaml is on $CI_REGISTRY) or a deploy token in the protected variables "
-                       "SCIAPPS_REGISTRY_USER and SCIAPPS_REGISTRY_PASSWORD")
+REGISTRY_LOGIN_HINT = (
+    "give the job the registry's credentials: GitLab's own (CI_REGISTRY_USER, CI_REGISTRY_PASSWORD, "
+    "when `registry` in sciapps.yaml is on $CI_REGISTRY) or a deploy token in the protected variables "
+    "SCIAPPS_REGISTRY_USER and SCIAPPS_REGISTRY_PASSWORD"
+)
 
 
 REFUSALS = ("unauthorized", "authentication required", "no basic auth credentials", "credential not found", "denied", " 401")

@@ -59,7 +59,7 @@ class Container:
 
     @property
     def status(self) -> str:
-        """"created", "running", "exited", "dead"...: asked afresh each time."""
+        """ "created", "running", "exited", "dead"...: asked afresh each time."""
         try:
             self._handle.reload()
         except self._engine.errors.NotFound:
@@ -160,7 +160,8 @@ class Engine:
             return self.client.images.pull(ref, auth_config=self._auth(ref)).id
         except self.errors.APIError as exc:
             raise self._refused(ref, "pull", _reason(exc)) or EngineError(
-                f"cannot pull {ref}: {_reason(exc)}", "check that the registry is running and reachable") from None
+                f"cannot pull {ref}: {_reason(exc)}", "check that the registry is running and reachable"
+            ) from None
 
     def registry_digest(self, ref: str) -> str | None:
         """The registry's digest of `ref`, or None when it has no such tag (or cannot say)."""
@@ -216,7 +217,7 @@ class Engine:
                     image_id = chunk["aux"]["ID"]
                 if "error" in chunk:
                     message = chunk["error"].strip()
-                    step = next((l for l in reversed(log) if _STEP.match(l)), "")
+                    step = next((text for text in reversed(log) if _STEP.match(text)), "")
                     raise BuildFailed(f"the build failed at {step or 'the first step'}: {message}", log[-30:])
         except self.errors.APIError as exc:
             raise EngineError(f"the Docker engine refused the build: {_reason(exc)}") from None
@@ -242,14 +243,16 @@ class Engine:
             for chunk in self.client.api.push(repository, tag=tag, stream=True, decode=True, auth_config=self._auth(ref)):
                 if "error" in chunk:
                     raise self._refused(ref, "let us push", str(chunk["error"])) or EngineError(
-                        f"pushing {ref} failed: {chunk['error']}", "check that the registry is running and reachable")
+                        f"pushing {ref} failed: {chunk['error']}", "check that the registry is running and reachable"
+                    )
                 if "aux" in chunk and "Digest" in chunk["aux"]:
                     digest = chunk["aux"]["Digest"]
                 if on_line and chunk.get("status") and not chunk.get("progressDetail"):
                     on_line(f"{chunk.get('id', '')} {chunk['status']}".strip())
         except self.errors.APIError as exc:
             raise self._refused(ref, "let us push", _reason(exc)) or EngineError(
-                f"pushing {ref} failed: {_reason(exc)}", "check that the registry is running and reachable") from None
+                f"pushing {ref} failed: {_reason(exc)}", "check that the registry is running and reachable"
+            ) from None
         if digest is None:
             raise EngineError(f"pushing {ref} gave no digest", "check the registry")
         return digest
@@ -271,20 +274,23 @@ class Engine:
         no capabilities, the image's (non-root) user."""
         docker = _docker()
         try:
-            return Container(self, self.client.containers.run(
-                image,
-                command=command,
-                name=name,
-                detach=True,
-                network_mode="host",
-                environment=environment or {},
-                mounts=[docker.types.Mount(target, source, type="bind", read_only=ro) for source, target, ro in mounts],
-                nano_cpus=int(cpus * 1e9) if cpus else None,
-                mem_limit=f"{int(memory_gb * 1024)}m" if memory_gb else None,
-                security_opt=["no-new-privileges"],
-                cap_drop=["ALL"],
-                labels=labels or {},
-            ))
+            return Container(
+                self,
+                self.client.containers.run(
+                    image,
+                    command=command,
+                    name=name,
+                    detach=True,
+                    network_mode="host",
+                    environment=environment or {},
+                    mounts=[docker.types.Mount(target, source, type="bind", read_only=ro) for source, target, ro in mounts],
+                    nano_cpus=int(cpus * 1e9) if cpus else None,
+                    mem_limit=f"{int(memory_gb * 1024)}m" if memory_gb else None,
+                    security_opt=["no-new-privileges"],
+                    cap_drop=["ALL"],
+                    labels=labels or {},
+                ),
+            )
         except self.errors.ImageNotFound:
             raise EngineError(f"image {image} is not here", f"build it first: sciapps build {name.split('-')[0]}") from None
         except self.errors.APIError as exc:
@@ -293,13 +299,17 @@ class Engine:
     def create(self, image: str, entrypoint: list[str], *, user: str, labels: dict[str, str]) -> Container:
         """Create (not start) a container with no network at all, for reading an image."""
         try:
-            return Container(self, self.client.containers.create(image, entrypoint=entrypoint, network_mode="none", user=user, labels=labels))
+            return Container(
+                self, self.client.containers.create(image, entrypoint=entrypoint, network_mode="none", user=user, labels=labels)
+            )
         except self.errors.ImageNotFound:
             raise EngineError(f"image {image} is not here", "build it first (sciapps build)") from None
         except self.errors.APIError as exc:
             raise EngineError(f"cannot create a container of {image}: {_reason(exc)}") from None
 
-    def exec(self, container: Container, command: list[str], timeout: float, workdir: str | None = None) -> tuple[int | None, str]:
+    def exec(
+        self, container: Container, command: list[str], timeout: float, workdir: str | None = None
+    ) -> tuple[int | None, str]:
         """Run a command in a container; (exit code or None on timeout, output)."""
         exec_id = self.client.api.exec_create(container.id, command, workdir=workdir)["Id"]
         output = self.client.api.exec_start(exec_id, stream=True, demux=False)
@@ -377,4 +387,3 @@ def context_tar(files: dict[str, bytes | Path], mode_of: Callable[[str], int] | 
             info.mode = mode_of(name) if mode_of else 0o644
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
-

@@ -45,17 +45,17 @@ def label_of(datalab_id: str) -> str:
 
 
 def _kind(labels: list[str], description: str) -> str:
-    named = {label[len(KIND_PREFIX):] for label in labels if label.startswith(KIND_PREFIX)} & set(KINDS)
+    named = {label[len(KIND_PREFIX) :] for label in labels if label.startswith(KIND_PREFIX)} & set(KINDS)
     if len(named) == 1:
         return named.pop()
-    line = next((l for l in description.splitlines() if l.startswith("Kind:")), "")
+    line = next((text for text in description.splitlines() if text.startswith("Kind:")), "")
     left = [k for k in KINDS if re.search(rf"\b{k}\b", line, re.IGNORECASE)]
     return left[0] if len(left) == 1 else "idea"  # the template lists all three until one is kept
 
 
 def _comment(description: str) -> str:
     """What the person wrote: the description without the template's lines, plain text."""
-    kept = [l for l in description.splitlines() if not _TEMPLATE_LINE.match(l.strip())]
+    kept = [text for text in description.splitlines() if not _TEMPLATE_LINE.match(text.strip())]
     text = _CONTROL.sub("", "\n".join(kept)).strip()
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text if len(text) <= MAX_COMMENT else text[: MAX_COMMENT - 1] + "…"
@@ -63,8 +63,8 @@ def _comment(description: str) -> str:
 
 def item_of(issue: dict) -> dict | None:
     """One export item from one issue (GitLab's JSON), or None when it is not feedback on one datalab."""
-    labels = [l for l in issue.get("labels") or [] if isinstance(l, str)]
-    ids = {l[len(LABEL_PREFIX):] for l in labels if l.startswith(LABEL_PREFIX)}
+    labels = [label for label in issue.get("labels") or [] if isinstance(label, str)]
+    ids = {label[len(LABEL_PREFIX) :] for label in labels if label.startswith(LABEL_PREFIX)}
     if len(ids) != 1 or not is_datalab_id(next(iter(ids))):
         return None
     description = issue.get("description") if isinstance(issue.get("description"), str) else ""
@@ -99,7 +99,8 @@ def sync(config: Config, token: str | None, out: Path | None = None, log: Callab
     items, read = [], 0
     try:
         issues = client.projects.get(settings.project, lazy=True).issues.list(
-            iterator=True, per_page=100, state="all", order_by="created_at", sort="desc")
+            iterator=True, per_page=100, state="all", order_by="created_at", sort="desc"
+        )
         for issue in issues:
             read += 1
             if read > MAX_ISSUES:
@@ -109,12 +110,16 @@ def sync(config: Config, token: str | None, out: Path | None = None, log: Callab
             if item is not None:
                 items.append(item)
     except gitlab.exceptions.GitlabAuthenticationError:
-        raise SciAppsError(f"{settings.url} refused the token for {settings.project}'s issues",
-                           "set SCIAPPS_FEEDBACK_TOKEN to a token with the read_api scope") from None
+        raise SciAppsError(
+            f"{settings.url} refused the token for {settings.project}'s issues",
+            "set SCIAPPS_FEEDBACK_TOKEN to a token with the read_api scope",
+        ) from None
     except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException) as exc:
         kept = f"; the store keeps the last export ({_age(out)})" if out.is_file() else ""
-        raise SciAppsError(f"{settings.url} did not give {settings.project}'s issues ({type(exc).__name__}){kept}",
-                           "check that GitLab is reachable from this runner, then run `sciapps feedback-sync` again") from None
+        raise SciAppsError(
+            f"{settings.url} did not give {settings.project}'s issues ({type(exc).__name__}){kept}",
+            "check that GitLab is reachable from this runner, then run `sciapps feedback-sync` again",
+        ) from None
     validator = _validator()
     items = [i for i in items if not list(validator.iter_errors({"exported": "x", "items": [i]}))]
     items.sort(key=lambda i: (i["datalab"], i["date"]))

@@ -27,7 +27,9 @@ def _valid(config: Config, datalab_id: str, log: Log):
     if problems:
         for finding in problems:
             log(finding.format())
-        raise SciAppsError(f"{lab.id} has validation errors", f"fix them, then run the command again (sciapps validate datalabs/{lab.dir_name})")
+        raise SciAppsError(
+            f"{lab.id} has validation errors", f"fix them, then run the command again (sciapps validate datalabs/{lab.dir_name})"
+        )
     return lab
 
 
@@ -48,7 +50,10 @@ def run_locally(config: Config, datalab_id: str, data_root: Path, log: Log, poll
     try:
         check = wait_ready(engine, container, service)
         if not check.passed:
-            raise SciAppsError(f"{lab.id} did not start: {check.output.strip().splitlines()[0]}", "see the log above; `docker logs` is gone with the container")
+            raise SciAppsError(
+                f"{lab.id} did not start: {check.output.strip().splitlines()[0]}",
+                "see the log above; `docker logs` is gone with the container",
+            )
         log(f"{lab.get('name')} is running. Open:\n  {service.url}\nCtrl-C stops it and removes the container.")
         while True:
             if container.status in ("exited", "dead", "removed"):
@@ -76,13 +81,22 @@ def _release_chart(release, workdir: Path, login) -> Path:
     pull_chart(chart.uri, chart.digest, workdir, login)  # by digest: the tag may have moved to a later build
     packages = sorted(workdir.glob("*.tgz"))
     if len(packages) != 1 or hashlib.sha256(packages[0].read_bytes()).hexdigest() != chart.package_sha256:
-        raise LaunchRefused(f"the chart {chart.uri} {chart.version} in the registry is not the one its signed record names",
-                            "the registry was changed after publication: ask the catalog's operators")
+        raise LaunchRefused(
+            f"the chart {chart.uri} {chart.version} in the registry is not the one its signed record names",
+            "the registry was changed after publication: ask the catalog's operators",
+        )
     return packages[0]
 
 
-def launch(config: Config, spec: str, namespace: str = KUBERNETES_NAMESPACE, release: str | None = None,
-           kubeconfig: Path | None = None, allow_unverified: bool = False, log: Log = print) -> list[str]:
+def launch(
+    config: Config,
+    spec: str,
+    namespace: str = KUBERNETES_NAMESPACE,
+    release: str | None = None,
+    kubeconfig: Path | None = None,
+    allow_unverified: bool = False,
+    log: Log = print,
+) -> list[str]:
     """Install a published datalab version (`ID[@VERSION]`) by its image digest, once its
     release record verifies; with `allow_unverified`, a development install of what is here."""
     import tempfile
@@ -107,14 +121,19 @@ def launch(config: Config, spec: str, namespace: str = KUBERNETES_NAMESPACE, rel
             package = _release_chart(r, Path(tmp), registry_login(config))
             log(f"verified: {r.datalab} {r.version} build {r.build}, {r.image}")
         elif not allow_unverified:
-            raise LaunchRefused(f"refusing to launch {spec}: not verified: {reason}",
-                                "launch a version whose record verifies (`sciapps verify ID@VERSION`); --allow-unverified is for development only")
+            raise LaunchRefused(
+                f"refusing to launch {spec}: not verified: {reason}",
+                "launch a version whose record verifies (`sciapps verify "
+                "ID@VERSION`); --allow-unverified is for development only",
+            )
         else:
             log(f"WARNING: launching {spec} unverified ({reason}): for development only, never for a published environment")
             lab = _valid(config, datalab_id, log)
             report = build_chart(config, lab, config.root / "build" / "charts")
             if not report.passed:
-                raise SciAppsError(f"{lab.id}'s chart has problems: {report.problems[0]}", f"run `sciapps chart {lab.id}` to see them all")
+                raise SciAppsError(
+                    f"{lab.id}'s chart has problems: {report.problems[0]}", f"run `sciapps chart {lab.id}` to see them all"
+                )
             package, r = report.package, None
         values = helm.Chart.load(package).values
         if r is not None:  # by digest, never by tag: the image exactly as its record names it
@@ -124,6 +143,8 @@ def launch(config: Config, spec: str, namespace: str = KUBERNETES_NAMESPACE, rel
     log(f"applied {', '.join(applied)} in namespace {namespace}.")
     kind = TYPES[values["datalab"]["type"]]
     name = release if datalab_id in release else f"{release}-{datalab_id}"
-    log(f"Reach it: kubectl --namespace {namespace} port-forward deployment/{name} 8080:{kind.port}\n"
-        f"then open http://127.0.0.1:8080/{kind.launch_path}")
+    log(
+        f"Reach it: kubectl --namespace {namespace} port-forward deployment/{name} 8080:{kind.port}\n"
+        f"then open http://127.0.0.1:8080/{kind.launch_path}"
+    )
     return applied

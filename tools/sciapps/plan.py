@@ -73,14 +73,19 @@ class Plan:
         return out
 
     def as_json(self) -> str:
-        return json.dumps({
-            "base": self.base, "changed_bases": self.changed_bases,
-            "build": self.ids("build"), "chart": self.ids("chart"),
-            "datalabs": [{"id": p.datalab, "work": p.work, "reasons": list(p.reasons)} for p in self.items],
-            "warnings": self.warnings,
-            "held": [{"id": p.datalab, "reasons": list(p.reasons)} for p in self.held],
-            "waiting": [{"status": flag, "path": path} for flag, path in self.waiting],
-        }, indent=2)
+        return json.dumps(
+            {
+                "base": self.base,
+                "changed_bases": self.changed_bases,
+                "build": self.ids("build"),
+                "chart": self.ids("chart"),
+                "datalabs": [{"id": p.datalab, "work": p.work, "reasons": list(p.reasons)} for p in self.items],
+                "warnings": self.warnings,
+                "held": [{"id": p.datalab, "reasons": list(p.reasons)} for p in self.held],
+                "waiting": [{"status": flag, "path": path} for flag, path in self.waiting],
+            },
+            indent=2,
+        )
 
 
 def _git(root: Path, *args: str) -> str:
@@ -88,8 +93,10 @@ def _git(root: Path, *args: str) -> str:
     if proc.returncode != 0:
         if "not a git repository" in proc.stderr.lower():
             raise SciAppsError(f"{root} is not in a Git repository", "plan needs Git history; use --all for a full run")
-        raise SciAppsError(f"git cannot compare with {args[-2] if args[-1] == '--' else args[-1]!r}: {proc.stderr.strip()[:300]}",
-                           "pass an existing commit, e.g. --base origin/main")
+        raise SciAppsError(
+            f"git cannot compare with {args[-2] if args[-1] == '--' else args[-1]!r}: {proc.stderr.strip()[:300]}",
+            "pass an existing commit, e.g. --base origin/main",
+        )
     return proc.stdout
 
 
@@ -115,8 +122,12 @@ def bases_of(folder: Path, meta: dict, approved: tuple[str, ...], registry: str)
             text = read_inside(folder, DOCKERFILE, MAX_DOCKERFILE_BYTES).decode("utf-8", "replace")
         except UnsafeFile:
             return set()
-        names = {name for _, image, _ in from_lines(text) for prefix, name in [split_reference(image)]
-                 if name in approved and prefix in ("", registry)}
+        names = {
+            name
+            for _, image, _ in from_lines(text)
+            for prefix, name in [split_reference(image)]
+            if name in approved and prefix in ("", registry)
+        }
     else:
         kind = TYPES.get(meta.get("type"))
         names = {kind.base} if kind else set()
@@ -152,7 +163,9 @@ def changed_bases(config: Config, paths: list[str], base_rev: str | None) -> tup
         before = _previous_approved(config, base_rev)
         if before is not None:
             for name in sorted(set(before) ^ set(config.approved_bases)):
-                reasons.setdefault(name, f"approved_bases in sciapps.yaml {'gained' if name in config.approved_bases else 'lost'} it")
+                reasons.setdefault(
+                    name, f"approved_bases in sciapps.yaml {'gained' if name in config.approved_bases else 'lost'} it"
+                )
     for name in ORDER:  # a base is built on its parent: a changed parent changes it too
         parent = PARENT.get(name)
         if parent in reasons and name not in reasons:
@@ -174,8 +187,10 @@ def outdated_releases(config: Config, ids: list[str]) -> tuple[dict[str, str], l
 
     approved = {name: base.image_id for name, base in read_lock(config).items()}
     if not approved:
-        raise SciAppsError("no approved base images are recorded in build/base-images.json",
-                           "run `sciapps base-images build` first: --outdated compares the releases with them")
+        raise SciAppsError(
+            "no approved base images are recorded in build/base-images.json",
+            "run `sciapps base-images build` first: --outdated compares the releases with them",
+        )
     mirror = Mirror(config.path_of(config.releases_dir), public_key(config.path_of(config.release_key)))
     out: dict[str, str] = {}
     for datalab_id in ids:
@@ -188,14 +203,21 @@ def outdated_releases(config: Config, ids: list[str]) -> tuple[dict[str, str], l
         r = current.release
         for name, image_id in r.bases:
             if name in approved and approved[name] != image_id:
-                out[datalab_id] = (f"its release {r.version} build {r.build} was built on {name} {image_id[:19]}, "
-                                   f"the approved {name} is now {approved[name][:19]}")
+                out[datalab_id] = (
+                    f"its release {r.version} build {r.build} was built on {name} {image_id[:19]}, "
+                    f"the approved {name} is now {approved[name][:19]}"
+                )
                 break
     return out, list(mirror.problems)
 
 
-def plan(config: Config, base_rev: str | None, everything: bool = False, outdated: bool = False,
-         author: Callable[[], str | None] | None = None) -> Plan:
+def plan(
+    config: Config,
+    base_rev: str | None,
+    everything: bool = False,
+    outdated: bool = False,
+    author: Callable[[], str | None] | None = None,
+) -> Plan:
     """What the change since `base_rev` (or, with `everything`, a full run; with
     `outdated`, the published datalabs whose release predates an approved base) affects.
 
@@ -210,9 +232,14 @@ def plan(config: Config, base_rev: str | None, everything: bool = False, outdate
     why_base = dict(zip(bases, base_reasons))
     charts_changed = sorted({p for p in paths if any(p == i or p.startswith(i) for i in CHART_INPUTS)})
     own = {p.split("/")[1] for p in paths if p.startswith(f"{CATALOG_DIR}/") and p.count("/") >= 2}
-    folders = [f for f in (discover([config.catalog]) if config.catalog.is_dir() else []) if is_datalab_id(f.name) or f.name in own]
-    result.warnings += [f"left out: the folder {f.name!r} is not a datalab id (`sciapps validate` reports it)"
-                        for f in folders if not is_datalab_id(f.name)]
+    folders = [
+        f for f in (discover([config.catalog]) if config.catalog.is_dir() else []) if is_datalab_id(f.name) or f.name in own
+    ]
+    result.warnings += [
+        f"left out: the folder {f.name!r} is not a datalab id (`sciapps validate` reports it)"
+        for f in folders
+        if not is_datalab_id(f.name)
+    ]
     folders = [f for f in folders if is_datalab_id(f.name)]
     facts = _facts_of(config, folders) if bases or charts_changed or outdated else {}
     stale: dict[str, str] = {}
@@ -235,7 +262,9 @@ def plan(config: Config, base_rev: str | None, everything: bool = False, outdate
         if reasons:
             result.items.append(Planned(name, "build", tuple(reasons)))
         elif charts_changed and published:
-            result.items.append(Planned(name, "chart", tuple(f"{p} changed (every chart is rendered from it)" for p in charts_changed[:3])))
+            result.items.append(
+                Planned(name, "chart", tuple(f"{p} changed (every chart is rendered from it)" for p in charts_changed[:3]))
+            )
     if author is not None:
         _authorise(config, result, author)
     return result
@@ -253,8 +282,10 @@ def _authorise(config: Config, result: Plan, author: Callable[[], str | None]) -
     try:
         text = _git(config.root, "show", f"{result.base}:{ROLES_FILE}")
     except SciAppsError:
-        raise SciAppsError(f"the target revision {result.base} has no readable {ROLES_FILE}",
-                           "the target branch must hold roles.yaml: a merge request's plan authorises by it") from None
+        raise SciAppsError(
+            f"the target revision {result.base} has no readable {ROLES_FILE}",
+            "the target branch must hold roles.yaml: a merge request's plan authorises by it",
+        ) from None
     roles = parse_roles(text, f"{result.base}:{ROLES_FILE}")
     held = authorise(config, roles, author, resolve(config, result.ids("build")))
     result.held = [Planned(p.datalab, "held", (*p.reasons, held[p.datalab])) for p in result.items if p.datalab in held]

@@ -49,8 +49,10 @@ def render_rules() -> str:
 
 def rules_data() -> list[dict]:
     """Every rule as data: `sciapps rules --format json` and rules.json."""
-    return [{"id": r.id, "name": r.name(), "severity": r.severity, "exceptable": r.exceptable, "title": r.title(), "hint": r.hint}
-            for r in RULES_BY_ID.values()]
+    return [
+        {"id": r.id, "name": r.name(), "severity": r.severity, "exceptable": r.exceptable, "title": r.title(), "hint": r.hint}
+        for r in RULES_BY_ID.values()
+    ]
 
 
 def rules_listing(fmt: str) -> str:
@@ -67,10 +69,11 @@ def _result_schema(root: Path) -> str:
     schema = json.loads((root / "schemas" / RESULT_SCHEMA).read_text(encoding="utf-8"))
     names = [stage.NAME for stage in stages.STAGES]
     schema["properties"]["stage"]["enum"] = names
-    schema["properties"]["stage"]["description"] = ("The stage that wrote it; the enum is the pipeline's order, "
-                                                    "written from sciapps.stages.STAGES by `sciapps schema generate`.")
-    schema["description"] = (f"What one stage ({', '.join(names)}) concluded about one datalab: "
-                             "build/results/<id>/<stage>.json.")
+    schema["properties"]["stage"]["description"] = (
+        "The stage that wrote it; the enum is the pipeline's order, "
+        "written from sciapps.stages.STAGES by `sciapps schema generate`."
+    )
+    schema["description"] = f"What one stage ({', '.join(names)}) concluded about one datalab: build/results/<id>/<stage>.json."
     return _json(schema)
 
 
@@ -119,4 +122,3 @@ def write(root: Path | None = None) -> list[Path]:
         tmp.replace(path)
         written.append(rel)
     return written
-

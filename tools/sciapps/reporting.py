@@ -44,8 +44,16 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
-def validate_and_report(config: Config, paths: tuple[Path, ...], fmt: str, output: Path | None, verbose: bool,
-                        jobs: int | None, out: TextIO, err: TextIO) -> Summary:
+def validate_and_report(
+    config: Config,
+    paths: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    verbose: bool,
+    jobs: int | None,
+    out: TextIO,
+    err: TextIO,
+) -> Summary:
     """`sciapps validate`: check `paths` (default: the catalog), write the report in `fmt`
     to `output` or `out`, and the closing count line where a person reads it."""
     if not paths:
@@ -59,7 +67,12 @@ def validate_and_report(config: Config, paths: tuple[Path, ...], fmt: str, outpu
         findings: list[Finding] = []
     else:
         findings = list(stream)
-    counts = {"datalabs": summary.datalabs, "errors": summary.errors, "warnings": summary.warnings, "by_status": summary.by_status}
+    counts = {
+        "datalabs": summary.datalabs,
+        "errors": summary.errors,
+        "warnings": summary.warnings,
+        "by_status": summary.by_status,
+    }
     if fmt == "json":
         report = json.dumps({"summary": counts, "findings": [f.as_dict() for f in findings]}, indent=2) + "\n"
     elif fmt == "codequality":
@@ -71,8 +84,10 @@ def validate_and_report(config: Config, paths: tuple[Path, ...], fmt: str, outpu
     else:
         out.write(report)
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(summary.by_status.items()))
-    line = (f"Checked {_count(summary.datalabs, 'datalab')}" + (f" ({statuses})" if statuses else "")
-            + f": {_count(summary.errors, 'error')}, {_count(summary.warnings, 'warning')}.")
+    line = (
+        f"Checked {_count(summary.datalabs, 'datalab')}"
+        + (f" ({statuses})" if statuses else "")
+        + f": {_count(summary.errors, 'error')}, {_count(summary.warnings, 'warning')}."
+    )
     (err if fmt != "text" and output is None else out).write(line + "\n")
     return summary
-

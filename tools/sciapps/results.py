@@ -63,14 +63,23 @@ def write_result(results_dir: Path, datalab_id: str, result: dict) -> Path:
     return target
 
 
-def record(results_dir: Path, name: str, stage: str, status: str, summary: str, version: object,
-           details: dict | None = None) -> Path:
+def record(
+    results_dir: Path, name: str, stage: str, status: str, summary: str, version: object, details: dict | None = None
+) -> Path:
     """Write one stage's verdict on one datalab, stamped now. `name` is the datalab's folder
     name: its metadata may name another id (or no valid one) until it validates."""
-    return write_result(results_dir, name, {
-        "stage": stage, "status": status, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "summary": summary, "datalab_version": str(version), "details": details or {},
-    })
+    return write_result(
+        results_dir,
+        name,
+        {
+            "stage": stage,
+            "status": status,
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "summary": summary,
+            "datalab_version": str(version),
+            "details": details or {},
+        },
+    )
 
 
 def read_results(results_dir: Path | None, datalab_id: str) -> tuple[dict[str, dict], list[str]]:

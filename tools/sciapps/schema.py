@@ -66,8 +66,13 @@ def _with_types(node: Any) -> Any:
         out = []
         for item in node:
             if isinstance(item, dict) and item.get("x-datalab-types") == "entry patterns":
-                out += [{"if": {"properties": {"type": {"const": t.name}}, "required": ["type"]},
-                         "then": {"properties": {"entry": {"pattern": t.entry_pattern}}}} for t in TYPES.values()]
+                out += [
+                    {
+                        "if": {"properties": {"type": {"const": t.name}}, "required": ["type"]},
+                        "then": {"properties": {"entry": {"pattern": t.entry_pattern}}},
+                    }
+                    for t in TYPES.values()
+                ]
             else:
                 out.append(_with_types(item))
         return out
@@ -78,8 +83,7 @@ def _with_types(node: Any) -> Any:
         if key != "x-datalab-types":
             out[key] = _with_types(value)
         elif value == "enum":
-            out["description"] = ("What the datalab opens: "
-                                  + "; ".join(f"`{t.name}` ({t.title})" for t in TYPES.values()) + ".\n")
+            out["description"] = "What the datalab opens: " + "; ".join(f"`{t.name}` ({t.title})" for t in TYPES.values()) + ".\n"
             out["enum"] = list(TYPES)
         elif value == "description":
             out["description"] = "What opens first. " + " ".join(f"For `{t.name}`: {t.opens}." for t in TYPES.values()) + "\n"
@@ -184,7 +188,8 @@ def render_reference(schema: dict) -> str:
         "| --- | --- | --- | --- | --- |",
         *_field_rows(schema["properties"], schema["required"], ""),
         "",
-        "Also: `entry` is " + "; ".join(f"{t.opens} when `type` is `{t.name}`" for t in TYPES.values())
+        "Also: `entry` is "
+        + "; ".join(f"{t.opens} when `type` is `{t.name}`" for t in TYPES.values())
         + "; `archived` is required when `status` is `archived`.",
     ]
     for name in ("missions", "categories"):

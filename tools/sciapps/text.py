@@ -69,7 +69,7 @@ def md_code(value: object, limit: int = 300) -> str:
     characters shown escaped, at most `limit` characters, fenced with more backticks than
     it has in a row."""
     text = printable(value)
-    text = f"{text[:limit - 1]}…" if len(text) > limit else text
+    text = f"{text[: limit - 1]}…" if len(text) > limit else text
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
     return f"{fence}{pad}{text}{pad}{fence}"

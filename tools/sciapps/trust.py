@@ -38,8 +38,7 @@ from sciapps.runtime import INSTALLER, INSTALLER_WHEEL, REQUIREMENTS, RUNTIME
 
 # What a merge request brings into its own pipeline: (path, the Git object type it must be)
 ADMITTED = ((CATALOG_DIR, "tree"), ("CODEOWNERS", "blob"))
-AFTER_APPROVAL = ("it runs only after a moderator approved the merge request, in the pipeline of the protected "
-                  "default branch")
+AFTER_APPROVAL = "it runs only after a moderator approved the merge request, in the pipeline of the protected default branch"
 GIT_TIMEOUT_S = 300
 MAX_LISTED = 500  # paths shown to a moderator; a longer list says how many more
 
@@ -57,8 +56,9 @@ class Admitted:
 
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=root, capture_output=True, text=True,
-                              timeout=GIT_TIMEOUT_S)
+        return subprocess.run(
+            ["git", "-c", "core.hooksPath=/dev/null", *args], cwd=root, capture_output=True, text=True, timeout=GIT_TIMEOUT_S
+        )
     except FileNotFoundError:
         raise SciAppsError("git is not installed", "install git") from None
     except subprocess.TimeoutExpired:
@@ -68,8 +68,10 @@ def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
 def _git(root: Path, *args: str) -> str:
     proc = _run(root, *args)
     if proc.returncode != 0:
-        raise SciAppsError(f"git {args[0]} failed in {root}: {proc.stderr.strip()[:300]}",
-                           "run in a clone of the catalog that holds the target revision (GIT_DEPTH: 0)")
+        raise SciAppsError(
+            f"git {args[0]} failed in {root}: {proc.stderr.strip()[:300]}",
+            "run in a clone of the catalog that holds the target revision (GIT_DEPTH: 0)",
+        )
     return proc.stdout
 
 
@@ -90,8 +92,7 @@ def waiting(root: Path, base: str, head: str = "HEAD") -> list[tuple[str, str]]:
     name is quoted away."""
     fields = _git(root, "diff", "--name-status", "--no-renames", "-z", _commit(root, base), _commit(root, head), "--").split("\0")
     pairs = [(fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2) if fields[i]]
-    return sorted(((flag, path) for flag, path in pairs if not path.startswith(CATALOG_DIR + "/")),
-                  key=lambda pair: pair[1])
+    return sorted(((flag, path) for flag, path in pairs if not path.startswith(CATALOG_DIR + "/")), key=lambda pair: pair[1])
 
 
 def admit(root: Path, base: str) -> Admitted:
@@ -107,8 +108,9 @@ def admit(root: Path, base: str) -> Admitted:
     return Admitted(head, target, kept, waiting(root, target, head))
 
 
-def authorise(config: Config, roles: Roles, author: Callable[[], str | None], labs: list[Datalab],
-              validated: bool = False) -> dict[str, str]:
+def authorise(
+    config: Config, roles: Roles, author: Callable[[], str | None], labs: list[Datalab], validated: bool = False
+) -> dict[str, str]:
     """{id: why} of the datalabs among `labs` whose build the merge request's author may not
     have run before a moderator approves it. `config` and `roles` are the target branch's;
     `author` asks GitLab who opened the merge request (only when an answer matters; None
@@ -124,13 +126,17 @@ def authorise(config: Config, roles: Roles, author: Callable[[], str | None], la
                 asked.append(author())
             if not roles.may_build_advanced(asked[0]):
                 who = f"`{asked[0]}`" if asked[0] else "its author (GitLab did not say who opened the merge request)"
-                held[lab.id] = (f"advanced mode builds the datalab's own Dockerfile, which only advanced developers may have "
-                                f"built; {who} is not one in the target branch's roles.yaml")
+                held[lab.id] = (
+                    f"advanced mode builds the datalab's own Dockerfile, which only advanced developers may have "
+                    f"built; {who} is not one in the target branch's roles.yaml"
+                )
             continue
         code = [f.message for f in BuildTimeCode().check(lab, Context(config=config))]  # exceptions not honoured here
         if code:
-            held[lab.id] = (f"its build would run code that only a moderator may approve (DL-058: {code[0][:120]}"
-                            f"{f'; {len(code) - 1} more' if len(code) > 1 else ''})")
+            held[lab.id] = (
+                f"its build would run code that only a moderator may approve (DL-058: {code[0][:120]}"
+                f"{f'; {len(code) - 1} more' if len(code) > 1 else ''})"
+            )
     return held
 
 
@@ -146,7 +152,7 @@ _REVISION = [
     # what a job runs SciApps from is only ever the `sciapps` job's artifact: a commit that
     # tracks anything there (a file, a link, a wheel of its own) runs nothing
     f'if [ -n "$(git ls-tree --name-only HEAD -- {RUNTIME})" ]; then echo "error: the commit tracks {RUNTIME},'
-    f' which only the pipeline\'s sciapps job writes: remove it from the commit"; exit 2; fi',
+    f" which only the pipeline's sciapps job writes: remove it from the commit\"; exit 2; fi",
     # removed when the job's shell exits, passed or failed: a runner keeps no job's environment
     'SCIAPPS_HOME="$(mktemp -d)" && trap \'rm -rf "$SCIAPPS_HOME"\' EXIT',
 ]
@@ -179,8 +185,12 @@ SETUP = [
 ]
 JOB_DEFAULT = {"tags": ["sciapps"], "before_script": SETUP}
 # The job that makes SciApps for the rest of its pipeline (the parent's and the child's first)
-PREPARE_JOB = {"stage": "sciapps", "before_script": [], "script": PREPARE,
-               "artifacts": {"paths": [f"{RUNTIME}/"], "expire_in": "1 week"}}
+PREPARE_JOB = {
+    "stage": "sciapps",
+    "before_script": [],
+    "script": PREPARE,
+    "artifacts": {"paths": [f"{RUNTIME}/"], "expire_in": "1 week"},
+}
 JOB_VARIABLES = {
     "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     # whole history: the target revision must be in the clone to install SciApps from it
@@ -194,11 +204,15 @@ def admit_here(root: Path, base: str, log: Callable[[str], None]) -> int:
     from sciapps.text import printable
 
     done = admit(root, base)
-    log(f"admitted from the merge request ({done.head[:12]}): {', '.join(done.kept) or 'nothing'}; "
-        f"everything else is the target revision {done.base[:12]}")
+    log(
+        f"admitted from the merge request ({done.head[:12]}): {', '.join(done.kept) or 'nothing'}; "
+        f"everything else is the target revision {done.base[:12]}"
+    )
     if done.waiting:  # the plan's output and the moderation report list each one
         shown = ", ".join(printable(path) for _, path in done.waiting[:10])
         more = f" and {len(done.waiting) - 10} more" if len(done.waiting) > 10 else ""
-        log(f"{len(done.waiting)} path(s) the merge request changes outside datalabs/ wait for a moderator "
-            f"and are not used here ({shown}{more}): {AFTER_APPROVAL}")
+        log(
+            f"{len(done.waiting)} path(s) the merge request changes outside datalabs/ wait for a moderator "
+            f"and are not used here ({shown}{more}): {AFTER_APPROVAL}"
+        )
     return 0

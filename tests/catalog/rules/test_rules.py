@@ -36,9 +36,10 @@ def test_invalid_datalab_fires_exactly_expected_rules(folder, config):
     assert rule_ids(findings) == sorted(expected["rules"]), [f.format() for f in findings]
     for want in expected.get("findings", []):
         matching = [f for f in findings if f.rule_id == want["rule"]]
-        assert any(
-            f.line == want.get("line", f.line) and f.path == want.get("path", f.path) for f in matching
-        ), (want, [f.format() for f in matching])
+        assert any(f.line == want.get("line", f.line) and f.path == want.get("path", f.path) for f in matching), (
+            want,
+            [f.format() for f in matching],
+        )
     for finding in findings:
         where = Path(finding.file).absolute()
         assert where == folder or folder in where.parents, finding.file  # names a file of this datalab

@@ -8,6 +8,7 @@ from sciapps import yamlio
 from sciapps.catalog.rules.schema import _validators
 from tests.conftest import CASES, REPO
 
+
 def _load(path):
     try:
         data = yamlio.load(path.read_text(encoding="utf-8"))

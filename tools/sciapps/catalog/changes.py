@@ -21,9 +21,13 @@ def changed_datalabs(root: Path, base_rev: str, catalog: str = CATALOG_DIR) -> l
         names = repo.git.diff("--name-only", "-z", base_rev, "--", catalog).split("\0")
         names += repo.git.ls_files("-z", "--others", "--exclude-standard", "--", catalog).split("\0")
     except git.GitCommandError as exc:
-        raise SciAppsError(f"git cannot compare with {base_rev!r}: {exc.stderr.strip()}", "pass an existing commit, e.g. --base origin/main") from None
+        raise SciAppsError(
+            f"git cannot compare with {base_rev!r}: {exc.stderr.strip()}", "pass an existing commit, e.g. --base origin/main"
+        ) from None
     except git.InvalidGitRepositoryError:
-        raise SciAppsError(f"{root} is not in a Git repository", "--changed needs Git history; name the datalabs instead") from None
+        raise SciAppsError(
+            f"{root} is not in a Git repository", "--changed needs Git history; name the datalabs instead"
+        ) from None
     prefix = Path(repo.working_tree_dir)
     ids = sorted({n.split("/")[1] for n in names if n.count("/") >= 2})
     return [i for i in ids if (prefix / catalog / i).is_dir() and not (prefix / catalog / i).is_symlink()]

@@ -121,8 +121,10 @@ def _read_metadata(path: Path, limits: Limits) -> tuple[dict | None, str | None,
     if not stat.S_ISREG(info.st_mode):
         return None, None, LoadProblem("missing", f"{METADATA_FILE} is not a regular file (a symlink or a folder)")
     if info.st_size > limits.metadata_bytes:
-        return None, None, LoadProblem(
-            "too-large", f"{METADATA_FILE} is {info.st_size:,} bytes, over the {limits.metadata_bytes:,}-byte limit"
+        return (
+            None,
+            None,
+            LoadProblem("too-large", f"{METADATA_FILE} is {info.st_size:,} bytes, over the {limits.metadata_bytes:,}-byte limit"),
         )
     try:
         raw = path.read_bytes()
@@ -163,11 +165,14 @@ def resolve(config: Config, ids: list[str]) -> list[Datalab]:
     labs = []
     for datalab_id in ids:
         if not is_datalab_id(datalab_id):
-            raise SciAppsError(f"{datalab_id!r} is not a datalab id",
-                               "ids are lower-case letters, digits and hyphens; `sciapps validate` lists the catalog")
+            raise SciAppsError(
+                f"{datalab_id!r} is not a datalab id",
+                "ids are lower-case letters, digits and hyphens; `sciapps validate` lists the catalog",
+            )
         folder = config.catalog / datalab_id
         if not (folder / METADATA_FILE).is_file():
-            raise SciAppsError(f"no datalab {datalab_id!r} in {config.catalog}", "`sciapps validate` lists the catalog; check the spelling")
+            raise SciAppsError(
+                f"no datalab {datalab_id!r} in {config.catalog}", "`sciapps validate` lists the catalog; check the spelling"
+            )
         labs.append(load_datalab(folder, config.limits))
     return labs
-

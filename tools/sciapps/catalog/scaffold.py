@@ -61,7 +61,9 @@ def maintainer_from_git(start: Path) -> Maintainer | None:
 def parse_maintainer(text: str, username: str | None) -> Maintainer:
     match = re.fullmatch(r"\s*(.+?)\s*<([^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)>\s*", text)
     if not match:
-        raise SciAppsError(f"--maintainer {text!r} is not 'Full Name <email>'", "e.g. --maintainer 'Ada Lovelace <ada@example.org>'")
+        raise SciAppsError(
+            f"--maintainer {text!r} is not 'Full Name <email>'", "e.g. --maintainer 'Ada Lovelace <ada@example.org>'"
+        )
     name, email = match.groups()
     return Maintainer(name, email, username or email.split("@")[0])
 
@@ -132,17 +134,23 @@ def _dockerfile(opts: NewOptions, entry: str) -> str:
 FROM {kind.base}
 """
     if kind.entry_is_file:
-        return head + f"""USER 1000
+        return (
+            head
+            + f"""USER 1000
 COPY --chown=1000:1000 notebooks/ /home/datalab/work/notebooks/
 ENV {kind.entry_variable}={json.dumps(entry)}
 """
-    return head + f"""USER root
+        )
+    return (
+        head
+        + f"""USER root
 RUN apt-get update \\
  && apt-get install -y --no-install-recommends {opts.app} \\
  && rm -rf /var/lib/apt/lists/*
 USER 1000
 ENV {kind.entry_variable}={json.dumps(entry)}
 """
+    )
 
 
 def create(opts: NewOptions) -> Path:
@@ -198,14 +206,24 @@ def create(opts: NewOptions) -> Path:
     return target
 
 
-def new_datalab(config: Config, datalab_id: str, kind: str, advanced: bool = False, from_notebook: Path | None = None,
-                app: str = "xterm", maintainer: str | None = None, username: str | None = None,
-                catalog: Path | None = None) -> Path:
+def new_datalab(
+    config: Config,
+    datalab_id: str,
+    kind: str,
+    advanced: bool = False,
+    from_notebook: Path | None = None,
+    app: str = "xterm",
+    maintainer: str | None = None,
+    username: str | None = None,
+    catalog: Path | None = None,
+) -> Path:
     """`sciapps new`: the maintainer from --maintainer or Git, the schema reference editors
     follow (the catalog's own copy when there is one, else the published one), then `create`."""
     if from_notebook is not None and not TYPES[kind].entry_is_file:
-        raise SciAppsError(f"--from NOTEBOOK goes with a notebook type ({', '.join(t.name for t in TYPES.values() if t.entry_is_file)})",
-                           "drop --from, or choose --type jupyterlab")
+        raise SciAppsError(
+            f"--from NOTEBOOK goes with a notebook type ({', '.join(t.name for t in TYPES.values() if t.entry_is_file)})",
+            "drop --from, or choose --type jupyterlab",
+        )
     catalog = (catalog or config.catalog).absolute()
     person = parse_maintainer(maintainer, username) if maintainer else maintainer_from_git(catalog.parent)
     if person is not None and username:

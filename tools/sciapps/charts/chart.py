@@ -54,8 +54,10 @@ def claim_name(config: Config, mission: str, collection: str) -> str:
     other collection; a chart is never rendered for one)."""
     claim = (config.collections.get(mission) or {}).get(collection)
     if claim is None:
-        raise SciAppsError(f"{collection!r} is not a {mission} collection this catalog mounts",
-                           "name a collection listed under collections: in sciapps.yaml (DL-064)")
+        raise SciAppsError(
+            f"{collection!r} is not a {mission} collection this catalog mounts",
+            "name a collection listed under collections: in sciapps.yaml (DL-064)",
+        )
     return claim
 
 
@@ -67,7 +69,9 @@ def image_of(config: Config, lab: Datalab) -> tuple[str, str, str]:
     details = results.get("build", {}).get("details", {})
     ref = details.get("ref")
     if not ref:
-        raise SciAppsError(f"{lab.id} has no built image recorded", f"run `sciapps build {lab.id}` first (with --push to pin it by digest)")
+        raise SciAppsError(
+            f"{lab.id} has no built image recorded", f"run `sciapps build {lab.id}` first (with --push to pin it by digest)"
+        )
     repository, _, tag = ref.rpartition(":")
     digest = details.get("digest") or ""
     return repository, tag, digest if digest.startswith("sha256:") else ""
@@ -100,8 +104,11 @@ def values_for(config: Config, lab: Datalab, image: tuple[str, str, str] | None 
 def restricted_problems(manifest: dict) -> list[str]:
     """Breaches of the Pod Security Standard "restricted" profile in a workload manifest."""
     kind = manifest.get("kind")
-    spec = (manifest.get("spec") or {}).get("template", {}).get("spec") if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job") else (
-        manifest.get("spec") if kind == "Pod" else None)
+    spec = (
+        (manifest.get("spec") or {}).get("template", {}).get("spec")
+        if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job")
+        else (manifest.get("spec") if kind == "Pod" else None)
+    )
     if spec is None:
         return []
     name = f"{kind}/{manifest.get('metadata', {}).get('name')}"
@@ -110,7 +117,17 @@ def restricted_problems(manifest: dict) -> list[str]:
     if spec.get("hostNetwork") or spec.get("hostPID") or spec.get("hostIPC"):
         problems.append(f"{name}: uses the host's namespaces")
     for volume in spec.get("volumes") or []:
-        allowed = {"name", "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+        allowed = {
+            "name",
+            "configMap",
+            "csi",
+            "downwardAPI",
+            "emptyDir",
+            "ephemeral",
+            "persistentVolumeClaim",
+            "projected",
+            "secret",
+        }
         if set(volume) - allowed:
             problems.append(f"{name}: volume {volume.get('name')} is of a type the restricted profile forbids")
     for container in (spec.get("containers") or []) + (spec.get("initContainers") or []):
@@ -156,8 +173,9 @@ def check_manifests(rendered: dict[str, str]) -> list[str]:
     return problems
 
 
-def build_chart(config: Config, lab: Datalab, out: Path, values: dict | None = None,
-                image: tuple[str, str, str] | None = None) -> ChartReport:
+def build_chart(
+    config: Config, lab: Datalab, out: Path, values: dict | None = None, image: tuple[str, str, str] | None = None
+) -> ChartReport:
     """Write, render, lint, validate and package the datalab's chart into `out`."""
     import helm_python as helm
 
@@ -175,7 +193,9 @@ def build_chart(config: Config, lab: Datalab, out: Path, values: dict | None = N
         info.update({"name": lab.id, "version": meta["version"], "appVersion": meta["version"], "description": meta["summary"]})
         info["home"] = config.page_url(lab.id)
         (chart / "Chart.yaml").write_text(yaml.safe_dump(info, sort_keys=False))
-        (chart / "values.yaml").write_text("# Written by `sciapps chart` from datalab.yaml.\n" + yaml.safe_dump(values, sort_keys=False))
+        (chart / "values.yaml").write_text(
+            "# Written by `sciapps chart` from datalab.yaml.\n" + yaml.safe_dump(values, sort_keys=False)
+        )
         try:
             loaded = helm.Chart.load(chart)
             loaded.validate_schema(values)
@@ -184,7 +204,9 @@ def build_chart(config: Config, lab: Datalab, out: Path, values: dict | None = N
             report.problems.append(f"helm: {exc}")
             return report
         lint = helm.lint(chart, values, strict=True, kube_version=f"v{KUBE_VERSION}")
-        report.problems += [f"helm lint: {m['path']}: {m['error']}" for m in lint.get("messages", []) if m.get("severity", 0) >= 2]
+        report.problems += [
+            f"helm lint: {m['path']}: {m['error']}" for m in lint.get("messages", []) if m.get("severity", 0) >= 2
+        ]
         report.problems += [f"helm lint: {e}" for e in lint.get("errors", [])]
         report.problems += check_manifests(report.manifests)
         if report.problems:
@@ -216,7 +238,9 @@ def registry_client(remote: str, login: RegistryLogin | None):
                 try:
                     client.login(host, login.username, login.password, plain_http=plain)
                 except helm.HelmError as exc:
-                    raise SciAppsError(f"the registry {host} refused the credentials given ({str(exc)[:160]})", REGISTRY_LOGIN_HINT) from None
+                    raise SciAppsError(
+                        f"the registry {host} refused the credentials given ({str(exc)[:160]})", REGISTRY_LOGIN_HINT
+                    ) from None
             yield client, plain
         finally:
             client.close()
@@ -239,7 +263,8 @@ def push_chart(package: Path, remote: str, login: RegistryLogin | None = None) -
         except helm.HelmError as exc:
             host = remote.removeprefix("oci://").split("/")[0]
             raise _helm_refusal(exc, host, login) or SciAppsError(
-                f"pushing {package.name} to {remote} failed: {exc}", "check that the registry is running and reachable") from None
+                f"pushing {package.name} to {remote} failed: {exc}", "check that the registry is running and reachable"
+            ) from None
     return str(result.get("ref") or result.get("Ref") or json.dumps(result))
 
 
@@ -251,7 +276,9 @@ def pull_chart(remote: str, digest: str, destination: Path, login: RegistryLogin
         try:
             helm.pull(f"{remote}@{digest}", destination=destination, client=client, plain_http=plain)
         except helm.HelmError as exc:
-            raise SciAppsError(f"cannot pull {remote}@{digest}: {str(exc)[:200]}", "check that the registry is reachable") from None
+            raise SciAppsError(
+                f"cannot pull {remote}@{digest}: {str(exc)[:200]}", "check that the registry is reachable"
+            ) from None
 
 
 def values_schema(current: dict, schema: dict | None = None) -> dict:
@@ -259,16 +286,22 @@ def values_schema(current: dict, schema: dict | None = None) -> dict:
     table (resource bounds, the id pattern, the types) written from them."""
     source = (schema or datalab_schema())["properties"]
     out = copy.deepcopy(current)
-    out["$comment"] = ("resources, datalab.id and datalab.type are written by `sciapps schema generate` from "
-                       "schemas/datalab.schema.json and tools/sciapps/datalab_types.py; edit those")
+    out["$comment"] = (
+        "resources, datalab.id and datalab.type are written by `sciapps schema generate` from "
+        "schemas/datalab.schema.json and tools/sciapps/datalab_types.py; edit those"
+    )
     datalab = out["properties"]["datalab"]["properties"]
     datalab["id"]["pattern"] = source["id"]["pattern"]
     datalab["type"] = {"description": "What the datalab opens: " + ", ".join(TYPES) + ".", "enum": list(TYPES)}
     resources = out["properties"]["resources"]["properties"]
     for name, value in RESOURCE_VALUES.items():
         spec = source["resources"]["properties"][name]
-        resources[value] = {"description": spec["description"], "type": spec["type"], "minimum": spec["minimum"],
-                            "maximum": spec["maximum"]}
+        resources[value] = {
+            "description": spec["description"],
+            "type": spec["type"],
+            "minimum": spec["minimum"],
+            "maximum": spec["maximum"],
+        }
     return out
 
 
@@ -283,4 +316,3 @@ def types_template() -> str:
         '{{- index (include "datalab.types" . | fromYaml) .Values.datalab.type | toYaml -}}\n'
         "{{- end -}}\n"
     )
-

@@ -40,8 +40,10 @@ def _client(kubeconfig: Path):
     try:
         client.VersionApi(api).get_code(_request_timeout=10)
     except Exception as exc:
-        raise SciAppsError(f"cannot reach the cluster at {api.configuration.host} ({type(exc).__name__})",
-                           "check that the cluster is running and that KUBECONFIG names the right one") from None
+        raise SciAppsError(
+            f"cannot reach the cluster at {api.configuration.host} ({type(exc).__name__})",
+            "check that the cluster is running and that KUBECONFIG names the right one",
+        ) from None
     return api
 
 
@@ -60,7 +62,9 @@ def launch(package: Path, values: dict, release: str, namespace: str, kubeconfig
         core.read_namespace(namespace)
     except ApiException as exc:
         if exc.status != 404:
-            raise SciAppsError(f"cannot read namespace {namespace}: {exc.reason}", "check your permissions on the cluster") from None
+            raise SciAppsError(
+                f"cannot read namespace {namespace}: {exc.reason}", "check your permissions on the cluster"
+            ) from None
         core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
     dynamic = DynamicClient(api)
     applied = []
@@ -74,7 +78,9 @@ def launch(package: Path, values: dict, release: str, namespace: str, kubeconfig
             try:
                 resource.server_side_apply(body=document, namespace=namespace, field_manager="sciapps", force_conflicts=True)
             except ApiException as exc:
-                raise SciAppsError(f"the cluster refused {document['kind']}/{document['metadata']['name']}: {exc.reason}",
-                                   "see the message; the restricted Pod Security profile is met by the chart") from None
+                raise SciAppsError(
+                    f"the cluster refused {document['kind']}/{document['metadata']['name']}: {exc.reason}",
+                    "see the message; the restricted Pod Security profile is met by the chart",
+                ) from None
             applied.append(f"{document['kind']}/{document['metadata']['name']}")
     return applied

@@ -53,15 +53,15 @@ def bootstrap(engine: Engine, log: Callable[[str], None]) -> str:
     if existing:
         return existing
     if shutil.which("debootstrap") is None:
-        raise SciAppsError("debootstrap is not installed", "apt-get install debootstrap (the base images start from Debian's archive)")
+        raise SciAppsError(
+            "debootstrap is not installed", "apt-get install debootstrap (the base images start from Debian's archive)"
+        )
     if os.geteuid() != 0:
         raise SciAppsError("debootstrap needs root", "run `sudo sciapps base-images build` once; the result is cached")
     with tempfile.TemporaryDirectory(prefix="sciapps-rootfs-") as tmp:
         target = Path(tmp) / "rootfs"
         log(f"bootstrapping Debian {SUITE} from {MIRROR} (debootstrap --variant=minbase)")
-        proc = subprocess.run(
-            ["debootstrap", "--variant=minbase", SUITE, str(target), MIRROR], capture_output=True, text=True
-        )
+        proc = subprocess.run(["debootstrap", "--variant=minbase", SUITE, str(target), MIRROR], capture_output=True, text=True)
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
             raise SciAppsError(f"debootstrap failed:\n{tail}", f"check that {MIRROR} can be reached")
@@ -72,9 +72,7 @@ def bootstrap(engine: Engine, log: Callable[[str], None]) -> str:
         return engine.import_rootfs(archive, repository, tag, ["ENV LANG=C.UTF-8", 'CMD ["bash"]'])
 
 
-SECURITY_SOURCES = (f"deb {MIRROR} {SUITE} main\n"
-                    f"deb {MIRROR} {SUITE}-updates main\n"
-                    f"deb {MIRROR}-security {SUITE}-security main\n")
+SECURITY_SOURCES = f"deb {MIRROR} {SUITE} main\ndeb {MIRROR} {SUITE}-updates main\ndeb {MIRROR}-security {SUITE}-security main\n"
 UPDATES_DOCKERFILE = """ARG ROOTFS
 FROM ${ROOTFS}
 COPY sources.list /etc/apt/sources.list
@@ -101,7 +99,9 @@ def security_updates(engine: Engine, log: Callable[[str], None]) -> list[str]:
 
     log(f"applying Debian's updates ({SUITE}-security, {SUITE}-updates) to {ROOTFS}")
     context = context_tar({"Dockerfile": UPDATES_DOCKERFILE.encode(), "sources.list": SECURITY_SOURCES.encode()}, lambda _: 0o644)
-    result = engine.build(context, tag=None, buildargs={"ROOTFS": rootfs_id}, on_line=seen, nocache=True)  # always ask the archive again
+    result = engine.build(
+        context, tag=None, buildargs={"ROOTFS": rootfs_id}, on_line=seen, nocache=True
+    )  # always ask the archive again
     if not updates:
         engine.remove_image(result.image_id)
         log("no Debian update since the last refresh: the bases stay as they are")
@@ -115,8 +115,15 @@ def security_updates(engine: Engine, log: Callable[[str], None]) -> list[str]:
 
 # Written by the bootstrap itself with the time of the run: dropped, so that the same
 # packages give the same root filesystem layer.
-_VOLATILE = ("var/log/dpkg.log", "var/log/apt", "var/log/bootstrap.log", "var/log/alternatives.log",
-             "var/cache/ldconfig/aux-cache", "var/cache/apt/pkgcache.bin", "var/cache/apt/srcpkgcache.bin")
+_VOLATILE = (
+    "var/log/dpkg.log",
+    "var/log/apt",
+    "var/log/bootstrap.log",
+    "var/log/alternatives.log",
+    "var/cache/ldconfig/aux-cache",
+    "var/cache/apt/pkgcache.bin",
+    "var/cache/apt/srcpkgcache.bin",
+)
 EPOCH = 946684800  # 2000-01-01: every mtime in the root filesystem is clamped to this (as SOURCE_DATE_EPOCH does)
 
 
@@ -170,7 +177,9 @@ def build_all(
         inputs = _inputs(folder / name, folder / "common")
         parent = PARENT.get(name)
         if parent and parent not in bases:
-            raise SciAppsError(f"{name} is built on {parent}, which is not built yet", f"run `sciapps base-images build {parent} {name}`")
+            raise SciAppsError(
+                f"{name} is built on {parent}, which is not built yet", f"run `sciapps base-images build {parent} {name}`"
+            )
         below = bases[parent].image_id if parent else rootfs_id
         content_hash = _hash(inputs, below)
         content_ref = f"{CONTENT_REPOSITORY}/{name}:{content_hash}"
@@ -188,20 +197,26 @@ def build_all(
                 "org.opencontainers.image.version": content_hash,
                 "org.opencontainers.image.vendor": "ESA Datalabs",
                 "org.opencontainers.image.licenses": "BSD-3-Clause",
-                "org.opencontainers.image.base.name": f"{CONTENT_REPOSITORY}/{parent}:{bases[parent].ref.rsplit(':', 1)[1]}" if parent else ROOTFS,
+                "org.opencontainers.image.base.name": f"{CONTENT_REPOSITORY}/{parent}:{bases[parent].ref.rsplit(':', 1)[1]}"
+                if parent
+                else ROOTFS,
                 "int.esa.datalabs.base-image": name,
             }
             modes = lambda n: 0o755 if n.startswith("datalab-") else 0o644  # noqa: E731
             buildargs = {"BASE": below} if parent else {"ROOTFS": below}  # exact ids, never a tag
-            result = engine.build(context_tar(files, modes), tag=None, labels=labels, buildargs=buildargs,
-                                  on_line=lambda line: log(f"  {line}"))
+            result = engine.build(
+                context_tar(files, modes), tag=None, labels=labels, buildargs=buildargs, on_line=lambda line: log(f"  {line}")
+            )
             image_id = result.image_id
             engine.tag(image_id, content_ref)
         engine.tag(image_id, ref)
         previous = bases.get(name)
         keep = previous and previous.image_id == image_id
         bases[name] = BaseImage(
-            name, image_id, ref, previous.built if keep else datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            name,
+            image_id,
+            ref,
+            previous.built if keep else datetime.now(timezone.utc).isoformat(timespec="seconds"),
             previous.digest if keep else None,
         )
         write_lock(config, bases)
@@ -218,8 +233,14 @@ def push_all(engine: Engine, config: Config, log: Callable[[str], None] = print)
     return bases
 
 
-def build_and_push(config: Config, names: tuple[str, ...] = (), rebuild: bool = False, push: bool = False,
-                   log: Callable[[str], None] = print, security: bool = False) -> dict[str, BaseImage]:
+def build_and_push(
+    config: Config,
+    names: tuple[str, ...] = (),
+    rebuild: bool = False,
+    push: bool = False,
+    log: Callable[[str], None] = print,
+    security: bool = False,
+) -> dict[str, BaseImage]:
     """`sciapps base-images build`: build (only what changed), push when asked, list them;
     with `security`, Debian's updates first (the scheduled refresh)."""
     engine = Engine(login=registry_login(config))

@@ -32,7 +32,6 @@ from sciapps.engine import BuildFailed, Engine, EngineError, context_tar
 from sciapps.safefiles import UnsafeFile
 
 
-
 class ImageCheckFailed(SciAppsError):
     exit_code = 1
 
@@ -74,21 +73,27 @@ def plan(lab: Datalab, config: Config, approved: dict[str, BaseImage]) -> Plan:
         regular = {e.path: lab.read(e.path) for e in lab.files if e.kind == "file"}
         own_dockerfile = lab.read_text(DOCKERFILE, MAX_DOCKERFILE_BYTES) if meta.get("mode") == "advanced" else ""
     except UnsafeFile as exc:
-        raise SciAppsError(f"{lab.id}: {exc}", f"run `sciapps validate datalabs/{lab.dir_name}` and fix what it reports") from None
+        raise SciAppsError(
+            f"{lab.id}: {exc}", f"run `sciapps validate datalabs/{lab.dir_name}` and fix what it reports"
+        ) from None
     ids = {name: base.image_id for name, base in approved.items()}
     if meta.get("mode", "basic") == "advanced":
         dockerfile, names = pin_bases(own_dockerfile, ids, config.registry)
         if not names:
-            raise SciAppsError(f"{lab.id}: its Dockerfile starts from no approved base that is built here",
-                               "start it `FROM jl_base` (or x_base, datalabs_ubuntu_base) and run `sciapps base-images build`")
+            raise SciAppsError(
+                f"{lab.id}: its Dockerfile starts from no approved base that is built here",
+                "start it `FROM jl_base` (or x_base, datalabs_ubuntu_base) and run `sciapps base-images build`",
+            )
         files: dict[str, bytes | Path] = dict(regular)
         modes = {name: (os.lstat(lab.dir / name).st_mode & 0o777) | 0o644 for name in regular}
     else:
         apt = apt_packages(regular["apt.txt"].decode("utf-8", "replace"))[0] if "apt.txt" in regular else []
         names = [TYPES[meta["type"]].base]
         if names[0] not in approved:
-            raise SciAppsError(f"{lab.id}: base image {names[0]} is not built here",
-                               "run `sciapps base-images build` first (build/base-images.json lists the approved bases)")
+            raise SciAppsError(
+                f"{lab.id}: base image {names[0]} is not built here",
+                "run `sciapps base-images build` first (build/base-images.json lists the approved bases)",
+            )
         dockerfile = basic_dockerfile(meta, set(regular), apt, ids[names[0]])
         files = {f"datalab/{name}": path for name, path in regular.items()}
         modes = {f"datalab/{name}": mode_of(name) for name in regular}
@@ -160,7 +165,10 @@ def build(
                 "is not in this Docker engine",
                 "run `sciapps base-images build` to build it again (or to find it, when its inputs did not change)",
             )
-    log(f"{lab_id}: building {p.ref} ({'own Dockerfile' if p.lab.get('mode') == 'advanced' else 'basic mode'}, on {p.bases[-1].name})")
+    log(
+        f"{lab_id}: building {p.ref} "
+        f"({'own Dockerfile' if p.lab.get('mode') == 'advanced' else 'basic mode'}, on {p.bases[-1].name})"
+    )
 
     def show(line: str) -> None:
         log(f"  {line}")

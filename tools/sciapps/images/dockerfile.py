@@ -17,6 +17,7 @@ import json
 
 from sciapps import __version__
 from sciapps.datalab_types import TYPES
+
 CA_PATH = ".sciapps/build-ca.crt"
 EXECUTABLES = ("postBuild", "start", "verify")
 
@@ -38,7 +39,9 @@ def basic_dockerfile(meta: dict, files: set[str], apt: list[str], base: str | No
                 "--disable-pip-version-check -r /tmp/requirements.txt"
             )
         else:
-            install = f"pip install --no-cache-dir --disable-pip-version-check --target {kind.python_target} -r /tmp/requirements.txt"
+            install = (
+                f"pip install --no-cache-dir --disable-pip-version-check --target {kind.python_target} -r /tmp/requirements.txt"
+            )
         lines += [
             f"FROM {base} AS python-packages",
             "USER 0",

@@ -38,7 +38,7 @@ SCIAPPS = "sciapps"  # the first job's name and stage
 
 def _batches(ids: list[str], chains: int) -> list[list[str]]:
     size = max(1, -(-len(ids) // chains))
-    return [ids[i:i + size] for i in range(0, len(ids), size)]
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def per_datalab() -> tuple[Stage, ...]:
@@ -61,7 +61,11 @@ def child_pipeline(result: Plan, then: str | None = None) -> dict:
     if then is not None and then not in THEN:
         raise SciAppsError(f"{then!r} is not a child pipeline's last step", f"choose from {', '.join(THEN)}")
     publishing = then == "publish"
-    bases = "sciapps base-images build --security-updates | tail -3" if result.security_updates else "sciapps base-images build | tail -3"
+    bases = (
+        "sciapps base-images build --security-updates | tail -3"
+        if result.security_updates
+        else "sciapps base-images build | tail -3"
+    )
     findings_allowed = {"allow_failure": {"exit_codes": [1]}} if publishing else {}
     chain = per_datalab()
     names = {stage.NAME for stage in chain}
@@ -70,27 +74,44 @@ def child_pipeline(result: Plan, then: str | None = None) -> dict:
         for stage in chain:
             needs = [f"{need} {n}" for need in stage.NEEDS if need in names]
             jobs[f"{stage.NAME} {n}"] = {
-                "stage": stage.NAME, **({"needs": [SCIAPPS, *needs]} if needs else {}),
+                "stage": stage.NAME,
+                **({"needs": [SCIAPPS, *needs]} if needs else {}),
                 "script": [*([bases] if stage.NEEDS_BASES else []), _command(stage, batch)],
-                "artifacts": _artifacts(stage), **findings_allowed}
+                "artifacts": _artifacts(stage),
+                **findings_allowed,
+            }
         if publishing:
             # the push of what the batch's jobs checked, beside the other batches' pushes ...
             jobs[f"push {n}"] = {
-                "stage": "push", "needs": [SCIAPPS, *(f"{stage.NAME} {n}" for stage in chain)], "allow_failure": {"exit_codes": [1]},
+                "stage": "push",
+                "needs": [SCIAPPS, *(f"{stage.NAME} {n}" for stage in chain)],
+                "allow_failure": {"exit_codes": [1]},
                 "script": [shlex.join(["sciapps", "push", *batch])],
-                "artifacts": {"when": "always", "paths": [RESULTS, *(path for stage in chain for path in stage.LEAVES)]}}
+                "artifacts": {"when": "always", "paths": [RESULTS, *(path for stage in chain for path in stage.LEAVES)]},
+            }
             # ... then its release records, one batch at a time: a rebuild's build number counts the records before it
             jobs[f"publish {n}"] = {
-                "stage": "publish", "needs": [SCIAPPS, f"push {n}"], "resource_group": "sciapps-publish",
+                "stage": "publish",
+                "needs": [SCIAPPS, f"push {n}"],
+                "resource_group": "sciapps-publish",
                 "allow_failure": {"exit_codes": [1]},
                 "script": [shlex.join(["sciapps", "publish", *batch]) + " ${SCIAPPS_ISSUES_TOKEN:+--notify}"],
             }
     for n, batch in enumerate(_batches(result.ids("chart"), MAX_CHAINS), 1):
         chart = stages.by_name("chart")
-        jobs[f"chart only {n}"] = {"stage": chart.NAME, "needs": [SCIAPPS], "script": [_command(chart, batch)], "artifacts": _artifacts(chart)}
+        jobs[f"chart only {n}"] = {
+            "stage": chart.NAME,
+            "needs": [SCIAPPS],
+            "script": [_command(chart, batch)],
+            "artifacts": _artifacts(chart),
+        }
         if publishing:
-            jobs[f"publish charts {n}"] = {"stage": "publish", "needs": [SCIAPPS, f"chart only {n}"], "resource_group": "sciapps-publish",
-                                           "script": [shlex.join(["sciapps", "push", *batch, "--chart-only"])]}
+            jobs[f"publish charts {n}"] = {
+                "stage": "publish",
+                "needs": [SCIAPPS, f"chart only {n}"],
+                "resource_group": "sciapps-publish",
+                "script": [shlex.join(["sciapps", "push", *batch, "--chart-only"])],
+            }
     if then == "review":
         # after every chain (no needs: it gets every earlier job's results); the judged
         # rules are the target branch's, its job setup puts them in place
@@ -113,8 +134,17 @@ def child_pipeline(result: Plan, then: str | None = None) -> dict:
     return {**child, SCIAPPS: PREPARE_JOB, **jobs}
 
 
-def write_plan(config: Config, base_rev: str | None, everything: bool, output: Path | None, child: Path | None,
-               log, then: str | None = None, outdated: bool = False, author: Callable[[], str | None] | None = None) -> Plan:
+def write_plan(
+    config: Config,
+    base_rev: str | None,
+    everything: bool,
+    output: Path | None,
+    child: Path | None,
+    log,
+    then: str | None = None,
+    outdated: bool = False,
+    author: Callable[[], str | None] | None = None,
+) -> Plan:
     """`sciapps plan`: print the plan, and write it and its child pipeline when asked.
     A merge request's plan (`then == "review"`) authorises first (`author`: who opened it)."""
     from sciapps.safefiles import write_atomically
@@ -124,8 +154,10 @@ def write_plan(config: Config, base_rev: str | None, everything: bool, output: P
     result = plan(config, base_rev, everything, outdated, author if then == "review" else None)
     for line in result.lines():
         log(line)
-    log(f"{len(result.ids('build'))} to build, {len(result.ids('chart'))} to chart only"
-        + (f", {len(result.held)} held for a moderator" if result.held else ""))
+    log(
+        f"{len(result.ids('build'))} to build, {len(result.ids('chart'))} to chart only"
+        + (f", {len(result.held)} held for a moderator" if result.held else "")
+    )
     if output:
         write_atomically(output, result.as_json() + "\n")
     if child:

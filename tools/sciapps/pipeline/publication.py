@@ -36,12 +36,16 @@ def _chart_package(config: Config, details: dict) -> tuple[str, bytes]:
     name = str(details.get("package") or "")
     path = config.root / "build" / "charts" / name
     if not name or "/" in name or not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_PACKAGE_BYTES:
-        raise SciAppsError(f"the chart package {name or '(none)'} the chart stage made is not in build/charts/",
-                           "run the chart job of this pipeline first")
+        raise SciAppsError(
+            f"the chart package {name or '(none)'} the chart stage made is not in build/charts/",
+            "run the chart job of this pipeline first",
+        )
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != details.get("sha256"):
-        raise SciAppsError(f"build/charts/{name} is not the package the chart stage checked (its sha256 differs)",
-                           "run the chart job of this pipeline again")
+        raise SciAppsError(
+            f"build/charts/{name} is not the package the chart stage checked (its sha256 differs)",
+            "run the chart job of this pipeline again",
+        )
     return name, data
 
 
@@ -58,8 +62,10 @@ def push_one(config: Config, lab: Datalab, engine, login, log: Log, chart_only: 
         ref, image_id = str(build.get("ref") or ""), build.get("image_id")
         here = engine.image_id(ref) if ref else None
         if not image_id or here != image_id:
-            raise SciAppsError(f"the image the build checked ({str(image_id)[:19]}) is not on this runner under {ref or '(no ref)'}",
-                               "run the publication on the runner that ran the datalab's build (nothing is rebuilt here)")
+            raise SciAppsError(
+                f"the image the build checked ({str(image_id)[:19]}) is not on this runner under {ref or '(no ref)'}",
+                "run the publication on the runner that ran the datalab's build (nothing is rebuilt here)",
+            )
         log(f"{lab.id}: pushing {ref}")
         pushed["image"] = {"ref": ref, "image_id": image_id, "digest": engine.push(ref)}
     chart = results.get("chart", {})
@@ -67,8 +73,11 @@ def push_one(config: Config, lab: Datalab, engine, login, log: Log, chart_only: 
         raise SciAppsError("its chart did not pass in this pipeline", f"run `sciapps chart {lab.id}` first")
     name, data = _chart_package(config, chart.get("details", {}))
     package = config.root / "build" / "charts" / name
-    pushed["chart"] = {"ref": push_chart(package, config.charts_oci, login), "package": name,
-                       "sha256": hashlib.sha256(data).hexdigest()}
+    pushed["chart"] = {
+        "ref": push_chart(package, config.charts_oci, login),
+        "package": name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
     log(f"{lab.id}: pushed {pushed['chart']['ref']}")
     write_pushed(config.path_of(config.results_dir), lab.id, pushed)
     return pushed
@@ -107,8 +116,15 @@ def push_ids(config: Config, ids: tuple[str, ...], log: Log, chart_only: bool = 
     return 1 if refused else 0
 
 
-def publish_checked(config: Config, ids: tuple[str, ...], log: Log, push: bool = True, notify: bool = False,
-                    token: str | None = None, environ=None) -> int:
+def publish_checked(
+    config: Config,
+    ids: tuple[str, ...],
+    log: Log,
+    push: bool = True,
+    notify: bool = False,
+    token: str | None = None,
+    environ=None,
+) -> int:
     """`sciapps publish [--push]`: of `ids`, the datalabs whose every check (`stages.checks()`)
     of their current version passed in this pipeline get their image and chart pushed (with
     `push`; else an earlier `sciapps push` did) and their release record signed; the others
@@ -116,7 +132,7 @@ def publish_checked(config: Config, ids: tuple[str, ...], log: Log, push: bool =
     closed by the next publication that passes. 1 when any datalab was not published."""
     import os
 
-    from sciapps.maintainers import maintainers_issues
+    from sciapps.revisits.issues import maintainers_issues
     from sciapps.releases import signing
     from sciapps.releases.commands import registry_of
     from sciapps.releases.publish import publish, unchecked
@@ -133,14 +149,20 @@ def publish_checked(config: Config, ids: tuple[str, ...], log: Log, push: bool =
         refused.update(push_checked(config, ready, log, environ=environ))
         ready = [lab for lab in ready if lab.id not in refused]
     if ready:
-        for outcome in publish(config, ready, registry_of(config, environ), signer, log, required, environ):  # it names its refusals
+        for outcome in publish(
+            config, ready, registry_of(config, environ), signer, log, required, environ
+        ):  # it names its refusals
             if outcome.status == "refused":
                 refused[outcome.datalab] = outcome.why
     if notify:
         today = datetime.date.today().isoformat()
-        bodies = {datalab: (f"The pipeline of {today} did not publish {md_code(datalab)}.\n\nWhy: {md_code(why, 1000)}\n\n"
-                            "Its current version stays as it was published before. Fix it on a merge request; "
-                            "this issue is updated by every publication and closed by the first that passes.")
-                  for datalab, why in refused.items()}
+        bodies = {
+            datalab: (
+                f"The pipeline of {today} did not publish {md_code(datalab)}.\n\nWhy: {md_code(why, 1000)}\n\n"
+                "Its current version stays as it was published before. Fix it on a merge request; "
+                "this issue is updated by every publication and closed by the first that passes."
+            )
+            for datalab, why in refused.items()
+        }
         maintainers_issues(config, "publish", bodies, "{id} was not published", today, token, log, scope={lab.id for lab in labs})
     return 1 if refused else 0

@@ -34,15 +34,27 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 
 
 def catalog_ids(config: Config) -> list[str]:
-    return sorted(p.name for p in config.catalog.iterdir() if p.is_dir() and is_datalab_id(p.name)) if config.catalog.is_dir() else []
+    return (
+        sorted(p.name for p in config.catalog.iterdir() if p.is_dir() and is_datalab_id(p.name))
+        if config.catalog.is_dir()
+        else []
+    )
 
 
-def sync_releases(config: Config, log: Log, ids: list[str] | None = None, previous: dict | None = None,
-                  commit: str | None = None, jobs: int = 1) -> int:
+def sync_releases(
+    config: Config, log: Log, ids: list[str] | None = None, previous: dict | None = None, commit: str | None = None, jobs: int = 1
+) -> int:
     """Refresh the store's copy of the records of `ids` (default: every datalab in the
     catalog; with `previous`, the others keep the last sync's check)."""
-    report = sync(registry_of(config), catalog_ids(config) if ids is None else ids, config.path_of(config.releases_dir), log,
-                  previous=previous, commit=commit, jobs=jobs)
+    report = sync(
+        registry_of(config),
+        catalog_ids(config) if ids is None else ids,
+        config.path_of(config.releases_dir),
+        log,
+        previous=previous,
+        commit=commit,
+        jobs=jobs,
+    )
     for problem in report.problems:
         log(f"warning: {problem}")
     return 0
@@ -57,17 +69,24 @@ def judge_in_registry(config: Config, spec: str) -> Judged:
     judged = []
     for digest_hex, data in registry.records(repository):
         if isinstance(data, Exception):  # unreadable: that record does not verify, the others are judged
-            judged.append(Judged(None, False, f"the record attached to sha256:{digest_hex[:12]}… cannot be read: {data}", digest_hex))
+            judged.append(
+                Judged(None, False, f"the record attached to sha256:{digest_hex[:12]}… cannot be read: {data}", digest_hex)
+            )
             continue
         image_tag = tag_of(data)
-        judged.append(judge(data, key, digest_hex, registry.digest(f"{repository}:{image_tag}") if image_tag else None, datalab_id))
+        judged.append(
+            judge(data, key, digest_hex, registry.digest(f"{repository}:{image_tag}") if image_tag else None, datalab_id)
+        )
     chosen = pick(judged, version)
     if chosen is not None:
         return chosen
     wanted = f"{datalab_id}@{version}" if version else datalab_id
     unreadable = [j for j in judged if j.release is None]
-    why = (f"no release record of {wanted} verifies: {unreadable[0].why}" if unreadable
-           else f"{wanted} has no release record in {config.registry}")
+    why = (
+        f"no release record of {wanted} verifies: {unreadable[0].why}"
+        if unreadable
+        else f"{wanted} has no release record in {config.registry}"
+    )
     return Judged(None, False, why, "")
 
 
@@ -75,8 +94,10 @@ def verify(config: Config, spec: str, log: Log) -> int:
     j = judge_in_registry(config, spec)
     if j.verified:
         r = j.release
-        log(f"verified: {r.datalab} {r.version} build {r.build} is {r.image}, signed by the catalog's key, "
-            f"published {r.published[:10]}; scan passed.")
+        log(
+            f"verified: {r.datalab} {r.version} build {r.build} is {r.image}, signed by the catalog's key, "
+            f"published {r.published[:10]}; scan passed."
+        )
         return 0
     log(f"not verified: {j.why}.")
     return 1
@@ -85,6 +106,8 @@ def verify(config: Config, spec: str, log: Log) -> int:
 def generate_keys(out: Path, log: Log) -> int:
     private, public = out / "release.key", out / "release.pub"
     signing.generate(private, public)
-    log(f"wrote {public} (commit it; release_key in sciapps.yaml names it) and {private} (mode 600).\n"
-        f"Put {private.name}'s content in the protected, masked CI variable SCIAPPS_SIGNING_KEY, then delete it here.")
+    log(
+        f"wrote {public} (commit it; release_key in sciapps.yaml names it) and {private} (mode 600).\n"
+        f"Put {private.name}'s content in the protected, masked CI variable SCIAPPS_SIGNING_KEY, then delete it here."
+    )
     return 0

@@ -40,7 +40,12 @@ def judge(envelope: bytes, key, attached_to: str, registry_digest=UNCHECKED, dat
     except MalformedRecord as exc:
         return Judged(None, False, f"the signed record is malformed ({exc})", attached_to)
     if release.key != attached_to:
-        return Judged(release, False, f"the record describes {release.digest[:19]}… but is attached to sha256:{attached_to[:12]}…", attached_to)
+        return Judged(
+            release,
+            False,
+            f"the record describes {release.digest[:19]}… but is attached to sha256:{attached_to[:12]}…",
+            attached_to,
+        )
     if datalab_id is not None and release.datalab != datalab_id:
         return Judged(release, False, f"the record is of {release.datalab}, not {datalab_id}", attached_to)
     if registry_digest is UNCHECKED:
@@ -48,8 +53,12 @@ def judge(envelope: bytes, key, attached_to: str, registry_digest=UNCHECKED, dat
     if registry_digest is None:
         return Judged(release, False, f"the registry no longer has {release.repository}:{release.tag}", attached_to)
     if registry_digest != release.digest:
-        return Judged(release, False, f"the registry's image under {release.tag} is {registry_digest[:19]}…, not the signed {release.digest[:19]}…",
-                      attached_to)
+        return Judged(
+            release,
+            False,
+            f"the registry's image under {release.tag} is {registry_digest[:19]}…, not the signed {release.digest[:19]}…",
+            attached_to,
+        )
     scan = release.checks.get("scan", {}).get("status")
     if scan != "passed":
         return Judged(release, False, f"its scan {'did not run' if scan is None else 'did not pass'}", attached_to)
@@ -58,8 +67,11 @@ def judge(envelope: bytes, key, attached_to: str, registry_digest=UNCHECKED, dat
 
 def newest_first(judged: list[Judged]) -> list[Judged]:
     """Readable records by version (SemVer), then build, newest first; unreadable ones last."""
-    readable = sorted((j for j in judged if j.release),
-                      key=lambda j: (semver_key(j.release.version), j.release.build, j.release.published, j.name), reverse=True)
+    readable = sorted(
+        (j for j in judged if j.release),
+        key=lambda j: (semver_key(j.release.version), j.release.build, j.release.published, j.name),
+        reverse=True,
+    )
     return readable + sorted((j for j in judged if not j.release), key=lambda j: j.name)
 
 

@@ -45,14 +45,25 @@ def store_record(out: Path, datalab_id: str, digest: str, envelope: bytes) -> No
     _write_whole(out / datalab_id / f"{digest.removeprefix('sha256:')}.dsse.json", envelope)
 
 
-def write_check(out: Path, registry: str, tags: dict[str, str | None], commit: str | None = None,
-                full_check: str | None = None) -> None:
+def write_check(
+    out: Path, registry: str, tags: dict[str, str | None], commit: str | None = None, full_check: str | None = None
+) -> None:
     """What the registry served under each record's tag (`<id>/<digest hex>`: digest or None),
     the catalog commit this sync was made at, and when every tag was last checked at once."""
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    _write_whole(out / CHECK_FILE, json.dumps({
-        "checked": now, "registry": registry, "tags": tags, "commit": commit, "full_check": full_check or now,
-    }, sort_keys=True).encode())
+    _write_whole(
+        out / CHECK_FILE,
+        json.dumps(
+            {
+                "checked": now,
+                "registry": registry,
+                "tags": tags,
+                "commit": commit,
+                "full_check": full_check or now,
+            },
+            sort_keys=True,
+        ).encode(),
+    )
 
 
 def read_check(out: Path) -> dict:
@@ -67,9 +78,13 @@ def read_check(out: Path) -> dict:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
     commit = data.get("commit")
-    return {"tags": tags, "registry": str(data.get("registry", "")), "checked": str(data.get("checked", ""))[:40],
-            "commit": commit if isinstance(commit, str) and re.fullmatch(r"[0-9a-f]{40}", commit) else None,
-            "full_check": str(data.get("full_check") or data.get("checked", ""))[:40]}
+    return {
+        "tags": tags,
+        "registry": str(data.get("registry", "")),
+        "checked": str(data.get("checked", ""))[:40],
+        "commit": commit if isinstance(commit, str) and re.fullmatch(r"[0-9a-f]{40}", commit) else None,
+        "full_check": str(data.get("full_check") or data.get("checked", ""))[:40],
+    }
 
 
 def _write_whole(path: Path, data: bytes) -> None:
@@ -133,8 +148,16 @@ def _sync_one(registry: Registry, datalab_id: str, out: Path) -> tuple[SyncRepor
     return report, tags
 
 
-def sync(registry: Registry, ids: Iterable[str], out: Path, log: Callable[[str], None], *, previous: dict | None = None,
-         commit: str | None = None, jobs: int = 1) -> SyncReport:
+def sync(
+    registry: Registry,
+    ids: Iterable[str],
+    out: Path,
+    log: Callable[[str], None],
+    *,
+    previous: dict | None = None,
+    commit: str | None = None,
+    jobs: int = 1,
+) -> SyncReport:
     """Fetch the records of `ids` that are not here yet, and check each record's tag in the
     registry, `jobs` datalabs at a time (each with a registry client of its own). A registry
     that does not answer ends the sync with nothing written: the last copy stays. With
@@ -166,8 +189,10 @@ def sync(registry: Registry, ids: Iterable[str], out: Path, log: Callable[[str],
             tags.update(found)
     write_check(out, registry.registry, tags, commit, previous.get("full_check") if previous else None)
     what = f"{len(ids)} datalab(s) since the last sync" if previous else f"all {len(ids)} datalabs"
-    log(f"release records ({what}): {report.fetched} fetched, {report.kept} already here, "
-        f"{report.checked} tags checked in {registry.registry}")
+    log(
+        f"release records ({what}): {report.fetched} fetched, {report.kept} already here, "
+        f"{report.checked} tags checked in {registry.registry}"
+    )
     return report
 
 
@@ -179,7 +204,11 @@ def _records(folder: Path) -> list[tuple[str, bytes]]:
     with os.scandir(folder) as entries:
         for entry in entries:
             match = RECORD.match(entry.name)
-            if not match or not entry.is_file(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_size > MAX_ENVELOPE_BYTES:
+            if (
+                not match
+                or not entry.is_file(follow_symlinks=False)
+                or entry.stat(follow_symlinks=False).st_size > MAX_ENVELOPE_BYTES
+            ):
                 continue
             with open(entry.path, "rb") as fh:
                 found.append((match[1], fh.read(MAX_ENVELOPE_BYTES + 1)))
@@ -241,4 +270,3 @@ def _adopt(mirror: Mirror) -> None:
 
 def _releases_of(datalab_id: str) -> list[Judged]:
     return _worker_mirror.releases(datalab_id)
-

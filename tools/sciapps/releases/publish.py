@@ -56,14 +56,24 @@ def provenance(config: Config, environ: Mapping[str, str]) -> dict:
     found = MERGE_REQUEST.search(message)
     commit = environ.get("CI_COMMIT_SHA", "")
     return {
-        "source_repository": (environ.get("CI_PROJECT_URL") or (f"{config.gitlab.url.rstrip('/')}/{config.gitlab.project}" if config.gitlab else str(config.root)))[:500],
+        "source_repository": (
+            environ.get("CI_PROJECT_URL")
+            or (f"{config.gitlab.url.rstrip('/')}/{config.gitlab.project}" if config.gitlab else str(config.root))
+        )[:500],
         "commit": commit if re.fullmatch(r"[0-9a-f]{40}", commit) else _git_head(config.root),
         "merge_request": found[1] if found else None,
-        "builder": (f"{environ['CI_SERVER_URL']}/runners/{environ.get('CI_RUNNER_ID', 'unknown')}" if environ.get("CI_SERVER_URL")
-                    else f"local:{socket.gethostname()}")[:500],
-        "pipeline": (environ.get("CI_PIPELINE_URL") or (f"pipeline {environ['CI_PIPELINE_ID']}" if environ.get("CI_PIPELINE_ID")
-                                                        else f"local:{socket.gethostname()}"))[:500],
-        "started": environ.get("CI_PIPELINE_CREATED_AT") if re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+Z?", environ.get("CI_PIPELINE_CREATED_AT", "")) else None,
+        "builder": (
+            f"{environ['CI_SERVER_URL']}/runners/{environ.get('CI_RUNNER_ID', 'unknown')}"
+            if environ.get("CI_SERVER_URL")
+            else f"local:{socket.gethostname()}"
+        )[:500],
+        "pipeline": (
+            environ.get("CI_PIPELINE_URL")
+            or (f"pipeline {environ['CI_PIPELINE_ID']}" if environ.get("CI_PIPELINE_ID") else f"local:{socket.gethostname()}")
+        )[:500],
+        "started": environ.get("CI_PIPELINE_CREATED_AT")
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+Z?", environ.get("CI_PIPELINE_CREATED_AT", ""))
+        else None,
     }
 
 
@@ -99,8 +109,9 @@ def unchecked(config: Config, lab: Datalab, required: tuple[str, ...]) -> str | 
     return _checked(config, lab, required)[1]
 
 
-def publish_one(config: Config, lab: Datalab, registry: Registry, signer, environ: Mapping[str, str],
-                required: tuple[str, ...]) -> Published:
+def publish_one(
+    config: Config, lab: Datalab, registry: Registry, signer, environ: Mapping[str, str], required: tuple[str, ...]
+) -> Published:
     meta = lab.metadata or {}
     version = str(meta.get("version"))
     results, why = _checked(config, lab, required)
@@ -110,23 +121,45 @@ def publish_one(config: Config, lab: Datalab, registry: Registry, signer, enviro
     pushed = read_pushed(config.path_of(config.results_dir), lab.id)
     image = pushed.get("image") if isinstance(pushed.get("image"), dict) else {}
     ref, digest = str(build.get("ref", "")), str(image.get("digest") or "")
-    if not is_digest(digest) or image.get("ref") != ref or image.get("image_id") != build.get("image_id") \
-            or not ref.startswith(registry.repository(lab.id) + ":"):
-        return Published(lab.id, None, "refused", f"the image this pipeline checked was not pushed to {config.registry} "
-                                                  f"(run `sciapps push {lab.id}`)")
+    if (
+        not is_digest(digest)
+        or image.get("ref") != ref
+        or image.get("image_id") != build.get("image_id")
+        or not ref.startswith(registry.repository(lab.id) + ":")
+    ):
+        return Published(
+            lab.id,
+            None,
+            "refused",
+            f"the image this pipeline checked was not pushed to {config.registry} (run `sciapps push {lab.id}`)",
+        )
     repository, _, tag = ref.rpartition(":")
     served = registry.digest(ref)
     if served != digest:
-        return Published(lab.id, None, "refused", f"the registry serves {served or 'nothing'} under {tag}, not the {digest} this pipeline pushed")
+        return Published(
+            lab.id,
+            None,
+            "refused",
+            f"the registry serves {served or 'nothing'} under {tag}, not the {digest} this pipeline pushed",
+        )
     charts = config.charts_oci
     package = _read_bounded(config.root / "build" / "charts" / f"{lab.id}-{version}.tgz", MAX_PACKAGE_BYTES)
     chart_digest = registry.digest(f"{charts.removeprefix('oci://')}/{lab.id}:{version.replace('+', '_')}")
     checked = results["chart"]["details"].get("sha256")
     pushed_chart = pushed.get("chart") if isinstance(pushed.get("chart"), dict) else {}
-    if package is None or chart_digest is None or not checked or pushed_chart.get("sha256") != checked \
-            or hashlib.sha256(package).hexdigest() != checked:
-        return Published(lab.id, None, "refused", f"the chart {version} this pipeline checked was not pushed to {charts} "
-                                                  f"(run `sciapps push {lab.id}`)")
+    if (
+        package is None
+        or chart_digest is None
+        or not checked
+        or pushed_chart.get("sha256") != checked
+        or hashlib.sha256(package).hexdigest() != checked
+    ):
+        return Published(
+            lab.id,
+            None,
+            "refused",
+            f"the chart {version} this pipeline checked was not pushed to {charts} (run `sciapps push {lab.id}`)",
+        )
     chart = Chart(f"{charts}/{lab.id}", version, chart_digest, hashlib.sha256(package).hexdigest())
     # the chart's tag is its version, which a rebuild of the version moves on: keep this one tagged too
     registry.keep(f"{charts.removeprefix('oci://')}/{lab.id}", chart_digest, tag)
@@ -147,23 +180,49 @@ def publish_one(config: Config, lab: Datalab, registry: Registry, signer, enviro
         return Published(lab.id, mine, "unchanged", f"{version} build {mine.build} is already released with this image")
 
     sbom = _read_bounded(config.path_of(config.results_dir) / lab.id / "sbom.cdx.json", MAX_SBOM_BYTES)
-    bases = [(b["name"], b["ref"], b["image_id"]) for b in build.get("bases") or []
-             if isinstance(b, dict) and is_digest(b.get("image_id"))]
+    bases = [
+        (b["name"], b["ref"], b["image_id"])
+        for b in build.get("bases") or []
+        if isinstance(b, dict) and is_digest(b.get("image_id"))
+    ]
     context = provenance(config, environ)
     checks = {stage: results[stage] for stage in required}
-    body = statement(datalab=lab.id, version=version, build=max(builds, default=0) + 1, repository=repository, tag=tag, digest=digest,
-                     bases=bases, chart=chart, sbom="sha256:" + hashlib.sha256(sbom).hexdigest() if sbom else None, checks=checks,
-                     published=datetime.now(timezone.utc).isoformat(timespec="seconds"), sciapps_version=__version__, **context)
+    body = statement(
+        datalab=lab.id,
+        version=version,
+        build=max(builds, default=0) + 1,
+        repository=repository,
+        tag=tag,
+        digest=digest,
+        bases=bases,
+        chart=chart,
+        sbom="sha256:" + hashlib.sha256(sbom).hexdigest() if sbom else None,
+        checks=checks,
+        published=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        sciapps_version=__version__,
+        **context,
+    )
     envelope = sign(body, signer)
-    registry.push_record(repository, digest, envelope, sbom, {
-        "org.opencontainers.image.title": f"{lab.id} {version} release record",
-        "org.opencontainers.image.version": version})
+    registry.push_record(
+        repository,
+        digest,
+        envelope,
+        sbom,
+        {"org.opencontainers.image.title": f"{lab.id} {version} release record", "org.opencontainers.image.version": version},
+    )
     verdict = judge(envelope, key, digest.removeprefix("sha256:"), registry_digest=digest, datalab_id=lab.id)
     return Published(lab.id, verdict.release, "published")
 
 
-def publish(config: Config, labs: list[Datalab], registry: Registry, signer, log: Callable[[str], None],
-            required: tuple[str, ...], environ: Mapping[str, str] = os.environ) -> list[Published]:
+def publish(
+    config: Config,
+    labs: list[Datalab],
+    registry: Registry,
+    signer,
+    log: Callable[[str], None],
+    required: tuple[str, ...],
+    environ: Mapping[str, str] = os.environ,
+) -> list[Published]:
     """Sign and attach the release record of each of `labs` whose `required` checks passed here."""
     done = []
     for lab in labs:

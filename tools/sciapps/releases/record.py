@@ -72,19 +72,44 @@ class Release:
         return self.digest.removeprefix("sha256:")
 
 
-def statement(*, datalab: str, version: str, build: int, repository: str, tag: str, digest: str,
-              bases: list[tuple[str, str, str]], chart: Chart | None, sbom: str | None, checks: dict,
-              source_repository: str, commit: str, merge_request: str | None, builder: str, pipeline: str,
-              started: str | None, published: str, sciapps_version: str) -> dict:
+def statement(
+    *,
+    datalab: str,
+    version: str,
+    build: int,
+    repository: str,
+    tag: str,
+    digest: str,
+    bases: list[tuple[str, str, str]],
+    chart: Chart | None,
+    sbom: str | None,
+    checks: dict,
+    source_repository: str,
+    commit: str,
+    merge_request: str | None,
+    builder: str,
+    pipeline: str,
+    started: str | None,
+    published: str,
+    sciapps_version: str,
+) -> dict:
     """The statement of one release; `bases` are (name, reference, sha256:...)."""
     byproducts: list[dict] = []
     if chart is not None:
-        byproducts.append({"name": "chart", "uri": chart.uri, "digest": {"sha256": chart.digest.removeprefix("sha256:")},
-                           "annotations": {"version": chart.version, "package_sha256": chart.package_sha256}})
+        byproducts.append(
+            {
+                "name": "chart",
+                "uri": chart.uri,
+                "digest": {"sha256": chart.digest.removeprefix("sha256:")},
+                "annotations": {"version": chart.version, "package_sha256": chart.package_sha256},
+            }
+        )
     if sbom is not None:
         byproducts.append({"name": "sbom", "mediaType": SBOM_MEDIA_TYPE, "digest": {"sha256": sbom.removeprefix("sha256:")}})
     for stage, result in checks.items():
-        byproducts.append({"name": f"check:{stage}", "annotations": {k: str(result[k])[:300] for k in ("status", "summary", "finished")}})
+        byproducts.append(
+            {"name": f"check:{stage}", "annotations": {k: str(result[k])[:300] for k in ("status", "summary", "finished")}}
+        )
     metadata = {"invocationId": pipeline, "finishedOn": published}
     if started:
         metadata["startedOn"] = started
@@ -95,10 +120,17 @@ def statement(*, datalab: str, version: str, build: int, repository: str, tag: s
         "predicate": {
             "buildDefinition": {
                 "buildType": BUILD_TYPE,
-                "externalParameters": {"datalab": datalab, "version": version, "build": build,
-                                       "source": {"repository": source_repository, "commit": commit}, "mergeRequest": merge_request},
+                "externalParameters": {
+                    "datalab": datalab,
+                    "version": version,
+                    "build": build,
+                    "source": {"repository": source_repository, "commit": commit},
+                    "mergeRequest": merge_request,
+                },
                 "internalParameters": {"sciapps": sciapps_version},
-                "resolvedDependencies": [{"name": name, "uri": ref, "digest": {"sha256": d.removeprefix("sha256:")}} for name, ref, d in bases],
+                "resolvedDependencies": [
+                    {"name": name, "uri": ref, "digest": {"sha256": d.removeprefix("sha256:")}} for name, ref, d in bases
+                ],
             },
             "runDetails": {"builder": {"id": builder}, "metadata": metadata, "byproducts": byproducts},
         },
@@ -123,16 +155,30 @@ def release_of(data: dict) -> Release:
     chart, sbom, checks = None, None, {}
     for item in run["byproducts"]:
         if item["name"] == "chart":
-            chart = Chart(item["uri"], item["annotations"]["version"], "sha256:" + item["digest"]["sha256"],
-                          item["annotations"]["package_sha256"])
+            chart = Chart(
+                item["uri"],
+                item["annotations"]["version"],
+                "sha256:" + item["digest"]["sha256"],
+                item["annotations"]["package_sha256"],
+            )
         elif item["name"] == "sbom":
             sbom = "sha256:" + item["digest"]["sha256"]
         else:
             checks[item["name"].removeprefix("check:")] = dict(item["annotations"])
     return Release(
-        datalab=params["datalab"], version=params["version"], build=params["build"],
-        repository=subject["name"], tag=subject["annotations"]["tag"], digest="sha256:" + subject["digest"]["sha256"],
+        datalab=params["datalab"],
+        version=params["version"],
+        build=params["build"],
+        repository=subject["name"],
+        tag=subject["annotations"]["tag"],
+        digest="sha256:" + subject["digest"]["sha256"],
         bases=tuple((d["name"], "sha256:" + d["digest"]["sha256"]) for d in definition["resolvedDependencies"]),
-        chart=chart, sbom=sbom, checks=checks, commit=params["source"]["commit"], repository_url=params["source"]["repository"],
-        merge_request=params["mergeRequest"], pipeline=run["metadata"]["invocationId"], published=run["metadata"]["finishedOn"],
+        chart=chart,
+        sbom=sbom,
+        checks=checks,
+        commit=params["source"]["commit"],
+        repository_url=params["source"]["repository"],
+        merge_request=params["mergeRequest"],
+        pipeline=run["metadata"]["invocationId"],
+        published=run["metadata"]["finishedOn"],
     )

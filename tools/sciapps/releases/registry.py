@@ -27,8 +27,12 @@ ATTACHMENT = re.compile(f"^sha256-({HEX})\\.att$")
 ENVELOPE_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json"
 SBOM_MEDIA_TYPE = "application/vnd.cyclonedx+json"
 CONFIG_MEDIA_TYPE = "application/vnd.sciapps.release.config.v1+json"
-MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json",
-                  "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
+MANIFEST_TYPES = (
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
 MAX_MANIFEST_BYTES = 256 * 1024
 MAX_SBOM_BYTES = 64 * 1024 * 1024
 MAX_TAGS = 100_000
@@ -76,7 +80,9 @@ def _client(host: str, credentials: tuple[str, str] | None):
     challenge = _challenge(host)
     if challenge == "basic" and not credentials:
         return None  # it wants a password and there is none: say so before any request
-    client = Client(host, insecure=is_loopback(host), auth_backend="basic" if challenge == "basic" else "token")  # token: GitLab's, also anonymous
+    client = Client(
+        host, insecure=is_loopback(host), auth_backend="basic" if challenge == "basic" else "token"
+    )  # token: GitLab's, also anonymous
     client.session.request = functools.partial(client.session.request, timeout=TIMEOUT_S)
     if credentials:
         client.auth.set_basic_auth(*credentials)
@@ -111,16 +117,24 @@ class Registry:
         try:
             return self.client.do_request(url, method, headers=headers or {}, stream=stream)
         except requests.RequestException as exc:
-            raise RegistryUnreachable(f"the registry {self.host} does not answer ({type(exc).__name__})",
-                                      "check that it is running and reachable from here") from None
+            raise RegistryUnreachable(
+                f"the registry {self.host} does not answer ({type(exc).__name__})",
+                "check that it is running and reachable from here",
+            ) from None
         except ValueError:  # oras: "Cannot respond to request for authentication."
-            raise RegistryUnreachable(f"the registry {self.host} asks for credentials and none were given", REGISTRY_LOGIN_HINT) from None
+            raise RegistryUnreachable(
+                f"the registry {self.host} asks for credentials and none were given", REGISTRY_LOGIN_HINT
+            ) from None
 
     def _refused(self, response, what: str):
         if response.status_code in (401, 403):
             given = "the credentials given were refused" if self.login else "no credentials were given"
-            return RegistryUnreachable(f"the registry {self.host} refused to show {what}: {given} (HTTP {response.status_code})", REGISTRY_LOGIN_HINT)
-        return RegistryUnreachable(f"the registry {self.host} answered HTTP {response.status_code} for {what}", "see the registry's log")
+            return RegistryUnreachable(
+                f"the registry {self.host} refused to show {what}: {given} (HTTP {response.status_code})", REGISTRY_LOGIN_HINT
+            )
+        return RegistryUnreachable(
+            f"the registry {self.host} answered HTTP {response.status_code} for {what}", "see the registry's log"
+        )
 
     def tags(self, repository: str) -> list[str]:
         """Every tag of a repository; [] when it does not exist. Bounded by items
@@ -135,8 +149,11 @@ class Registry:
         started = time.monotonic()
         while url and len(found) < MAX_TAGS:
             if len(followed) >= MAX_TAG_PAGES or time.monotonic() - started > LIST_DEADLINE_S:
-                raise RegistryUnreachable(f"the registry {self.host} did not end the tag list of {repository} "
-                                          f"within {MAX_TAG_PAGES} pages or {LIST_DEADLINE_S} s", "see the registry's log")
+                raise RegistryUnreachable(
+                    f"the registry {self.host} did not end the tag list of {repository} "
+                    f"within {MAX_TAG_PAGES} pages or {LIST_DEADLINE_S} s",
+                    "see the registry's log",
+                )
             followed.add(url)
             response, body = self._get(url, MAX_MANIFEST_BYTES * 16, f"the tags of {repository}")
             if response.status_code == 404:
@@ -146,59 +163,78 @@ class Registry:
             try:
                 page = json.loads(body).get("tags") or []
             except (ValueError, AttributeError):
-                raise RegistryUnreachable(f"the registry {self.host} sent tags of {repository} that are not a JSON tag list",
-                                          "see the registry's log") from None
+                raise RegistryUnreachable(
+                    f"the registry {self.host} sent tags of {repository} that are not a JSON tag list", "see the registry's log"
+                ) from None
             before = len(found)
             found.update(dict.fromkeys(t for t in page if isinstance(t, str)) if isinstance(page, list) else {})
             link = response.links.get("next", {}).get("url")
             url = f"{self.scheme}://{self.host}{link}" if link and link.startswith("/v2/") else None
             if url in followed or (url and len(found) == before):
-                raise RegistryUnreachable(f"the registry {self.host} sent a tag list of {repository} that never ends "
-                                          "(a next page already read, or one without new tags)", "see the registry's log")
+                raise RegistryUnreachable(
+                    f"the registry {self.host} sent a tag list of {repository} that never ends "
+                    "(a next page already read, or one without new tags)",
+                    "see the registry's log",
+                )
         return list(found)[:MAX_TAGS]
 
     def _get(self, url: str, limit: int, what: str, headers: dict | None = None):
         """(response, body up to `limit` bytes) of one GET, within REQUEST_DEADLINE_S;
         the body is b"" unless the answer is 200."""
+
         def fetch():
             response = self._request("GET", url, headers=headers, stream=True)
             return response, (_bounded(response, limit, what) if response.status_code == 200 else b"")
 
-        return _within(fetch, REQUEST_DEADLINE_S, f"the registry {self.host} took more than {REQUEST_DEADLINE_S} s to send {what}")
+        return _within(
+            fetch, REQUEST_DEADLINE_S, f"the registry {self.host} took more than {REQUEST_DEADLINE_S} s to send {what}"
+        )
 
     def manifest(self, reference: str) -> tuple[str, str, int] | None:
         """(digest, media type, size) of the manifest `reference` (`<repository>:<tag>` or
         `@sha256:...`) names, or None when there is none."""
         repository, sep, tag = reference.rpartition("@") if "@" in reference else reference.rpartition(":")
         url = f"{self.scheme}://{self.host}/v2/{self._path(repository)}/manifests/{tag}"
-        response = _within(lambda: self._request("HEAD", url, headers={"Accept": ", ".join(MANIFEST_TYPES)}), REQUEST_DEADLINE_S,
-                           f"the registry {self.host} took more than {REQUEST_DEADLINE_S} s to answer for {reference}")
+        response = _within(
+            lambda: self._request("HEAD", url, headers={"Accept": ", ".join(MANIFEST_TYPES)}),
+            REQUEST_DEADLINE_S,
+            f"the registry {self.host} took more than {REQUEST_DEADLINE_S} s to answer for {reference}",
+        )
         if response.status_code == 404:
             return None
         if response.status_code != 200:
             raise self._refused(response, reference)
         digest = response.headers.get("Docker-Content-Digest", "")
         if not is_digest(digest):
-            raise RegistryUnreachable(f"the registry {self.host} gave no digest for {reference}", "use a registry that follows the distribution spec")
+            raise RegistryUnreachable(
+                f"the registry {self.host} gave no digest for {reference}", "use a registry that follows the distribution spec"
+            )
         media_type = response.headers.get("Content-Type", MANIFEST_TYPES[0]).split(";")[0].strip()
         size = response.headers.get("Content-Length") or "0"
         if media_type not in MANIFEST_TYPES or not size.isdigit() or int(size) > MAX_MANIFEST_BYTES:
-            raise RegistryUnreachable(f"the registry {self.host} describes {reference} as {media_type[:60]!r} of {size[:20]} bytes, "
-                                      "not an image manifest", "see the registry's log")
+            raise RegistryUnreachable(
+                f"the registry {self.host} describes {reference} as {media_type[:60]!r} of {size[:20]} bytes, "
+                "not an image manifest",
+                "see the registry's log",
+            )
         return digest, media_type, int(size)
 
     def digest(self, reference: str) -> str | None:
         found = self.manifest(reference)
         return found[0] if found else None
 
-    def push_record(self, repository: str, image_digest: str, envelope: bytes, sbom: bytes | None, annotations: dict[str, str]) -> str:
+    def push_record(
+        self, repository: str, image_digest: str, envelope: bytes, sbom: bytes | None, annotations: dict[str, str]
+    ) -> str:
         """Attach a record (and the SBOM) to the image `image_digest`; the artifact's digest."""
         import oras.oci
         import requests
 
         subject = self.manifest(f"{repository}@{image_digest}")
         if subject is None:
-            raise SciAppsError(f"{repository}@{image_digest} is not in the registry", "push the image first (`sciapps build --push`)")
+            raise SciAppsError(
+                f"{repository}@{image_digest} is not in the registry", "push the image first (`sciapps build --push`)"
+            )
         target = f"{repository}:{attachment_tag(image_digest)}"
         with tempfile.TemporaryDirectory(prefix="sciapps-record-") as tmp:
             files = [f"{Path(tmp, 'record.dsse.json')}:{ENVELOPE_MEDIA_TYPE}"]
@@ -209,15 +245,24 @@ class Registry:
             Path(tmp, "config.json").write_bytes(b"{}")
             try:
                 response = self.client.push(
-                    target=target, files=files, disable_path_validation=True, manifest_annotations=annotations,
+                    target=target,
+                    files=files,
+                    disable_path_validation=True,
+                    manifest_annotations=annotations,
                     manifest_config=f"{Path(tmp, 'config.json')}:{CONFIG_MEDIA_TYPE}",
-                    subject=oras.oci.Subject(mediaType=subject[1], digest=subject[0], size=subject[2]), quiet=True)
+                    subject=oras.oci.Subject(mediaType=subject[1], digest=subject[0], size=subject[2]),
+                    quiet=True,
+                )
             except requests.RequestException as exc:
-                raise RegistryUnreachable(f"the registry {self.host} does not answer ({type(exc).__name__})", "check that it is running") from None
+                raise RegistryUnreachable(
+                    f"the registry {self.host} does not answer ({type(exc).__name__})", "check that it is running"
+                ) from None
             except ValueError as exc:
                 given = "the credentials given were refused" if self.login else "no credentials were given"
-                raise RegistryUnreachable(f"the registry {self.host} refused to let us push the release record ({given}: {str(exc)[:120]})",
-                                          REGISTRY_LOGIN_HINT) from None
+                raise RegistryUnreachable(
+                    f"the registry {self.host} refused to let us push the release record ({given}: {str(exc)[:120]})",
+                    REGISTRY_LOGIN_HINT,
+                ) from None
         digest = response.headers.get("Docker-Content-Digest", "")
         return digest
 
@@ -232,7 +277,9 @@ class Registry:
         try:
             put = self.client.do_request(url + tag, "PUT", data=body, headers={"Content-Type": media_type})
         except Exception as exc:  # noqa: BLE001 (requests' and oras' errors alike)
-            raise RegistryUnreachable(f"the registry {self.host} does not answer ({type(exc).__name__})", "check that it is running") from None
+            raise RegistryUnreachable(
+                f"the registry {self.host} does not answer ({type(exc).__name__})", "check that it is running"
+            ) from None
         if put.status_code not in (200, 201):
             raise self._refused(put, f"the tag {tag} of {repository}")
 
@@ -274,7 +321,11 @@ class Registry:
         manifest = self._attachment(repository, tag)
         if manifest is None:
             return None
-        layers = [layer for layer in manifest.get("layers") or [] if isinstance(layer, dict) and layer.get("mediaType") == ENVELOPE_MEDIA_TYPE]
+        layers = [
+            layer
+            for layer in manifest.get("layers") or []
+            if isinstance(layer, dict) and layer.get("mediaType") == ENVELOPE_MEDIA_TYPE
+        ]
         if len(layers) != 1:
             raise RecordUnreadable(f"{repository}:{tag} holds no single release record")
         return self._blob(repository, layers[0], MAX_ENVELOPE_BYTES, f"the record {repository}:{tag}")

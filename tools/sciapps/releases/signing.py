@@ -34,7 +34,9 @@ def generate(private: Path, public: Path) -> None:
 
     for path in (private, public):
         if os.path.lexists(path):
-            raise SciAppsError(f"{path} exists; nothing was written", "remove it first if you really mean to replace the catalog's key")
+            raise SciAppsError(
+                f"{path} exists; nothing was written", "remove it first if you really mean to replace the catalog's key"
+            )
     signer = CryptoSigner.generate_ed25519()
     public.parent.mkdir(parents=True, exist_ok=True)
     private.parent.mkdir(parents=True, exist_ok=True)
@@ -42,7 +44,8 @@ def generate(private: Path, public: Path) -> None:
     with os.fdopen(fd, "wb") as fh:
         fh.write(signer.private_bytes)
     pem = signer._private_key.public_key().public_bytes(  # noqa: SLF001 (the key object securesystemslib holds)
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     public.write_bytes(pem)
 
 
@@ -64,15 +67,19 @@ def signer_from_environment(environ: Mapping[str, str] = os.environ):
 
     value = environ.get(SIGNING_KEY_VARIABLE, "")
     if not value.strip():
-        raise SciAppsError(f"no signing key: ${SIGNING_KEY_VARIABLE} is not set",
-                           "set it as a protected, masked CI variable holding the catalog's private key (see OPERATIONS.md)")
+        raise SciAppsError(
+            f"no signing key: ${SIGNING_KEY_VARIABLE} is not set",
+            "set it as a protected, masked CI variable holding the catalog's private key (see OPERATIONS.md)",
+        )
     data = value.encode() if "-----BEGIN" in value else _read_bounded(Path(value), f"${SIGNING_KEY_VARIABLE}")
     try:
         key = load_pem_private_key(data, password=None)
         return CryptoSigner(key)
     except (ValueError, TypeError) as exc:
-        raise SciAppsError(f"${SIGNING_KEY_VARIABLE} is not an unencrypted PEM private key ({str(exc)[:120]})",
-                           "give the release.key written by `sciapps keys generate`") from None
+        raise SciAppsError(
+            f"${SIGNING_KEY_VARIABLE} is not an unencrypted PEM private key ({str(exc)[:120]})",
+            "give the release.key written by `sciapps keys generate`",
+        ) from None
 
 
 def public_key(path: Path):
@@ -81,12 +88,16 @@ def public_key(path: Path):
     from securesystemslib.signer import SSlibKey
 
     if not path.is_file():
-        raise SciAppsError(f"no public key at {path}: records cannot be checked",
-                           "commit the catalog's public key there (`sciapps keys generate`), or set release_key in sciapps.yaml")
+        raise SciAppsError(
+            f"no public key at {path}: records cannot be checked",
+            "commit the catalog's public key there (`sciapps keys generate`), or set release_key in sciapps.yaml",
+        )
     try:
         return SSlibKey.from_crypto(load_pem_public_key(_read_bounded(path, "the public key")))
     except Exception as exc:  # noqa: BLE001 (an unsupported key type raises the library's own errors)
-        raise SciAppsError(f"{path} is not a PEM public key ({str(exc)[:120]})", "give the release.pub written by `sciapps keys generate`") from None
+        raise SciAppsError(
+            f"{path} is not a PEM public key ({str(exc)[:120]})", "give the release.pub written by `sciapps keys generate`"
+        ) from None
 
 
 def public_pem(path: Path) -> bytes:

@@ -70,7 +70,11 @@ def trusted_settings(config: Config, base: str) -> tuple[Config, Roles]:
     config_rel = (config.path or top / "sciapps.yaml").absolute().relative_to(top.absolute()).as_posix()
     roles_rel = (config.root / ROLES_FILE).absolute().relative_to(top.absolute()).as_posix()
     config_text = _show(repo, base, config_rel)
-    trusted = parse_config(config_text, config.path, f"{base}:{config_rel}") if config_text is not None else type(config)(path=config.path)
+    trusted = (
+        parse_config(config_text, config.path, f"{base}:{config_rel}")
+        if config_text is not None
+        else type(config)(path=config.path)
+    )
     roles_text = _show(repo, base, roles_rel)
     if roles_text is None:
         raise SciAppsError(f"{base} has no {roles_rel}", "the target branch must hold roles.yaml: the review judges by it")
@@ -115,7 +119,9 @@ def _name_status(repo, base: str) -> list[tuple[str, str]]:
         fields = repo.git.diff("--name-status", "--no-renames", "-z", base, "--").split("\0")
         untracked = repo.git.ls_files("-z", "--others", "--exclude-standard").split("\0")
     except git.GitCommandError as exc:
-        raise SciAppsError(f"git cannot compare with {base!r}: {exc.stderr.strip()}", "pass an existing revision, e.g. --base origin/main") from None
+        raise SciAppsError(
+            f"git cannot compare with {base!r}: {exc.stderr.strip()}", "pass an existing revision, e.g. --base origin/main"
+        ) from None
     pairs = [(fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2) if fields[i]]
     return pairs + [("A", path) for path in untracked if path]
 
@@ -130,7 +136,7 @@ def changeset(config: Config, base: str) -> Changeset:
         if not path.startswith(catalog):
             others.append((flag, path))
             continue
-        folder, _, inside = path[len(catalog):].partition("/")
+        folder, _, inside = path[len(catalog) :].partition("/")
         if inside:
             by_id.setdefault(folder, []).append((flag, inside))
         else:
@@ -190,13 +196,20 @@ def _usernames(meta: dict) -> set:
 def _leaving(before: dict, after: dict) -> list[str]:
     """The changes that take a datalab out of the store or out of its maintainers' hands."""
     what = []
-    if before.get("status") != after.get("status") and (before.get("status") in ("published", "archived") or after.get("status") == "archived"):
+    if before.get("status") != after.get("status") and (
+        before.get("status") in ("published", "archived") or after.get("status") == "archived"
+    ):
         what.append(f"status {before.get('status')} → {after.get('status')}")
     if before.get("visibility", "public") != after.get("visibility", "public"):
         what.append(f"visibility {before.get('visibility', 'public')} → {after.get('visibility', 'public')}")
     if _usernames(before) != _usernames(after):
-        what.append("the maintainers change (" + ", ".join(sorted(map(str, _usernames(before)))) + " → "
-                    + ", ".join(sorted(map(str, _usernames(after)))) + ")")
+        what.append(
+            "the maintainers change ("
+            + ", ".join(sorted(map(str, _usernames(before))))
+            + " → "
+            + ", ".join(sorted(map(str, _usernames(after))))
+            + ")"
+        )
     return what
 
 
@@ -207,21 +220,29 @@ def check_roles(change: Change, author: str | None, roles: Roles) -> list[str]:
     moderators = set(roles.moderators)
     if change.kind == "deleted":
         if before.get("status") in ("published", "archived"):
-            problems.append(f"{change.id} was {before.get('status')} and is deleted: archive it instead (status: archived, with a reason and date)")
+            problems.append(
+                f"{change.id} was {before.get('status')} and is deleted: "
+                "archive it instead (status: archived, with a reason and date)"
+            )
         return problems
     if after.get("mode") == "advanced" and author not in moderators | set(roles.advanced_developers):
-        problems.append(f"{change.id} uses advanced mode (own Dockerfile), which only advanced developers may submit; {who} is not one")
+        problems.append(
+            f"{change.id} uses advanced mode (own Dockerfile), which only advanced developers may submit; {who} is not one"
+        )
     if change.before is not None:
         if before.get("id") != after.get("id"):
             problems.append(f"{change.id}: the id changed from {before.get('id')!r} to {after.get('id')!r}; ids never change")
         if semver_key(str(after.get("version"))) <= semver_key(str(before.get("version"))):
-            problems.append(f"{change.id} changed but its version did not go up ({before.get('version')} -> {after.get('version')})")
+            problems.append(
+                f"{change.id} changed but its version did not go up ({before.get('version')} -> {after.get('version')})"
+            )
     if change.before is not None and change.after is not None:
         leaving = _leaving(before, after)
         if leaving and author not in _usernames(before) | moderators:
             verb = "is archived" if change.kind == "archived" else "changes hands or leaves the store"
-            problems.append(f"{change.id} {verb} ({'; '.join(leaving)}) by {who}, who is neither one of its maintainers "
-                            "nor a moderator")
+            problems.append(
+                f"{change.id} {verb} ({'; '.join(leaving)}) by {who}, who is neither one of its maintainers nor a moderator"
+            )
     return problems
 
 
@@ -288,22 +309,43 @@ def report(config: Config, base: str, author: str | None, roles: Roles) -> tuple
     ok = True
     lines = ["# Moderation report", "", f"Compared with {code(base)}; author: {code(author or 'unknown')}.", ""]
     if found.repository_files:
-        lines += ["## Repository files", "",
-                  "The merge request changes files outside `datalabs/`: the rules, tools, images and pipeline that judge "
-                  f"and build merge requests. None of them ran in this pipeline, which used the target branch's; {AFTER_APPROVAL}. "
-                  "A moderator must review each one.", "",
-                  *[f"- {code(path)} ({flag})" for flag, path in found.repository_files], ""]
+        lines += [
+            "## Repository files",
+            "",
+            "The merge request changes files outside `datalabs/`: the rules, tools, images and pipeline that judge "
+            f"and build merge requests. None of them ran in this pipeline, which used the target branch's; {AFTER_APPROVAL}. "
+            "A moderator must review each one.",
+            "",
+            *[f"- {code(path)} ({flag})" for flag, path in found.repository_files],
+            "",
+        ]
         if author not in roles.moderators:
             ok = False
-            lines += ["Role checks: FAILED", f"- only a moderator may change these files; {code(author or 'the author (unknown)')} is not one", ""]
+            lines += [
+                "Role checks: FAILED",
+                f"- only a moderator may change these files; {code(author or 'the author (unknown)')} is not one",
+                "",
+            ]
     if found.stray:
         ok = False
-        lines += ["## Paths in no datalab", "", "Everything in `datalabs/` belongs to a datalab folder with a `datalab.yaml`:", "",
-                  *[f"- {code(path)} ({flag})" for flag, path in found.stray], ""]
+        lines += [
+            "## Paths in no datalab",
+            "",
+            "Everything in `datalabs/` belongs to a datalab folder with a `datalab.yaml`:",
+            "",
+            *[f"- {code(path)} ({flag})" for flag, path in found.stray],
+            "",
+        ]
     if found.committed_results:
         ok = False
-        lines += ["## Committed stage results", "", "Stage results come from the pipeline, never from the merge request; these are "
-                  "ignored (remove them):", "", *[f"- {code(path)}" for path in found.committed_results[:20]], ""]
+        lines += [
+            "## Committed stage results",
+            "",
+            "Stage results come from the pipeline, never from the merge request; these are ignored (remove them):",
+            "",
+            *[f"- {code(path)}" for path in found.committed_results[:20]],
+            "",
+        ]
     if not found.datalabs:
         return "\n".join(lines + ["No datalab changes.", ""]), ok
     counts = {k: sum(1 for c in found.datalabs if c.kind == k) for k in ("added", "changed", "archived", "deleted")}
@@ -318,28 +360,44 @@ def report(config: Config, base: str, author: str | None, roles: Roles) -> tuple
             words = _words(change.before, change.after)
             lines += ["Metadata:", *[f"- {w}" for w in words]] if words else ["Metadata unchanged."]
         elif change.after is not None:
-            lines.append(f"New datalab: {code(change.after.get('name'))} {code(change.after.get('version'))}, "
-                         f"{code(change.after.get('type'))}, {code(change.after.get('mode', 'basic'))} mode.")
+            lines.append(
+                f"New datalab: {code(change.after.get('name'))} {code(change.after.get('version'))}, "
+                f"{code(change.after.get('type'))}, {code(change.after.get('mode', 'basic'))} mode."
+            )
         names = {"A": "added", "M": "changed", "D": "removed"}
         lines += ["", "Files:", *[f"- {names.get(flag, flag)}: {code(path)}" for flag, path in change.files]]
         claimed = [e for e in change.after.get("exceptions") or [] if isinstance(e, dict)] if change.after else []
         if claimed:
-            lines += ["", "Exceptions it claims (the moderator approves each, or asks for a fix):",
-                      *[f"- {code(e.get('rule'))}: {printable(e.get('reason'))}" for e in claimed]]
+            lines += [
+                "",
+                "Exceptions it claims (the moderator approves each, or asks for a fix):",
+                *[f"- {code(e.get('rule'))}: {printable(e.get('reason'))}" for e in claimed],
+            ]
         if change.after is not None and is_datalab_id(change.id):
             lab = load_datalab(config.root / CATALOG_DIR / change.id, config.limits)
             problems = errors_of(lab, config)
-            lines += ["", "Validation: " + ("clean" if not problems else f"{len(problems)} error(s)"), *[f"- {f.format()}" for f in problems]]
+            lines += [
+                "",
+                "Validation: " + ("clean" if not problems else f"{len(problems)} error(s)"),
+                *[f"- {f.format()}" for f in problems],
+            ]
             ok = ok and not problems
             results, _ = read_results(results_dir, change.id)
             held = None if problems else authorise(config, roles, lambda: author, [lab], validated=True).get(change.id)
             if held:
-                lines += ["", f"Not built in this pipeline: {printable(held)}. It waits for a moderator: {AFTER_APPROVAL}, "
-                          "and is published only if every check passes there."]
+                lines += [
+                    "",
+                    f"Not built in this pipeline: {printable(held)}. It waits for a moderator: {AFTER_APPROVAL}, "
+                    "and is published only if every check passes there.",
+                ]
             rows, passed = _stage_rows(results, str(change.after.get("version")), bool(found.committed_results), held)
             lines += ["", "| stage | status | summary |", "| --- | --- | --- |", *rows]
             ok = ok and passed  # a moderator approves only what every stage has checked, for this version
-        lines += ["", "Role checks: " + ("passed" if not change.problems else "FAILED"), *[f"- {printable(p)}" for p in change.problems]]
+        lines += [
+            "",
+            "Role checks: " + ("passed" if not change.problems else "FAILED"),
+            *[f"- {printable(p)}" for p in change.problems],
+        ]
         ok = ok and not change.problems
     lines += ["", CHECKLIST.rstrip("\n")]
     return "\n".join(lines) + "\n", ok
@@ -357,14 +415,17 @@ def codeowners(config: Config, roles: Roles) -> str:
         if not is_datalab_id(folder.name):  # validation reports it; nothing of it reaches CODEOWNERS
             continue
         meta = _now(config.root, folder.name) or {}
-        owners = [m.get("username") for m in meta.get("maintainers") or [] if isinstance(m, dict) and _is_username(m.get("username"))]
+        owners = [
+            m.get("username") for m in meta.get("maintainers") or [] if isinstance(m, dict) and _is_username(m.get("username"))
+        ]
         if owners:
             lines.append(f"/datalabs/{folder.name}/ " + " ".join(f"@{o}" for o in owners))
     return "\n".join(lines) + "\n"
 
 
-def review(config_path: Path | None, base: str, author: str | None, author_from_gitlab: bool = False,
-           output: Path | None = None) -> tuple[str, bool]:
+def review(
+    config_path: Path | None, base: str, author: str | None, author_from_gitlab: bool = False, output: Path | None = None
+) -> tuple[str, bool]:
     """The moderation report of the merge request in the working tree, judged by the target
     branch's settings and roles (the merge request's own sciapps.yaml is not even read);
     written to `output` too when given."""
@@ -385,4 +446,3 @@ def write_codeowners(config: Config, check: bool) -> tuple[Path, bool]:
     if stale and not check:
         write_atomically(target, text)
     return target, stale
-

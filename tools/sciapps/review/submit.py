@@ -51,9 +51,14 @@ def _project(url: str, token: str, project: str):
         client = gitlab.Gitlab(url, private_token=token, timeout=30)
         return client.projects.get(project)
     except gitlab.exceptions.GitlabAuthenticationError:
-        raise SciAppsError(f"GitLab at {url} refused the token", "create a personal access token with the `api` scope and pass it with GITLAB_TOKEN") from None
+        raise SciAppsError(
+            f"GitLab at {url} refused the token",
+            "create a personal access token with the `api` scope and pass it with GITLAB_TOKEN",
+        ) from None
     except gitlab.exceptions.GitlabGetError as exc:
-        raise SciAppsError(f"project {project!r} not found at {url} ({exc.response_code})", "set gitlab.project in sciapps.yaml") from None
+        raise SciAppsError(
+            f"project {project!r} not found at {url} ({exc.response_code})", "set gitlab.project in sciapps.yaml"
+        ) from None
     except Exception as exc:  # network
         raise SciAppsError(f"cannot reach GitLab at {url} ({type(exc).__name__})", "check the URL and the network") from None
 
@@ -130,12 +135,23 @@ def submit(lab: Datalab, url: str, token: str, project_id: str, target_branch: s
     except (gitlab.exceptions.GitlabError, OSError, _requests_error()) as exc:
         left = _clean_up(work, branch) if created else "nothing was left behind"
         if isinstance(exc, gitlab.exceptions.GitlabAuthenticationError):
-            raise SciAppsError(f"GitLab at {url} refused the token during the submission ({left})", "create a new token with the `api` scope and run `sciapps submit` again") from None
+            raise SciAppsError(
+                f"GitLab at {url} refused the token during the submission ({left})",
+                "create a new token with the `api` scope and run `sciapps submit` again",
+            ) from None
         if isinstance(exc, gitlab.exceptions.GitlabError) and exc.response_code == 403:
-            raise SciAppsError(f"GitLab does not let this account push to {project_id} ({left})", "ask the catalog's moderators for Developer access") from None
+            raise SciAppsError(
+                f"GitLab does not let this account push to {project_id} ({left})",
+                "ask the catalog's moderators for Developer access",
+            ) from None
         if not isinstance(exc, gitlab.exceptions.GitlabError):
-            raise SciAppsError(f"cannot reach GitLab at {url} during the submission ({type(exc).__name__}; {left})", "check the network and run `sciapps submit` again") from None
-        raise SciAppsError(f"GitLab refused the submission: {exc.error_message} ({left})", "fix what it says and run `sciapps submit` again") from None
+            raise SciAppsError(
+                f"cannot reach GitLab at {url} during the submission ({type(exc).__name__}; {left})",
+                "check the network and run `sciapps submit` again",
+            ) from None
+        raise SciAppsError(
+            f"GitLab refused the submission: {exc.error_message} ({left})", "fix what it says and run `sciapps submit` again"
+        ) from None
     return Submission(branch, mr.web_url, created, False)
 
 
@@ -173,7 +189,9 @@ def _fork_of(upstream, wait_s: float = 120):
     deadline = time.monotonic() + wait_s
     while getattr(fork, "import_status", "none") not in ("finished", "none"):
         if fork.import_status == "failed" or time.monotonic() > deadline:
-            raise SciAppsError(f"GitLab could not make your fork of {upstream.path_with_namespace} ({fork.import_status})", "try again later")
+            raise SciAppsError(
+                f"GitLab could not make your fork of {upstream.path_with_namespace} ({fork.import_status})", "try again later"
+            )
         time.sleep(1)
         fork = client.projects.get(fork.id)
     return fork
@@ -199,10 +217,15 @@ def _exists(project, datalab_id: str, ref: str) -> bool:
         return False
 
 
-
-
-def submit_folder(config: Config, path: Path, gitlab_url: str | None, project: str | None, target_branch: str | None,
-                  token: str, log: Callable[[str], None]) -> Submission:
+def submit_folder(
+    config: Config,
+    path: Path,
+    gitlab_url: str | None,
+    project: str | None,
+    target_branch: str | None,
+    token: str,
+    log: Callable[[str], None],
+) -> Submission:
     """Submit the datalab in `path` (which must validate) to the catalog's GitLab project;
     what the command line leaves out comes from sciapps.yaml `gitlab:`."""
     settings = config.gitlab
@@ -210,8 +233,10 @@ def submit_folder(config: Config, path: Path, gitlab_url: str | None, project: s
     project = project or (settings.project if settings else None)
     target_branch = target_branch or (settings.target_branch if settings else "main")
     if not gitlab_url or not project:
-        raise SciAppsError("no GitLab project: pass --gitlab-url and --project, or set gitlab.url and gitlab.project in sciapps.yaml",
-                           "see `sciapps submit --help`")
+        raise SciAppsError(
+            "no GitLab project: pass --gitlab-url and --project, or set gitlab.url and gitlab.project in sciapps.yaml",
+            "see `sciapps submit --help`",
+        )
     lab = load_datalab(path.absolute(), config.limits)
     problems = errors_of(lab, config)
     if problems:

@@ -12,7 +12,7 @@ import json
 from sciapps.engine import CommandNotFound, Container, Engine, EngineError
 from sciapps.scanning.base import ScannerError
 
-PROBE = r'''
+PROBE = r"""
 import glob, json, os, stat
 out = {"os": {}, "deb": [], "python": [], "setuid": []}
 try:
@@ -72,7 +72,7 @@ for top in ("/bin", "/sbin", "/usr", "/opt", "/etc", "/home", "/var", "/lib", "/
             if stat.S_ISREG(m) and m & (stat.S_ISUID | stat.S_ISGID):
                 out["setuid"].append(p)
 print(json.dumps(out))
-'''
+"""
 
 
 _BY_IMAGE_ID: dict[str, dict] = {}
@@ -101,7 +101,9 @@ def probe(image: str | None) -> dict:
             container.start()
             code = container.wait(timeout=180)
             if code != 0:
-                raise ScannerError(f"could not read the image's contents (python3 exited {code}): {container.logs(stdout=False)[-500:]}")
+                raise ScannerError(
+                    f"could not read the image's contents (python3 exited {code}): {container.logs(stdout=False)[-500:]}"
+                )
             data = json.loads(container.logs(stderr=False).strip().splitlines()[-1])
         except CommandNotFound:
             data = probe_by_export(container)  # an image without Python: read its files
@@ -167,8 +169,15 @@ def probe_by_export(container: Container) -> dict:
                     if not line.strip():
                         if entry.get("Package") and "installed" in entry.get("Status", ""):
                             src, _, ver = entry.get("Source", entry["Package"]).partition(" ")
-                            out["deb"].append({"name": entry["Package"], "version": entry.get("Version", ""), "arch": entry.get("Architecture", ""),
-                                               "source": src, "source_version": ver.strip("()") or entry.get("Version", "")})
+                            out["deb"].append(
+                                {
+                                    "name": entry["Package"],
+                                    "version": entry.get("Version", ""),
+                                    "arch": entry.get("Architecture", ""),
+                                    "source": src,
+                                    "source_version": ver.strip("()") or entry.get("Version", ""),
+                                }
+                            )
                         entry = {}
                     elif not line[0].isspace() and ":" in line:
                         k, _, v = line.partition(":")
@@ -181,5 +190,7 @@ def probe_by_export(container: Container) -> dict:
                     k, _, v = line.partition(":")
                     fields.setdefault(k, v.strip())
                 if fields.get("Name") and fields.get("Version"):
-                    out["python"].append({"name": fields["Name"], "version": fields["Version"], "location": meta.match(name).group(1)})
+                    out["python"].append(
+                        {"name": fields["Name"], "version": fields["Version"], "location": meta.match(name).group(1)}
+                    )
     return out

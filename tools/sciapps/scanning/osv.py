@@ -127,11 +127,13 @@ class Mirror:
                     continue
                 for affected in record.get("affected", []):
                     package = affected["package"]
-                    mirror.index.setdefault((package["ecosystem"], normalize(family(package["ecosystem"]), package["name"])), []).append(
-                        (record, affected)
-                    )
+                    mirror.index.setdefault(
+                        (package["ecosystem"], normalize(family(package["ecosystem"]), package["name"])), []
+                    ).append((record, affected))
             except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-                raise ScannerError(f"{path}: unreadable OSV record ({exc}); fix or delete it, or run `sciapps osv-sync` again") from None
+                raise ScannerError(
+                    f"{path}: unreadable OSV record ({exc}); fix or delete it, or run `sciapps osv-sync` again"
+                ) from None
             mirror.records += 1
         if mirror.records == 0:
             raise ScannerError(f"the OSV mirror {folder} is empty: run `sciapps osv-sync`")
@@ -182,12 +184,16 @@ def _unpack(archive: Path, staging: Path) -> int:
                 if count > MAX_EXPORT_RECORDS:
                     raise ExportRefused(f"it holds more than {MAX_EXPORT_RECORDS:,} records")
                 if info.file_size > MAX_RECORD_BYTES:
-                    raise ExportRefused(f"its member {info.filename[:80]!r} inflates to {info.file_size:,} bytes, "
-                                        f"more than the {MAX_RECORD_BYTES // 1024**2} MiB an advisory may be")
+                    raise ExportRefused(
+                        f"its member {info.filename[:80]!r} inflates to {info.file_size:,} bytes, "
+                        f"more than the {MAX_RECORD_BYTES // 1024**2} MiB an advisory may be"
+                    )
                 with z.open(info) as member:
                     data = member.read(MAX_RECORD_BYTES + 1)
                 if len(data) > MAX_RECORD_BYTES:
-                    raise ExportRefused(f"its member {info.filename[:80]!r} inflates to more than {MAX_RECORD_BYTES // 1024**2} MiB")
+                    raise ExportRefused(
+                        f"its member {info.filename[:80]!r} inflates to more than {MAX_RECORD_BYTES // 1024**2} MiB"
+                    )
                 total += len(data)
                 if total > MAX_EXPORT_TOTAL_BYTES:
                     raise ExportRefused(f"its records inflate to more than {MAX_EXPORT_TOTAL_BYTES // 1024**3} GiB")
@@ -219,10 +225,14 @@ def sync(folder: Path, ecosystems: tuple[str, ...] = ECOSYSTEMS, source: str = O
                 _download(url, archive)
                 found = _unpack(archive, staging)
             except ExportRefused as exc:
-                raise SciAppsError(f"refusing OSV's {ecosystem} export from {url}: {exc}",
-                                   "check OSV_SOURCE (or --source): it must serve OSV's own exports; the mirror is unchanged") from None
+                raise SciAppsError(
+                    f"refusing OSV's {ecosystem} export from {url}: {exc}",
+                    "check OSV_SOURCE (or --source): it must serve OSV's own exports; the mirror is unchanged",
+                ) from None
             except OSError as exc:
-                raise SciAppsError(f"cannot download {url}: {exc}", "check the network, or copy an OSV export into the mirror by hand") from None
+                raise SciAppsError(
+                    f"cannot download {url}: {exc}", "check the network, or copy an OSV export into the mirror by hand"
+                ) from None
             archive.unlink()
             target = folder / ecosystem
             old = folder / f".{ecosystem}.old"

@@ -12,6 +12,7 @@ from sciapps.config import CATALOG_DIR
 from sciapps.scanning.base import Outcome, ScanFinding, dumps
 from sciapps.scanning.target import Target
 
+
 @dataclass
 class Judged:
     finding: ScanFinding
@@ -61,7 +62,14 @@ def _now() -> str:
 
 def _scan_block(kind: str, start: str, passed: bool) -> dict:
     tool = {"id": "sciapps", "name": "SciApps scan", "version": __version__, "vendor": {"name": "ESA Datalabs"}}
-    return {"scanner": tool, "analyzer": tool, "type": kind, "start_time": start, "end_time": _now(), "status": "success" if passed else "failure"}
+    return {
+        "scanner": tool,
+        "analyzer": tool,
+        "type": kind,
+        "start_time": start,
+        "end_time": _now(),
+        "status": "success" if passed else "failure",
+    }
 
 
 def _identifiers(f: ScanFinding) -> list[dict]:
@@ -87,14 +95,27 @@ def _vulnerability(f: ScanFinding, location: dict) -> dict:
 def gitlab_reports(target: Target, report: ScanReport, start: str) -> dict[str, dict]:
     findings = [j.finding for j in report.judged]
     lab = target.lab
-    secrets = [_vulnerability(f, {"file": f"{CATALOG_DIR}/{lab.id}/{f.file}", "start_line": f.line or 1}) for f in findings if f.kind == "secret"]
+    secrets = [
+        _vulnerability(f, {"file": f"{CATALOG_DIR}/{lab.id}/{f.file}", "start_line": f.line or 1})
+        for f in findings
+        if f.kind == "secret"
+    ]
     python = [f for f in findings if f.kind == "vulnerability" and f.ecosystem == "PyPI"]
     system = [f for f in findings if f.kind == "vulnerability" and f.ecosystem != "PyPI"]
     manifest = f"{CATALOG_DIR}/{lab.id}/requirements.txt"
-    dependency = [_vulnerability(f, {"file": manifest, "dependency": {"package": {"name": f.package}, "version": f.version}}) for f in python]
+    dependency = [
+        _vulnerability(f, {"file": manifest, "dependency": {"package": {"name": f.package}, "version": f.version}})
+        for f in python
+    ]
     container = [
-        _vulnerability(f, {"dependency": {"package": {"name": f.package}, "version": f.version},
-                           "operating_system": (f.ecosystem or "").lower(), "image": target.image or ""})
+        _vulnerability(
+            f,
+            {
+                "dependency": {"package": {"name": f.package}, "version": f.version},
+                "operating_system": (f.ecosystem or "").lower(),
+                "image": target.image or "",
+            },
+        )
         for f in system
     ]
     for item in dependency + container + secrets:
@@ -106,22 +127,44 @@ def gitlab_reports(target: Target, report: ScanReport, start: str) -> dict[str, 
             "check_name": f"{f.scanner}/{f.rule}",
             "fingerprint": f.fingerprint,
             "severity": CODE_QUALITY[f.severity],
-            "location": {"path": f"{CATALOG_DIR}/{lab.id}/{f.file}" if f.file and not f.file.startswith("Dockerfile (") else f"{CATALOG_DIR}/{lab.id}/Dockerfile",
-                         "lines": {"begin": f.line or 1}},
+            "location": {
+                "path": f"{CATALOG_DIR}/{lab.id}/{f.file}"
+                if f.file and not f.file.startswith("Dockerfile (")
+                else f"{CATALOG_DIR}/{lab.id}/Dockerfile",
+                "lines": {"begin": f.line or 1},
+            },
         }
-        for f in findings if f.kind in ("dockerfile", "code", "policy")
+        for f in findings
+        if f.kind in ("dockerfile", "code", "policy")
     ]
     return {
-        "gl-secret-detection-report.json": {"version": GITLAB_VERSION, "scan": _scan_block("secret_detection", start, report.passed), "vulnerabilities": secrets},
-        "gl-dependency-scanning-report.json": {"version": GITLAB_VERSION, "scan": _scan_block("dependency_scanning", start, report.passed),
-                                               "vulnerabilities": dependency, "dependency_files": []},
-        "gl-container-scanning-report.json": {"version": GITLAB_VERSION, "scan": _scan_block("container_scanning", start, report.passed), "vulnerabilities": container},
+        "gl-secret-detection-report.json": {
+            "version": GITLAB_VERSION,
+            "scan": _scan_block("secret_detection", start, report.passed),
+            "vulnerabilities": secrets,
+        },
+        "gl-dependency-scanning-report.json": {
+            "version": GITLAB_VERSION,
+            "scan": _scan_block("dependency_scanning", start, report.passed),
+            "vulnerabilities": dependency,
+            "dependency_files": [],
+        },
+        "gl-container-scanning-report.json": {
+            "version": GITLAB_VERSION,
+            "scan": _scan_block("container_scanning", start, report.passed),
+            "vulnerabilities": container,
+        },
         "gl-code-quality-report.json": quality,
     }
 
 
 def markdown(report: ScanReport) -> str:
-    lines = [f"# Security scan of `{report.datalab}`", "", f"**{'Passed' if report.passed else 'Failed'}**: {report.summary()}", ""]
+    lines = [
+        f"# Security scan of `{report.datalab}`",
+        "",
+        f"**{'Passed' if report.passed else 'Failed'}**: {report.summary()}",
+        "",
+    ]
     if report.image:
         lines += [f"Image: `{report.image}`", ""]
     lines += ["| scanner | status | time | findings |", "| --- | --- | --- | --- |"]
@@ -134,11 +177,20 @@ def markdown(report: ScanReport) -> str:
         if not items:
             continue
         lines += ["", f"## {title}", "", "| severity | rule | what | where | why |", "| --- | --- | --- | --- | --- |"]
-        for j in sorted(items, key=lambda j: (-["info", "low", "medium", "high", "critical"].index(j.finding.severity), j.finding.rule)):
+        for j in sorted(
+            items, key=lambda j: (-["info", "low", "medium", "high", "critical"].index(j.finding.severity), j.finding.rule)
+        ):
             f = j.finding
-            where = f"{f.package} {f.version} ({f.ecosystem}), fixed in {f.fixed or 'no release yet'}" if f.package else f"{f.file or ''}{':' + str(f.line) if f.line else ''}"
+            where = (
+                f"{f.package} {f.version} ({f.ecosystem}), fixed in {f.fixed or 'no release yet'}"
+                if f.package
+                else f"{f.file or ''}{':' + str(f.line) if f.line else ''}"
+            )
             lines.append(f"| {f.severity} | {f.rule} | {f.title.replace('|', '/')} | {where} | {j.why} |")
-    lines += ["", "An exception goes in scan-policy.yaml: the finding's rule or advisory id, the datalab, a reason and an expiry date."]
+    lines += [
+        "",
+        "An exception goes in scan-policy.yaml: the finding's rule or advisory id, the datalab, a reason and an expiry date.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -151,8 +203,16 @@ def write_all(target: Target, report: ScanReport) -> dict:
     (folder / "scan.md").write_text(markdown(report), encoding="utf-8")
     details = {
         "image": report.image,
-        "scanners": [{"name": o.scanner, "status": o.status, "seconds": round(o.seconds, 2), "message": o.message[:2000],
-                      "findings": len(o.findings)} for o in report.outcomes],
+        "scanners": [
+            {
+                "name": o.scanner,
+                "status": o.status,
+                "seconds": round(o.seconds, 2),
+                "message": o.message[:2000],
+                "findings": len(o.findings),
+            }
+            for o in report.outcomes
+        ],
         "findings": [{**j.finding.as_dict(), "blocks": j.blocks, "why": j.why} for j in report.judged],
         "sbom": "sbom.cdx.json" if (folder / "sbom.cdx.json").exists() else None,
     }

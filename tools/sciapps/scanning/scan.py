@@ -41,7 +41,10 @@ def scan(target: Target, policy: Policy, log: Callback = print, today: datetime.
             continue
         outcome = isolate(scanner, target, policy.scanner_timeout_s)
         outcomes.append(outcome)
-        state = {"ok": f"{len(outcome.findings)} finding(s)", "failed": f"FAILED: {outcome.message.splitlines()[0] if outcome.message else ''}"}
+        state = {
+            "ok": f"{len(outcome.findings)} finding(s)",
+            "failed": f"FAILED: {outcome.message.splitlines()[0] if outcome.message else ''}",
+        }
         log(f"{target.lab.id}: {scanner.name:12} {outcome.seconds:6.1f} s  {state.get(outcome.status, outcome.message)}")
     judged = []
     for outcome in outcomes:

@@ -31,9 +31,11 @@ class BuildReport:
         warnings = [f"left out of the store: {problem}" for _, problem in self.skipped]
         warnings += [f"warning: {problem}" for problem in self.problems]
         n = self.datalabs
-        line = (f"Built the store with {n} datalab{'s' if n != 1 else ''} in {self.seconds:.1f} s "
-                f"into {shown_path(self.out)}/ (search index {self.search_bytes / 1024:.0f} KiB)"
-                + (f"; {len(self.skipped)} left out for validation errors (run `sciapps validate`)" if self.skipped else ""))
+        line = (
+            f"Built the store with {n} datalab{'s' if n != 1 else ''} in {self.seconds:.1f} s "
+            f"into {shown_path(self.out)}/ (search index {self.search_bytes / 1024:.0f} KiB)"
+            + (f"; {len(self.skipped)} left out for validation errors (run `sciapps validate`)" if self.skipped else "")
+        )
         return warnings, line
 
 
@@ -47,13 +49,17 @@ def check_replaceable(out: Path, sources: list[Path], catalogs: list[Path]) -> N
     for path in [*sources, *catalogs]:
         kept = Path(os.path.abspath(path))
         if out == kept or out in kept.parents:
-            raise SciAppsError(f"{out} holds {kept}, which a store build must not replace",
-                               "build into a folder of its own, such as public/ (the default)")
+            raise SciAppsError(
+                f"{out} holds {kept}, which a store build must not replace",
+                "build into a folder of its own, such as public/ (the default)",
+            )
     for path in catalogs:
         kept = Path(os.path.abspath(path))
         if kept in out.parents:
-            raise SciAppsError(f"{out} is inside the catalog {kept}: generated files never go there",
-                               "build into a folder of its own, such as public/ (the default)")
+            raise SciAppsError(
+                f"{out} is inside the catalog {kept}: generated files never go there",
+                "build into a folder of its own, such as public/ (the default)",
+            )
     if not os.path.lexists(out):
         return
     if out.is_symlink() or not out.is_dir():
@@ -62,8 +68,10 @@ def check_replaceable(out: Path, sources: list[Path], catalogs: list[Path]) -> N
         if next(entries, None) is None:
             return
     if not (out / MARKER).is_file():
-        raise SciAppsError(f"{out} holds files that are not a previous store build; nothing was deleted",
-                           "give an empty folder, or one a store build wrote (public/, the default); if you are sure, delete it yourself")
+        raise SciAppsError(
+            f"{out} holds files that are not a previous store build; nothing was deleted",
+            "give an empty folder, or one a store build wrote (public/, the default); if you are sure, delete it yourself",
+        )
 
 
 def build_store(

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from sciapps.catalog.rules.base import ERROR
 from sciapps.catalog.validate import check
-from sciapps.audit import AUDIT_FILE, read_audit
+from sciapps.revisits.exports import AUDIT_FILE, HEALTH_FILE, read_audit, read_health
 from sciapps.config import Config
-from sciapps.health import HEALTH_FILE, read_health
 from sciapps.errors import SciAppsError
 from sciapps.releases.mirror import Mirror
 from sciapps.releases.signing import public_key
@@ -52,7 +51,15 @@ def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
     releases = mirror.all_releases([c.metadata["id"] for c in valid], jobs)
     for checked in valid:
         media = picture_names(checked.folder, checked.metadata, config.limits.bytes("image_mb"))
-        e = entry(checked.metadata, config, releases[checked.metadata["id"]], feedback, media, (audited, checked_on), (tested, tested_on))
+        e = entry(
+            checked.metadata,
+            config,
+            releases[checked.metadata["id"]],
+            feedback,
+            media,
+            (audited, checked_on),
+            (tested, tested_on),
+        )
         catalog.entries.append(e)
         catalog.folders[e["id"]] = checked.folder
     return catalog

@@ -25,10 +25,13 @@ FEED_ENTRIES = 50
 
 BADGE = """<svg xmlns="http://www.w3.org/2000/svg" width="178" height="20" role="img" aria-label="Launch in ESA Datalabs">
 <title>Launch in ESA Datalabs</title>
-<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>
+<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/>
+<stop offset="1" stop-opacity=".1"/></linearGradient>
 <clipPath id="r"><rect width="178" height="20" rx="3" fill="#fff"/></clipPath>
-<g clip-path="url(#r)"><rect width="52" height="20" fill="#003247"/><rect x="52" width="126" height="20" fill="#0098db"/><rect width="178" height="20" fill="url(#s)"/></g>
-<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="110" text-rendering="geometricPrecision">
+<g clip-path="url(#r)"><rect width="52" height="20" fill="#003247"/><rect x="52" width="126" height="20" fill="#0098db"/>
+<rect width="178" height="20" fill="url(#s)"/></g>
+<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="110"
+ text-rendering="geometricPrecision">
 <text x="260" y="140" transform="scale(.1)">Launch</text><text x="1140" y="140" transform="scale(.1)">in ESA Datalabs</text></g>
 </svg>
 """
@@ -77,7 +80,7 @@ def write_feed(out: Path, entries: list[dict], store_url: str, title: str) -> No
     ET.SubElement(feed, f"{{{ATOM}}}id").text = base
     ET.SubElement(feed, f"{{{ATOM}}}link", href=base + "feed.xml", rel="self")
     ET.SubElement(feed, f"{{{ATOM}}}link", href=base)
-    latest = (newest[0]["updated"] if newest and newest[0]["updated"] else "2000-01-01")
+    latest = newest[0]["updated"] if newest and newest[0]["updated"] else "2000-01-01"
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = f"{latest}T00:00:00Z"
     ET.SubElement(feed, f"{{{ATOM}}}generator", version=__version__).text = "SciApps"
     for e in newest:
@@ -105,7 +108,13 @@ def write_static(out: Path) -> None:
     (out / "badge" / "launch.svg").write_text(BADGE, encoding="utf-8")
     target = out / "schemas"
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("datalab.schema.json", "sciapps-config.schema.json", "feedback-export.schema.json", "stage-result.schema.json", "release-record.schema.json"):
+    for name in (
+        "datalab.schema.json",
+        "sciapps-config.schema.json",
+        "feedback-export.schema.json",
+        "stage-result.schema.json",
+        "release-record.schema.json",
+    ):
         shutil.copyfile(schemas_dir() / name, target / name)
         # also where its $id says it lives, e.g. schemas/datalab/v1/datalab.schema.json
         with open(schemas_dir() / name, encoding="utf-8") as fh:
@@ -143,7 +152,10 @@ def write_spdx(out: Path) -> None:
     target = out / "api" / "spdx.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(
-        json.dumps({"ids": sorted(ids, key=str.lower), "exceptions": sorted(exceptions, key=str.lower), "symbols": symbols}, separators=(",", ":")),
+        json.dumps(
+            {"ids": sorted(ids, key=str.lower), "exceptions": sorted(exceptions, key=str.lower), "symbols": symbols},
+            separators=(",", ":"),
+        ),
         encoding="utf-8",
     )
 

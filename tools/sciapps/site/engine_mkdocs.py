@@ -76,7 +76,7 @@ def allow_live_reload(page: bytes) -> bytes:
     end = page.find(b"</script>", start)
     if start < 0 or end < 0:
         return page
-    allowed = _script_hash(page[start + len(b"<script>"):end]).encode()
+    allowed = _script_hash(page[start + len(b"<script>") : end]).encode()
     return _CSP_SCRIPT_SRC.sub(lambda m: m.group(1) + b" " + allowed, page, count=1)
 
 
@@ -107,7 +107,8 @@ class StorePlugin(BasePlugin[StoreOptions]):
         config.site_name = self.settings.store_title
         self.renderer = Renderer(root / self.config.templates)
         self.pages: dict[str, Page] = {
-            p.path: p for p in self.renderer.store_pages(self.catalog.entries, self.settings.featured, create_settings(self.settings))
+            p.path: p
+            for p in self.renderer.store_pages(self.catalog.entries, self.settings.featured, create_settings(self.settings))
         }
         return config
 
@@ -115,7 +116,10 @@ class StorePlugin(BasePlugin[StoreOptions]):
         template = Page(TEMPLATE_PATH, TITLE, "", SUMMARY)
         for page in [*self.pages.values(), template]:
             src = f"{page.path}index.md" if page.path else "index.md"
-            front = f"---\ntitle: {_yaml(page.title)}\ndescription: {_yaml(page.description or page.title)}\nhide: [navigation, toc]\n---\n\n"
+            front = (
+                f"---\ntitle: {_yaml(page.title)}\ndescription: "
+                f"{_yaml(page.description or page.title)}\nhide: [navigation, toc]\n---\n\n"
+            )
             files.append(File.generated(config, src, content=front + MARKER + "\n"))
         return files
 
@@ -186,11 +190,16 @@ def create_settings(settings: Config) -> dict:
     limits = settings.limits
     gitlab = settings.gitlab
     return {
-        "limits": {name: getattr(limits, name) for name in ("metadata_kb", "file_mb", "notebook_mb", "image_mb", "datalab_mb", "max_files")},
+        "limits": {
+            name: getattr(limits, name)
+            for name in ("metadata_kb", "file_mb", "notebook_mb", "image_mb", "datalab_mb", "max_files")
+        },
         "approved_bases": list(settings.approved_bases),
         "catalog_dir": CATALOG_DIR,
         # the type table, as far as the form branches on it (the first is the default)
-        "types": {t.name: {"label": t.label, "entry_is_file": t.entry_is_file, "entry_pattern": t.entry_pattern} for t in TYPES.values()},
+        "types": {
+            t.name: {"label": t.label, "entry_is_file": t.entry_is_file, "entry_pattern": t.entry_pattern} for t in TYPES.values()
+        },
         "missions": {key: entry["name"] for key, entry in vocabulary("missions").items()},
         "categories": {key: entry["name"] for key, entry in vocabulary("categories").items()},
         "gitlab": {
@@ -198,7 +207,9 @@ def create_settings(settings: Config) -> dict:
             "project": gitlab.project,
             "target_branch": gitlab.target_branch,
             "oauth_application_id": gitlab.oauth_application_id,
-        } if gitlab else None,
+        }
+        if gitlab
+        else None,
         "launch_url": settings.launch_url,
         "checklist": CHECKLIST,
         # the store's own sanitizer allow-list, so the preview shows exactly what the store would

@@ -84,7 +84,9 @@ class Feedback:
             error = jsonschema.exceptions.best_match(item_validator.iter_errors(item))
             if error is not None:
                 where = "/".join(str(p) for p in error.absolute_path)
-                problems.append(f"{path}: items/{index}{'/' + where if where else ''}: {error.message[:200]}; this item is left out")
+                problems.append(
+                    f"{path}: items/{index}{'/' + where if where else ''}: {error.message[:200]}; this item is left out"
+                )
                 continue
             grouped.setdefault(item["datalab"], []).append(item)
         return cls(grouped, problems, str(data["exported"])[:10])
@@ -98,31 +100,57 @@ class Feedback:
         return {"total": len(items), "counts": counts, "latest": latest, "exported": self.exported}
 
 
-def version_entry(j: Judged, meta: dict, config: Config, archived: bool, audit: tuple[dict, str] = ({}, ""),
-                  health: tuple[dict, str] = ({}, "")) -> dict:
+def version_entry(
+    j: Judged, meta: dict, config: Config, archived: bool, audit: tuple[dict, str] = ({}, ""), health: tuple[dict, str] = ({}, "")
+) -> dict:
     """One published version and build of a datalab, as its page and API show it; `audit`
     and `health` are the scheduled revisits' exports ({"<id>/<digest hex>": entry}, when)."""
     r = j.release
     audited = audit[0].get(f"{r.datalab}/{r.key}")
     tested = health[0].get(f"{r.datalab}/{r.key}")
     usable = j.verified and not archived  # a version that does not verify is listed, never offered
-    launch = None if not usable else fill_template(config.launch_url, "launch_url", id=r.datalab, version=r.version, digest=r.digest)
-    helm = (f"helm install {r.datalab} {r.chart.uri} --version {r.chart.version} --namespace datalabs --set image.digest={r.digest}"
-            if r.chart and usable else None)
+    launch = (
+        None if not usable else fill_template(config.launch_url, "launch_url", id=r.datalab, version=r.version, digest=r.digest)
+    )
+    helm = (
+        f"helm install {r.datalab} {r.chart.uri} --version {r.chart.version} --namespace datalabs --set image.digest={r.digest}"
+        if r.chart and usable
+        else None
+    )
     return {
-        "version": r.version, "build": r.build, "published": r.published[:10], "image": r.image, "digest": r.digest, "tag": r.tag,
-        "verified": j.verified, "why": j.why, "launch": launch, "helm": helm,
+        "version": r.version,
+        "build": r.build,
+        "published": r.published[:10],
+        "image": r.image,
+        "digest": r.digest,
+        "tag": r.tag,
+        "verified": j.verified,
+        "why": j.why,
+        "launch": launch,
+        "helm": helm,
         "chart": {"uri": r.chart.uri, "version": r.chart.version, "digest": r.chart.digest} if r.chart else None,
         "bases": [{"name": name, "digest": digest} for name, digest in r.bases],
-        "source": {"repository": r.repository_url, "commit": r.commit, "merge_request": r.merge_request}, "pipeline": r.pipeline,
+        "source": {"repository": r.repository_url, "commit": r.commit, "merge_request": r.merge_request},
+        "pipeline": r.pipeline,
         "checks": {stage: dict(c) for stage, c in r.checks.items()},
-        "audit": {"checked": audit[1], "advisories": [dict(a) for a in audited["advisories"][:50] if isinstance(a, dict)]} if audited else None,
-        "health": {"checked": health[1], "passed": tested["passed"], "summary": str(tested.get("summary", ""))[:300]} if tested else None,
+        "audit": {"checked": audit[1], "advisories": [dict(a) for a in audited["advisories"][:50] if isinstance(a, dict)]}
+        if audited
+        else None,
+        "health": {"checked": health[1], "passed": tested["passed"], "summary": str(tested.get("summary", ""))[:300]}
+        if tested
+        else None,
     }
 
 
-def entry(meta: dict, config: Config, releases: list[Judged] | None = None, feedback: Feedback | None = None,
-          media: dict[str, str] | None = None, audit: tuple[dict, str] = ({}, ""), health: tuple[dict, str] = ({}, "")) -> dict:
+def entry(
+    meta: dict,
+    config: Config,
+    releases: list[Judged] | None = None,
+    feedback: Feedback | None = None,
+    media: dict[str, str] | None = None,
+    audit: tuple[dict, str] = ({}, ""),
+    health: tuple[dict, str] = ({}, ""),
+) -> dict:
     """The store entry of one valid datalab; `releases` are its release records, judged
     (`releases.mirror.Mirror`); `media` maps its pictures to the names the store publishes
     them under (`data.picture_names`): one left out is not shown."""
@@ -150,7 +178,9 @@ def entry(meta: dict, config: Config, releases: list[Judged] | None = None, feed
         "keywords": list(meta.get("keywords") or []),
         "maintainers": [dict(m) for m in meta["maintainers"]],
         "license": meta["license"],
-        "data_assets": [{"read_only": True, **a, "mission_name": missions[a["mission"]]["name"]} for a in meta.get("data_assets") or []],
+        "data_assets": [
+            {"read_only": True, **a, "mission_name": missions[a["mission"]]["name"]} for a in meta.get("data_assets") or []
+        ],
         "resources": {**RESOURCE_DEFAULTS, **(meta.get("resources") or {})},
         "screenshots": [{**s, "url": f"{page}{media[s['file']]}"} for s in meta.get("screenshots") or [] if s["file"] in media],
         "icon": f"{page}{media[meta['icon']]}" if meta.get("icon") in media else None,
@@ -165,10 +195,21 @@ def entry(meta: dict, config: Config, releases: list[Judged] | None = None, feed
         "urls": {
             "page": page,
             "api": f"api/datalabs/{meta['id']}.json",
-            "launch": None if archived else fill_template(config.launch_url, "launch_url", id=meta["id"], version=meta["version"],
-                                                          digest=current.release.digest if current else ""),
+            "launch": None
+            if archived
+            else fill_template(
+                config.launch_url,
+                "launch_url",
+                id=meta["id"],
+                version=meta["version"],
+                digest=current.release.digest if current else "",
+            ),
             "feedback": fill_template(
-                config.feedback_url, "feedback_url", id=meta["id"], title=f"Feedback: {meta['name']} {meta['version']}", body=feedback_body(meta)
+                config.feedback_url,
+                "feedback_url",
+                id=meta["id"],
+                title=f"Feedback: {meta['name']} {meta['version']}",
+                body=feedback_body(meta),
             )
             if config.feedback_url
             else None,

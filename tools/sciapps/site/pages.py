@@ -45,7 +45,9 @@ class Renderer:
             lstrip_blocks=True,
         )
         # One source each: the stages shown as checks, in pipeline order, and the type labels.
-        self.env.globals.update(checks=checks(), type_labels={t.name: t.label for t in TYPES.values()}, types=list(TYPES.values()))
+        self.env.globals.update(
+            checks=checks(), type_labels={t.name: t.label for t in TYPES.values()}, types=list(TYPES.values())
+        )
 
     def render(self, name: str, **values) -> str:
         return self.env.get_template(name).render(**values)
@@ -77,12 +79,20 @@ class Renderer:
         ]
         counts = {"published": len(live), "missions": len(missions)}
         pages = [
-            Page("", "SciApps", self.render("home.html", root="", featured=featured, newest=newest[:NEWEST], missions=missions, counts=counts),
-                 "Science applications for ESA mission data, ready to launch in ESA Datalabs."),
+            Page(
+                "",
+                "SciApps",
+                self.render("home.html", root="", featured=featured, newest=newest[:NEWEST], missions=missions, counts=counts),
+                "Science applications for ESA mission data, ready to launch in ESA Datalabs.",
+            ),
             Page("browse/", "Browse datalabs", self.render("browse.html", root="../")),
             Page("bookmarks/", "My bookmarks", self.render("bookmarks.html", root="../")),
-            Page("create/", "Create a datalab", self.render("create.html", root="../", create=create or {}),
-                 "Create a datalab in the browser: bring a notebook, fill in a form, download it or open a merge request."),
+            Page(
+                "create/",
+                "Create a datalab",
+                self.render("create.html", root="../", create=create or {}),
+                "Create a datalab in the browser: bring a notebook, fill in a form, download it or open a merge request.",
+            ),
             Page("missions/", "Missions", self.render("missions.html", root="../", missions=missions)),
         ]
         for m in missions:

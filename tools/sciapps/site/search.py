@@ -97,7 +97,19 @@ def _docs_table(entries: list[dict]) -> dict:
         "categories": [[c, cat_names[c]] for c in categories],
         "licenses": licenses,
         "maintainers": people,
-        "columns": ["id", "name", "summary", "type", "missions", "categories", "license", "maintainers", "archived", "version", "updated"],
+        "columns": [
+            "id",
+            "name",
+            "summary",
+            "type",
+            "missions",
+            "categories",
+            "license",
+            "maintainers",
+            "archived",
+            "version",
+            "updated",
+        ],
         "rows": [
             [
                 e["id"],

@@ -23,8 +23,9 @@ def by_name(name: str) -> Stage:
     return next(stage for stage in STAGES if stage.NAME == name)
 
 
-def run_one(config: Config, name: str, ids: Sequence[str], options: Options, log: Log,
-            changed_since: str | None = None) -> StageReport:
+def run_one(
+    config: Config, name: str, ids: Sequence[str], options: Options, log: Log, changed_since: str | None = None
+) -> StageReport:
     """One stage on the named datalabs, or on those changed since a revision, as `sciapps
     build/scan/test/chart` run it; a changed folder that is not a datalab id is left out, with a warning."""
     if changed_since is not None:

@@ -74,11 +74,20 @@ class Stage(Protocol):
 
 def keep(config: Config, lab: Datalab, stage: str, verdict: Verdict) -> None:
     """Record one verdict under the datalab's folder name."""
-    record(config.path_of(config.results_dir), lab.dir_name, stage, verdict.status, verdict.summary, lab.get("version"), verdict.details)
+    record(
+        config.path_of(config.results_dir),
+        lab.dir_name,
+        stage,
+        verdict.status,
+        verdict.summary,
+        lab.get("version"),
+        verdict.details,
+    )
 
 
-def each_valid(config: Config, labs: Sequence[Datalab], stage: str, undone: str, work: Callable[[Datalab], Verdict],
-               log: Log) -> StageReport:
+def each_valid(
+    config: Config, labs: Sequence[Datalab], stage: str, undone: str, work: Callable[[Datalab], Verdict], log: Log
+) -> StageReport:
     """Run `work` on every datalab that validates and record its verdict. A datalab with
     validation errors is recorded as failed ("not <undone>") and nothing of it reaches the
     work: no file name, image or chart is made from metadata that does not validate."""
@@ -88,7 +97,9 @@ def each_valid(config: Config, labs: Sequence[Datalab], stage: str, undone: str,
         if problems:
             for finding in problems:
                 log(finding.format())
-            verdict = Verdict("failed", f"not {undone}: {len(problems)} validation error(s)", {"findings": [f.as_dict() for f in problems]})
+            verdict = Verdict(
+                "failed", f"not {undone}: {len(problems)} validation error(s)", {"findings": [f.as_dict() for f in problems]}
+            )
         else:
             verdict = work(lab)
         keep(config, lab, stage, verdict)

@@ -39,10 +39,21 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
             for line in tail[-10:]:
                 log(f"  | {line}")
             return Verdict("failed", exc.message[:300], {"log_tail": tail})
-        summary = f"{WORDS[outcome.status]}: {outcome.ref}" + (f" in {outcome.seconds:.0f} s" if outcome.status == "built" else "")
+        summary = f"{WORDS[outcome.status]}: {outcome.ref}" + (
+            f" in {outcome.seconds:.0f} s" if outcome.status == "built" else ""
+        )
         log(f"{lab.id}: {summary}" + (f" (pushed, {outcome.digest})" if options.push and outcome.digest else ""))
-        return Verdict("passed", summary, {"ref": outcome.ref, "image_id": outcome.image_id, "digest": outcome.digest,
-                                           "status": outcome.status, "seconds": round(outcome.seconds, 1),
-                                           "bases": [{"name": b.name, "image_id": b.image_id, "ref": b.ref} for b in p.bases]})
+        return Verdict(
+            "passed",
+            summary,
+            {
+                "ref": outcome.ref,
+                "image_id": outcome.image_id,
+                "digest": outcome.digest,
+                "status": outcome.status,
+                "seconds": round(outcome.seconds, 1),
+                "bases": [{"name": b.name, "image_id": b.image_id, "ref": b.ref} for b in p.bases],
+            },
+        )
 
     return each_valid(config, labs, NAME, "built", work, log)

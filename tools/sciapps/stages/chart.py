@@ -39,7 +39,10 @@ def released_image(config: Config, lab: Datalab, log: Log) -> tuple[str, str, st
     except SciAppsError as exc:
         return f"no image built here, and its release cannot be checked ({exc.message}); run `sciapps build {lab.id}` first"
     if not judged.verified:
-        return f"no image built here, and {lab.get('version')} has no verified release ({judged.why}); run `sciapps build {lab.id}` first"
+        return (
+            f"no image built here, and {lab.get('version')} has no verified "
+            f"release ({judged.why}); run `sciapps build {lab.id}` first"
+        )
     r = judged.release
     log(f"{lab.id}: chart only, for the released image {r.image} ({r.version} build {r.build})")
     return r.repository, r.tag, r.digest
@@ -59,14 +62,23 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
         for problem in report.problems:
             log(f"{lab.id}: {problem}")
         if report.passed:
-            summary = (f"chart {report.package.name}: rendered {len(report.manifests)} templates, "
-                       f"lint and Kubernetes {KUBE_VERSION} schemas clean, restricted profile met")
+            summary = (
+                f"chart {report.package.name}: rendered {len(report.manifests)} templates, "
+                f"lint and Kubernetes {KUBE_VERSION} schemas clean, restricted profile met"
+            )
         else:
             summary = f"chart failed: {len(report.problems)} problem(s)"
         log(f"{lab.id}: {summary}" + (f" (pushed {report.pushed})" if report.pushed else ""))
-        return Verdict("passed" if report.passed else "failed", summary[:300],
-                       {"package": report.package.name if report.package else None, "problems": report.problems, "pushed": report.pushed,
-                        # what the publication's push step checks before it pushes this package
-                        "sha256": hashlib.sha256(report.package.read_bytes()).hexdigest() if report.package else None})
+        return Verdict(
+            "passed" if report.passed else "failed",
+            summary[:300],
+            {
+                "package": report.package.name if report.package else None,
+                "problems": report.problems,
+                "pushed": report.pushed,
+                # what the publication's push step checks before it pushes this package
+                "sha256": hashlib.sha256(report.package.read_bytes()).hexdigest() if report.package else None,
+            },
+        )
 
     return each_valid(config, labs, NAME, "charted", work, log)

@@ -33,8 +33,12 @@ NEEDS_BASES = False
 
 
 def argv(ids: Sequence[str], options: Options) -> list[str]:
-    return ["scan", *ids, *(["--osv-mirror", str(options.osv_mirror)] if options.osv_mirror else []),
-            *(["--policy", str(options.policy)] if options.policy else [])]
+    return [
+        "scan",
+        *ids,
+        *(["--osv-mirror", str(options.osv_mirror)] if options.osv_mirror else []),
+        *(["--policy", str(options.policy)] if options.policy else []),
+    ]
 
 
 def _own_dockerfile(lab: Datalab) -> str:
@@ -55,20 +59,43 @@ def make_target(config: Config, lab: Datalab, image: str | None, policy: Policy,
             dockerfile, name = _own_dockerfile(lab), "Dockerfile"
     except SciAppsError:  # no approved bases here: lint the own Dockerfile, if any
         dockerfile = _own_dockerfile(lab)
-    return Target(lab, config, dockerfile, name, image, base, osv_mirror, policy.image_size_mb,
-                  config.path_of(config.results_dir) / lab.dir_name)
+    return Target(
+        lab,
+        config,
+        dockerfile,
+        name,
+        image,
+        base,
+        osv_mirror,
+        policy.image_size_mb,
+        config.path_of(config.results_dir) / lab.dir_name,
+    )
 
 
-def _scan(config: Config, lab: Datalab, image: str | None, policy: Policy, osv_mirror: Path, log: Log,
-          today: datetime.date | None = None) -> tuple[ScanReport, Target, Verdict]:
+def _scan(
+    config: Config,
+    lab: Datalab,
+    image: str | None,
+    policy: Policy,
+    osv_mirror: Path,
+    log: Log,
+    today: datetime.date | None = None,
+) -> tuple[ScanReport, Target, Verdict]:
     target = make_target(config, lab, image, policy, osv_mirror)
     report = scan(target, policy, log=log, today=today)
     details = reports.write_all(target, report)
     return report, target, Verdict("passed" if report.passed else "failed", report.summary()[:300], details)
 
 
-def scan_one(config: Config, lab: Datalab, image: str | None, policy: Policy, osv_mirror: Path, log: Log,
-             today: datetime.date | None = None) -> tuple[ScanReport, Target]:
+def scan_one(
+    config: Config,
+    lab: Datalab,
+    image: str | None,
+    policy: Policy,
+    osv_mirror: Path,
+    log: Log,
+    today: datetime.date | None = None,
+) -> tuple[ScanReport, Target]:
     """Scan one datalab with an image at hand, write its reports and record the verdict."""
     report, target, verdict = _scan(config, lab, image, policy, osv_mirror, log, today)
     keep(config, lab, NAME, verdict)

@@ -21,7 +21,11 @@ NEEDS_BASES = False
 
 
 def argv(ids: Sequence[str], options: Options) -> list[str]:
-    return ["test", *ids, *([f"--timeout={options.notebook_timeout:g}"] if options.notebook_timeout != Options.notebook_timeout else [])]
+    return [
+        "test",
+        *ids,
+        *([f"--timeout={options.notebook_timeout:g}"] if options.notebook_timeout != Options.notebook_timeout else []),
+    ]
 
 
 def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> StageReport:
@@ -37,9 +41,16 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
                     log(f"  | {line}")
         status = "passed" if report.passed else "failed"
         log(f"{lab.id}: test {status}: {report.summary()}")
-        return Verdict(status, report.summary(), {
-            "image": image,
-            "checks": [{"name": c.name, "passed": c.passed, "seconds": round(c.seconds, 1), "output": c.output[-4000:]} for c in report.checks],
-        })
+        return Verdict(
+            status,
+            report.summary(),
+            {
+                "image": image,
+                "checks": [
+                    {"name": c.name, "passed": c.passed, "seconds": round(c.seconds, 1), "output": c.output[-4000:]}
+                    for c in report.checks
+                ],
+            },
+        )
 
     return each_valid(config, labs, NAME, "tested", work, log)

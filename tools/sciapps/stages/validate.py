@@ -40,8 +40,9 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
         errors = [f for f in findings if f.severity == ERROR]
         warnings += len(findings) - len(errors)
         words = f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)"
-        verdict = Verdict("failed" if errors else "passed", ("clean" if not findings else words),
-                          {"findings": [f.as_dict() for f in findings]})
+        verdict = Verdict(
+            "failed" if errors else "passed", ("clean" if not findings else words), {"findings": [f.as_dict() for f in findings]}
+        )
         if is_datalab_id(lab.dir_name):  # anything else names no results folder; its findings say so
             keep(config, lab, NAME, verdict)
         (report.failed if errors else report.passed).append(lab.dir_name)

@@ -136,7 +136,9 @@ def wait_ready(engine: Engine, container: Container, service: Service, timeout: 
     return Check("service starts", True, seconds, "; ".join(name for name, _ in service.probes))
 
 
-def run_tests(engine: Engine, lab: Datalab, image: str, notebook_timeout: float = 600, log: Callable[[str], None] = print) -> TestReport:
+def run_tests(
+    engine: Engine, lab: Datalab, image: str, notebook_timeout: float = 600, log: Callable[[str], None] = print
+) -> TestReport:
     report = TestReport(lab.id, image)
     container = None
     try:
@@ -172,10 +174,14 @@ def _notebook(engine: Engine, container, notebook: str, timeout: float) -> Check
     code, text = engine.exec(container, command, timeout=timeout + 30, workdir=workdir)
     seconds = time.monotonic() - begin
     if code is None:
-        return Check(f"notebook {notebook}", False, seconds, f"timed out: still running after {timeout:.0f} s, stopped\n{text[-2000:]}")
+        return Check(
+            f"notebook {notebook}", False, seconds, f"timed out: still running after {timeout:.0f} s, stopped\n{text[-2000:]}"
+        )
     if "CellTimeoutError" in text:
         text = f"timed out: a cell ran longer than {timeout:.0f} s\n{text}"
-    return Check(f"notebook {notebook}", code == 0, seconds, text[-4000:] if len(text) <= 4000 else text[:200] + "\n...\n" + text[-3800:])
+    return Check(
+        f"notebook {notebook}", code == 0, seconds, text[-4000:] if len(text) <= 4000 else text[:200] + "\n...\n" + text[-3800:]
+    )
 
 
 def _verify(engine: Engine, container, timeout: float) -> Check:
@@ -190,7 +196,9 @@ def _app_running(engine: Engine, container, lab: Datalab) -> Check:
     """The desktop application the datalab opens has a process (checked for a while)."""
     app = str(lab.get("entry")).split()[0]
     begin = time.monotonic()
-    script = f'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done | grep -F -- "{app}" | grep -v -F /proc/'
+    script = (
+        f'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done | grep -F -- "{app}" | grep -v -F /proc/'
+    )
     while time.monotonic() - begin < 60:
         code, text = engine.exec(container, ["sh", "-c", script], timeout=10)
         if code == 0:

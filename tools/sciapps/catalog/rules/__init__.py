@@ -28,7 +28,13 @@ from sciapps.catalog.rules.loading import (
     UnsafeYaml,
     YamlSyntaxError,
 )
-from sciapps.catalog.rules.metadata import ChangelogOutOfDate, DuplicateMount, InvalidException, UndeclaredDataMission, UnknownCollection
+from sciapps.catalog.rules.metadata import (
+    ChangelogOutOfDate,
+    DuplicateMount,
+    InvalidException,
+    UndeclaredDataMission,
+    UnknownCollection,
+)
 from sciapps.catalog.rules.notebooks import InvalidNotebook
 from sciapps.catalog.rules.schema import REFINEMENTS, SchemaViolation
 

@@ -137,4 +137,3 @@ def rule_by_id(rule_id: str) -> type[Rule] | None:
             return cls
         pending += cls.__subclasses__()
     return None
-

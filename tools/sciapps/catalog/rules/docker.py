@@ -15,7 +15,6 @@ from sciapps.catalog.rules.schema import SCHEMA_RULES
 from sciapps.safefiles import UnsafeFile
 
 
-
 def _read(lab, name: str, limit: int | None = None) -> tuple[str | None, str | None]:
     """(text, None) of one of the datalab's files, or (None, why it cannot be read)."""
     try:
@@ -126,8 +125,13 @@ class UnapprovedBaseImage(Rule):
             yield self.finding(lab, "has no FROM instruction", file=DOCKERFILE, line=None, hint=hint)
         for line, directive in _directives(text):
             if directive == "syntax":
-                yield self.finding(lab, "a `# syntax=` directive fetches a Dockerfile frontend image", file=DOCKERFILE, line=line,
-                                   hint="delete the directive: the build uses the Docker engine's own Dockerfile frontend")
+                yield self.finding(
+                    lab,
+                    "a `# syntax=` directive fetches a Dockerfile frontend image",
+                    file=DOCKERFILE,
+                    line=line,
+                    hint="delete the directive: the build uses the Docker engine's own Dockerfile frontend",
+                )
         stages: set[str] = set()
         for line, image, alias in froms:
             prefix, name = split_reference(image)
@@ -138,8 +142,13 @@ class UnapprovedBaseImage(Rule):
                 if pinned:
                     problem = _digest_problem(ctx, name, pinned)
                     if problem:
-                        yield self.finding(lab, f"FROM {image}: {problem}", file=DOCKERFILE, line=line,
-                                           hint="use the digest recorded in build/base-images.json, or drop the @sha256 pin")
+                        yield self.finding(
+                            lab,
+                            f"FROM {image}: {problem}",
+                            file=DOCKERFILE,
+                            line=line,
+                            hint="use the digest recorded in build/base-images.json, or drop the @sha256 pin",
+                        )
             elif "$" in image:
                 yield self.finding(lab, f"FROM {image} uses a variable with no default", file=DOCKERFILE, line=line, hint=hint)
             else:
@@ -152,8 +161,10 @@ class UnapprovedBaseImage(Rule):
         """`--from=` and `--mount=...,from=` of every instruction (ONBUILD's too): an
         earlier stage (by name or number; `aliases` of the FROMs in order) or an approved base."""
         approved, stage_names, count = ctx.config.approved_bases, set(), 0
-        hint = (f"copy from an earlier stage (`FROM {approved[0]} AS build`, then `COPY --from=build ...`) or from an approved "
-                f"base ({', '.join(approved)}); install other software with apt-get or pip in a stage")
+        hint = (
+            f"copy from an earlier stage (`FROM {approved[0]} AS build`, then `COPY --from=build ...`) or from an approved "
+            f"base ({', '.join(approved)}); install other software with apt-get or pip in a stage"
+        )
         for item in _own_instructions(lab):
             instruction, value, line = item["instruction"], item["value"], item["startline"] + 1
             if instruction == "FROM":
@@ -166,10 +177,15 @@ class UnapprovedBaseImage(Rule):
                 instruction = instruction.upper()
             for what, source in _image_sources(instruction, value):
                 prefix, name = split_reference(source)
-                if source.lower() in stage_names or (name in approved and prefix in ("", ctx.config.registry) and "@" not in source):
+                if source.lower() in stage_names or (
+                    name in approved and prefix in ("", ctx.config.registry) and "@" not in source
+                ):
                     continue
-                why = ("names its image with a variable" if "$" in source
-                       else "takes files from an image that is neither an earlier stage nor an approved base")
+                why = (
+                    "names its image with a variable"
+                    if "$" in source
+                    else "takes files from an image that is neither an earlier stage nor an approved base"
+                )
                 yield self.finding(lab, f"{item['instruction']} {what}{source} {why}", file=DOCKERFILE, line=line, hint=hint)
 
 
@@ -277,7 +293,9 @@ class AddFromUrl(Rule):
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
         for item in _own_instructions(lab):
             if item["instruction"] == "ADD" and re.search(r"(^|\s)(https?|ftp|git)(://|@)|(^|\s)git@", item["value"]):
-                yield self.finding(lab, f"ADD {item['value']} downloads from the network", file=DOCKERFILE, line=item["startline"] + 1)
+                yield self.finding(
+                    lab, f"ADD {item['value']} downloads from the network", file=DOCKERFILE, line=item["startline"] + 1
+                )
 
 
 class BadAptTxt(Rule):

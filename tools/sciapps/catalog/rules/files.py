@@ -58,7 +58,9 @@ class MissingFile(Rule):
             if entry is None or entry.kind == "special":
                 folder_names = {e.path.lower(): e.path for e in lab.files}
                 other = folder_names.get(relpath.lower())
-                hint = f"did you mean {other!r}? (names are case-sensitive)" if other else f"add the {role} file or correct the path"
+                hint = (
+                    f"did you mean {other!r}? (names are case-sensitive)" if other else f"add the {role} file or correct the path"
+                )
                 yield self.finding(lab, f"{role} {relpath!r} does not exist", path=path, hint=hint)
 
 

@@ -84,7 +84,9 @@ class UnknownLicense(Rule):
         if error:
             yield self.finding(lab, f"{value!r}: {error}", path=("license",), hint="use SPDX ids, e.g. `license: BSD-3-Clause`")
         elif canonical != value:
-            yield self.finding(lab, f"{value!r} is written {canonical!r} in SPDX", path=("license",), hint=f"write `license: {canonical}`")
+            yield self.finding(
+                lab, f"{value!r} is written {canonical!r} in SPDX", path=("license",), hint=f"write `license: {canonical}`"
+            )
 
 
 def orcid_checksum_ok(orcid: str) -> bool:
@@ -151,8 +153,13 @@ class UnsafeCharacters(Rule):
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
         bad = first_unsafe(lab.dir_name, one_line=True)
         if bad:
-            yield self.finding(lab, f"the folder name has {describe(bad[1])} at character {bad[0] + 1}", file=".", line=None,
-                               hint="rename the folder to the datalab's id: lower-case letters, digits and hyphens")
+            yield self.finding(
+                lab,
+                f"the folder name has {describe(bad[1])} at character {bad[0] + 1}",
+                file=".",
+                line=None,
+                hint="rename the folder to the datalab's id: lower-case letters, digits and hyphens",
+            )
         for path, value, is_key in _strings(lab.metadata or {}):
             bad = first_unsafe(value, one_line=is_key or path not in MULTILINE)
             if bad:

@@ -47,7 +47,7 @@ def image_problem(data: bytes) -> str | None:
 
 
 def picture_format(data: bytes) -> str | None:
-    """"PNG", "JPEG" or "WEBP" when `data` opens as one of them, else None."""
+    """ "PNG", "JPEG" or "WEBP" when `data` opens as one of them, else None."""
     try:
         with Image.open(io.BytesIO(data), formats=tuple(ALLOWED_FORMATS)) as image:
             return image.format
@@ -105,5 +105,8 @@ class PictureNameMismatch(Rule):
             kind = picture_format(data)
             suffix = "." + relpath.rsplit(".", 1)[-1].lower() if "." in relpath.rsplit("/", 1)[-1] else ""
             if kind and suffix not in SUFFIXES[kind]:
-                yield self.finding(lab, f"{role} {relpath!r} is a {ALLOWED_FORMATS[kind]} image but is not named "
-                                        f"{' or '.join(SUFFIXES[kind])}", path=path)
+                yield self.finding(
+                    lab,
+                    f"{role} {relpath!r} is a {ALLOWED_FORMATS[kind]} image but is not named {' or '.join(SUFFIXES[kind])}",
+                    path=path,
+                )

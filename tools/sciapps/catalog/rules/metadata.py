@@ -108,12 +108,18 @@ class UnknownCollection(Rule):
             if known:
                 hint = f"use one of the {mission} collections this catalog mounts: {', '.join(sorted(known)[:20])}"
             elif listed:
-                hint = (f"this catalog mounts no {mission} data; missions with collections: {', '.join(sorted(listed)[:20])} "
-                        "(collections: in sciapps.yaml)")
+                hint = (
+                    f"this catalog mounts no {mission} data; missions with collections: {', '.join(sorted(listed)[:20])} "
+                    "(collections: in sciapps.yaml)"
+                )
             else:
                 hint = "this catalog mounts no mission data yet: its operators list collections in sciapps.yaml (collections:)"
-            yield self.finding(lab, f"{collection!r} is not a {mission} collection this catalog mounts",
-                               path=("data_assets", index, "collection"), hint=hint)
+            yield self.finding(
+                lab,
+                f"{collection!r} is not a {mission} collection this catalog mounts",
+                path=("data_assets", index, "collection"),
+                hint=hint,
+            )
 
 
 class InvalidException(Rule):

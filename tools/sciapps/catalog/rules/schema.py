@@ -24,8 +24,10 @@ from sciapps.schema import datalab_schema, vocabulary
 def _validators():
     schema = datalab_schema()
     # formats are asserted: `format: date` refuses 2026-02-30, which the pattern lets through
-    return (jsonschema_rs.validator_for(schema, validate_formats=True),
-            jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER))
+    return (
+        jsonschema_rs.validator_for(schema, validate_formats=True),
+        jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER),
+    )
 
 
 def _field_schema(path: tuple) -> dict:
@@ -203,8 +205,15 @@ class WrongType(_SchemaRefinement):
 
     @classmethod
     def describe(cls, error, lab):
-        words = {"array": "a list", "object": "a mapping", "string": "text", "number": "a number", "integer": "a whole number",
-                 "boolean": "true or false", "null": "empty"}
+        words = {
+            "array": "a list",
+            "object": "a mapping",
+            "string": "text",
+            "number": "a number",
+            "integer": "a whole number",
+            "boolean": "true or false",
+            "null": "empty",
+        }
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         names = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}
         got = "nothing" if error.instance is None else names.get(type(error.instance), type(error.instance).__name__)

@@ -10,4 +10,12 @@ from sciapps.scanning.scanners.secrets import SecretsScanner
 from sciapps.scanning.scanners.trivy import TrivyScanner
 from sciapps.scanning.scanners.vulnerabilities import VulnerabilityScanner
 
-ALL_SCANNERS = (SecretsScanner, DockerfileScanner, PythonCodeScanner, ImagePolicyScanner, SbomScanner, VulnerabilityScanner, TrivyScanner)
+ALL_SCANNERS = (
+    SecretsScanner,
+    DockerfileScanner,
+    PythonCodeScanner,
+    ImagePolicyScanner,
+    SbomScanner,
+    VulnerabilityScanner,
+    TrivyScanner,
+)

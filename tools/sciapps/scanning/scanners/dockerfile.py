@@ -35,7 +35,15 @@ class DockerfileScanner:
         except json.JSONDecodeError:
             raise ScannerError(f"hadolint gave no report: {proc.stderr.strip()[:300]}") from None
         return [
-            ScanFinding(self.name, item["code"], LEVELS.get(item["level"], "low"), "dockerfile", item["message"],
-                        target.dockerfile_name, item.get("line"), url=f"https://github.com/hadolint/hadolint/wiki/{item['code']}")
+            ScanFinding(
+                self.name,
+                item["code"],
+                LEVELS.get(item["level"], "low"),
+                "dockerfile",
+                item["message"],
+                target.dockerfile_name,
+                item.get("line"),
+                url=f"https://github.com/hadolint/hadolint/wiki/{item['code']}",
+            )
             for item in items
         ]

@@ -8,7 +8,6 @@ from sciapps.scanning.base import ScanFinding
 from sciapps.scanning.target import Target
 
 
-
 class ImagePolicyScanner:
     name = "image-policy"
     needs_image = True

@@ -64,6 +64,16 @@ class PythonCodeScanner:
         for issue in report.get("results", []):
             file, cell = where.get(issue["filename"], (issue["filename"], ""))
             title = f"{issue['issue_text']}" + (f" ({cell}, line {issue['line_number']})" if cell else "")
-            findings.append(ScanFinding(self.name, issue["test_id"], SEVERITY.get(issue["issue_severity"], "low"), "code", title,
-                                        file, None if cell else issue["line_number"], url=issue.get("more_info")))
+            findings.append(
+                ScanFinding(
+                    self.name,
+                    issue["test_id"],
+                    SEVERITY.get(issue["issue_severity"], "low"),
+                    "code",
+                    title,
+                    file,
+                    None if cell else issue["line_number"],
+                    url=issue.get("more_info"),
+                )
+            )
         return findings

@@ -38,7 +38,9 @@ def sbom_packages(sbom: dict) -> list[tuple[str, str, str, str]]:
             release = props.get(OS_VERSION_PROPERTY) or DEBIAN_RELEASES.get(distro, "")
             own = {p.get("name"): p.get("value") for p in component.get("properties") or [] if isinstance(p, dict)}
             source_version = own.get(SOURCE_VERSION_PROPERTY)
-            out.append((f"Debian:{release}", source or name[:200], str(source_version or version.split("+b")[0])[:100], name[:200]))
+            out.append(
+                (f"Debian:{release}", source or name[:200], str(source_version or version.split("+b")[0])[:100], name[:200])
+            )
     return out
 
 
@@ -70,16 +72,30 @@ def write_sbom(target: Target) -> int:
     bom.metadata.properties.add(Property(name=OS_VERSION_PROPERTY, value=str(inv["os"].get("VERSION_ID", ""))))
     seen = set()
     for deb in inv["deb"]:
-        purl = PackageURL("deb", "debian", deb["name"], deb["version"], {"arch": deb["arch"], "distro": release, "upstream": deb["source"]})
+        purl = PackageURL(
+            "deb", "debian", deb["name"], deb["version"], {"arch": deb["arch"], "distro": release, "upstream": deb["source"]}
+        )
         if purl.to_string() not in seen:
             seen.add(purl.to_string())
-            bom.components.add(Component(name=deb["name"], version=deb["version"], type=ComponentType.LIBRARY, purl=purl, bom_ref=purl.to_string(),
-                                         properties=[Property(name=SOURCE_VERSION_PROPERTY, value=str(deb["source_version"]))]))
+            bom.components.add(
+                Component(
+                    name=deb["name"],
+                    version=deb["version"],
+                    type=ComponentType.LIBRARY,
+                    purl=purl,
+                    bom_ref=purl.to_string(),
+                    properties=[Property(name=SOURCE_VERSION_PROPERTY, value=str(deb["source_version"]))],
+                )
+            )
     for dist in inv["python"]:
         purl = PackageURL("pypi", None, dist["name"].lower(), dist["version"])
         if purl.to_string() not in seen:
             seen.add(purl.to_string())
-            bom.components.add(Component(name=dist["name"], version=dist["version"], type=ComponentType.LIBRARY, purl=purl, bom_ref=purl.to_string()))
+            bom.components.add(
+                Component(
+                    name=dist["name"], version=dist["version"], type=ComponentType.LIBRARY, purl=purl, bom_ref=purl.to_string()
+                )
+            )
     bom.register_dependency(bom.metadata.component, bom.components)  # flat: everything the image holds
     target.workdir.mkdir(parents=True, exist_ok=True)
     (target.workdir / SBOM_FILE).write_text(JsonV1Dot5(bom).output_as_string(indent=2), encoding="utf-8")

@@ -37,15 +37,31 @@ class SecretsScanner:
                 text = read_text(target.lab.dir / entry.path, MAX_BYTES)
                 if text is None:
                     why = "larger than 20 MB" if entry.size > MAX_BYTES else "binary or not UTF-8"
-                    findings.append(ScanFinding(self.name, "not-scanned", "info", "notice", f"{entry.path} was not scanned for secrets: {why}", entry.path))
+                    findings.append(
+                        ScanFinding(
+                            self.name,
+                            "not-scanned",
+                            "info",
+                            "notice",
+                            f"{entry.path} was not scanned for secrets: {why}",
+                            entry.path,
+                        )
+                    )
                     continue
                 for number, line in enumerate(text.splitlines(), 1):
                     if not LETTER.search(line):
                         continue
                     for secret in scan_line(line):
                         findings.append(
-                            ScanFinding(self.name, secret.type.replace(" ", ""), "critical", "secret",
-                                        f"{secret.type} in {entry.path}", entry.path, number)
+                            ScanFinding(
+                                self.name,
+                                secret.type.replace(" ", ""),
+                                "critical",
+                                "secret",
+                                f"{secret.type} in {entry.path}",
+                                entry.path,
+                                number,
+                            )
                         )
         return _unique(findings)
 

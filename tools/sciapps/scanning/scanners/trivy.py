@@ -19,13 +19,25 @@ class TrivyScanner:
         return None if shutil.which("trivy") else "trivy is not on the PATH"
 
     def scan(self, target: Target) -> list[ScanFinding]:
-        proc = run_tool(["trivy", "image", "--quiet", "--format", "json", "--skip-db-update", "--offline-scan", target.image], timeout=600)
+        proc = run_tool(
+            ["trivy", "image", "--quiet", "--format", "json", "--skip-db-update", "--offline-scan", target.image], timeout=600
+        )
         if proc.returncode != 0:
             raise ScannerError(f"trivy failed: {proc.stderr.strip()[-300:]}")
         report = json.loads(proc.stdout or "{}")
         return [
-            ScanFinding(self.name, v["VulnerabilityID"], SEVERITY.get(v.get("Severity", "UNKNOWN"), "medium"), "vulnerability",
-                        v.get("Title") or v["VulnerabilityID"], package=v.get("PkgName"), version=v.get("InstalledVersion"),
-                        ecosystem=result.get("Type"), fixed=v.get("FixedVersion"), url=v.get("PrimaryURL"))
-            for result in report.get("Results", []) for v in result.get("Vulnerabilities") or []
+            ScanFinding(
+                self.name,
+                v["VulnerabilityID"],
+                SEVERITY.get(v.get("Severity", "UNKNOWN"), "medium"),
+                "vulnerability",
+                v.get("Title") or v["VulnerabilityID"],
+                package=v.get("PkgName"),
+                version=v.get("InstalledVersion"),
+                ecosystem=result.get("Type"),
+                fixed=v.get("FixedVersion"),
+                url=v.get("PrimaryURL"),
+            )
+            for result in report.get("Results", [])
+            for v in result.get("Vulnerabilities") or []
         ]

@@ -29,10 +29,17 @@ def match(mirror: Mirror, packages: list[tuple[str, str, str, str]], scanner: st
             if key in found:
                 continue  # one source package, several binary packages
             found[key] = ScanFinding(
-                scanner, record["id"], severity_of(record, affected), "vulnerability",
+                scanner,
+                record["id"],
+                severity_of(record, affected),
+                "vulnerability",
                 record.get("summary") or record.get("details", "")[:120] or record["id"],
-                package=shown if ecosystem == "PyPI" else name, version=version, ecosystem=ecosystem,
-                fixed=fixed_version(affected), aliases=aliases, url=f"https://osv.dev/vulnerability/{record['id']}",
+                package=shown if ecosystem == "PyPI" else name,
+                version=version,
+                ecosystem=ecosystem,
+                fixed=fixed_version(affected),
+                aliases=aliases,
+                url=f"https://osv.dev/vulnerability/{record['id']}",
             )
     return list(found.values())
 

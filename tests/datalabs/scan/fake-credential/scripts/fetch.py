@@ -1,1 +1,1 @@
-TOKEN = 'ghp_k3Zx9QwErTy7UiOp2AsDfGhJkL5ZxCvBnM1q'
+TOKEN = "ghp_k3Zx9QwErTy7UiOp2AsDfGhJkL5ZxCvBnM1q"

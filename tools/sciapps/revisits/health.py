@@ -22,7 +22,8 @@ from sciapps.config import Config, registry_login
 from sciapps.engine import Engine
 from sciapps.errors import SciAppsError
 from sciapps.text import md_block, md_code
-from sciapps.maintainers import maintainers_issues, read_export
+from sciapps.revisits.exports import HEALTH_FILE
+from sciapps.revisits.issues import maintainers_issues
 from sciapps.releases.judge import pick
 from sciapps.releases.mirror import Mirror as Releases
 from sciapps.releases.signing import public_key
@@ -30,7 +31,6 @@ from sciapps.safefiles import write_atomically
 from sciapps.schema import is_datalab_id
 from sciapps.testing.runner import run_tests
 
-HEALTH_FILE = "build/health.json"
 Log = Callable[[str], None]
 
 
@@ -68,24 +68,43 @@ def run(config: Config, log: Log, notebook_timeout: float = 600) -> HealthReport
             if engine.image_id(r.image) is None:
                 engine.pull(r.image)
             tested = run_tests(engine, lab, r.image, notebook_timeout=notebook_timeout, log=log)
-            entry.update(passed=tested.passed, summary=tested.summary()[:300],
-                         failed=[{"check": c.name, "output": c.output[-1500:]} for c in tested.checks if not c.passed])
+            entry.update(
+                passed=tested.passed,
+                summary=tested.summary()[:300],
+                failed=[{"check": c.name, "output": c.output[-1500:]} for c in tested.checks if not c.passed],
+            )
         except SciAppsError as exc:  # one datalab that cannot be pulled or started never stops the run
-            entry.update(passed=False, summary=f"could not be tested: {exc.message}"[:300], failed=[{"check": "start", "output": str(exc)[:1500]}])
+            entry.update(
+                passed=False,
+                summary=f"could not be tested: {exc.message}"[:300],
+                failed=[{"check": "start", "output": str(exc)[:1500]}],
+            )
         report.releases[f"{lab.id}/{r.key}"] = entry
         log(f"{lab.id} {r.version} build {r.build}: {'works' if entry['passed'] else 'STOPPED WORKING'}: {entry['summary']}")
-    write_atomically(config.path_of(HEALTH_FILE), json.dumps({"checked": report.checked, "releases": report.releases,
-                                                            "unchecked": report.unchecked}, sort_keys=True) + "\n")
-    log(f"health: {len(report.releases)} release(s) tested, {len(report.failing())} stopped working, {len(report.unchecked)} not tested")
+    write_atomically(
+        config.path_of(HEALTH_FILE),
+        json.dumps({"checked": report.checked, "releases": report.releases, "unchecked": report.unchecked}, sort_keys=True)
+        + "\n",
+    )
+    log(
+        f"health: {len(report.releases)} release(s) tested, {len(report.failing())} "
+        f"stopped working, {len(report.unchecked)} not tested"
+    )
     return report
 
 
 def issue_body(entry: dict, checked: str) -> str:
     """The maintainers' issue: the test output is the datalab's own, so it is only ever a
     code span or a fenced block (`text.md_*`), never Markdown GitLab would render or run."""
-    lines = [f"`sciapps health` found that the published {md_code(entry['datalab'])} {md_code(entry['version'])} build "
-             f"{md_code(entry['build'])} stopped working (checked {md_code(checked[:10])}).", "", f"Image: {md_code(entry['image'])}", "",
-             f"Summary: {md_code(entry['summary'])}", ""]
+    lines = [
+        f"`sciapps health` found that the published {md_code(entry['datalab'])} {md_code(entry['version'])} build "
+        f"{md_code(entry['build'])} stopped working (checked {md_code(checked[:10])}).",
+        "",
+        f"Image: {md_code(entry['image'])}",
+        "",
+        f"Summary: {md_code(entry['summary'])}",
+        "",
+    ]
     for failed in entry["failed"][:5]:
         lines += [f"### {md_code(failed['check'], 120)}", *md_block(failed["output"], 1200), ""]
     lines.append("Publish a fixed version; this issue is updated by every health run and closed when it works again.")
@@ -95,8 +114,3 @@ def issue_body(entry: dict, checked: str) -> str:
 def notify(config: Config, report: HealthReport, token: str | None, log: Log) -> dict[str, str]:
     bodies = {datalab: issue_body(entry, report.checked) for datalab, entry in report.failing().items()}
     return maintainers_issues(config, "health", bodies, "The published {id} stopped working", report.checked, token, log)
-
-
-def read_health(path: Path) -> tuple[dict[str, dict], str, list[str]]:
-    """({"<id>/<digest hex>": result}, when it was checked, problems) of a health export."""
-    return read_export(path, "health report", lambda entry: isinstance(entry.get("passed"), bool))

@@ -1,6 +1,5 @@
-"""What the scheduled revisits of published releases (`sciapps audit`, `sciapps health`)
-share: their exports, which the store reads, and the maintainers' issues, one GitLab issue
-per datalab and cause on the catalog's project, kept up to date with python-gitlab rather
+"""The maintainers' issues of the revisits and of the publication: one GitLab issue per
+datalab and cause on the catalog's project, kept up to date with python-gitlab rather
 than opened again."""
 
 from __future__ import annotations
@@ -14,26 +13,16 @@ from sciapps.errors import SciAppsError
 from sciapps.schema import is_datalab_id
 
 TOKEN_VARIABLE = "SCIAPPS_ISSUES_TOKEN"
-MAX_EXPORT_BYTES = 64 * 1024 * 1024
-
-
-def read_export(path: Path, what: str, keep: Callable[[dict], bool]) -> tuple[dict[str, dict], str, list[str]]:
-    """({"<id>/<digest hex>": entry}, the day it was checked, problems) of a revisit's export;
-    entries `keep` refuses are left out, and an unreadable export is a problem, never an error."""
-    if not path.is_file():
-        return {}, "", []
-    try:
-        if path.stat().st_size > MAX_EXPORT_BYTES:
-            raise ValueError(f"larger than {MAX_EXPORT_BYTES // 2**20} MiB")
-        data = json.loads(path.read_bytes())
-        entries = {k: v for k, v in data["releases"].items() if isinstance(v, dict) and keep(v)}
-        return entries, str(data["checked"])[:10], []
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        return {}, "", [f"{path}: not a readable {what} ({str(exc)[:120]}); it is not shown"]
-
-
-def maintainers_issues(config: Config, cause: str, bodies: dict[str, str], title: str, checked: str, token: str | None,
-                       log: Callable[[str], None], scope: set[str] | None = None) -> dict[str, str]:
+def maintainers_issues(
+    config: Config,
+    cause: str,
+    bodies: dict[str, str],
+    title: str,
+    checked: str,
+    token: str | None,
+    log: Callable[[str], None],
+    scope: set[str] | None = None,
+) -> dict[str, str]:
     """One open issue per datalab and cause (labels `sciapps::<cause>`, `<cause>::<id>`):
     opened for a datalab in `bodies`, updated when its body changed (its first line, which
     carries the date, aside), closed with a note when the datalab is no longer in `bodies`
@@ -62,7 +51,9 @@ def maintainers_issues(config: Config, cause: str, bodies: dict[str, str], title
                 issue.save()
                 done[datalab] = "closed"
             elif issue is None:
-                project.issues.create({"title": title.format(id=datalab), "description": bodies[datalab], "labels": [label, f"{cause}::{datalab}"]})
+                project.issues.create(
+                    {"title": title.format(id=datalab), "description": bodies[datalab], "labels": [label, f"{cause}::{datalab}"]}
+                )
                 done[datalab] = "opened"
             elif (issue.description or "").split("\n", 1)[1:] != bodies[datalab].split("\n", 1)[1:]:
                 issue.description = bodies[datalab]
@@ -71,11 +62,15 @@ def maintainers_issues(config: Config, cause: str, bodies: dict[str, str], title
             else:
                 done[datalab] = "unchanged"
     except gitlab.exceptions.GitlabAuthenticationError:
-        raise SciAppsError(f"{settings.url} refused the token for {settings.project}'s issues",
-                           f"give a project access token with the api scope and the Reporter role in ${TOKEN_VARIABLE}") from None
+        raise SciAppsError(
+            f"{settings.url} refused the token for {settings.project}'s issues",
+            f"give a project access token with the api scope and the Reporter role in ${TOKEN_VARIABLE}",
+        ) from None
     except (gitlab.exceptions.GitlabError, requests.exceptions.RequestException) as exc:
-        raise SciAppsError(f"{settings.url} did not take the {cause} issues ({type(exc).__name__}); the results are in build/{cause}.json",
-                           f"check that GitLab is reachable from this runner, then run `sciapps {cause} --notify` again") from None
+        raise SciAppsError(
+            f"{settings.url} did not take the {cause} issues ({type(exc).__name__}); the results are in build/{cause}.json",
+            f"check that GitLab is reachable from this runner, then run `sciapps {cause} --notify` again",
+        ) from None
     for datalab, what in done.items():
         log(f"{datalab}: maintainers' issue {what}")
     return done

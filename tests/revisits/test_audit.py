@@ -18,16 +18,36 @@ from tests.review.fake_gitlab import FakeGitLab, Server
 
 def sbom(*packages: tuple[str, str]) -> bytes:
     """A CycloneDX SBOM as the scan writes it: PyPI packages."""
-    return json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5", "metadata": {"properties": [{"name": "sciapps:os-version-id", "value": "12"}]},
-                       "components": [{"name": n, "version": v, "type": "library", "purl": f"pkg:pypi/{n.lower()}@{v}"} for n, v in packages]}).encode()
+    return json.dumps(
+        {
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.5",
+            "metadata": {"properties": [{"name": "sciapps:os-version-id", "value": "12"}]},
+            "components": [
+                {"name": n, "version": v, "type": "library", "purl": f"pkg:pypi/{n.lower()}@{v}"} for n, v in packages
+            ],
+        }
+    ).encode()
 
 
 def advisory(folder: Path, advisory_id: str, package: str, fixed: str, severity: str = "HIGH") -> None:
     (folder / "PyPI").mkdir(parents=True, exist_ok=True)
-    (folder / "PyPI" / f"{advisory_id}.json").write_text(json.dumps({
-        "id": advisory_id, "summary": f"A flaw in {package}", "modified": "2026-11-24T00:00:00Z", "database_specific": {"severity": severity},
-        "affected": [{"package": {"ecosystem": "PyPI", "name": package}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}],
-    }))
+    (folder / "PyPI" / f"{advisory_id}.json").write_text(
+        json.dumps(
+            {
+                "id": advisory_id,
+                "summary": f"A flaw in {package}",
+                "modified": "2026-11-24T00:00:00Z",
+                "database_specific": {"severity": severity},
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": package},
+                        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}],
+                    }
+                ],
+            }
+        )
+    )
 
 
 @pytest.fixture
@@ -53,7 +73,9 @@ def published(tmp_path):
 
 
 def audit(root: Path, *extra: str):
-    return CliRunner().invoke(cli, ["audit", *extra, "--config", str(root / "sciapps.yaml")], env={"SCIAPPS_ISSUES_TOKEN": "glpat-test"})
+    return CliRunner().invoke(
+        cli, ["audit", *extra, "--config", str(root / "sciapps.yaml")], env={"SCIAPPS_ISSUES_TOKEN": "glpat-test"}
+    )
 
 
 def test_a_new_advisory_marks_the_release_and_opens_then_updates_then_closes_one_issue(published):
@@ -66,7 +88,10 @@ def test_a_new_advisory_marks_the_release_and_opens_then_updates_then_closes_one
     assert gitlab.fake.upstream.issues == []
     advisory(root / "osv", "GHSA-new1-0000-0000", "numpy", "1.26.5")  # disclosed after publication
     result = audit(root, "--notify")
-    assert result.exit_code == 1 and "gaia-dr3-hrd 1.2.0 build 1: 1 new advisory since publication: GHSA-new1-0000-0000" in result.output
+    assert (
+        result.exit_code == 1
+        and "gaia-dr3-hrd 1.2.0 build 1: 1 new advisory since publication: GHSA-new1-0000-0000" in result.output
+    )
     assert "gaia-dr3-hrd: maintainers' issue opened" in result.output
     (issue,) = gitlab.fake.upstream.issues
     assert issue["labels"] == ["sciapps::audit", "audit::gaia-dr3-hrd"] and "GHSA-new1-0000-0000" in issue["description"]
@@ -78,10 +103,20 @@ def test_a_new_advisory_marks_the_release_and_opens_then_updates_then_closes_one
     assert "maintainers' issue updated" in audit(root, "--notify").output
     assert len(gitlab.fake.upstream.issues) == 1 and "GHSA-new2-0000-0000" in gitlab.fake.upstream.issues[0]["description"]
     policy = root / "scan-policy.yaml"  # a reviewed exception silences both until they expire
-    policy.write_text(policy.read_text() + "\n".join([
-        "" if "exceptions:" in policy.read_text() else "exceptions:",
-        *(f"  - {{finding: {i}, datalab: gaia-dr3-hrd, reason: not reachable from the notebooks, expires: '2099-01-01'}}"
-          for i in ("GHSA-new1-0000-0000", "GHSA-new2-0000-0000"))]) + "\n")
+    policy.write_text(
+        policy.read_text()
+        + "\n".join(
+            [
+                "" if "exceptions:" in policy.read_text() else "exceptions:",
+                *(
+                    "  - "
+                    f"{{finding: {i}, datalab: gaia-dr3-hrd, reason: not reachable from the notebooks, expires: '2099-01-01'}}"
+                    for i in ("GHSA-new1-0000-0000", "GHSA-new2-0000-0000")
+                ),
+            ]
+        )
+        + "\n"
+    )
     result = audit(root, "--notify")
     assert result.exit_code == 0 and "gaia-dr3-hrd: maintainers' issue closed" in result.output, result.output
     assert gitlab.fake.upstream.issues[0]["state"] == "closed"
@@ -115,13 +150,28 @@ def test_sbom_packages_are_the_scan_s_own_view_of_an_image():
     as the scan matches them; SBOMs written before the properties fall back on the purl."""
     from sciapps.scanning.scanners.sbom import sbom_packages
 
-    deb = {"name": "libssl3", "version": "3.0.15-1~deb12u1+b1", "type": "library",
-           "purl": "pkg:deb/debian/libssl3@3.0.15-1~deb12u1%2Bb1?arch=amd64&distro=bookworm&upstream=openssl",
-           "properties": [{"name": "sciapps:deb-source-version", "value": "3.0.15-1~deb12u1"}]}
+    deb = {
+        "name": "libssl3",
+        "version": "3.0.15-1~deb12u1+b1",
+        "type": "library",
+        "purl": "pkg:deb/debian/libssl3@3.0.15-1~deb12u1%2Bb1?arch=amd64&distro=bookworm&upstream=openssl",
+        "properties": [{"name": "sciapps:deb-source-version", "value": "3.0.15-1~deb12u1"}],
+    }
     old = {**deb, "properties": []}
     pypi = {"name": "NumPy", "version": "1.26.4", "type": "library", "purl": "pkg:pypi/numpy@1.26.4"}
-    bad = [{"name": "x"}, "not a component", {"name": "y", "version": "1", "purl": "pkg:deb/"}, {"purl": "pkg:npm/z@1", "name": "z", "version": "1"}]
-    with_property = {"metadata": {"properties": [{"name": "sciapps:os-version-id", "value": "12"}]}, "components": [deb, pypi, *bad]}
-    assert sbom_packages(with_property) == [("Debian:12", "openssl", "3.0.15-1~deb12u1", "libssl3"), ("PyPI", "NumPy", "1.26.4", "NumPy")]
+    bad = [
+        {"name": "x"},
+        "not a component",
+        {"name": "y", "version": "1", "purl": "pkg:deb/"},
+        {"purl": "pkg:npm/z@1", "name": "z", "version": "1"},
+    ]
+    with_property = {
+        "metadata": {"properties": [{"name": "sciapps:os-version-id", "value": "12"}]},
+        "components": [deb, pypi, *bad],
+    }
+    assert sbom_packages(with_property) == [
+        ("Debian:12", "openssl", "3.0.15-1~deb12u1", "libssl3"),
+        ("PyPI", "NumPy", "1.26.4", "NumPy"),
+    ]
     assert sbom_packages({"components": [old]}) == [("Debian:12", "openssl", "3.0.15-1~deb12u1", "libssl3")]
     assert sbom_packages({"components": "nonsense", "metadata": []}) == []

@@ -20,10 +20,29 @@ from tests.review.fake_gitlab import FakeGitLab, Server
 
 
 def _record(signer, datalab: str, repository: str, digest: str) -> bytes:
-    return signing.sign(statement(
-        datalab=datalab, version="1.0.0", build=1, repository=repository, tag="1.0.0-health", digest=digest, bases=[], chart=None, sbom=None,
-        checks=CHECKS, source_repository="https://gitlab.example.org/x", commit="0" * 40, merge_request=None, builder="test",
-        pipeline="test", started=None, published="2026-11-20T10:00:00+00:00", sciapps_version="test"), signer)
+    return signing.sign(
+        statement(
+            datalab=datalab,
+            version="1.0.0",
+            build=1,
+            repository=repository,
+            tag="1.0.0-health",
+            digest=digest,
+            bases=[],
+            chart=None,
+            sbom=None,
+            checks=CHECKS,
+            source_repository="https://gitlab.example.org/x",
+            commit="0" * 40,
+            merge_request=None,
+            builder="test",
+            pipeline="test",
+            started=None,
+            published="2026-11-20T10:00:00+00:00",
+            sciapps_version="test",
+        ),
+        signer,
+    )
 
 
 def test_a_published_datalab_that_stopped_working_shows_and_gets_one_issue(engine, approved, registry, tmp_path):
@@ -41,7 +60,9 @@ def test_a_published_datalab_that_stopped_working_shows_and_gets_one_issue(engin
     signing.generate(root / "private" / "release.key", root / "keys" / "release.pub")
     signer = signing.signer_from_environment({signing.SIGNING_KEY_VARIABLE: str(root / "private" / "release.key")})
     settings = load_config(REPO / "sciapps.yaml")
-    built = build(engine, plan(load_datalab(CASES / "images" / "tiny-lab", settings.limits), settings, approved), log=lambda line: None)
+    built = build(
+        engine, plan(load_datalab(CASES / "images" / "tiny-lab", settings.limits), settings, approved), log=lambda line: None
+    )
     published = f"{registry}/health/tiny-lab:1.0.0-health"
     engine.tag(built.image_id or engine.image_id(built.ref), published)
     digest = engine.push(published)
