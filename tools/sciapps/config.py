@@ -13,6 +13,8 @@ from sciapps.schema import load_validated
 
 CONFIG_FILE = "sciapps.yaml"
 CATALOG_DIR = "datalabs"  # the catalog: one folder per datalab, below the repository's root
+# every packaged chart (`<id>-<version>.tgz`, Helm's name): the chart stage writes them, the publication pushes them
+CHART_PACKAGES = "build/charts"
 PAGES_DIR = "datalabs"  # the store's folder of datalab pages: <store>/datalabs/<id>/
 KUBERNETES_NAMESPACE = "datalabs"  # where datalabs are rendered and launched unless told otherwise
 
@@ -127,6 +129,15 @@ def is_loopback(host: str) -> bool:
 
 
 CREDENTIAL_VARIABLES = (("SCIAPPS_REGISTRY_USER", "SCIAPPS_REGISTRY_PASSWORD"), ("CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD"))
+
+
+def chart_packages(config: "Config") -> Path:
+    return config.root / CHART_PACKAGES
+
+
+def chart_package(config: "Config", datalab_id: str, version: str) -> Path:
+    """The packaged chart of one version of a datalab (Helm names it so)."""
+    return chart_packages(config) / f"{datalab_id}-{version}.tgz"
 
 
 def registry_login(config: "Config", environ: Mapping[str, str] = os.environ) -> RegistryLogin | None:

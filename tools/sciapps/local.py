@@ -11,7 +11,7 @@ from sciapps.catalog.loader import resolve
 from sciapps.catalog.validate import errors_of
 from sciapps.charts.chart import build_chart, pull_chart
 from sciapps.charts.launch import launch as apply_chart
-from sciapps.config import KUBERNETES_NAMESPACE, Config, registry_login
+from sciapps.config import KUBERNETES_NAMESPACE, Config, chart_packages, registry_login
 from sciapps.datalab_types import TYPES
 from sciapps.engine import Engine
 from sciapps.errors import SciAppsError
@@ -129,7 +129,7 @@ def launch(
         else:
             log(f"WARNING: launching {spec} unverified ({reason}): for development only, never for a published environment")
             lab = _valid(config, datalab_id, log)
-            report = build_chart(config, lab, config.root / "build" / "charts")
+            report = build_chart(config, lab, chart_packages(config))
             if not report.passed:
                 raise SciAppsError(
                     f"{lab.id}'s chart has problems: {report.problems[0]}", f"run `sciapps chart {lab.id}` to see them all"

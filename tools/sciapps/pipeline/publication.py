@@ -23,7 +23,7 @@ from typing import Callable
 from sciapps import stages
 from sciapps.catalog.loader import resolve
 from sciapps.catalog.model import Datalab
-from sciapps.config import Config, registry_login
+from sciapps.config import CHART_PACKAGES, Config, chart_packages, registry_login
 from sciapps.errors import SciAppsError
 from sciapps.results import read_results, write_pushed
 from sciapps.text import md_code
@@ -34,16 +34,16 @@ MAX_PACKAGE_BYTES = 16 * 1024 * 1024
 
 def _chart_package(config: Config, details: dict) -> tuple[str, bytes]:
     name = str(details.get("package") or "")
-    path = config.root / "build" / "charts" / name
+    path = chart_packages(config) / name
     if not name or "/" in name or not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_PACKAGE_BYTES:
         raise SciAppsError(
-            f"the chart package {name or '(none)'} the chart stage made is not in build/charts/",
+            f"the chart package {name or '(none)'} the chart stage made is not in {CHART_PACKAGES}/",
             "run the chart job of this pipeline first",
         )
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != details.get("sha256"):
         raise SciAppsError(
-            f"build/charts/{name} is not the package the chart stage checked (its sha256 differs)",
+            f"{CHART_PACKAGES}/{name} is not the package the chart stage checked (its sha256 differs)",
             "run the chart job of this pipeline again",
         )
     return name, data
@@ -72,7 +72,7 @@ def push_one(config: Config, lab: Datalab, engine, login, log: Log, chart_only: 
     if chart.get("status") != "passed":
         raise SciAppsError("its chart did not pass in this pipeline", f"run `sciapps chart {lab.id}` first")
     name, data = _chart_package(config, chart.get("details", {}))
-    package = config.root / "build" / "charts" / name
+    package = chart_packages(config) / name
     pushed["chart"] = {
         "ref": push_chart(package, config.charts_oci, login),
         "package": name,

@@ -23,7 +23,7 @@ from typing import Callable, Mapping
 
 from sciapps import __version__
 from sciapps.catalog.model import Datalab
-from sciapps.config import Config
+from sciapps.config import Config, chart_package
 from sciapps.releases.judge import judge
 from sciapps.releases.record import Chart, Release, statement
 from sciapps.releases.registry import MAX_SBOM_BYTES, Registry, attachment_tag, is_digest
@@ -143,7 +143,7 @@ def publish_one(
             f"the registry serves {served or 'nothing'} under {tag}, not the {digest} this pipeline pushed",
         )
     charts = config.charts_oci
-    package = _read_bounded(config.root / "build" / "charts" / f"{lab.id}-{version}.tgz", MAX_PACKAGE_BYTES)
+    package = _read_bounded(chart_package(config, lab.id, version), MAX_PACKAGE_BYTES)
     chart_digest = registry.digest(f"{charts.removeprefix('oci://')}/{lab.id}:{version.replace('+', '_')}")
     checked = results["chart"]["details"].get("sha256")
     pushed_chart = pushed.get("chart") if isinstance(pushed.get("chart"), dict) else {}

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from sciapps.catalog.loader import discover, load_datalab

@@ -4,8 +4,6 @@ than opened again."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Callable
 
 from sciapps.config import Config
@@ -13,6 +11,8 @@ from sciapps.errors import SciAppsError
 from sciapps.schema import is_datalab_id
 
 TOKEN_VARIABLE = "SCIAPPS_ISSUES_TOKEN"
+
+
 def maintainers_issues(
     config: Config,
     cause: str,

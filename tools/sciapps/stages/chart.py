@@ -8,7 +8,7 @@ from typing import Sequence
 
 from sciapps.catalog.model import Datalab
 from sciapps.charts.chart import KUBE_VERSION, build_chart, push_chart
-from sciapps.config import Config, registry_login
+from sciapps.config import CHART_PACKAGES, Config, chart_packages, registry_login
 from sciapps.errors import SciAppsError
 from sciapps.results import read_results
 from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid
@@ -18,7 +18,7 @@ GATES = False
 WHOLE_CATALOG = False
 SHOWN_AS_CHECK = True
 NEEDS = ("build",)  # the image it charts; without it, the released one (a chart-only job)
-LEAVES = ("build/charts/",)  # the packaged chart the publication pushes
+LEAVES = (f"{CHART_PACKAGES}/",)  # the packaged chart the publication pushes
 NEEDS_BASES = False
 
 
@@ -49,7 +49,7 @@ def released_image(config: Config, lab: Datalab, log: Log) -> tuple[str, str, st
 
 
 def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> StageReport:
-    out = config.root / "build" / "charts"
+    out = chart_packages(config)
 
     def work(lab: Datalab) -> Verdict:
         image = released_image(config, lab, log)
