@@ -472,9 +472,8 @@ def _audit_schedule(root: Path, tmp_path: Path, key: dict[str, str]) -> None:
     }
     try:
         output = run_pipeline(root, "CI_PIPELINE_SOURCE=schedule", "CI_COMMIT_REF_PROTECTED=true", project=project)
-        assert set(jobs(output)) == {"sciapps", "validate", "osv-sync", "pages"}, output[
-            -3000:
-        ]  # and audit, which ends 1: new advisories
+        # and audit, which ends 1: new advisories
+        assert set(jobs(output)) == {"sciapps", "validate", "osv-sync", "pages"}, output[-3000:]
         assert "xmm-epic-spectrum-fit 2.0.2 build 2: 1 new advisory since publication: GHSA-test-0000-0001" in output
         assert "xmm-epic-spectrum-fit: maintainers' issue opened" in output
         issues = gitlab.fake.upstream.issues  # one per affected datalab (another built on the same package may have one too)
