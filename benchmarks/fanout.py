@@ -6,7 +6,8 @@ ratio.
 
 Each side builds for real: before each, every datalab's requirements.txt gets a line of
 its own, so no image and no Docker layer from the other side (or an earlier run) is
-reused. Both sides install SciApps in each job the same way (the pipeline's job setup).
+reused. Both sides make SciApps once (the sciapps job) and install it in each job the same
+way (the pipeline's job setup).
 Needs Docker, the approved base images (`sciapps base-images build`), gitlab-ci-local
 4.72.0 and rsync, as CI has them.
 
@@ -70,12 +71,13 @@ def change(root: Path, ids: list[str], run: str) -> None:
 
 
 def one_job(parent: dict, ids: list[str]) -> dict:
-    """The same stages in one job, with the pipeline's own job setup."""
+    """The same stages in one job, with the pipeline's own job setup (after its sciapps job)."""
     joined = " ".join(ids)
     return {
         "variables": parent.get("variables", {}),
         "default": parent["default"],
-        "stages": ["build"],
+        "stages": ["sciapps", "build"],
+        "sciapps": parent["sciapps"],
         "all in one job": {
             "stage": "build",
             "script": [
@@ -122,7 +124,7 @@ def main() -> None:
         change(root, ids, f"{tag}-fan-out")
         # the plan job, then the child pipeline it writes, run as the trigger runs it (gitlab-ci-local
         # selects no trigger job by name); no review, no publication: a plain branch's plan
-        planning, _ = run(root, "plan")
+        planning, _ = run(root, "--needs", "plan")  # with the parent's sciapps job
         shutil.copy(root / ".gitlab-ci-local" / "artifacts" / "plan" / "build" / "child-pipeline.yml", root / "child.yml")
         git(root, "add", "child.yml")
         git(root, "commit", "-qm", "the child pipeline")
