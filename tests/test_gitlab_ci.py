@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, _needs
+from tests.gitrepo import git as _git
 
 MIRROR = REPO / "tests" / "scanning" / "osv"
 
@@ -28,16 +29,6 @@ def test_gitlab_ci_matches_gitlabs_schema():
         [str(checker), "--builtin-schema", "vendor.gitlab-ci", str(REPO / ".gitlab-ci.yml")], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=CI test", "-c", "user.email=ci@example.org", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ FLOORS = {
             "roles",
             "author",
             "semver",
+            "gitcmd",
             "runtime",
         ],
         0,

@@ -4,7 +4,6 @@ registry, with records really published."""
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
@@ -12,6 +11,7 @@ from sciapps.errors import SciAppsError
 from sciapps.pipeline.store import sync_store
 from sciapps.releases.mirror import CHECK_FILE, read_check
 from tests.releases.conftest import make_catalog, remove_images
+from tests.gitrepo import git
 
 
 @pytest.fixture
@@ -21,16 +21,6 @@ def catalog(tmp_path, registry, engine):
     commit(made.root, "the catalog")
     yield made
     remove_images(made)
-
-
-def git(root, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
 
 
 def commit(root, message: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -27,6 +26,7 @@ from sciapps.catalog.loader import discover, metadata_of
 from sciapps.config import CATALOG_DIR, Config, parse_config
 from sciapps.datalab_types import TYPES
 from sciapps.errors import SciAppsError
+from sciapps.gitcmd import commit, git, paths, show
 from sciapps.safefiles import UnsafeFile, read_inside
 from sciapps.schema import is_datalab_id
 from sciapps.trust import MAX_LISTED
@@ -88,31 +88,33 @@ class Plan:
         )
 
 
-def _git(root: Path, *args: str) -> str:
-    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=300)
-    if proc.returncode != 0:
-        if "not a git repository" in proc.stderr.lower():
-            raise SciAppsError(f"{root} is not in a Git repository", "plan needs Git history; use --all for a full run")
-        raise SciAppsError(
-            f"git cannot compare with {args[-2] if args[-1] == '--' else args[-1]!r}: {proc.stderr.strip()[:300]}",
-            "pass an existing commit, e.g. --base origin/main",
+def changed_paths(root: Path, base_rev: str) -> list[str]:
+    """Every path that differs between `base_rev` and the working tree, untracked ones too."""
+    base = _compared(root, base_rev)
+    return sorted(
+        set(
+            paths(git(root, "diff", "--name-only", "-z", "--no-renames", base, "--"))
+            + paths(git(root, "ls-files", "-z", "--others", "--exclude-standard"))
         )
-    return proc.stdout
+    )
+
+
+def _compared(root: Path, rev: str) -> str:
+    try:
+        return commit(root, rev)
+    except SciAppsError as exc:
+        if "not in a Git repository" in exc.message:
+            raise SciAppsError(exc.message, "plan needs Git history; use --all for a full run") from None
+        if "is not a revision" in exc.message:
+            raise
+        raise SciAppsError(
+            f"git cannot compare with {rev!r}: {exc.message}", "pass an existing commit, e.g. --base origin/main"
+        ) from None
 
 
 def commit_of(root: Path, rev: str) -> str:
     """The commit `rev` names (the child pipeline pins it)."""
-    return _git(root, "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}").strip()
-
-
-def changed_paths(root: Path, base_rev: str) -> list[str]:
-    """Every path that differs between `base_rev` and the working tree, untracked ones too
-    (NUL-separated: no name is quoted away)."""
-    if base_rev.startswith("-"):
-        raise SciAppsError(f"{base_rev!r} is not a revision", "pass a commit, e.g. --base origin/main")
-    names = _git(root, "diff", "--name-only", "-z", "--no-renames", base_rev, "--").split("\0")
-    names += _git(root, "ls-files", "-z", "--others", "--exclude-standard").split("\0")
-    return sorted(set(filter(None, names)))
+    return _compared(root, rev)
 
 
 def bases_of(folder: Path, meta: dict, approved: tuple[str, ...], registry: str) -> set[str]:
@@ -141,7 +143,9 @@ def bases_of(folder: Path, meta: dict, approved: tuple[str, ...], registry: str)
 def _previous_approved(config: Config, base_rev: str) -> tuple[str, ...] | None:
     """`approved_bases` of sciapps.yaml at `base_rev` (None when it cannot be read)."""
     try:
-        text = _git(config.root, "show", f"{base_rev}:sciapps.yaml")
+        text = show(config.root, base_rev, "sciapps.yaml")
+        if text is None:
+            return None
         return parse_config(text, config.root / "sciapps.yaml", f"sciapps.yaml at {base_rev}").approved_bases
     except SciAppsError:
         return None
@@ -279,13 +283,12 @@ def _authorise(config: Config, result: Plan, author: Callable[[], str | None]) -
 
     if result.base is None:
         raise SciAppsError("a merge request's plan needs the target revision", "pass --base with the merge request's base")
-    try:
-        text = _git(config.root, "show", f"{result.base}:{ROLES_FILE}")
-    except SciAppsError:
+    text = show(config.root, result.base, ROLES_FILE)
+    if text is None:
         raise SciAppsError(
             f"the target revision {result.base} has no readable {ROLES_FILE}",
             "the target branch must hold roles.yaml: a merge request's plan authorises by it",
-        ) from None
+        )
     roles = parse_roles(text, f"{result.base}:{ROLES_FILE}")
     held = authorise(config, roles, author, resolve(config, result.ids("build")))
     result.held = [Planned(p.datalab, "held", (*p.reasons, held[p.datalab])) for p in result.items if p.datalab in held]

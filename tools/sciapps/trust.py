@@ -22,7 +22,6 @@ not the protected default branch's starts with the same setup (`SETUP`, the `def
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -32,14 +31,13 @@ from sciapps.catalog.rules.base import Context
 from sciapps.catalog.rules.docker import BuildTimeCode
 from sciapps.catalog.validate import errors_of
 from sciapps.config import CATALOG_DIR, Config
-from sciapps.errors import SciAppsError
+from sciapps.gitcmd import commit, git, object_type
 from sciapps.roles import Roles
 from sciapps.runtime import INSTALLER, INSTALLER_WHEEL, REQUIREMENTS, RUNTIME
 
 # What a merge request brings into its own pipeline: (path, the Git object type it must be)
 ADMITTED = ((CATALOG_DIR, "tree"), ("CODEOWNERS", "blob"))
 AFTER_APPROVAL = "it runs only after a moderator approved the merge request, in the pipeline of the protected default branch"
-GIT_TIMEOUT_S = 300
 MAX_LISTED = 500  # paths shown to a moderator; a longer list says how many more
 
 
@@ -54,43 +52,11 @@ class Admitted:
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (status letter, path)
 
 
-def _run(root: Path, *args: str) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run(
-            ["git", "-c", "core.hooksPath=/dev/null", *args], cwd=root, capture_output=True, text=True, timeout=GIT_TIMEOUT_S
-        )
-    except FileNotFoundError:
-        raise SciAppsError("git is not installed", "install git") from None
-    except subprocess.TimeoutExpired:
-        raise SciAppsError(f"git {args[0]} took more than {GIT_TIMEOUT_S} s", "retry the job") from None
-
-
-def _git(root: Path, *args: str) -> str:
-    proc = _run(root, *args)
-    if proc.returncode != 0:
-        raise SciAppsError(
-            f"git {args[0]} failed in {root}: {proc.stderr.strip()[:300]}",
-            "run in a clone of the catalog that holds the target revision (GIT_DEPTH: 0)",
-        )
-    return proc.stdout
-
-
-def _commit(root: Path, rev: str) -> str:
-    if rev.startswith("-"):
-        raise SciAppsError(f"{rev!r} is not a revision", "pass a commit, e.g. --base origin/main")
-    return _git(root, "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}").strip()
-
-
-def _type(root: Path, rev: str, path: str) -> str | None:
-    proc = _run(root, "cat-file", "-t", f"{rev}:{path}")
-    return proc.stdout.strip() if proc.returncode == 0 else None
-
-
 def waiting(root: Path, base: str, head: str = "HEAD") -> list[tuple[str, str]]:
     """(status, path) of every path the commits from `base` to `head` change outside the
     datalabs: none of it runs in the merge request's pipeline. Read NUL-separated, so no
     name is quoted away."""
-    fields = _git(root, "diff", "--name-status", "--no-renames", "-z", _commit(root, base), _commit(root, head), "--").split("\0")
+    fields = git(root, "diff", "--name-status", "--no-renames", "-z", commit(root, base), commit(root, head), "--").split("\0")
     pairs = [(fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2) if fields[i]]
     return sorted(((flag, path) for flag, path in pairs if not path.startswith(CATALOG_DIR + "/")), key=lambda pair: pair[1])
 
@@ -100,11 +66,11 @@ def admit(root: Path, base: str) -> Admitted:
     the merge request (its HEAD) only `ADMITTED`, and only where it is what it should be (a
     `datalabs` that is a link or a file is the target's). Files the merge request adds
     outside them are removed, the ones it changes or deletes are the target's again."""
-    head = _commit(root, "HEAD")
-    target = _commit(root, base)
-    kept = [path for path, kind in ADMITTED if _type(root, head, path) == kind]
-    _git(root, "checkout", "--no-overlay", "-q", target, "--", ".", *(f":(exclude){path}" for path in kept))
-    _git(root, "clean", "-ffdq", "--", ".", *(f":(exclude){path}" for path in kept))
+    head = commit(root, "HEAD")
+    target = commit(root, base)
+    kept = [path for path, kind in ADMITTED if object_type(root, head, path) == kind]
+    git(root, "checkout", "--no-overlay", "-q", target, "--", ".", *(f":(exclude){path}" for path in kept))
+    git(root, "clean", "-ffdq", "--", ".", *(f":(exclude){path}" for path in kept))
     return Admitted(head, target, kept, waiting(root, target, head))
 
 

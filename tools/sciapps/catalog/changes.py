@@ -7,28 +7,24 @@ from pathlib import Path
 from sciapps.config import CATALOG_DIR, Config
 from sciapps.errors import SciAppsError
 from sciapps.schema import is_datalab_id
+from sciapps.gitcmd import commit, git, paths, top
 from sciapps.text import printable
 
 
 def changed_datalabs(root: Path, base_rev: str, catalog: str = CATALOG_DIR) -> list[str]:
     """Ids of the datalabs whose files differ between `base_rev` and the working tree
     (committed, staged, unstaged or untracked); deleted datalabs are left out."""
-    import git
-
     try:
-        repo = git.Repo(root, search_parent_directories=True)
-        # NUL-separated: Git quotes names with non-ASCII or special characters otherwise
-        names = repo.git.diff("--name-only", "-z", base_rev, "--", catalog).split("\0")
-        names += repo.git.ls_files("-z", "--others", "--exclude-standard", "--", catalog).split("\0")
-    except git.GitCommandError as exc:
+        prefix = top(root)  # the catalog's path is the repository's, as Git names what changed
+        base = commit(prefix, base_rev)
+        names = paths(git(prefix, "diff", "--name-only", "-z", base, "--", catalog))
+        names += paths(git(prefix, "ls-files", "-z", "--others", "--exclude-standard", "--", catalog))
+    except SciAppsError as exc:
+        if "not in a Git repository" in exc.message:
+            raise SciAppsError(exc.message, "--changed needs Git history; name the datalabs instead") from None
         raise SciAppsError(
-            f"git cannot compare with {base_rev!r}: {exc.stderr.strip()}", "pass an existing commit, e.g. --base origin/main"
+            f"git cannot compare with {base_rev!r}: {exc.message}", "pass an existing commit, e.g. --base origin/main"
         ) from None
-    except git.InvalidGitRepositoryError:
-        raise SciAppsError(
-            f"{root} is not in a Git repository", "--changed needs Git history; name the datalabs instead"
-        ) from None
-    prefix = Path(repo.working_tree_dir)
     ids = sorted({n.split("/")[1] for n in names if n.count("/") >= 2})
     return [i for i in ids if (prefix / catalog / i).is_dir() and not (prefix / catalog / i).is_symlink()]
 

@@ -11,7 +11,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import git
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -19,6 +18,7 @@ from sciapps.catalog.rules.notebooks import notebook_problem
 from sciapps.datalab_types import TYPES
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
+from sciapps.gitcmd import config_value
 from sciapps.schema import datalab_schema
 
 ID_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -45,14 +45,9 @@ class NewOptions:
 
 def maintainer_from_git(start: Path) -> Maintainer | None:
     """The user's name and e-mail from Git's configuration (repository, then global)."""
-    try:
-        reader = git.Repo(start, search_parent_directories=True).config_reader()
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        reader = git.GitConfigParser(git.config.get_config_path("global"), read_only=True)
-    try:
-        name = reader.get_value("user", "name")
-        email = reader.get_value("user", "email")
-    except Exception:  # configparser's NoSectionError / NoOptionError, or no config file
+    where = next((p for p in (start, *start.parents) if p.is_dir()), Path.home())
+    name, email = config_value(where, "user.name"), config_value(where, "user.email")
+    if not name or not email:
         return None
     username = re.sub(r"[^A-Za-z0-9_.-]", "", str(email).split("@")[0]) or "user"
     return Maintainer(str(name), str(email), username)

@@ -22,6 +22,7 @@ from typing import Callable
 from sciapps import __version__
 from sciapps.baselock import BaseImage, read_lock
 from sciapps.buildfiles import DOCKERFILE, LABEL_ID, MAX_DOCKERFILE_BYTES, REQUIRED_LABELS, apt_packages, pin_bases
+from sciapps.gitcmd import head
 from sciapps.catalog.model import Datalab
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
@@ -59,12 +60,7 @@ class Outcome:
 
 
 def _git_revision(folder: Path) -> str:
-    try:
-        import git
-
-        return git.Repo(folder, search_parent_directories=True).head.commit.hexsha
-    except Exception:  # not a repository, or no commit yet
-        return "unknown"
+    return head(folder) or "unknown"  # not a repository, or no commit yet
 
 
 def plan(lab: Datalab, config: Config, approved: dict[str, BaseImage]) -> Plan:

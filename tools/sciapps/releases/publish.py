@@ -15,7 +15,6 @@ import hashlib
 import os
 import re
 import socket
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Callable, Mapping
 from sciapps import __version__
 from sciapps.catalog.model import Datalab
 from sciapps.config import Config, chart_package
+from sciapps.gitcmd import head
 from sciapps.releases.judge import judge
 from sciapps.releases.record import Chart, Release, statement
 from sciapps.releases.registry import MAX_SBOM_BYTES, Registry, attachment_tag, is_digest
@@ -42,14 +42,6 @@ class Published:
     why: str = ""
 
 
-def _git_head(root: Path) -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=30).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out if re.fullmatch(r"[0-9a-f]{40}", out) else "unknown"
-
-
 def provenance(config: Config, environ: Mapping[str, str]) -> dict:
     """Where and from what this publication runs: GitLab's predefined variables, else this machine."""
     message = environ.get("CI_COMMIT_MESSAGE", "")[:20_000] + "\n" + environ.get("CI_COMMIT_DESCRIPTION", "")[:20_000]
@@ -60,7 +52,7 @@ def provenance(config: Config, environ: Mapping[str, str]) -> dict:
             environ.get("CI_PROJECT_URL")
             or (f"{config.gitlab.url.rstrip('/')}/{config.gitlab.project}" if config.gitlab else str(config.root))
         )[:500],
-        "commit": commit if re.fullmatch(r"[0-9a-f]{40}", commit) else _git_head(config.root),
+        "commit": commit if re.fullmatch(r"[0-9a-f]{40}", commit) else (head(config.root) or "unknown"),
         "merge_request": found[1] if found else None,
         "builder": (
             f"{environ['CI_SERVER_URL']}/runners/{environ.get('CI_RUNNER_ID', 'unknown')}"

@@ -22,6 +22,8 @@ from sciapps.catalog.loader import CATALOG_DIR, discover, load_datalab
 from sciapps.catalog.validate import errors_of
 from sciapps.config import Config, find_config
 from sciapps.errors import SciAppsError
+from sciapps.gitcmd import commit, git, paths, show
+from sciapps.gitcmd import top as top_of
 from sciapps.results import read_results
 from sciapps.author import author_from_environment
 from sciapps.review.submit import CHECKLIST
@@ -41,23 +43,14 @@ def load_roles(config: Config) -> Roles:
     return _load_roles(config.root)
 
 
-def _repo(config: Config):
-    import git
-
+def _top(config: Config) -> Path:
+    """The top folder of the catalog's repository."""
+    if not config.root.is_dir():
+        raise SciAppsError(f"{config.root} is not in a Git repository", "run the review in a clone of the catalog")
     try:
-        return git.Repo(config.root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise SciAppsError(f"{config.root} is not in a Git repository", "run the review in a clone of the catalog") from None
-
-
-def _show(repo, base: str, path: str) -> str | None:
-    """A file's text at revision `base` (None when it has none there)."""
-    import git
-
-    try:
-        return repo.git.show(f"{base}:{path}")
-    except git.GitCommandError:
-        return None
+        return top_of(config.root)
+    except SciAppsError as exc:
+        raise SciAppsError(exc.message, "run the review in a clone of the catalog") from None
 
 
 def trusted_settings(config: Config, base: str) -> tuple[Config, Roles]:
@@ -65,17 +58,16 @@ def trusted_settings(config: Config, base: str) -> tuple[Config, Roles]:
     request: the target branch's, at `base`, never the ones the merge request brings."""
     from sciapps.config import parse_config
 
-    repo = _repo(config)
-    top = Path(repo.working_tree_dir)
+    top = _top(config)
     config_rel = (config.path or top / "sciapps.yaml").absolute().relative_to(top.absolute()).as_posix()
     roles_rel = (config.root / ROLES_FILE).absolute().relative_to(top.absolute()).as_posix()
-    config_text = _show(repo, base, config_rel)
+    config_text = show(top, base, config_rel)
     trusted = (
         parse_config(config_text, config.path, f"{base}:{config_rel}")
         if config_text is not None
         else type(config)(path=config.path)
     )
-    roles_text = _show(repo, base, roles_rel)
+    roles_text = show(top, base, roles_rel)
     if roles_text is None:
         raise SciAppsError(f"{base} has no {roles_rel}", "the target branch must hold roles.yaml: the review judges by it")
     return trusted, parse_roles(roles_text, f"{base}:{roles_rel}")
@@ -110,29 +102,26 @@ class Changeset:
     committed_results: list[str]  # stage results the merge request commits itself
 
 
-def _name_status(repo, base: str) -> list[tuple[str, str]]:
+def _name_status(top: Path, base: str) -> list[tuple[str, str]]:
     """(status letter, path) of every path the working tree changes since `base`, read
     NUL-separated so that no name is quoted or mangled; untracked files are added (A)."""
-    import git
-
     try:
-        fields = repo.git.diff("--name-status", "--no-renames", "-z", base, "--").split("\0")
-        untracked = repo.git.ls_files("-z", "--others", "--exclude-standard").split("\0")
-    except git.GitCommandError as exc:
+        fields = git(top, "diff", "--name-status", "--no-renames", "-z", commit(top, base), "--").split("\0")
+        untracked = paths(git(top, "ls-files", "-z", "--others", "--exclude-standard"))
+    except SciAppsError as exc:
         raise SciAppsError(
-            f"git cannot compare with {base!r}: {exc.stderr.strip()}", "pass an existing revision, e.g. --base origin/main"
+            f"git cannot compare with {base!r}: {exc.message}", "pass an existing revision, e.g. --base origin/main"
         ) from None
     pairs = [(fields[i][:1], fields[i + 1]) for i in range(0, len(fields) - 1, 2) if fields[i]]
     return pairs + [("A", path) for path in untracked if path]
 
 
 def changeset(config: Config, base: str) -> Changeset:
-    repo = _repo(config)
-    top = Path(repo.working_tree_dir)
+    top = _top(config)
     catalog = (config.root / CATALOG_DIR).absolute().relative_to(top.absolute()).as_posix() + "/"
     by_id: dict[str, list[tuple[str, str]]] = {}
     others, stray = [], []
-    for flag, path in _name_status(repo, base):
+    for flag, path in _name_status(top, base):
         if not path.startswith(catalog):
             others.append((flag, path))
             continue
@@ -143,14 +132,14 @@ def changeset(config: Config, base: str) -> Changeset:
             stray.append((flag, path))
     found = []
     for datalab_id, files in sorted(by_id.items()):
-        before = _metadata_text(_show(repo, base, f"{catalog}{datalab_id}/datalab.yaml"))
+        before = _metadata_text(show(top, base, f"{catalog}{datalab_id}/datalab.yaml"))
         after = _now(config.root, datalab_id)
         if before is None and after is None:
             stray += [(flag, f"{catalog}{datalab_id}/{inside}") for flag, inside in files]
             continue
         found.append(Change(datalab_id, _kind(before, after), before, after, sorted(files)))
     results = (config.path_of(config.results_dir)).absolute().relative_to(top.absolute()).as_posix()
-    committed = [p for p in repo.git.ls_files("-z", "--", results).split("\0") if p]
+    committed = paths(git(top, "ls-files", "-z", "--", results))
     # In a merge request's pipeline the checkout holds the target's files outside the
     # datalabs (`sciapps admit`): what the merge request's commits change there is read from Git.
     seen = {path for _, path in others}
