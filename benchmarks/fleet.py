@@ -125,7 +125,7 @@ def registry(folder: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the registry did not start")
 
 
-def measure(ids: list[str], concurrency: int) -> dict:
+def measure(ids: list[str], concurrency: int, tmpdir: str | None = None) -> dict:
     from sciapps.releases import signing
 
     for tool in ("gitlab-ci-local", "rsync", "docker"):
@@ -158,6 +158,8 @@ def measure(ids: list[str], concurrency: int) -> dict:
         }
         env.pop("VIRTUAL_ENV", None)
         env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
+        if tmpdir:
+            env["TMPDIR"] = tmpdir
         before = job_start.job(root, [*job_start.BEFORE, job_start.READY], env)  # the old setup, once, in this run
         common = ["--timestamps", "--concurrency", str(concurrency), "--variable", "CI_COMMIT_REF_PROTECTED=true"]
         parent_wall, parent_out = fanout.run(root, *common, "--needs", "plan")
@@ -381,10 +383,11 @@ def main() -> int:
         "--concurrency", type=int, default=2, help="jobs at once in the measured run (default 2: this machine's cores)"
     )
     parser.add_argument("--per-runner", type=int, default=2, help="C: concurrent jobs per runner in the predictions (default 2)")
+    parser.add_argument("--tmpdir", help="the runners' temporary directory in the measured run (e.g. /dev/shm, a tmpfs)")
     parser.add_argument("--costs", type=Path, help="predict from a saved measurement instead of measuring")
     parser.add_argument("--save", type=Path, help="save the measurement here")
     args = parser.parse_args()
-    m = json.loads(args.costs.read_text()) if args.costs else measure(args.datalabs.split(","), args.concurrency)
+    m = json.loads(args.costs.read_text()) if args.costs else measure(args.datalabs.split(","), args.concurrency, args.tmpdir)
     if args.save:
         args.save.write_text(json.dumps(m, indent=2))
     after, before = costs_from(m, "after"), costs_from(m, "before")

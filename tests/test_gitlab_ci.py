@@ -7,6 +7,7 @@ without gitlab-ci-local or Docker on a laptop; CI installs both."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -63,6 +64,19 @@ def throwaway(tmp_path, registry, approved):
     return root, base
 
 
+def _job_tmp(root: Path) -> Path:
+    """The jobs' TMPDIR, one per test: in memory when the machine has room (each job installs
+    SciApps there, about 750 MB, and a disk is the slow part of it, as OPERATIONS.md says for
+    runners), else beside the test's repository."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 10 * 2**30:
+        scratch = shm / f"sciapps-job-tmp-{root.parent.name}-{os.getpid()}"
+    else:
+        scratch = root.parent / "job-tmp"
+    scratch.mkdir(exist_ok=True)
+    return scratch
+
+
 def run_pipeline(
     root: Path,
     *variables: str,
@@ -75,8 +89,7 @@ def run_pipeline(
     CI_PIPELINE_SOURCE), `only` the jobs to run (default: all), `project` the project's CI/CD variables,
     which every pipeline gets, the child too (gitlab-ci-local reads them from .gitlab-ci-local-variables.yml, kept out of Git)."""
     # every job's temporary files in one place of the test's own, to check that no job leaves its environment behind
-    scratch = root.parent / "job-tmp"
-    scratch.mkdir(exist_ok=True)
+    scratch = _job_tmp(root)
     values = {
         "OSV_MIRROR": str(MIRROR),
         "TMPDIR": str(scratch),
@@ -102,6 +115,8 @@ def run_pipeline(
     # each job installs SciApps into a folder of its own (hundreds of MB) and removes it when its shell exits
     left = [p.name for p in scratch.iterdir() if (p / "venv").exists() or (p / "src").exists()]
     assert left == [], f"jobs left their SciApps environment behind: {left}"
+    if scratch.parent == Path("/dev/shm"):
+        shutil.rmtree(scratch, ignore_errors=True)  # memory: nothing of it outlives the pipeline
     return output
 
 
