@@ -14,6 +14,7 @@ from sciapps.feedback import item_of, label_of
 from sciapps.site.model import Feedback, entry, feedback_body
 from tests.conftest import REPO
 from tests.review.fake_gitlab import FakeGitLab, Server
+from tests.catalogs import write_settings
 
 
 def issue(n: int, datalab: str | None, description: str = "", labels=(), author="Ada Lovelace", **extra) -> dict:
@@ -32,9 +33,7 @@ def issue(n: int, datalab: str | None, description: str = "", labels=(), author=
 
 
 def catalog(tmp_path, url: str):
-    text = (REPO / "sciapps.yaml").read_text().replace("url: https://gitlab.esa.int", f"url: {url}", 1)
-    assert f"url: {url}" in text
-    (tmp_path / "sciapps.yaml").write_text(text)
+    write_settings(tmp_path, {"gitlab.url": url})
     config = load_config(tmp_path / "sciapps.yaml")
     assert config.gitlab.url == url
     return config

@@ -20,6 +20,7 @@ import yaml
 
 from tests.conftest import REPO, _needs
 from tests.gitrepo import git as _git
+from tests.catalogs import write_settings
 
 MIRROR = REPO / "tests" / "scanning" / "osv"
 
@@ -47,8 +48,7 @@ def throwaway(tmp_path, registry, approved):
         )
     (root / "build").mkdir()
     shutil.copy(REPO / "build" / "base-images.json", root / "build" / "base-images.json")
-    config = root / "sciapps.yaml"
-    config.write_text(config.read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {registry}/sciapps"))
+    write_settings(root, {"registry": f"{registry}/sciapps"}, source=root / "sciapps.yaml")
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "catalog")
@@ -466,8 +466,7 @@ def _audit_schedule(root: Path, tmp_path: Path, key: dict[str, str]) -> None:
     http = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(exports)))
     threading.Thread(target=http.serve_forever, daemon=True).start()
     gitlab = Server(FakeGitLab())
-    config = root / "sciapps.yaml"
-    config.write_text(config.read_text().replace("url: https://gitlab.esa.int", f"url: {gitlab.url}", 1))
+    write_settings(root, {"gitlab.url": gitlab.url}, source=root / "sciapps.yaml")
     _git(root, "commit", "-qam", "the catalog's GitLab")
     project = {
         **key,

@@ -10,6 +10,7 @@ import uuid
 
 from tests.conftest import REPO, copy_repository
 from tests.releases.conftest import Catalog, remove_images
+from tests.catalogs import write_settings
 
 
 def shown_commands() -> list[str]:
@@ -24,8 +25,7 @@ def test_every_command_in_operations_md_works(tmp_path, registry, engine, approv
     root = tmp_path / "catalog"
     copy_repository(root)
     prefix = f"{registry}/ops{uuid.uuid4().hex[:8]}"
-    config = root / "sciapps.yaml"
-    config.write_text(config.read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {prefix}"))
+    write_settings(root, {"registry": prefix}, source=root / "sciapps.yaml")
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     sciapps = [sys.executable, "-m", "sciapps"]
     catalog = Catalog(root, "gaia-dr3-hrd", registry, engine)

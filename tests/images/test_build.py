@@ -18,6 +18,7 @@ from sciapps.config import load_config
 from sciapps.images.build import ImageCheckFailed, build, plan
 from sciapps.engine import BuildFailed, Engine, EngineError
 from tests.conftest import CASES, REPO
+from tests.catalogs import write_settings
 
 IMAGES = CASES / "images"
 
@@ -153,9 +154,7 @@ def test_base_images_of_another_catalog_are_found_not_built_again(engine, approv
 
     root = tmp_path / "other-catalog"
     shutil.copytree(REPO / "base-images", root / "base-images")
-    (root / "sciapps.yaml").write_text(
-        (REPO / "sciapps.yaml").read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {registry}/other")
-    )
+    write_settings(root, {"registry": f"{registry}/other"})
     lock_before = (REPO / "build" / "base-images.json").read_text()
     lines: list[str] = []
     other = bases.build_all(engine, load_config(root / "sciapps.yaml"), log=lines.append)

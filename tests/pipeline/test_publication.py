@@ -5,27 +5,21 @@ updated rather than opened again, and left alone by the other batches' jobs."""
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from click.testing import CliRunner
 
 from sciapps.cli import cli
 from sciapps.releases import signing
-from tests.conftest import REPO
 from tests.review.fake_gitlab import FakeGitLab, Server
+from tests.catalogs import make_catalog
 
 
 @pytest.fixture
 def batch(tmp_path):
-    root = tmp_path / "catalog"
-    for lab in ("gaia-dr3-hrd", "xmm-epic-spectrum-fit"):
-        shutil.copytree(REPO / "datalabs" / lab, root / "datalabs" / lab)
-    signing.generate(tmp_path / "private" / "release.key", root / "keys" / "release.pub")
     gitlab = Server(FakeGitLab())
-    (root / "sciapps.yaml").write_text(
-        (REPO / "sciapps.yaml").read_text().replace("url: https://gitlab.esa.int", f"url: {gitlab.url}", 1)
-    )
+    root = make_catalog(tmp_path / "catalog", ("gaia-dr3-hrd", "xmm-epic-spectrum-fit"), {"gitlab.url": gitlab.url})
+    signing.generate(tmp_path / "private" / "release.key", root / "keys" / "release.pub")
     env = {"SCIAPPS_ISSUES_TOKEN": "glpat-test", signing.SIGNING_KEY_VARIABLE: str(tmp_path / "private" / "release.key")}
     yield root, gitlab, env
     gitlab.close()

@@ -12,6 +12,7 @@ from sciapps.pipeline.store import sync_store
 from sciapps.releases.mirror import CHECK_FILE, read_check
 from tests.releases.conftest import make_catalog, remove_images
 from tests.gitrepo import git
+from tests.catalogs import write_settings
 
 
 @pytest.fixture
@@ -87,10 +88,7 @@ def test_a_registry_that_does_not_answer_leaves_the_last_copy_whole(catalog):
     commit(catalog.root, "publish")
     synced(catalog)
     before = sorted((p.relative_to(out), p.read_bytes()) for p in out.rglob("*") if p.is_file())
-    config_file = catalog.root / "sciapps.yaml"
-    config_file.write_text(
-        config_file.read_text().replace(f"registry: {catalog.registry}/sciapps", "registry: 127.0.0.1:9/sciapps")
-    )
+    write_settings(catalog.root, {"registry": "127.0.0.1:9/sciapps"}, source=catalog.root / "sciapps.yaml")
     for full in (False, True):
         with pytest.raises(SciAppsError, match="does not answer"):
             sync_store(catalog.config, lambda line: None, full=full)

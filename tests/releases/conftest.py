@@ -18,6 +18,7 @@ from sciapps.config import load_config, registry_login
 from sciapps.releases import signing
 from sciapps.results import write_pushed, write_result
 from tests.conftest import REPO
+from tests.catalogs import write_settings
 
 _serial = itertools.count()
 
@@ -152,9 +153,7 @@ def make_catalog(tmp_path: Path, registry: str, engine, credentials: dict[str, s
     meta = root / "datalabs" / datalab / "datalab.yaml"
     meta.write_text(meta.read_text().replace("id: gaia-dr3-hrd", f"id: {datalab}", 1))
     shutil.copytree(REPO / "charts", root / "charts")
-    (root / "sciapps.yaml").write_text(
-        (REPO / "sciapps.yaml").read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {registry}/sciapps")
-    )
+    write_settings(root, {"registry": f"{registry}/sciapps"})
     signing.generate(root / "private" / "release.key", root / "keys" / "release.pub")
     credentials = credentials or {}
     pushing = (

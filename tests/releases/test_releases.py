@@ -11,6 +11,7 @@ from sciapps.cli import cli
 from sciapps.releases import signing
 from sciapps.releases.commands import judge_in_registry
 from sciapps.releases.registry import Registry, attachment_tag
+from tests.catalogs import write_settings
 
 
 def run(catalog, *args: str, env: dict | None = None):
@@ -118,10 +119,7 @@ def test_a_failed_scan_is_never_published(catalog):
 
 
 def test_verify_says_when_it_cannot_check(catalog):
-    config_file = catalog.root / "sciapps.yaml"
-    config_file.write_text(
-        config_file.read_text().replace(f"registry: {catalog.registry}/sciapps", "registry: 127.0.0.1:9/sciapps")
-    )
+    write_settings(catalog.root, {"registry": "127.0.0.1:9/sciapps"}, source=catalog.root / "sciapps.yaml")
     result = run(catalog, "verify", catalog.datalab)
     assert result.exit_code == 2 and "does not answer" in result.output
     (catalog.root / "keys" / "release.pub").unlink()

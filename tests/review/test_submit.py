@@ -12,6 +12,7 @@ from sciapps.errors import SciAppsError
 from sciapps.review.submit import submit
 from tests.conftest import REPO
 from tests.review.fake_gitlab import PROJECT, FakeGitLab, Server
+from tests.catalogs import write_settings
 
 
 @pytest.fixture
@@ -85,8 +86,7 @@ def test_cli_takes_the_project_from_sciapps_yaml(gitlab_server, tmp_path, monkey
     from sciapps.cli import cli
 
     url = gitlab_server(FakeGitLab())
-    settings = (REPO / "sciapps.yaml").read_text().replace("url: https://gitlab.esa.int", f"url: {url}")
-    (tmp_path / "sciapps.yaml").write_text(settings)
+    write_settings(tmp_path, {"gitlab.url": url})
     monkeypatch.setenv("GITLAB_TOKEN", "glpat-test")
     result = CliRunner().invoke(
         cli, ["submit", str(REPO / "datalabs" / "gaia-dr3-hrd"), "--config", str(tmp_path / "sciapps.yaml")]

@@ -14,6 +14,7 @@ from sciapps.cli import cli
 from tests.conftest import REPO
 from tests.releases import records
 from tests.review.fake_gitlab import FakeGitLab, Server
+from tests.catalogs import write_settings
 
 
 def sbom(*packages: tuple[str, str]) -> bytes:
@@ -66,8 +67,7 @@ def published(tmp_path):
     osv = root / "osv"
     advisory(osv, "GHSA-old0-0000-0000", "numpy", "1.20.0")  # fixed long before: no match
     gitlab = Server(FakeGitLab())
-    text = (REPO / "sciapps.yaml").read_text().replace("url: https://gitlab.esa.int", f"url: {gitlab.url}", 1)
-    (root / "sciapps.yaml").write_text(text.replace("osv_mirror:", "#") + "osv_mirror: osv\n")
+    write_settings(root, {"gitlab.url": gitlab.url, "osv_mirror": "osv"})
     yield root, digest, gitlab
     gitlab.close()
 

@@ -17,6 +17,7 @@ from sciapps.releases.record import statement
 from tests.conftest import CASES, REPO
 from tests.releases.records import CHECKS
 from tests.review.fake_gitlab import FakeGitLab, Server
+from tests.catalogs import write_settings
 
 
 def _record(signer, datalab: str, repository: str, digest: str) -> bytes:
@@ -54,8 +55,7 @@ def test_a_published_datalab_that_stopped_working_shows_and_gets_one_issue(engin
     meta = root / "datalabs" / "tiny-lab-gone" / "datalab.yaml"
     meta.write_text(meta.read_text().replace("id: tiny-lab", "id: tiny-lab-gone", 1))
     gitlab = Server(FakeGitLab())
-    text = (REPO / "sciapps.yaml").read_text().replace("url: https://gitlab.esa.int", f"url: {gitlab.url}", 1)
-    (root / "sciapps.yaml").write_text(text.replace("registry: 127.0.0.1:5000/sciapps", f"registry: {registry}/health"))
+    write_settings(root, {"gitlab.url": gitlab.url, "registry": f"{registry}/health"})
     config = load_config(root / "sciapps.yaml")
     signing.generate(root / "private" / "release.key", root / "keys" / "release.pub")
     signer = signing.signer_from_environment({signing.SIGNING_KEY_VARIABLE: str(root / "private" / "release.key")})
