@@ -140,10 +140,10 @@ def measure(ids: list[str], concurrency: int, tmpdir: str | None = None) -> dict
         config.write_text(config.read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {address}/sciapps"))
         signing.generate(work / "private" / "release.key", root / "keys" / "release.pub")
         variables = yaml.safe_load((root / ".gitlab-ci-local-variables.yml").read_text())
-        for key, value in {
-            signing.SIGNING_KEY_VARIABLE: str(work / "private" / "release.key"),
-            "CI_COMMIT_REF_PROTECTED": "true",
-        }.items():
+        project = {signing.SIGNING_KEY_VARIABLE: str(work / "private" / "release.key"), "CI_COMMIT_REF_PROTECTED": "true"}
+        if tmpdir:  # the runner's temporary directory, where each job makes its SciApps folder
+            project["TMPDIR"] = tmpdir
+        for key, value in project.items():
             variables[key] = {"type": "variable", "values": {"*": value}}
         (root / ".gitlab-ci-local-variables.yml").write_text(yaml.safe_dump(variables))
         fanout.git(root, "commit", "-qam", "this run's registry and key")
