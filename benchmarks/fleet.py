@@ -53,7 +53,7 @@ sys.path.insert(0, str(BENCH.parent / "tools"))
 import fanout  # noqa: E402
 import job_start  # noqa: E402
 
-from sciapps.pipeline.gitlab import MAX_CHAINS, child_pipeline  # noqa: E402
+from sciapps.pipeline.gitlab import child_pipeline  # noqa: E402
 from sciapps.plan import Plan, Planned  # noqa: E402
 
 LINE = re.compile(r"^\[(\d\d):(\d\d):(\d\d) +([\d.]+) (ms|s|min|h)\] (.+)$")
@@ -83,7 +83,7 @@ def parse(output: str, names: list[str]) -> dict[str, Job]:
         name = next((n for n in by_length if rest.startswith(n + " ")), None)
         if name is None:
             continue
-        text = rest[len(name) + 1 :]
+        text = rest[len(name) :].strip()
         finished = re.match(r"finished in ([\d.]+) (ms|s|min|h)", text)
         if finished:
             found[name].duration = float(finished[1]) * UNIT[finished[2]]
@@ -91,14 +91,15 @@ def parse(output: str, names: list[str]) -> dict[str, Job]:
             found[name].lines.append((text, seconds))
     missing = [n for n, j in found.items() if not j.duration]
     if missing:
-        raise SystemExit(f"no end found in the log for {missing}")
+        sample = "\n".join(line for line in output.splitlines() if missing[0] in line)[-1500:]
+        raise SystemExit(f"no end found in the log for {missing}; the log's lines of {missing[0]}:\n{sample}")
     return found
 
 
 def _first(job: Job, command: str) -> float:
     """When the job's log shows `command` starting."""
     for text, seconds in job.lines:
-        if text == f"$ {command}":
+        if text == f"$ {command}" or text.startswith(f"$ {command} # collapsed"):  # a multi-line command shows its first line
             return seconds
     raise SystemExit(f"{job.name}: `{command}` not found in its log")
 
@@ -125,7 +126,7 @@ def registry(folder: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the registry did not start")
 
 
-def measure(ids: list[str], concurrency: int, tmpdir: str | None = None) -> dict:
+def measure(ids: list[str], concurrency: int, tmpdir: str | None = None, save: Path | None = None) -> dict:
     from sciapps.releases import signing
 
     for tool in ("gitlab-ci-local", "rsync", "docker"):
@@ -172,19 +173,33 @@ def measure(ids: list[str], concurrency: int, tmpdir: str | None = None) -> dict
         if server is not None:
             server.kill()
         shutil.rmtree(work, ignore_errors=True)
+    run = {
+        "datalabs": ids,
+        "concurrency": concurrency,
+        "child_yaml": child,
+        "child_log": child_out,
+        "parent_log": parent_out,
+        "child_wall": child_wall,
+        "parent_wall": parent_wall,
+        "before_setup": before,
+        "tmpdir": tmpdir or tempfile.gettempdir(),
+        "cpus": os.cpu_count(),
+    }
+    if save:
+        save.write_text(json.dumps(run, indent=2))
+    return costs_of_run(run)
+
+
+def costs_of_run(run: dict) -> dict:
+    """Each job's costs, from the logs of a measured run (kept with --save, read again with --costs)."""
+    child, parent_out, child_out = run["child_yaml"], run["parent_log"], run["child_log"]
     names = [n for n, v in child.items() if isinstance(v, dict) and "script" in v]
     jobs = parse(child_out, names)
     parent = parse(parent_out, ["sciapps", "plan"])
     return {
-        "datalabs": ids,
-        "concurrency": concurrency,
-        "cpus": os.cpu_count(),
-        "before_setup": before,
+        **run,
         "parent": {n: _costs(j, _script(n, None)) for n, j in parent.items()},
-        "parent_wall": parent_wall,
         "child": {n: {**_costs(j, child[n]["script"]), "batch": _batch(child[n]["script"])} for n, j in jobs.items()},
-        "child_wall": child_wall,
-        "child_yaml": child,
     }
 
 
@@ -351,23 +366,20 @@ def waves_of(jobs: list[SimJob], slots: int) -> list[list[str]]:
 
 def republish(n: int, runners: int, per_runner: int, costs: Costs, layout: str) -> tuple[float, float]:
     """(wall time in seconds, share of the job time spent on setup and overhead) of a
-    base-image change republishing `n` datalabs: the parent's sciapps and plan jobs, then the child."""
-    import sciapps.pipeline.gitlab as gitlab
-
-    chains = runners * per_runner if layout == "chains per slot" else MAX_CHAINS
+    base-image change republishing `n` datalabs: the parent's sciapps and plan jobs, then the
+    child pipeline `sciapps plan` writes for them, with `layout`'s changes."""
     plan = Plan("0" * 40, [Planned(f"lab-{i:05d}", "build", ("a base changed",)) for i in range(n)])
-    saved = gitlab.MAX_CHAINS
-    gitlab.MAX_CHAINS = chains
-    try:
-        child = child_pipeline(plan, "publish")
-    finally:
-        gitlab.MAX_CHAINS = saved
+    child = child_pipeline(plan, "publish")
     before = layout == "before"
-    if before:  # the push ran inside the serialised publication; no sciapps job
+    if before:  # the push ran inside the publication; no sciapps job
         child = {k: v for k, v in child.items() if not k.startswith("push ")}
         for k, v in child.items():
             if k.startswith("publish ") and isinstance(v, dict):
                 v["needs"] = [f"{s} {k.split()[-1]}" for s in ("build", "scan", "test", "chart")]
+    if layout in ("before", "one lock"):  # every publication in one resource group
+        for k, v in child.items():
+            if k.startswith("publish ") and isinstance(v, dict):
+                v["resource_group"] = "sciapps-publish"
     jobs = jobs_of(child, costs, prepare=not before, push_in_publish=before)
     parent = (0.0 if before else costs.prepare) + costs.plan + costs.overhead
     wall = parent + simulate(jobs, runners * per_runner)
@@ -387,9 +399,10 @@ def main() -> int:
     parser.add_argument("--costs", type=Path, help="predict from a saved measurement instead of measuring")
     parser.add_argument("--save", type=Path, help="save the measurement here")
     args = parser.parse_args()
-    m = json.loads(args.costs.read_text()) if args.costs else measure(args.datalabs.split(","), args.concurrency, args.tmpdir)
-    if args.save:
-        args.save.write_text(json.dumps(m, indent=2))
+    if args.costs:
+        m = costs_of_run(json.loads(args.costs.read_text()))
+    else:
+        m = measure(args.datalabs.split(","), args.concurrency, args.tmpdir, args.save)
     after, before = costs_from(m, "after"), costs_from(m, "before")
     print(
         f"measured: {len(m['datalabs'])} datalabs, gitlab-ci-local at {m['concurrency']} jobs at once on {m['cpus']} CPUs; "
@@ -415,9 +428,9 @@ def main() -> int:
     print()
     print(f"a base-image change republishing N datalabs (GitLab's scheduling, C={args.per_runner} jobs per runner):")
     layouts = (
-        ("before", before, "before: pip setup in every job, 50 chains, push inside the serialised publication"),
-        ("today", after, "today: uv setup, 50 chains, pushes in parallel, signing serialised"),
-        ("chains per slot", after, "today, as many chains as job slots"),
+        ("before", before, "before: pip setup in every job; push inside the publication; one lock for all"),
+        ("one lock", after, "uv setup from the pipeline's wheels; pushes side by side; one signing lock"),
+        ("after", after, "after: and a signing lock per batch (a datalab is always in one batch)"),
     )
     print(f"  {'layout':<82} {'N':>6} {'runners':>7} {'wall':>9} {'setup':>6}")
     for key, costs, label in layouts:

@@ -15,6 +15,7 @@ import yaml
 from sciapps import reference, results, stages
 from sciapps.config import load_config
 from sciapps.pipeline import child_pipeline, publish_checked, run_ci
+from sciapps.pipeline.gitlab import shard
 from sciapps.plan import Plan, Planned
 from sciapps.releases import signing
 from sciapps.site.pages import Renderer
@@ -85,9 +86,10 @@ def test_a_new_stage_is_one_entry_in_the_list(tmp_path, monkeypatch):
     # The GitLab child pipeline has its job in every batch, with its artifacts, and the publication needs it.
     child = child_pipeline(Plan("HEAD", [Planned("gaia-dr3-hrd", "build", ("x",))]), "publish")
     assert child["stages"] == ["sciapps", "noop", "push", "publish"]
-    assert child["noop 1"]["script"] == ["sciapps noop gaia-dr3-hrd"]
-    assert child["noop 1"]["artifacts"]["paths"] == ["build/results/", "build/noop/"]
-    assert child["push 1"]["needs"] == ["sciapps", "noop 1"] and "build/noop/" in child["push 1"]["artifacts"]["paths"]
+    n = shard("gaia-dr3-hrd")
+    assert child[f"noop {n}"]["script"] == ["sciapps noop gaia-dr3-hrd"]
+    assert child[f"noop {n}"]["artifacts"]["paths"] == ["build/results/", "build/noop/"]
+    assert child[f"push {n}"]["needs"] == ["sciapps", f"noop {n}"] and "build/noop/" in child[f"push {n}"]["artifacts"]["paths"]
     # The publication requires it: without its result nothing is pushed or signed, and says so.
     env = {signing.SIGNING_KEY_VARIABLE: str(tmp_path / "release.key")}
     signing.generate(tmp_path / "release.key", root / "keys" / "release.pub")

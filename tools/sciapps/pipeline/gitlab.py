@@ -5,8 +5,10 @@ run once, in the parent's `validate` job): its `needs:` are the jobs of its batc
 make what it `NEEDS`, its artifacts its results and what it `LEAVES`, its script the
 stage's own `argv`. Then, for a merge request, the moderators' review of all of them, or,
 on the protected default branch, each batch's publication: `push n` (after every job of
-its batch, beside the other batches' pushes) then `publish n` (its release records, one
-batch at a time). GitLab passes no artifacts from a child up to its parent, so the
+its batch, beside the other batches' pushes) then `publish n` (its release records). A
+datalab is always in the same batch (`shard`, by its id's hash), and each batch's
+publications have a resource group of their own: one datalab is never published twice at
+once, and the batches publish side by side. GitLab passes no artifacts from a child up to its parent, so the
 publication that needs the results runs where they are. A stage added to `STAGES` is a job of every
 batch, and the publication needs it.
 
@@ -18,6 +20,7 @@ plan's base revision, which is pinned in the child's variables.
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from dataclasses import replace
 from pathlib import Path
@@ -36,9 +39,19 @@ THEN = ("review", "publish")  # what the child does after the chains: a merge re
 SCIAPPS = "sciapps"  # the first job's name and stage
 
 
-def _batches(ids: list[str], chains: int) -> list[list[str]]:
-    size = max(1, -(-len(ids) // chains))
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+def shard(datalab_id: str, chains: int | None = None) -> int:
+    """The batch (1 to `chains`) a datalab is in, in every pipeline: by its id's hash. So
+    one datalab's publications, in any two pipelines, are in one resource group, and the
+    other batches' publications go on beside them."""
+    return int(hashlib.sha256(datalab_id.encode()).hexdigest()[:8], 16) % (chains or MAX_CHAINS) + 1
+
+
+def _batches(ids: list[str], chains: int) -> list[tuple[int, list[str]]]:
+    """(batch number, its datalabs in plan order) of every batch that has any."""
+    found: dict[int, list[str]] = {}
+    for datalab_id in ids:
+        found.setdefault(shard(datalab_id, chains), []).append(datalab_id)
+    return sorted(found.items())
 
 
 def per_datalab() -> tuple[Stage, ...]:
@@ -70,7 +83,7 @@ def child_pipeline(result: Plan, then: str | None = None) -> dict:
     chain = per_datalab()
     names = {stage.NAME for stage in chain}
     jobs: dict = {}
-    for n, batch in enumerate(_batches(result.ids("build"), MAX_CHAINS), 1):
+    for n, batch in _batches(result.ids("build"), MAX_CHAINS):
         for stage in chain:
             needs = [f"{need} {n}" for need in stage.NEEDS if need in names]
             jobs[f"{stage.NAME} {n}"] = {
@@ -89,15 +102,16 @@ def child_pipeline(result: Plan, then: str | None = None) -> dict:
                 "script": [shlex.join(["sciapps", "push", *batch])],
                 "artifacts": {"when": "always", "paths": [RESULTS, *(path for stage in chain for path in stage.LEAVES)]},
             }
-            # ... then its release records, one batch at a time: a rebuild's build number counts the records before it
+            # ... then its release records: a rebuild's build number counts the records before it, so the
+            # publications of one batch (and so of one datalab) never run at once, in any two pipelines
             jobs[f"publish {n}"] = {
                 "stage": "publish",
                 "needs": [SCIAPPS, f"push {n}"],
-                "resource_group": "sciapps-publish",
+                "resource_group": f"sciapps-publish-{n}",
                 "allow_failure": {"exit_codes": [1]},
                 "script": [shlex.join(["sciapps", "publish", *batch]) + " ${SCIAPPS_ISSUES_TOKEN:+--notify}"],
             }
-    for n, batch in enumerate(_batches(result.ids("chart"), MAX_CHAINS), 1):
+    for n, batch in _batches(result.ids("chart"), MAX_CHAINS):
         chart = stages.by_name("chart")
         jobs[f"chart only {n}"] = {
             "stage": chart.NAME,
@@ -109,7 +123,7 @@ def child_pipeline(result: Plan, then: str | None = None) -> dict:
             jobs[f"publish charts {n}"] = {
                 "stage": "publish",
                 "needs": [SCIAPPS, f"chart only {n}"],
-                "resource_group": "sciapps-publish",
+                "resource_group": f"sciapps-publish-{n}",
                 "script": [shlex.join(["sciapps", "push", *batch, "--chart-only"])],
             }
     if then == "review":
