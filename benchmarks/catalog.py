@@ -11,9 +11,12 @@ import io
 import random
 from pathlib import Path
 
+import yaml
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
+# the mission data collections the catalog's sciapps.yaml mounts: every generated data asset is one of them
+COLLECTIONS = yaml.safe_load((REPO / "sciapps.yaml").read_text(encoding="utf-8"))["collections"]
 NOTEBOOK = (REPO / "tests" / "datalabs" / "valid" / "full" / "notebooks" / "main.ipynb").read_bytes()
 
 MISSIONS = ["gaia", "xmm-newton", "planck", "euclid", "jwst", "herschel", "integral", "bepicolombo", "hst", "rosetta",
@@ -55,6 +58,9 @@ def generate(root: Path, count: int, seed: int = 1) -> Path:
     for i in range(count):
         lab_id = f"datalab-{i:05d}"
         missions = rng.sample(MISSIONS, rng.choice([1, 1, 1, 2, 3]))
+        if missions[0] not in COLLECTIONS:  # its data asset is a collection the catalog mounts (DL-064)
+            missions = [rng.choice(sorted(COLLECTIONS)), *(m for m in missions if m in MISSIONS)][:3]
+            missions = list(dict.fromkeys(missions))
         topic = " ".join(rng.sample(TOPICS, 2))
         method = rng.choice(METHODS)
         name = f"{missions[0].upper().replace('-', ' ')} {topic} with {method} {i}"
@@ -99,7 +105,7 @@ maintainers:
 {maintainers}license: {rng.choice(LICENSES)}
 data_assets:
   - mission: {missions[0]}
-    collection: {missions[0].replace("-", "_")}_collection_{i % 13}
+    collection: {sorted(COLLECTIONS[missions[0]])[i % len(COLLECTIONS[missions[0]])]}
     mount: /data/{missions[0]}/main
 resources: {{cpu: {rng.choice([1, 2, 4])}, memory_gb: {rng.choice([2, 4, 8])}}}
 screenshots:

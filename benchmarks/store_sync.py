@@ -275,10 +275,12 @@ def main() -> int:
             after = timed("after one publication (releases sync)", lambda: sync_store(config, lines.append))
             assert "1 datalab(s) since the last sync): 1 fetched" in lines[-1], lines
             assert read_check(out)["tags"][f"{lab}/{digest[7:]}"] == digest
+            built = []
             build = timed(
-                "store build (site build), 10,000 datalabs" if len(ids) == 10_000 else "store build",
-                lambda: build_store(config, [root / "datalabs"], work / "public", REPO / "mkdocs.yml"),
+                f"store build (site build), {len(ids):,} datalabs",
+                lambda: built.append(build_store(config, [root / "datalabs"], work / "public", REPO / "mkdocs.yml")),
             )
+            assert built[0].datalabs == len(ids), f"the store shows {built[0].datalabs} datalabs: {built[0].skipped[:2]}"
         finally:
             proxy.shutdown()
             server.kill()
