@@ -198,12 +198,12 @@ def costs_of_run(run: dict) -> dict:
     parent = parse(parent_out, ["sciapps", "plan"])
     return {
         **run,
-        "parent": {n: _costs(j, _script(n, None)) for n, j in parent.items()},
+        "parent": {n: _costs(j, _parent_script(n)) for n, j in parent.items()},
         "child": {n: {**_costs(j, child[n]["script"]), "batch": _batch(child[n]["script"])} for n, j in jobs.items()},
     }
 
 
-def _script(name: str, child: dict | None) -> list[str]:
+def _parent_script(name: str) -> list[str]:
     from sciapps.trust import PREPARE
 
     if name == "sciapps":
