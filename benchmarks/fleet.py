@@ -405,7 +405,8 @@ def main() -> int:
         m = measure(args.datalabs.split(","), args.concurrency, args.tmpdir, args.save)
     after, before = costs_from(m, "after"), costs_from(m, "before")
     print(
-        f"measured: {len(m['datalabs'])} datalabs, gitlab-ci-local at {m['concurrency']} jobs at once on {m['cpus']} CPUs; "
+        f"measured: {len(m['datalabs'])} datalabs, gitlab-ci-local at {m['concurrency']} jobs at once on {m['cpus']} CPUs, "
+        f"jobs' TMPDIR {m.get('tmpdir')}; "
         f"child pipeline {m['child_wall']:.0f} s, parent sciapps+plan {m['parent_wall']:.0f} s"
     )
     print(
