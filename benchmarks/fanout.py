@@ -43,8 +43,8 @@ def git(cwd: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def checkout(work: Path) -> Path:
-    """A repository of this one's tracked files, with the bases' lock, on `main`."""
+def checkout(work: Path, tmpdir: str | None = None) -> Path:
+    """A repository of this one's tracked files, with the bases' lock, on `main` (`tmpdir`: the jobs' TMPDIR)."""
     root = work / "catalog"
     names = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
     for name in filter(None, (n.decode() for n in names)):
@@ -52,8 +52,9 @@ def checkout(work: Path) -> Path:
         shutil.copy2(REPO / name, root / name, follow_symlinks=False)
     (root / "build").mkdir()
     shutil.copy(REPO / "build" / "base-images.json", root / "build" / "base-images.json")
+    variables = {"OSV_MIRROR": str(OSV), **({"TMPDIR": tmpdir} if tmpdir else {})}
     (root / ".gitlab-ci-local-variables.yml").write_text(
-        yaml.safe_dump({"OSV_MIRROR": {"type": "variable", "values": {"*": str(OSV)}}})
+        yaml.safe_dump({k: {"type": "variable", "values": {"*": v}} for k, v in variables.items()})
     )
     git(root, "init", "-q", "-b", "main")
     (root / ".git" / "info" / "exclude").write_text(".gitlab-ci-local-variables.yml\n.gitlab-ci-local/\n")
@@ -105,6 +106,7 @@ def run(root: Path, *args: str) -> tuple[float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datalabs", default=DEFAULT, help="comma-separated ids (default: 4 JupyterLab datalabs)")
+    parser.add_argument("--tmpdir", help="the jobs' TMPDIR (a runner's; e.g. /dev/shm, a tmpfs)")
     args = parser.parse_args()
     ids = args.datalabs.split(",")
     for tool in ("gitlab-ci-local", "rsync", "docker"):
@@ -112,7 +114,7 @@ def main() -> None:
             sys.exit(f"{tool} is needed (.ci/run installs it)")
     work = Path(tempfile.mkdtemp(prefix="sciapps-fanout-bench-"))
     try:
-        root = checkout(work)
+        root = checkout(work, args.tmpdir)
         tag = str(os.getpid())
         change(root, ids, f"{tag}-one-job")
         (root / "one-job.yml").write_text(
@@ -134,7 +136,7 @@ def main() -> None:
         assert len(chains) == len(ids), f"expected {len(ids)} chains, saw {chains}"
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"datalabs: {', '.join(ids)}; CPUs: {os.cpu_count()}")
+    print(f"datalabs: {', '.join(ids)}; CPUs: {os.cpu_count()}; jobs' TMPDIR: {args.tmpdir or tempfile.gettempdir()}")
     print(f"baseline, one job (build, scan, test, chart of all {len(ids)}): {baseline:7.1f} s")
     print(
         f"fan-out, plan job {planning:.1f} s + child pipeline ({len(chains)} chains of 4 jobs) {children:.1f} s: {fanned:7.1f} s"
