@@ -59,8 +59,9 @@ def per_datalab() -> tuple[Stage, ...]:
     return tuple(stage for stage in stages.STAGES if not stage.WHOLE_CATALOG)
 
 
-def _command(stage: Stage, ids: list[str], push: bool = False) -> str:
-    return shlex.join(["sciapps", *stage.argv(ids, Options(push=push))])
+def _command(stage: Stage, ids: list[str]) -> str:
+    """The stage's own command line for `ids` (its `argv`), as a job runs it."""
+    return shlex.join(["sciapps", *stage.argv(ids, Options())])
 
 
 def _artifacts(stage: Stage) -> dict:
