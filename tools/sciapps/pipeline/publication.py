@@ -50,13 +50,18 @@ def _chart_package(config: Config, details: dict) -> tuple[str, bytes]:
 
 
 def push_one(config: Config, lab: Datalab, engine, login, log: Log, chart_only: bool = False) -> dict:
-    """Push the checked image (unless `chart_only`) and chart of `lab`; what was pushed."""
+    """Push the checked image (unless `chart_only`) and chart of `lab`; what was pushed.
+    Both are checked to be the ones the stages checked before either is pushed."""
     from sciapps.charts.chart import push_chart
 
     results, problems = read_results(config.path_of(config.results_dir), lab.id)
     if problems:
         raise SciAppsError(problems[0], "run this pipeline's jobs again")
-    pushed: dict = {}
+    chart = results.get("chart", {})
+    if chart.get("status") != "passed":
+        raise SciAppsError("its chart did not pass in this pipeline", f"run `sciapps chart {lab.id}` first")
+    name, data = _chart_package(config, chart.get("details", {}))
+    ref, image_id = "", None
     if not chart_only:
         build = results.get("build", {}).get("details", {})
         ref, image_id = str(build.get("ref") or ""), build.get("image_id")
@@ -66,15 +71,12 @@ def push_one(config: Config, lab: Datalab, engine, login, log: Log, chart_only: 
                 f"the image the build checked ({str(image_id)[:19]}) is not on this runner under {ref or '(no ref)'}",
                 "run the publication on the runner that ran the datalab's build (nothing is rebuilt here)",
             )
+    pushed: dict = {}
+    if not chart_only:
         log(f"{lab.id}: pushing {ref}")
         pushed["image"] = {"ref": ref, "image_id": image_id, "digest": engine.push(ref)}
-    chart = results.get("chart", {})
-    if chart.get("status") != "passed":
-        raise SciAppsError("its chart did not pass in this pipeline", f"run `sciapps chart {lab.id}` first")
-    name, data = _chart_package(config, chart.get("details", {}))
-    package = chart_packages(config) / name
     pushed["chart"] = {
-        "ref": push_chart(package, config.charts_oci, login),
+        "ref": push_chart(chart_packages(config) / name, config.charts_oci, login),
         "package": name,
         "sha256": hashlib.sha256(data).hexdigest(),
     }
