@@ -149,18 +149,7 @@ def measure(ids: list[str], concurrency: int, tmpdir: str | None = None, save: P
         (root / ".gitlab-ci-local-variables.yml").write_text(yaml.safe_dump(variables))
         fanout.git(root, "commit", "-qam", "this run's registry and key")
         fanout.change(root, ids, f"{os.getpid()}-fleet")
-        env = {
-            **os.environ,
-            "CI_COMMIT_REF_PROTECTED": "true",
-            "CI_COMMIT_BRANCH": "main",
-            "CI_DEFAULT_BRANCH": "main",
-            "BASE_REV": "HEAD",
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        }
-        env.pop("VIRTUAL_ENV", None)
-        env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
-        if tmpdir:
-            env["TMPDIR"] = tmpdir
+        env = job_start.job_env(tmpdir)
         before = job_start.job(root, [*job_start.BEFORE, job_start.READY], env)  # the old setup, once, in this run
         common = ["--timestamps", "--concurrency", str(concurrency), "--variable", "CI_COMMIT_REF_PROTECTED=true"]
         parent_wall, parent_out = fanout.run(root, *common, "--needs", "plan")

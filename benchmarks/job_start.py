@@ -44,6 +44,22 @@ def clone(work: Path) -> Path:
     return root
 
 
+def job_env(tmpdir: str | None = None) -> dict[str, str]:
+    """A protected default-branch job's environment, without this checkout's venv (`tmpdir`: the runner's TMPDIR)."""
+    env = {
+        **os.environ,
+        "CI_COMMIT_REF_PROTECTED": "true",
+        "CI_COMMIT_BRANCH": "main",
+        "CI_DEFAULT_BRANCH": "main",
+        "BASE_REV": "HEAD",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        **({"TMPDIR": tmpdir} if tmpdir else {}),
+    }
+    env.pop("VIRTUAL_ENV", None)
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
+    return env
+
+
 def job(root: Path, lines: list[str], env: dict[str, str]) -> float:
     """One job's lines in bash, as GitLab's shell executor runs them (stop at the first failure)."""
     script = "set -eo pipefail\n" + "\n".join(lines) + "\n"
@@ -65,18 +81,7 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="job-start-") as tmp:
         root = clone(Path(tmp))
-        env = {
-            **os.environ,
-            "CI_COMMIT_REF_PROTECTED": "true",
-            "CI_COMMIT_BRANCH": "main",
-            "CI_DEFAULT_BRANCH": "main",
-            "BASE_REV": "HEAD",
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        }
-        env.pop("VIRTUAL_ENV", None)
-        env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
-        if args.tmpdir:
-            env["TMPDIR"] = args.tmpdir
+        env = job_env(args.tmpdir)
         before = [job(root, [*BEFORE, READY], env) for _ in range(args.jobs)]
         prepare = job(root, PREPARE, env)
         size = sum(f.stat().st_size for f in (root / ".sciapps-runtime").rglob("*") if f.is_file())
