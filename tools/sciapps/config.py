@@ -27,6 +27,8 @@ class Limits:
     image_mb: float = 2
     datalab_mb: float = 100
     max_files: int = 500
+    cpu: float = 16  # the most any launch may ask for
+    memory_gb: float = 64
 
     @property
     def metadata_bytes(self) -> int:
@@ -57,6 +59,8 @@ class Config:
     approved_bases: tuple[str, ...] = ("jl_base", "x_base", "datalabs_ubuntu_base")
     # mission -> {collection -> its volume claim}: the only data a datalab may mount
     collections: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # mission -> {collection -> {kind of id -> {"label", "pattern"[, "example"]}}}: what a launch parameter may select
+    id_kinds: Mapping[str, Mapping[str, Mapping[str, Mapping[str, str]]]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     featured: tuple[str, ...] = ()
     feedback_export: str = "build/feedback.json"
@@ -206,7 +210,14 @@ def parse_config(text: str, path: Path, shown: str | None = None) -> Config:
         feedback_url=data.get("feedback_url", defaults.feedback_url),
         registry=data.get("registry", defaults.registry),
         approved_bases=tuple(data.get("approved_bases", defaults.approved_bases)),
-        collections={mission: dict(found) for mission, found in data.get("collections", {}).items()},
+        collections={
+            mission: {name: (c if isinstance(c, str) else c["claim"]) for name, c in found.items()}
+            for mission, found in data.get("collections", {}).items()
+        },
+        id_kinds={
+            mission: {name: dict(c["ids"]) for name, c in found.items() if isinstance(c, dict) and c.get("ids")}
+            for mission, found in data.get("collections", {}).items()
+        },
         limits=Limits(**data.get("limits", {})),
         featured=tuple(data.get("featured", ())),
         feedback_export=data.get("feedback_export", defaults.feedback_export),

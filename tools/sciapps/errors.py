@@ -24,3 +24,9 @@ class SciAppsError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class Refused(SciAppsError):
+    """A request refused for what it asks (a bad launch value, an unverified release): exit 1."""
+
+    exit_code = FINDINGS

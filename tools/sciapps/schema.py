@@ -128,10 +128,14 @@ def _type_of(spec: dict) -> str:
         return " \\| ".join(f"`{v}`" for v in spec["enum"])
     if "const" in spec:
         return f"`{spec['const']}`"
+    if "anyOf" in spec:
+        return " or ".join(_type_of(choice) for choice in spec["anyOf"])
     kind = spec.get("type", "")
     if kind == "array":
         return f"list of {_type_of(spec.get('items', {}))}"
     words = {"string": "text", "object": "mapping", "integer": "whole number", "boolean": "true / false"}
+    if isinstance(kind, list):
+        return " or ".join(words.get(k, k) for k in kind)
     return words.get(kind, kind)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from sciapps.catalog.model import Datalab
+from sciapps.catalog import launching
 from sciapps.config import KUBERNETES_NAMESPACE, REGISTRY_LOGIN_HINT, Config, RegistryLogin, is_loopback, refused_for_credentials
 from sciapps.datalab_types import TYPES, chart_types
 from sciapps.errors import SciAppsError
@@ -82,12 +83,20 @@ def values_for(config: Config, lab: Datalab, image: tuple[str, str, str] | None 
     build result's unless given (a published release's, when only the chart is rendered again)."""
     meta = lab.metadata or {}
     repository, tag, digest = image or image_of(config, lab)
-    resources = meta.get("resources") or {}
-    bounds = datalab_schema()["properties"]["resources"]["properties"]
+    resources = launching.defaults(meta)
+    most = launching.bounds(meta, config)
     return {
-        "datalab": {"id": meta["id"], "version": meta["version"], "type": meta["type"], "entry": meta["entry"]},
+        "datalab": {
+            "id": meta["id"],
+            "version": meta["version"],
+            "type": meta["type"],
+            "entry": meta["entry"],
+            "parameters": launching.declared(meta, config),
+        },
+        "params": {},
         "image": {"repository": repository, "tag": tag, "digest": digest, "pullPolicy": "IfNotPresent"},
-        "resources": {value: resources.get(name, bounds[name]["default"]) for name, value in RESOURCE_VALUES.items()},
+        "resources": {value: resources[name] for name, value in RESOURCE_VALUES.items()},
+        "resourceBounds": {RESOURCE_VALUES[name]: most[name] for name in launching.CHOOSABLE},
         "dataAssets": [
             {
                 "name": f"data-{i}-{re.sub(r'[^a-z0-9-]+', '-', a['collection'].lower())}"[:63].rstrip("-."),

@@ -18,10 +18,10 @@ from sciapps.errors import SciAppsError
 from sciapps.feedback import MAX_EXPORT_BYTES, label_of
 from sciapps.resources import schemas_dir
 from sciapps.releases.judge import Judged, pick
-from sciapps.schema import datalab_schema, vocabulary
+from sciapps.catalog import launching
+from sciapps.schema import vocabulary
 
 SHOWN_STATUSES = ("published", "archived")
-RESOURCE_DEFAULTS = {k: v["default"] for k, v in datalab_schema()["properties"]["resources"]["properties"].items()}
 
 
 def _q(value: Any) -> str:
@@ -181,7 +181,9 @@ def entry(
         "data_assets": [
             {"read_only": True, **a, "mission_name": missions[a["mission"]]["name"]} for a in meta.get("data_assets") or []
         ],
-        "resources": {**RESOURCE_DEFAULTS, **(meta.get("resources") or {})},
+        "resources": launching.defaults(meta),
+        "resource_bounds": launching.bounds(meta, config),
+        "parameters": launching.declared(meta, config),
         "screenshots": [{**s, "url": f"{page}{media[s['file']]}"} for s in meta.get("screenshots") or [] if s["file"] in media],
         "icon": f"{page}{media[meta['icon']]}" if meta.get("icon") in media else None,
         "media": dict(media),

@@ -36,6 +36,14 @@ from sciapps.catalog.rules.metadata import (
     UnknownCollection,
 )
 from sciapps.catalog.rules.notebooks import InvalidNotebook
+from sciapps.catalog.rules.parameters import (
+    BadParameterDefault,
+    BadParameterName,
+    BadParameterSet,
+    InconsistentParameter,
+    ResourceBounds,
+    UnknownIdKind,
+)
 from sciapps.catalog.rules.schema import REFINEMENTS, SchemaViolation
 
 ALL_RULES: tuple[type[Rule], ...] = (
@@ -77,6 +85,12 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UndeclaredDataMission,
     UnknownCollection,
     InvalidException,
+    BadParameterName,
+    InconsistentParameter,
+    BadParameterDefault,
+    UnknownIdKind,
+    BadParameterSet,
+    ResourceBounds,
 )
 
 RULES_BY_ID: dict[str, type[Rule]] = {rule.id: rule for rule in sorted(ALL_RULES, key=lambda rule: rule.id)}  # listed by id

@@ -1,0 +1,111 @@
+"""What a launch may ask of one datalab: its parameters as every launcher reads them (the
+declaration, with the pattern of the mission data it selects filled in from the
+catalog), the resources it may be given, and the checking of one launch's request.
+
+One source for the store (form, `launch/`, `open/`, API), `sciapps run`, `launch`,
+`test` and the chart; the values themselves are judged by `sciapps.launchparams`, the
+same code the containers run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sciapps import launchparams
+from sciapps.config import Config
+from sciapps.errors import Refused, SciAppsError
+from sciapps.schema import datalab_schema
+
+_RESOURCES = datalab_schema()["properties"]["resources"]["properties"]
+RESOURCE_DEFAULTS = {k: v["default"] for k, v in _RESOURCES.items() if "default" in v}
+CHOOSABLE = ("cpu", "memory_gb")  # what a launch may ask more of, within `resources.max`
+
+
+def declared(meta: dict, config: Config) -> list[dict]:
+    """The datalab's parameters as launchers use them: each as written, plus `pattern` and
+    `form` from the catalog's id kind when it `selects` mission data."""
+    specs = []
+    for parameter in meta.get("parameters") or []:
+        spec = dict(parameter)
+        selects = parameter.get("selects")
+        if isinstance(selects, dict):
+            kind = config.id_kinds.get(selects.get("mission"), {}).get(selects.get("collection"), {}).get(selects.get("kind"))
+            if kind:
+                spec.setdefault("pattern", kind["pattern"])
+                spec["form"] = kind["label"]
+        specs.append(spec)
+    return specs
+
+
+def defaults(meta: dict) -> dict:
+    return {**RESOURCE_DEFAULTS, **{k: v for k, v in (meta.get("resources") or {}).items() if k != "max"}}
+
+
+def bounds(meta: dict, config: Config) -> dict:
+    """The most a launch may ask for, per choosable resource: the datalab's `max` (its
+    default when it gives none), never above the catalog's limits."""
+    given = defaults(meta)
+    most = (meta.get("resources") or {}).get("max") or {}
+    return {k: min(most.get(k, given[k]), getattr(config.limits, k)) for k in CHOOSABLE}
+
+
+def minimum(name: str) -> float:
+    return _RESOURCES[name]["minimum"]
+
+
+@dataclass
+class Request:
+    """One launch's checked request: typed values, their texts and the resources."""
+
+    values: dict = field(default_factory=dict)
+    resources: dict = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {launchparams.env_name(k): launchparams.as_text(v) for k, v in self.values.items()}
+
+
+def check_request(meta: dict, config: Config, given: list[tuple[str, str]], asked: dict | None = None) -> Request:
+    """Check a launch's parameter values [(name, text)] and asked resources {name: number}."""
+    specs = declared(meta, config)
+    values, problems = launchparams.read_values(specs, given)
+    resources = defaults(meta)
+    most = bounds(meta, config)
+    for name, amount in (asked or {}).items():
+        if amount is None:
+            continue
+        if name not in CHOOSABLE:
+            problems.append(f"{name} cannot be chosen at launch.")
+        elif not minimum(name) <= amount <= most[name]:
+            unit = " GiB" if name == "memory_gb" else ""
+            problems.append(
+                f"{name} {amount:g}{unit} is outside what {meta['id']} allows ({minimum(name):g} to {most[name]:g}{unit})."
+            )
+        else:
+            resources[name] = amount
+    return Request(values, resources, problems)
+
+
+def parse_pairs(items: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
+    """`--param NAME=VALUE` items as (name, text) pairs."""
+    pairs = []
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise SciAppsError(
+                f"--param {item[:60]!r} has no value", "write --param NAME=VALUE, for example --param obsid=0123456789"
+            )
+        pairs.append((name.strip(), text))
+    return pairs
+
+
+def require(request: Request, datalab_id: str) -> Request:
+    """The request, or the refusal of its first problem (exit 1): nothing starts."""
+    if request.problems:
+        raise Refused(
+            f"refusing to launch {datalab_id}: {request.problems[0]}"
+            + (f" ({len(request.problems) - 1} more problem(s))" if len(request.problems) > 1 else ""),
+            "give values of the declared types (the datalab's page lists its parameters)",
+        )
+    return request
