@@ -262,6 +262,21 @@ def test_cmd(ids, timeout, config_path):
     return _run_stage("test", ids, config_path, notebook_timeout=timeout)
 
 
+def launch_options(command):
+    """--param, --cpu and --memory-gb: what one launch asks of a datalab."""
+    command = click.option("--memory-gb", type=float, help="Memory in GiB, within what the datalab allows (default: its own).")(
+        command
+    )
+    command = click.option("--cpu", type=float, help="CPU cores, within what the datalab allows (default: its own).")(command)
+    return click.option(
+        "--param",
+        "params",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="A launch parameter's value (repeatable); checked against the datalab's declared types.",
+    )(command)
+
+
 @cli.command("run")
 @click.argument("datalab_id", metavar="ID")
 @click.option(
@@ -272,12 +287,17 @@ def test_cmd(ids, timeout, config_path):
     show_default=True,
     help="Folder holding local copies of data assets, as DATA/<mission>/<collection>.",
 )
+@launch_options
 @config_option
-def run_cmd(datalab_id, data_root, config_path):
+def run_cmd(datalab_id, data_root, params, cpu, memory_gb, config_path):
     """Start a datalab locally, with its data assets mounted read-only, and print its URL."""
+    from sciapps.catalog.launching import parse_pairs
     from sciapps.local import run_locally
 
-    run_locally(_config(config_path), datalab_id, data_root, click.echo)
+    pairs = parse_pairs(params)
+    run_locally(
+        _config(config_path), datalab_id, data_root, click.echo, params=pairs, resources={"cpu": cpu, "memory_gb": memory_gb}
+    )
     return errors.OK
 
 
@@ -364,12 +384,25 @@ def chart_cmd(ids, push, config_path):
     is_flag=True,
     help="Development only: launch what is here when no record verifies (a warning is printed).",
 )
+@launch_options
 @config_option
-def launch_cmd(spec, namespace, release, kubeconfig, allow_unverified, config_path):
+def launch_cmd(spec, namespace, release, kubeconfig, allow_unverified, params, cpu, memory_gb, config_path):
     """Install a published datalab version, by its image digest, once its release record verifies."""
+    from sciapps.catalog.launching import parse_pairs
     from sciapps.local import launch
 
-    launch(_config(config_path), spec, namespace, release, kubeconfig, allow_unverified, click.echo)
+    pairs = parse_pairs(params)
+    launch(
+        _config(config_path),
+        spec,
+        namespace,
+        release,
+        kubeconfig,
+        allow_unverified,
+        click.echo,
+        params=pairs,
+        resources={"cpu": cpu, "memory_gb": memory_gb},
+    )
     return errors.OK
 
 

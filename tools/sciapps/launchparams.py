@@ -113,12 +113,12 @@ def read_value(spec: dict, text: object):
             return None, f"is not in the expected form ({spec.get('form') or pattern})"
         return text, None
     if kind == "integer":
-        if not _INTEGER.match(text):
+        if not _INTEGER.fullmatch(text):
             return None, "is not a whole number"
         value = int(text)
         return (None, problem) if (problem := _bound(value, spec)) else (value, None)
     if kind == "number":
-        if not _NUMBER.match(text):
+        if not _NUMBER.fullmatch(text):
             return None, "is not a number"
         value = float(text)
         if not math.isfinite(value):
@@ -134,7 +134,7 @@ def read_value(spec: dict, text: object):
             return None, f"is not one of {', '.join(choices[:10])}"
         return text, None
     if kind == "date":
-        if not _DATE.match(text):
+        if not _DATE.fullmatch(text):
             return None, "is not a date (YYYY-MM-DD)"
         try:
             datetime.date.fromisoformat(text)
@@ -171,7 +171,7 @@ def read_values(specs: list, given: list) -> tuple[dict, list[str]]:
     seen: dict[str, str] = {}
     for name, text in given:
         if name not in by_name:
-            shown = name if isinstance(name, str) and NAME.match(name) else repr(str(name)[:40])
+            shown = name if isinstance(name, str) and NAME.fullmatch(name) else repr(str(name)[:40])
             known = ", ".join(sorted(by_name)) or "none"
             problems.append(f"{shown} is not a parameter of this datalab (its parameters: {known}).")
         elif name in seen:
@@ -288,7 +288,7 @@ def prepare(environ: dict, workdir: str) -> tuple[dict, list[str]]:
     if not isinstance(specs, list) or len(specs) > MAX_PARAMETERS or not all(isinstance(s, dict) for s in specs):
         raise Refused(f"the declaration of parameters ({SPEC_VARIABLE}) is not a list of at most {MAX_PARAMETERS} parameters.")
     for spec in specs:
-        if not isinstance(spec.get("name"), str) or not NAME.match(spec["name"]) or spec.get("type") not in TYPES:
+        if not isinstance(spec.get("name"), str) or not NAME.fullmatch(spec["name"]) or spec.get("type") not in TYPES:
             raise Refused(f"the declaration of parameters ({SPEC_VARIABLE}) holds a parameter without a valid name and type.")
         if spec.get("pattern") is not None and pattern_problem(spec["pattern"]):
             raise Refused(f"the declaration of {spec['name']}: {pattern_problem(spec['pattern'])}.")
@@ -325,7 +325,8 @@ def main(argv: list[str]) -> int:
         return 2
     command = argv[2:]
     try:
-        environment, arguments = prepare(dict(os.environ), os.environ.get("DATALAB_WORKDIR", os.getcwd()))
+        workdir = os.path.join(os.environ.get("HOME") or "/home/datalab", "work")
+        environment, arguments = prepare(dict(os.environ), workdir)
     except Refused as exc:
         print(f"sciapps: refusing to start: {exc}", file=sys.stderr)
         return 64

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from sciapps.catalog.launching import check_request, declared, minimum, require
 from sciapps.catalog.loader import resolve
 from sciapps.catalog.validate import errors_of
 from sciapps.charts.chart import build_chart, pull_chart
@@ -14,7 +15,7 @@ from sciapps.charts.launch import launch as apply_chart
 from sciapps.config import KUBERNETES_NAMESPACE, Config, chart_packages, registry_login
 from sciapps.datalab_types import TYPES
 from sciapps.engine import Engine
-from sciapps.errors import SciAppsError
+from sciapps.errors import Refused, SciAppsError
 from sciapps.images.build import ensure_image
 from sciapps.testing.runner import start, wait_ready
 
@@ -33,10 +34,24 @@ def _valid(config: Config, datalab_id: str, log: Log):
     return lab
 
 
-def run_locally(config: Config, datalab_id: str, data_root: Path, log: Log, poll_s: float = 1.0) -> None:
-    """Start a datalab with its data assets mounted read-only, print its URL, and keep it
-    until it stops or Ctrl-C; the container is removed whatever happens."""
+def run_locally(
+    config: Config,
+    datalab_id: str,
+    data_root: Path,
+    log: Log,
+    poll_s: float = 1.0,
+    params: list[tuple[str, str]] = (),
+    resources: dict | None = None,
+    until_ready: bool = False,
+) -> tuple | None:
+    """Start a datalab with its data assets mounted read-only and the launch's parameter
+    values and resources (checked first: a bad value starts nothing), print its URL, and
+    keep it until it stops or Ctrl-C; the container is removed whatever happens. With
+    `until_ready`, return (engine, container, service) once it answers instead: the
+    caller removes the container."""
     lab = _valid(config, datalab_id, log)
+    request = require(check_request(lab.metadata, config, list(params), resources), lab.id)
+    parameters = declared(lab.metadata, config)
     engine = Engine(login=registry_login(config))
     image = ensure_image(engine, config, lab, log)
     mounts = []
@@ -46,7 +61,12 @@ def run_locally(config: Config, datalab_id: str, data_root: Path, log: Log, poll
             host.mkdir(parents=True)
             log(f"no local copy of {asset['collection']}: mounting the empty folder {host}")
         mounts.append((str(host), asset["mount"], asset.get("read_only", True)))
-    container, service = start(engine, lab, image, "run", mounts)
+    for name, value in request.values.items():
+        log(f"parameter {name} = {value!r}")
+    container, service = start(
+        engine, lab, image, "run", mounts, parameters=parameters, values=request.values, resources=request.resources
+    )
+    kept = False
     try:
         check = wait_ready(engine, container, service)
         if not check.passed:
@@ -54,6 +74,9 @@ def run_locally(config: Config, datalab_id: str, data_root: Path, log: Log, poll
                 f"{lab.id} did not start: {check.output.strip().splitlines()[0]}",
                 "see the log above; `docker logs` is gone with the container",
             )
+        if until_ready:
+            kept = True
+            return engine, container, service
         log(f"{lab.get('name')} is running. Open:\n  {service.url}\nCtrl-C stops it and removes the container.")
         while True:
             if container.status in ("exited", "dead", "removed"):
@@ -63,11 +86,9 @@ def run_locally(config: Config, datalab_id: str, data_root: Path, log: Log, poll
     except KeyboardInterrupt:
         log("Stopping.")
     finally:
-        engine.remove(container)
-
-
-class LaunchRefused(SciAppsError):
-    exit_code = 1
+        if not kept:
+            engine.remove(container)
+    return None
 
 
 def _release_chart(release, workdir: Path, login) -> Path:
@@ -77,11 +98,11 @@ def _release_chart(release, workdir: Path, login) -> Path:
 
     chart = release.chart
     if chart is None:
-        raise LaunchRefused(f"the release record of {release.datalab} {release.version} names no chart", "publish it again")
+        raise Refused(f"the release record of {release.datalab} {release.version} names no chart", "publish it again")
     pull_chart(chart.uri, chart.digest, workdir, login)  # by digest: the tag may have moved to a later build
     packages = sorted(workdir.glob("*.tgz"))
     if len(packages) != 1 or hashlib.sha256(packages[0].read_bytes()).hexdigest() != chart.package_sha256:
-        raise LaunchRefused(
+        raise Refused(
             f"the chart {chart.uri} {chart.version} in the registry is not the one its signed record names",
             "the registry was changed after publication: ask the catalog's operators",
         )
@@ -96,9 +117,13 @@ def launch(
     kubeconfig: Path | None = None,
     allow_unverified: bool = False,
     log: Log = print,
+    params: list[tuple[str, str]] = (),
+    resources: dict | None = None,
 ) -> list[str]:
     """Install a published datalab version (`ID[@VERSION]`) by its image digest, once its
-    release record verifies; with `allow_unverified`, a development install of what is here."""
+    release record verifies; with `allow_unverified`, a development install of what is here.
+    `params` and `resources` are the launch's: checked against the chart's declaration
+    and bounds before anything is applied, then given to the chart (`params`, `resources`)."""
     import tempfile
 
     import helm_python as helm
@@ -121,7 +146,7 @@ def launch(
             package = _release_chart(r, Path(tmp), registry_login(config))
             log(f"verified: {r.datalab} {r.version} build {r.build}, {r.image}")
         elif not allow_unverified:
-            raise LaunchRefused(
+            raise Refused(
                 f"refusing to launch {spec}: not verified: {reason}",
                 "launch a version whose record verifies (`sciapps verify "
                 "ID@VERSION`); --allow-unverified is for development only",
@@ -138,6 +163,7 @@ def launch(
         values = helm.Chart.load(package).values
         if r is not None:  # by digest, never by tag: the image exactly as its record names it
             values["image"] = {**values.get("image", {}), "repository": r.repository, "digest": r.digest, "tag": r.tag}
+        values.update(launch_values(values, datalab_id, list(params), resources or {}))
         release = release or datalab_id
         applied = apply_chart(package, values, release, namespace, kubeconfig)
     log(f"applied {', '.join(applied)} in namespace {namespace}.")
@@ -148,3 +174,36 @@ def launch(
         f"then open http://127.0.0.1:8080/{kind.launch_path}"
     )
     return applied
+
+
+def launch_values(values: dict, datalab_id: str, params: list[tuple[str, str]], asked: dict) -> dict:
+    """The chart values a launch sets: `params` and `resources`, checked against what the
+    chart itself declares (`datalab.parameters`, `resources`, `resourceBounds`), which for a
+    release is what its signed chart says, not what the catalog says today."""
+    from sciapps import launchparams
+    from sciapps.charts.chart import RESOURCE_VALUES
+
+    declared_here = list((values.get("datalab") or {}).get("parameters") or [])
+    typed, problems = launchparams.read_values(declared_here, params)
+    chart_resources = dict(values.get("resources") or {})
+    most = values.get("resourceBounds") or {}
+    for name, amount in asked.items():
+        if amount is None:
+            continue
+        key = RESOURCE_VALUES[name]
+        low = minimum(name)
+        high = most.get(key, chart_resources.get(key))
+        if not low <= amount <= high:
+            unit = " GiB" if name == "memory_gb" else ""
+            problems.append(f"{name} {amount:g}{unit} is outside what {datalab_id} allows ({low:g} to {high:g}{unit}).")
+        chart_resources[key] = amount
+    if problems:
+        raise Refused(
+            f"refusing to launch {datalab_id}: {problems[0]}",
+            "give values of the declared types, and resources within the datalab's bounds (its page lists both)",
+        )
+    given = {name for name, _ in params}
+    return {
+        "params": {name: launchparams.as_text(v) for name, v in typed.items() if name in given},
+        "resources": chart_resources,
+    }

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from sciapps import __version__
+from sciapps import __version__, launchparams
 from sciapps.baselock import ORDER, PARENT, BaseImage, read_lock, write_lock
 from sciapps.config import Config, registry_login
 from sciapps.errors import SciAppsError
@@ -152,6 +152,7 @@ def _reproducible_tar(root: Path, archive: Path) -> None:
 def _inputs(folder: Path, common: Path) -> dict[str, Path]:
     files = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "README.md"}
     files.update({p.name: p for p in sorted(common.iterdir()) if p.is_file()})
+    files["launchparams.py"] = Path(launchparams.__file__)  # the one checker of launch values, SciApps' own
     return files
 
 

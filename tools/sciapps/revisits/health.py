@@ -28,6 +28,7 @@ from sciapps.releases.mirror import Mirror as Releases
 from sciapps.releases.signing import public_key
 from sciapps.safefiles import write_atomically
 from sciapps.schema import is_datalab_id
+from sciapps.catalog.launching import declared
 from sciapps.testing.runner import run_tests
 
 Log = Callable[[str], None]
@@ -66,7 +67,9 @@ def run(config: Config, log: Log, notebook_timeout: float = 600) -> HealthReport
         try:
             if engine.image_id(r.image) is None:
                 engine.pull(r.image)
-            tested = run_tests(engine, lab, r.image, notebook_timeout=notebook_timeout, log=log)
+            tested = run_tests(
+                engine, lab, r.image, notebook_timeout=notebook_timeout, log=log, parameters=declared(meta, config)
+            )
             entry.update(
                 passed=tested.passed,
                 summary=tested.summary()[:300],

@@ -9,6 +9,7 @@ from sciapps.config import Config, registry_login
 from sciapps.engine import Engine
 from sciapps.images.build import ensure_image
 from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid
+from sciapps.catalog.launching import declared
 from sciapps.testing.runner import run_tests
 
 NAME = "test"
@@ -33,7 +34,9 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
 
     def work(lab: Datalab) -> Verdict:
         image = ensure_image(engine, config, lab, log)
-        report = run_tests(engine, lab, image, notebook_timeout=options.notebook_timeout, log=log)
+        report = run_tests(
+            engine, lab, image, notebook_timeout=options.notebook_timeout, log=log, parameters=declared(lab.metadata, config)
+        )
         for check in report.checks:
             if not check.passed:
                 log(f"--- {lab.id}: {check.name} failed; its output:")

@@ -6,11 +6,15 @@
 3. run every notebook declared in `tests:` headless inside the container (nbclient's
    `jupyter execute`), each with a timeout;
 4. run the datalab's `verify` script, if it ships one;
-5. stop and remove the container, whatever happened (errors, timeouts, Ctrl-C).
+5. for each parameter set in `tests:`, start the datalab again the way the store launches
+   it with those values (the environment its chart gives, the start-up of its base image
+   checks them and injects them into a copy of the entry notebook) and run that copy;
+6. stop and remove every container, whatever happened (errors, timeouts, Ctrl-C).
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import socket
 import time
@@ -18,6 +22,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable
 
+from sciapps import launchparams
 from sciapps.catalog.model import Datalab
 from sciapps.datalab_types import TYPES
 from sciapps.engine import Container, Engine
@@ -83,7 +88,24 @@ class Service:
     probes: list[tuple[str, Callable[[], bool]]]
 
 
-def service_for(lab: Datalab, host: str = "127.0.0.1") -> Service:
+def launch_environment(parameters: list[dict], values: dict) -> dict[str, str]:
+    """The environment a launch gives the container: the declaration its start-up checks
+    values against, and each value (`launchparams.read_values`' typed values) as text."""
+    if not parameters:
+        return {}
+    env = {launchparams.SPEC_VARIABLE: json.dumps(parameters, separators=(",", ":"), ensure_ascii=False)}
+    env.update({launchparams.env_name(name): launchparams.as_text(value) for name, value in values.items()})
+    return env
+
+
+def opened_entry(lab: Datalab, parameters: list[dict]) -> str:
+    """What a launch opens: the injected copy of the entry notebook when the datalab has
+    parameters (its start-up writes it), else the entry itself."""
+    entry = str(lab.get("entry") or "")
+    return launchparams.copy_name(entry) if parameters and entry.endswith(".ipynb") else entry
+
+
+def service_for(lab: Datalab, host: str = "127.0.0.1", entry: str | None = None) -> Service:
     """Free ports, a token, probes and the URL of one local run, from the datalab's type."""
     kind = TYPES[lab.get("type")]
     port, token = free_port(), secrets.token_hex(16)
@@ -99,18 +121,33 @@ def service_for(lab: Datalab, host: str = "127.0.0.1") -> Service:
     if kind.greets_rfb:
         rfb = int(env[kind.greets_rfb])
         probes.append(("VNC server greets (RFB)", lambda: _rfb(rfb)))
-    path = kind.local_path.format(entry=lab.get("entry") or "", token=token)
+    path = kind.local_path.format(entry=lab.get("entry") if entry is None else entry, token=token)
     return Service(env, f"http://{host}:{port}/{path}", probes)
 
 
-def start(engine: Engine, lab: Datalab, image: str, purpose: str, mounts=(), environment=None):
-    resources = lab.get("resources") or {}
-    service = service_for(lab)
+def start(
+    engine: Engine,
+    lab: Datalab,
+    image: str,
+    purpose: str,
+    mounts=(),
+    environment=None,
+    parameters: list[dict] = (),
+    values: dict | None = None,
+    resources: dict | None = None,
+):
+    """Start the datalab as a launch would: `parameters` is its declaration
+    (`catalog.launching.declared`), `values` a checked launch's typed values (the defaults
+    when None), `resources` what the launch asked for (its defaults when None)."""
+    resources = resources or lab.get("resources") or {}
+    if parameters and values is None:
+        values, _ = launchparams.read_values(list(parameters), [])
+    service = service_for(lab, entry=opened_entry(lab, list(parameters)))
     name = f"sciapps-{purpose}-{lab.id}-{secrets.token_hex(3)}"
     container = engine.run(
         image,
         name,
-        environment={**service.environment, **(environment or {})},
+        environment={**service.environment, **launch_environment(list(parameters), values or {}), **(environment or {})},
         mounts=list(mounts),
         cpus=resources.get("cpu", 1),
         memory_gb=resources.get("memory_gb", 2),
@@ -137,12 +174,19 @@ def wait_ready(engine: Engine, container: Container, service: Service, timeout: 
 
 
 def run_tests(
-    engine: Engine, lab: Datalab, image: str, notebook_timeout: float = 600, log: Callable[[str], None] = print
+    engine: Engine,
+    lab: Datalab,
+    image: str,
+    notebook_timeout: float = 600,
+    log: Callable[[str], None] = print,
+    parameters: list[dict] = (),
 ) -> TestReport:
+    """Test a built datalab; `parameters` is its declaration (`catalog.launching.declared`),
+    which its parameter sets in `tests:` are launched with."""
     report = TestReport(lab.id, image)
     container = None
     try:
-        container, service = start(engine, lab, image, "test")
+        container, service = start(engine, lab, image, "test", parameters=parameters)
         check = wait_ready(engine, container, service)
         report.checks.append(check)
         log(f"{lab.id}: {'ok  ' if check.passed else 'FAIL'} {check.name} ({check.seconds:.1f} s)")
@@ -150,7 +194,7 @@ def run_tests(
             return report
         if TYPES[lab.get("type")].app_process:
             report.checks.append(_app_running(engine, container, lab))
-        for notebook in lab.get("tests") or []:
+        for notebook in [t for t in lab.get("tests") or [] if isinstance(t, str)]:
             report.checks.append(_notebook(engine, container, notebook, notebook_timeout))
             c = report.checks[-1]
             log(f"{lab.id}: {'ok  ' if c.passed else 'FAIL'} {c.name} ({c.seconds:.1f} s)")
@@ -158,7 +202,38 @@ def run_tests(
             report.checks.append(_verify(engine, container, notebook_timeout))
             c = report.checks[-1]
             log(f"{lab.id}: {'ok  ' if c.passed else 'FAIL'} {c.name} ({c.seconds:.1f} s)")
+        engine.remove(container)
+        container = None
+        for number, item in enumerate([t for t in lab.get("tests") or [] if isinstance(t, dict)], 1):
+            report.checks.append(_parameter_set(engine, lab, image, list(parameters), number, item, notebook_timeout))
+            c = report.checks[-1]
+            log(f"{lab.id}: {'ok  ' if c.passed else 'FAIL'} {c.name} ({c.seconds:.1f} s)")
         return report
+    finally:
+        if container is not None:
+            engine.remove(container)
+
+
+def _parameter_set(engine: Engine, lab: Datalab, image: str, parameters: list[dict], number: int, item: dict, timeout: float):
+    """Launch the datalab with one parameter set, as the store would, and run the entry
+    notebook with the values its start-up injected."""
+    name = f"parameter set {number} ({', '.join(f'{k}={launchparams.as_text(v)}' for k, v in item['parameters'].items())[:120]})"
+    begin = time.monotonic()
+    given = [(k, launchparams.as_text(v)) for k, v in item["parameters"].items()]
+    values, problems = launchparams.read_values(parameters, given)
+    if problems:
+        return Check(name, False, 0.0, f"not a launch the store would start: {problems[0]}")
+    entry = str(lab.get("entry") or "")
+    if not entry.endswith(".ipynb"):
+        return Check(name, False, 0.0, "parameter sets run the entry notebook, and this datalab's entry is not one")
+    container = None
+    try:
+        container, service = start(engine, lab, image, "test", parameters=parameters, values=values)
+        ready = wait_ready(engine, container, service)
+        if not ready.passed:
+            return Check(name, False, time.monotonic() - begin, ready.output)
+        check = _notebook(engine, container, launchparams.copy_name(entry), timeout)
+        return Check(name, check.passed, time.monotonic() - begin, check.output)
     finally:
         if container is not None:
             engine.remove(container)
