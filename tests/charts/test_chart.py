@@ -4,6 +4,7 @@ Kubernetes schemas and the restricted Pod Security profile; each example gets a 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import urllib.request
 from dataclasses import replace
@@ -29,7 +30,7 @@ def lab(name="gaia-dr3-hrd"):
 
 def test_every_option_renders_lints_and_validates(tmp_path):
     report = build_chart(CONFIG, lab(), tmp_path, values=ALL_OPTIONS)
-    assert report.problems == [] and report.package.name == "gaia-dr3-hrd-1.2.0.tgz"
+    assert report.problems == [] and report.package.name == "gaia-dr3-hrd-1.3.0.tgz"
     deployment = yaml.safe_load(report.manifests["gaia-dr3-hrd/templates/deployment.yaml"])
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "registry.example.org/sciapps/every-option@" + ALL_OPTIONS["image"]["digest"]
@@ -39,12 +40,64 @@ def test_every_option_renders_lints_and_validates(tmp_path):
     assert {"name": "DATALAB_TOKEN", "valueFrom": {"secretKeyRef": {"name": "every-option-token", "key": "token"}}} in container[
         "env"
     ]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["SCIAPPS_PARAM_OBSID"] == "0765432109" and env["SCIAPPS_PARAM_MAX_ENERGY_KEV"] == "8.5"
+    assert json.loads(env["SCIAPPS_PARAMETERS"]) == ALL_OPTIONS["datalab"]["parameters"]
     service = yaml.safe_load(report.manifests["gaia-dr3-hrd/templates/service.yaml"])
     assert service["spec"]["type"] == "NodePort"
 
 
+@pytest.mark.parametrize(
+    "change,said",
+    [
+        ({"params": {"rootpw": "x"}}, "params.rootpw is not a parameter of this datalab"),
+        ({"params": {"obsid": "1" * 300}}, "params"),
+        ({"params": {"Bad-Name": "1"}}, "'Bad-Name' does not match pattern"),
+        ({"resources": {**ALL_OPTIONS["resources"], "cpu": 9}}, "resources.cpu 9 is above what this datalab allows (8)"),
+        (
+            {"resources": {**ALL_OPTIONS["resources"], "memoryGi": 64}},
+            "resources.memoryGi 64 is above what this datalab allows (32)",
+        ),
+    ],
+)
+def test_the_chart_refuses_undeclared_values_and_resources_above_the_bounds(tmp_path, change, said):
+    report = build_chart(CONFIG, lab(), tmp_path, values={**ALL_OPTIONS, **change})
+    assert report.package is None and said in report.problems[0]
+
+
+def test_launch_values_are_checked_against_the_charts_own_declaration():
+    from sciapps.errors import Refused
+    from sciapps.local import launch_values
+
+    values = {**ALL_OPTIONS, "params": {}}
+    chosen = launch_values(values, "every-option", [("obsid", "0765432109")], {"cpu": 6, "memory_gb": None})
+    assert chosen["params"] == {"obsid": "0765432109"} and chosen["resources"]["cpu"] == 6
+    for params, asked, said in [
+        ([("obsid", "07654321\n09")], {}, "Observation id holds the invisible or control character U+000A"),
+        ([("obsid", "0765432109"), ("obsid", "0765432109")], {}, "obsid is given more than once"),
+        ([("image", "evil/image")], {}, "image is not a parameter of this datalab"),
+        ([], {"cpu": 8.5}, "cpu 8.5 is outside what every-option allows (0.25 to 8)"),
+        ([], {"memory_gb": 0.1}, "memory_gb 0.1 GiB is outside what every-option allows (0.5 to 32 GiB)"),
+    ]:
+        with pytest.raises(Refused, match=re.escape(said)):
+            launch_values(values, "every-option", params, asked)
+
+
+def test_example_chart_carries_the_declaration_and_the_bounds(tmp_path):
+    from sciapps.charts.chart import values_for
+
+    written = values_for(CONFIG, lab("xmm-epic-spectrum-fit"), ("r.example.org/x", "2.1.0", ""))
+    assert written["resourceBounds"] == {"cpu": 8, "memoryGi": 16} and written["params"] == {}
+    assert [p["name"] for p in written["datalab"]["parameters"]] == ["obsid", "max_energy_kev"]
+    assert written["datalab"]["parameters"][0]["pattern"] == "^[0-9]{10}$"  # from the catalog's id kind
+
+
 def test_desktop_datalab_serves_novnc(tmp_path):
-    values = {**ALL_OPTIONS, "datalab": {"id": "topcat-desktop", "version": "1.0.0", "type": "vnc", "entry": "topcat"}}
+    values = {
+        **ALL_OPTIONS,
+        "datalab": {"id": "topcat-desktop", "version": "1.0.0", "type": "vnc", "entry": "topcat"},
+        "params": {},
+    }
     report = build_chart(CONFIG, lab("topcat-desktop"), tmp_path, values=values)
     assert report.problems == []
     container = yaml.safe_load(report.manifests["topcat-desktop/templates/deployment.yaml"])["spec"]["template"]["spec"][
@@ -129,7 +182,7 @@ def test_chart_pushed_to_an_oci_registry(registry, tmp_path):
     report = build_chart(CONFIG, lab(), tmp_path, values=ALL_OPTIONS)
     push_chart(report.package, f"oci://{registry}/charts")
     with urllib.request.urlopen(f"http://{registry}/v2/charts/gaia-dr3-hrd/tags/list", timeout=10) as response:
-        assert json.load(response)["tags"] == ["1.2.0"]
+        assert json.load(response)["tags"] == ["1.3.0"]
 
 
 def test_an_unverified_development_launch_without_a_cluster_says_so(engine, approved, monkeypatch, tmp_path):
