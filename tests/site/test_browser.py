@@ -6,6 +6,8 @@ Screenshots of each page type go to build/test-artifacts/.
 
 from __future__ import annotations
 
+import hashlib
+
 import json
 from pathlib import Path
 
@@ -110,8 +112,10 @@ def test_keyboard_search_from_the_home_page(page):
 
 def test_launch_link_is_exactly_the_configured_url(page):
     page.goto("datalabs/xmm-epic-spectrum-fit/")
+    digest = "sha256%3A" + hashlib.sha256(b"xmm-epic-spectrum-fit 2.1.0 1").hexdigest()  # tests/releases/records.py
     assert (
-        page.get_attribute("a.sa-launch", "href") == "https://datalabs.esa.int/launch?datalab=xmm-epic-spectrum-fit&version=2.0.1"
+        page.get_attribute("a.sa-launch", "href")
+        == f"https://datalabs.esa.int/launch?datalab=xmm-epic-spectrum-fit&version=2.1.0&digest={digest}"
     )
     page.goto("datalabs/herschel-spire-photometry/")
     assert page.query_selector("a.sa-launch") is None

@@ -31,25 +31,40 @@ def test_every_page_is_there(store):
     assert "DL-022" in report.skipped[0][1]
 
 
+GAIA_DIGEST = "sha256%3A" + hashlib.sha256(b"gaia-dr3-hrd 1.3.0 1").hexdigest()  # tests/releases/records.py
+
+
 def test_api(store):
     folder, _ = store
     catalog = json.loads((folder / "api" / "catalog.json").read_text())
     ids = sorted(d["id"] for d in catalog["datalabs"])
     assert ids == sorted(EXAMPLES + ["xss-attempt"]) and catalog["count"] == len(ids)
     gaia = json.loads((folder / "api" / "datalabs" / "gaia-dr3-hrd.json").read_text())
-    assert gaia["urls"]["launch"] == "https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&version=1.2.0"
-    assert gaia["ci"]["test"]["status"] == "failed" and gaia["feedback"]["total"] == 3  # the 1.2.0 release's checks
-    assert [(v["version"], v["build"], v["verified"]) for v in gaia["versions"]] == [("1.2.0", 1, True), ("1.1.0", 1, True)]
-    assert gaia["release"]["version"] == "1.2.0" and gaia["versions"][1]["image"].startswith(
+    assert gaia["urls"]["launch"] == f"https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&version=1.3.0&digest={GAIA_DIGEST}"
+    assert gaia["ci"]["test"]["status"] == "failed" and gaia["feedback"]["total"] == 3  # the 1.3.0 release's checks
+    assert [(v["version"], v["build"], v["verified"]) for v in gaia["versions"]] == [
+        ("1.3.0", 1, True),
+        ("1.2.0", 1, True),
+        ("1.1.0", 1, True),
+    ]
+    assert gaia["release"]["version"] == "1.3.0" and gaia["versions"][2]["image"].startswith(
         "127.0.0.1:5000/sciapps/gaia-dr3-hrd@sha256:"
     )
-    assert "--set image.digest=sha256:" in gaia["versions"][1]["helm"] and "--version 1.1.0" in gaia["versions"][1]["helm"]
+    assert "--set image.digest=sha256:" in gaia["versions"][2]["helm"] and "--version 1.1.0" in gaia["versions"][2]["helm"]
+    # the parameter schema each launcher reads, with the pattern of the mission data it selects
+    assert [(p["name"], p["type"], p.get("pattern")) for p in gaia["parameters"]] == [
+        ("source_id", "string", "^[0-9]{1,19}$"),
+        ("max_distance_pc", "number", None),
+    ]
+    assert gaia["resource_limits"] == {"cpu": {"min": 0.25, "max": 4}, "memory_gb": {"min": 0.5, "max": 8}}
+    assert gaia["urls"]["launch_page"] == "launch/?datalab=gaia-dr3-hrd&version=1.3.0"
     xmm = json.loads((folder / "api" / "datalabs" / "xmm-epic-spectrum-fit.json").read_text())
-    assert (
-        xmm["versions"] == []
-        and xmm["ci"] == {}
-        and xmm["unreadable_records"] == ["the record is not signed with the catalog's key"]
-    )
+    assert [v["version"] for v in xmm["versions"]] == ["2.1.0"]  # the forged 2.0.1 is not offered
+    assert xmm["unreadable_records"] == ["the record is not signed with the catalog's key"]
+    opened = json.loads((folder / "api" / "open" / "xmm-newton.json").read_text())
+    assert opened["kinds"]["obsid"]["pattern"] == "^[0-9]{10}$"
+    assert [(d["id"], d["parameter"], d["version"]) for d in opened["datalabs"]] == [("xmm-epic-spectrum-fit", "obsid", "2.1.0")]
+    assert not (folder / "api" / "open" / "planck.json").exists()  # the catalog declares no planck ids
     assert (folder / "keys" / "release.pub").read_text().startswith("-----BEGIN PUBLIC KEY-----")
     published = json.loads((folder / "schemas" / "datalab.schema.json").read_text())
     assert published == json.loads((REPO / "schemas" / "datalab.schema.json").read_text())
@@ -63,19 +78,20 @@ def test_atom_feed(store):
     entries = feed.findall("a:entry", ns)
     assert len(entries) == len(EXAMPLES) + 1
     first = entries[0]
-    assert first.find("a:title", ns).text == "Euclid Q1 photometric redshifts 0.3.0"  # the newest
-    assert first.find("a:link", ns).get("href") == "https://sciapps.datalabs.esa.int/datalabs/euclid-q1-photoz/"
-    assert "What is new: Magnitude cut" in first.find("a:summary", ns).text
+    assert first.find("a:title", ns).text == "XMM-Newton EPIC spectrum fit 2.1.0"  # the newest
+    assert first.find("a:link", ns).get("href") == "https://sciapps.datalabs.esa.int/datalabs/xmm-epic-spectrum-fit/"
+    assert "What is new: Launch on an observation" in first.find("a:summary", ns).text
 
 
 def test_versions_and_checks_on_the_page(store):
     folder, _ = store
     page = html(folder, "datalabs/gaia-dr3-hrd")
-    assert "Version 1.2.0, build 1, published 2026-11-20:\n        <strong>verified</strong>" in page
-    assert page.count('class="sa-version sa-version--verified"') == 2 and "Launch 1.1.0" in page
+    assert "Version 1.3.0, build 1, published 2026-11-20:\n        <strong>verified</strong>" in page
+    assert page.count('class="sa-version sa-version--verified"') == 3 and "Launch 1.1.0" in page
     assert "sciapps verify gaia-dr3-hrd@1.1.0" in page
+    planck = html(folder, "datalabs/planck-cmb-map-viewer")
+    assert "has no release yet" in planck and "not published yet" in planck and "No version has been published yet." in planck
     xmm = html(folder, "datalabs/xmm-epic-spectrum-fit")
-    assert "has no release yet" in xmm and "not published yet" in xmm and "No version has been published yet." in xmm
     assert "1 release record could not be verified: the record is not signed with the catalog&#39;s key." in xmm
 
 
@@ -84,7 +100,7 @@ def test_datalab_page_content(store):
     page = html(folder, "datalabs/gaia-dr3-hrd")
     assert page.count("<h1") == 1
     assert "<title>Gaia DR3 Hertzsprung-Russell diagram - SciApps</title>" in page
-    assert 'href="https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&amp;version=1.2.0"' in page
+    assert f'href="https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&amp;version=1.3.0&amp;digest={GAIA_DIGEST}"' in page
     assert "/data/gaia/dr3" in page and "gaia_dr3_source" in page
     assert "1 of 1 notebooks failed" in page and "Made my HRD figure in minutes." in page
     shot = (REPO / "datalabs" / "gaia-dr3-hrd" / "screenshots" / "hr_diagram.png").read_bytes()

@@ -31,8 +31,8 @@ def test_archived_cannot_be_launched(config):
 def test_feedback_url_prefills_an_issue(config):
     e = entry(meta(), config)
     query = parse_qs(urlsplit(e["urls"]["feedback"]).query)
-    assert query["issue[title]"] == ["Feedback: Gaia DR3 Hertzsprung-Russell diagram 1.2.0"]
-    assert "version 1.2.0" in query["issue[description]"][0]
+    assert query["issue[title]"] == ["Feedback: Gaia DR3 Hertzsprung-Russell diagram 1.3.0"]
+    assert "version 1.3.0" in query["issue[description]"][0]
 
 
 def test_bad_template_is_a_clear_error():
@@ -43,7 +43,7 @@ def test_bad_template_is_a_clear_error():
 def test_resources_get_defaults_and_dates_come_from_the_changelog(config):
     e = entry(meta(), config)
     assert e["resources"] == {"cpu": 1, "memory_gb": 2, "gpu": 0, "storage_gb": 5}
-    assert (e["created"], e["updated"]) == ("2025-06-13", "2026-10-02")
+    assert (e["created"], e["updated"]) == ("2025-06-13", "2026-12-02")
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ def declared(meta: dict, config: Config) -> list[dict]:
             kind = config.id_kinds.get(selects.get("mission"), {}).get(selects.get("collection"), {}).get(selects.get("kind"))
             if kind:
                 spec.setdefault("pattern", kind["pattern"])
-                spec["form"] = kind["label"]
+                spec["form"] = kind["label"] + (f", for example {kind['example']}" if kind.get("example") else "")
         specs.append(spec)
     return specs
 

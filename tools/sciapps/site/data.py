@@ -64,6 +64,51 @@ def write_api(out: Path, entries: list[dict], store_url: str) -> None:
         _dump(out / e["urls"]["api"], e)
 
 
+def open_index(entries: list[dict], id_kinds: dict, missions: dict) -> dict[str, dict]:
+    """What the store's `open/` page reads, one file per mission (`api/open/<mission>.json`):
+    the kinds of id the catalog declares for the mission's collections (label, pattern,
+    example) and, per kind, the published datalabs with a verified release that take such
+    an id as a parameter. An archive links `open/?mission=MISSION&KIND=VALUE`."""
+    index: dict[str, dict] = {}
+    for mission, collections in sorted(id_kinds.items()):
+        kinds = {}
+        for collection, declared in sorted(collections.items()):
+            for kind, spec in sorted(declared.items()):
+                kinds.setdefault(kind, {**dict(spec), "collection": collection})
+        if kinds and mission in missions:
+            index[mission] = {"mission": mission, "name": missions[mission]["name"], "kinds": kinds, "datalabs": []}
+    for e in sort_newest(entries):
+        release = e.get("release")
+        if e["status"] != "published" or not release or not release.get("verified"):
+            continue
+        for p in e.get("parameters") or []:
+            selects = p.get("selects") or {}
+            found = index.get(selects.get("mission"))
+            if found is None or selects.get("kind") not in found["kinds"]:
+                continue
+            found["datalabs"].append(
+                {
+                    "id": e["id"],
+                    "name": e["name"],
+                    "summary": e["summary"],
+                    "version": release["version"],
+                    "build": release["build"],
+                    "page": e["urls"]["page"],
+                    "kind": selects["kind"],
+                    "parameter": p["name"],
+                    "spec": p,
+                }
+            )
+    return index
+
+
+def write_open(out: Path, entries: list[dict], id_kinds: dict) -> None:
+    from sciapps.schema import vocabulary
+
+    for mission, data in open_index(entries, id_kinds, vocabulary("missions")).items():
+        _dump(out / "api" / "open" / f"{mission}.json", data)
+
+
 def write_search(out: Path, entries: list[dict]) -> Path:
     path = out / "search" / "index.json"
     _dump(path, search.pack(entries))

@@ -108,7 +108,9 @@ class StorePlugin(BasePlugin[StoreOptions]):
         self.renderer = Renderer(root / self.config.templates)
         self.pages: dict[str, Page] = {
             p.path: p
-            for p in self.renderer.store_pages(self.catalog.entries, self.settings.featured, create_settings(self.settings))
+            for p in self.renderer.store_pages(
+                self.catalog.entries, self.settings.featured, create_settings(self.settings), self.settings.launch_url
+            )
         }
         return config
 
@@ -155,6 +157,7 @@ class StorePlugin(BasePlugin[StoreOptions]):
         data.write_spdx(out)
         data.write_nbformat_schemas(out)
         data.write_api(out, self.catalog.entries, self.settings.store_url)
+        data.write_open(out, self.catalog.entries, self.settings.id_kinds)
         data.write_feed(out, self.catalog.entries, self.settings.store_url, self.settings.store_title)
         self.search_bytes = data.write_search(out, self.catalog.entries).stat().st_size
 

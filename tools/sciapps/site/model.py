@@ -29,9 +29,10 @@ def _q(value: Any) -> str:
 
 
 def fill_template(template: str, setting: str, **values: Any) -> str:
-    """A URL template from sciapps.yaml with every value URL-encoded."""
+    """A URL template from sciapps.yaml with every value URL-encoded; `params` is already a
+    query string of encoded NAME=VALUE pairs (the store's launch page fills it in)."""
     try:
-        return template.format_map({key: _q(value) for key, value in values.items()})
+        return template.format_map({key: value if key == "params" else _q(value) for key, value in values.items()})
     except (KeyError, IndexError, ValueError) as exc:
         raise SciAppsError(
             f"sciapps.yaml: {setting} {template!r} cannot be filled ({exc})",
@@ -110,7 +111,9 @@ def version_entry(
     tested = health[0].get(f"{r.datalab}/{r.key}")
     usable = j.verified and not archived  # a version that does not verify is listed, never offered
     launch = (
-        None if not usable else fill_template(config.launch_url, "launch_url", id=r.datalab, version=r.version, digest=r.digest)
+        None
+        if not usable
+        else fill_template(config.launch_url, "launch_url", id=r.datalab, version=r.version, digest=r.digest, params="")
     )
     helm = (
         f"helm install {r.datalab} {r.chart.uri} --version {r.chart.version} --namespace datalabs --set image.digest={r.digest}"
@@ -182,7 +185,9 @@ def entry(
             {"read_only": True, **a, "mission_name": missions[a["mission"]]["name"]} for a in meta.get("data_assets") or []
         ],
         "resources": launching.defaults(meta),
-        "resource_bounds": launching.bounds(meta, config),
+        "resource_limits": {
+            name: {"min": launching.minimum(name), "max": most} for name, most in launching.bounds(meta, config).items()
+        },
         "parameters": launching.declared(meta, config),
         "screenshots": [{**s, "url": f"{page}{media[s['file']]}"} for s in meta.get("screenshots") or [] if s["file"] in media],
         "icon": f"{page}{media[meta['icon']]}" if meta.get("icon") in media else None,
@@ -205,7 +210,10 @@ def entry(
                 id=meta["id"],
                 version=meta["version"],
                 digest=current.release.digest if current else "",
+                params="",
             ),
+            # the store's own launch page: a summary of what starts, with the launch's values
+            "launch_page": None if archived else f"launch/?datalab={meta['id']}&version={_q(meta['version'])}",
             "feedback": fill_template(
                 config.feedback_url,
                 "feedback_url",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jinja2
 
+from sciapps import launchparams
 from sciapps.datalab_types import TYPES
 from sciapps.schema import vocabulary
 from sciapps.site import markdown
@@ -45,6 +46,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         # One source each: the stages shown as checks, in pipeline order, and the type labels.
+        self.env.filters["default_text"] = launchparams.default_text
         self.env.globals.update(
             checks=checks(), type_labels={t.name: t.label for t in TYPES.values()}, types=list(TYPES.values())
         )
@@ -62,7 +64,9 @@ class Renderer:
             store_url=store_url.rstrip("/"),
         )
 
-    def store_pages(self, entries: list[dict], featured_ids: tuple[str, ...], create: dict | None = None) -> list[Page]:
+    def store_pages(
+        self, entries: list[dict], featured_ids: tuple[str, ...], create: dict | None = None, launch_url: str = ""
+    ) -> list[Page]:
         """Home, browse, bookmarks, create, the missions index and one page per mission."""
         live = [e for e in entries if e["status"] == "published"]
         by_id = {e["id"]: e for e in live}
@@ -94,6 +98,18 @@ class Renderer:
                 "Create a datalab in the browser: bring a notebook, fill in a form, download it or open a merge request.",
             ),
             Page("missions/", "Missions", self.render("missions.html", root="../", missions=missions)),
+            Page(
+                "launch/",
+                "Launch a datalab",
+                self.render("launch.html", root="../", launch_url=launch_url),
+                "What a launch link starts: the datalab, its verified release, the values and the resources.",
+            ),
+            Page(
+                "open/",
+                "Open mission data in a datalab",
+                self.render("open.html", root="../"),
+                "The datalabs that open an observation, source or tile from a mission archive.",
+            ),
         ]
         for m in missions:
             shown = per_mission[m["id"]][:MISSION_PAGE_CARDS]

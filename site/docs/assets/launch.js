@@ -1,0 +1,253 @@
+/* SciApps: launch on the data. A datalab page's launch form, the launch page that reads a
+ * launch link, and the open page that reads an archive's link. Every value from a link is
+ * hostile: checked with assets/params.js against the datalab's declaration in api/, and
+ * written into the page with textContent, never as HTML. Nothing starts until the
+ * scientist has read the summary and pressed Launch. */
+(() => {
+  "use strict";
+
+  const P = window.SciAppsParams;
+  const ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+  const VERSION = /^[0-9A-Za-z.+-]{1,64}$/;
+  const MISSION = /^[a-z0-9][a-z0-9-]{0,62}$/;
+  const MAX_LINK_CHARS = 8192;
+  const timing = (window.__sciapps = window.__sciapps || {});
+
+  function root(app) {
+    return new URL(app.dataset.root || "./", location.href);
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  function pairsOf(search) {
+    if (search.length > MAX_LINK_CHARS) return null;
+    return [...new URLSearchParams(search)];
+  }
+
+  function encodePairs(pairs) {
+    return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
+  }
+
+  async function getJson(url) {
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) return null;
+    return response.json();
+  }
+
+  function resourceProblems(entry, asked) {
+    const problems = [];
+    const chosen = { ...entry.resources };
+    for (const [name, text] of asked) {
+      const limit = entry.resource_limits[name];
+      const value = /^[0-9]{1,4}(\.[0-9]{1,3})?$/.test(text) ? Number(text) : NaN;
+      const unit = name === "memory_gb" ? " GiB" : "";
+      if (Number.isNaN(value)) problems.push(`${name} ${JSON.stringify(text.slice(0, 20))} is not a number.`);
+      else if (value < limit.min || value > limit.max) {
+        problems.push(`${name} ${value}${unit} is outside what ${entry.id} allows (${limit.min} to ${limit.max}${unit}).`);
+      } else chosen[name] = value;
+    }
+    return { chosen, problems };
+  }
+
+  // ------------------------------------------------------------ the launch page
+  function refuse(app, cls, sentence) {
+    app.querySelector(`.${cls}__status`).textContent = "";
+    const box = app.querySelector(`.${cls}__refused`);
+    box.textContent = sentence;
+    box.hidden = false;
+    timing.launchReady = performance.now();
+  }
+
+  async function launchPage(app) {
+    const settings = JSON.parse(app.querySelector(".sa-launch__settings").textContent);
+    const pairs = pairsOf(location.search);
+    if (pairs === null) return refuse(app, "sa-launch", "This launch link is too long to be a real one.");
+    const single = {};
+    const given = [];
+    const asked = [];
+    for (const [key, value] of pairs) {
+      if (["datalab", "version", "digest"].includes(key)) {
+        if (key in single) return refuse(app, "sa-launch", `This launch link gives ${key} more than once.`);
+        single[key] = value;
+      } else if (key === "cpu" || key === "memory_gb") {
+        if (asked.some(([k]) => k === key)) return refuse(app, "sa-launch", `This launch link gives ${key} more than once.`);
+        asked.push([key, value]);
+      } else given.push([key, value]);
+    }
+    const id = single.datalab || "";
+    if (!ID.test(id)) return refuse(app, "sa-launch", "This launch link names no datalab: it needs ?datalab=<id>.");
+    const entry = await getJson(new URL(`api/datalabs/${id}.json`, root(app)));
+    if (!entry || entry.id !== id) return refuse(app, "sa-launch", `The store has no datalab ${id}.`);
+    if (entry.status !== "published") return refuse(app, "sa-launch", `${entry.name} is archived and can no longer be launched.`);
+    if (!single.version && !entry.release) return refuse(app, "sa-launch", `${entry.name} has no verified release to launch yet.`);
+    const version = single.version || entry.release.version;
+    if (!VERSION.test(version)) return refuse(app, "sa-launch", `This launch link names no version of ${entry.name} that exists.`);
+    const builds = entry.versions.filter((v) => v.version === version && v.verified && v.launch);
+    const release = single.digest ? builds.find((v) => v.digest === single.digest) : builds.sort((a, b) => b.build - a.build)[0];
+    if (!release) {
+      return refuse(
+        app,
+        "sa-launch",
+        single.digest
+          ? `${entry.name} ${version} has no verified build with the digest this link gives.`
+          : `${entry.name} has no verified release of version ${version} to launch.`
+      );
+    }
+    const { values, problems } = P.readValues(entry.parameters || [], given);
+    const resources = resourceProblems(entry, asked);
+    const all = [...problems, ...resources.problems];
+    if (all.length) return refuse(app, "sa-launch", `This link cannot start ${entry.name}: ${all[0]}`);
+
+    const summary = app.querySelector(".sa-launch__summary");
+    summary.querySelector("h2").textContent = `${entry.name} ${release.version}`;
+    const facts = summary.querySelector(".sa-launch__facts");
+    const fact = (name, value) => facts.append(el("dt", {}, name), el("dd", {}, value));
+    fact("Datalab", `${entry.name} (${entry.id})`);
+    fact("Version", `${release.version}, build ${release.build}, published ${release.published}`);
+    fact("Verified", "yes: its signed release record verifies");
+    fact("Image", el("code", {}, release.digest));
+    fact("Resources", `${resources.chosen.cpu} CPU core${resources.chosen.cpu === 1 ? "" : "s"}, ${resources.chosen.memory_gb} GiB memory`);
+    const list = summary.querySelector(".sa-launch__values");
+    const params = [];
+    for (const spec of entry.parameters || []) {
+      const text = P.asText(values[spec.name]);
+      list.append(el("dt", {}, spec.label), el("dd", {}, el("code", {}, text)));
+      params.push([spec.name, text]);
+    }
+    if (!params.length) list.append(el("dt", {}, "None"), el("dd", {}, "this datalab takes no parameters"));
+    for (const [name] of asked) params.push([name, String(resources.chosen[name])]);
+    const fill = { id: entry.id, version: release.version, digest: release.digest };
+    const url = settings.launch_url.replace(/\{(id|version|digest|params)\}/g, (_, key) =>
+      key === "params" ? params.map((pair) => `&${encodePairs([pair])}`).join("") : encodeURIComponent(fill[key])
+    );
+    const go = summary.querySelector(".sa-launch__go");
+    go.href = url;
+    go.textContent = `Launch ${entry.name} ${release.version}`;
+    summary.querySelector(".sa-launch__about").href = new URL(entry.urls.page, root(app)).href;
+    app.querySelector(".sa-launch__status").textContent = "Check what will start, then launch.";
+    summary.hidden = false;
+    timing.launchReady = performance.now();
+  }
+
+  // ------------------------------------------------------------ the open page
+  async function openPage(app) {
+    const pairs = pairsOf(location.search);
+    if (pairs === null) return refuse(app, "sa-open", "This link is too long to be a real one.");
+    const missions = pairs.filter(([k]) => k === "mission");
+    if (missions.length !== 1 || !MISSION.test(missions[0][1])) {
+      return refuse(app, "sa-open", "This link names no mission: it needs ?mission=<mission>&<kind of id>=<id>.");
+    }
+    const mission = missions[0][1];
+    const index = await getJson(new URL(`api/open/${mission}.json`, root(app)));
+    if (!index) return refuse(app, "sa-open", `The store has no datalab that opens ${mission} data by id.`);
+    const kinds = Object.entries(index.kinds).map(([kind, k]) => `${kind} (${k.label})`).join(", ");
+    const given = pairs.filter(([k]) => k !== "mission");
+    if (given.length !== 1) {
+      return refuse(
+        app,
+        "sa-open",
+        given.length ? `This link gives more than one id; it takes one of: ${kinds}.` : `This link gives no ${index.name} id; it takes one of: ${kinds}.`
+      );
+    }
+    const [kind, value] = given[0];
+    const declared = Object.prototype.hasOwnProperty.call(index.kinds, kind) ? index.kinds[kind] : null;
+    if (!declared) return refuse(app, "sa-open", `${JSON.stringify(kind.slice(0, 40))} is not a kind of ${index.name} id the store knows; it takes one of: ${kinds}.`);
+    const form = declared.example ? `for example ${declared.example}` : declared.pattern;
+    const [, why] = P.readValue({ type: "string", pattern: declared.pattern, label: declared.label, form }, value);
+    if (why) return refuse(app, "sa-open", `The ${declared.label} ${why}.`);
+    const results = app.querySelector(".sa-open__results");
+    const shown = [];
+    for (const d of index.datalabs.filter((d) => d.kind === kind)) {
+      const [, own] = P.readValue(d.spec, value); // its own bounds too, if it adds any
+      if (own) continue;
+      const link = new URL("launch/", root(app));
+      link.search = encodePairs([["datalab", d.id], ["version", d.version], [d.parameter, value]]);
+      results.append(
+        el(
+          "article",
+          { class: "sa-card", "data-id": d.id },
+          el("h3", { class: "sa-card__title" }, el("a", { href: new URL(d.page, root(app)).href }, d.name)),
+          el("p", { class: "sa-card__summary" }, d.summary),
+          el("p", {}, el("a", { class: "md-button md-button--primary sa-open__launch", href: link.href }, `Open ${value} in ${d.name} ${d.version}`))
+        )
+      );
+      shown.push(d.id);
+    }
+    app.querySelector(".sa-open__status").textContent = shown.length
+      ? `${shown.length === 1 ? "1 datalab opens" : `${shown.length} datalabs open`} the ${declared.label} ${value}:`
+      : `No published datalab opens a ${declared.label} yet.`;
+    timing.launchReady = performance.now();
+  }
+
+  // ------------------------------------------------------------ a datalab page's form
+  function launchForm(form) {
+    const spec = JSON.parse(form.querySelector(".sa-launch-form__spec").textContent);
+    const byName = new Map(spec.parameters.map((p) => [p.name, p]));
+    const share = form.parentElement.querySelector(".sa-launch-form__share");
+
+    function check(input) {
+      const error = document.getElementById(`${input.id}-error`);
+      let why = null;
+      if (byName.has(input.name)) {
+        const p = byName.get(input.name);
+        [, why] = P.readValue(p, input.value);
+        if (why) why = `${p.label} ${why}.`;
+      } else if (spec.resource_limits[input.name]) {
+        why = resourceProblems({ id: "this datalab", resources: {}, resource_limits: spec.resource_limits }, [[input.name, input.value]]).problems[0] || null;
+      }
+      if (!error) return why;
+      error.textContent = why || "";
+      error.hidden = !why;
+      if (why) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+      return why;
+    }
+
+    function fields() {
+      return [...form.elements].filter((x) => x.name && x.type !== "hidden" && x.type !== "submit");
+    }
+
+    function paint() {
+      const bad = fields().map(check).filter(Boolean);
+      const link = new URL(form.getAttribute("action"), location.href);
+      link.search = encodePairs([...new FormData(form)].map(([k, v]) => [k, String(v)]));
+      const shareable = new URL(link.pathname + link.search, spec.store.replace(/\/?$/, "/")).href;
+      share.hidden = bad.length > 0;
+      const [linkBox, badgeBox] = share.querySelectorAll("pre"); // the theme renames their ids
+      linkBox.replaceChildren(el("code", {}, shareable));
+      badgeBox.replaceChildren(el("code", {}, `[![Launch in ESA Datalabs](${spec.badge})](${shareable})`));
+      return bad;
+    }
+
+    form.addEventListener("input", (event) => {
+      if (event.target.name) check(event.target);
+      paint();
+    });
+    form.addEventListener("submit", (event) => {
+      const bad = paint();
+      if (bad.length) {
+        event.preventDefault();
+        const first = fields().find((x) => x.getAttribute("aria-invalid") === "true");
+        if (first) first.focus();
+      }
+    });
+    paint();
+  }
+
+  function start() {
+    const app = document.querySelector("[data-sa-app]");
+    if (!app || !P) return;
+    const kind = app.dataset.saApp;
+    const failed = (cls) => () => refuse(app, cls, "The store's data could not be read; try again later.");
+    if (kind === "launch") launchPage(app).catch(failed("sa-launch"));
+    else if (kind === "open") openPage(app).catch(failed("sa-open"));
+    document.querySelectorAll('[data-sa-app="launch-form"]').forEach(launchForm);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
