@@ -38,6 +38,22 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture
+def page(browser, site_url):
+    """A tab on the test store at 1280x900; after the test, no dialog (no script from the
+    catalog ran) and no script error."""
+    context = browser.new_context(base_url=site_url, viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    tab = context.new_page()
+    tab.dialogs = []
+    tab.errors = []
+    tab.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
+    tab.on("pageerror", lambda e: tab.errors.append(str(e)))
+    yield tab
+    assert tab.dialogs == [], f"a script from the catalog ran: {tab.dialogs}"
+    assert tab.errors == [], tab.errors
+    context.close()
+
+
 def serve(folder: Path):
     """(url, server) of a static server for `folder` on 127.0.0.1."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))

@@ -19,20 +19,6 @@ from tests.conftest import REPO
 ARTIFACTS = REPO / "build" / "test-artifacts"
 
 
-@pytest.fixture
-def page(browser, site_url):
-    context = browser.new_context(base_url=site_url, viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    tab = context.new_page()
-    tab.dialogs = []
-    tab.errors = []
-    tab.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
-    tab.on("pageerror", lambda e: tab.errors.append(str(e)))
-    yield tab
-    assert tab.dialogs == [], f"a script from the catalog ran: {tab.dialogs}"
-    assert tab.errors == [], tab.errors
-    context.close()
-
-
 def open_browse(page, query=""):
     page.goto("browse/" + (f"?{query}" if query else ""))
     page.wait_for_selector("body[data-search-ready='true']")
