@@ -50,6 +50,23 @@ def _png(seed: int) -> bytes:
     return buf.getvalue()
 
 
+def _parameters(i: int, mission: str, collection: str) -> str:
+    """Launch parameters as the example datalabs declare them: the id of the mission data
+    the catalog declares for the collection (when it declares one), and a bounded number.
+    Desktop datalabs (every ninth) take none."""
+    declared = COLLECTIONS[mission][collection]
+    kinds = declared.get("ids", {}) if isinstance(declared, dict) else {}
+    if i % 9 == 0 or not kinds:
+        return ""
+    kind, spec = sorted(kinds.items())[0]
+    return (
+        "parameters:\n"
+        f'  - {{name: {kind}, label: {spec["label"]}, type: string, default: "{spec["example"]}",\n'
+        f"     selects: {{mission: {mission}, collection: {collection}, kind: {kind}}}}}\n"
+        "  - {name: threshold, label: Threshold, type: number, min: 0, max: 10, default: 3}\n"
+    )
+
+
 def generate(root: Path, count: int, seed: int = 1) -> Path:
     """Write `count` datalabs under root/datalabs; return that folder."""
     rng = random.Random(seed)
@@ -85,6 +102,7 @@ def generate(root: Path, count: int, seed: int = 1) -> Path:
         )
         keywords = rng.sample(sorted(set(TOPICS + METHODS)), 4)
         lab = catalog / lab_id
+        collection = sorted(COLLECTIONS[missions[0]])[i % len(COLLECTIONS[missions[0]])]
         (lab / "notebooks").mkdir(parents=True)
         (lab / "screenshots").mkdir()
         (lab / "datalab.yaml").write_text(
@@ -105,10 +123,10 @@ maintainers:
 {maintainers}license: {rng.choice(LICENSES)}
 data_assets:
   - mission: {missions[0]}
-    collection: {sorted(COLLECTIONS[missions[0]])[i % len(COLLECTIONS[missions[0]])]}
+    collection: {collection}
     mount: /data/{missions[0]}/main
-resources: {{cpu: {rng.choice([1, 2, 4])}, memory_gb: {rng.choice([2, 4, 8])}}}
-screenshots:
+resources: {{cpu: {rng.choice([1, 2, 4])}, memory_gb: {rng.choice([2, 4, 8])}, max: {{cpu: 8, memory_gb: 16}}}}
+{_parameters(i, missions[0], collection)}screenshots:
   - file: screenshots/main.png
     caption: The main plot of datalab {i}
 icon: icon.png

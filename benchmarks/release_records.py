@@ -37,9 +37,11 @@ def build(root: Path, out: Path) -> tuple[float, int]:
     return report.seconds, report.datalabs
 
 
-def write_records(root: Path, count: int, versions: int) -> float:
+def write_records(root: Path, count: int, versions: int, own_version: bool = False) -> float:
     """Sign `versions` records per datalab, as `sciapps publish` would, into the mirror
-    `sciapps releases sync` keeps; returns the seconds it took (not part of the build)."""
+    `sciapps releases sync` keeps; returns the seconds it took (not part of the build).
+    With `own_version`, one record per datalab, of the version its datalab.yaml names
+    (catalog.generate's), so that every datalab has a current, verified release."""
     import hashlib
 
     from sciapps.releases import signing
@@ -56,8 +58,8 @@ def write_records(root: Path, count: int, versions: int) -> float:
     }
     for i in range(count):
         lab = f"datalab-{i:05d}"
-        for v in range(versions):
-            version = f"1.{v}.0"
+        for v in range(1 if own_version else versions):
+            version = f"1.{i % 7}.{i % 3}" if own_version else f"1.{v}.0"
             digest = "sha256:" + hashlib.sha256(f"{lab} {version}".encode()).hexdigest()
             body = statement(
                 datalab=lab,
