@@ -31,6 +31,7 @@ FLOORS = {
             "semver",
             "gitcmd",
             "runtime",
+            "launchparams",
         ],
         0,
     ),
