@@ -185,3 +185,22 @@ def test_a_datalab_naming_another_id_writes_only_under_its_own_folder(tmp_path, 
     assert "DL-020" in result.output or "DL-010" in result.output
     written = [name for name in _files(root) if not name.startswith("repo/datalabs/") and name != "repo/sciapps.yaml"]
     assert written == ["repo/build/results/gaia-dr3-hrd/chart.json"]
+
+
+@pytest.mark.parametrize(
+    "args,code,said",
+    [
+        (
+            ["--param", "obsid=0123'456789"],
+            1,
+            "refusing to launch xmm-epic-spectrum-fit: Observation id is not in the expected form",
+        ),
+        (["--param", "obsid=1", "--param", "obsid=2"], 1, "obsid is given more than once."),
+        (["--cpu", "64"], 1, "cpu 64 is outside what xmm-epic-spectrum-fit allows (0.25 to 8)."),
+        (["--param", "obsid"], 2, "--param 'obsid' has no value"),
+    ],
+)
+def test_run_refuses_bad_launch_values_before_anything_starts(args, code, said):
+    result = CliRunner().invoke(cli, ["run", "xmm-epic-spectrum-fit", *args, "--config", str(REPO / "sciapps.yaml")])
+    assert result.exit_code == code and said in result.output, result.output
+    assert "Traceback" not in result.output

@@ -5,16 +5,20 @@ bad value, given to `run` or straight to the container, starts nothing."""
 from __future__ import annotations
 
 import json
+import shutil
+import time
 import urllib.request
 
 import pytest
 
+from sciapps import launchparams
 from sciapps.catalog.launching import declared
 from sciapps.catalog.loader import load_datalab
 from sciapps.config import load_config
 from sciapps.errors import Refused
 from sciapps.images.build import build, plan
 from sciapps.local import run_locally
+from sciapps.testing import runner
 from sciapps.testing.runner import LABEL, run_tests
 from tests.conftest import CASES, REPO
 from tests.testing.test_runner import expected
@@ -110,13 +114,43 @@ def test_the_container_itself_refuses_a_value_its_launcher_did_not_check(engine,
         labels={LABEL: "test"},
     )
     try:
-        import time
-
         for _ in range(100):
             if container.status in ("exited", "dead"):
                 break
             time.sleep(0.2)
         assert container.status == "exited"
         assert container.logs(tail=5).strip() == "sciapps: refusing to start: Count is not a whole number."
+    finally:
+        engine.remove(container)
+
+
+def test_a_desktop_application_gets_its_argument_as_one_word_never_through_a_shell(engine, approved, tmp_path):
+    """x_base's datalab-desktop starts DATALAB_APP with the values of parameters marked
+    `argument` as "$@": `touch` makes one file named exactly the value, and the commands
+    inside it never run."""
+    folder = tmp_path / "arg-desktop"
+    shutil.copytree(CASES / "images" / "tiny-desktop", folder)
+    meta = (
+        (folder / "datalab.yaml")
+        .read_text()
+        .replace("id: tiny-desktop", "id: arg-desktop")
+        .replace("entry: xterm", "entry: touch")
+    )
+    meta += 'parameters:\n  - {name: name, label: File name, type: string, pattern: "^[a-z0-9 ;$()]{1,60}$", argument: true}\n'
+    (folder / "datalab.yaml").write_text(meta)
+    settings, lab, image = _built(engine, approved, folder)
+    value = "a; touch pwned $(touch pwned2)"
+    values, problems = launchparams.read_values(declared(lab.metadata, settings), [("name", value)])
+    assert problems == []
+    container, service = runner.start(engine, lab, image, "test", parameters=declared(lab.metadata, settings), values=values)
+    try:
+        assert runner.wait_ready(engine, container, service).passed
+        listing = ""
+        for _ in range(50):
+            _, listing = engine.exec(container, ["ls", "-1", "/home/datalab/work"], timeout=10)
+            if value in listing:
+                break
+            time.sleep(0.2)
+        assert value in listing.splitlines() and "pwned" not in listing.replace(value, "")
     finally:
         engine.remove(container)
