@@ -259,3 +259,22 @@ def test_launch_on_a_cluster(engine, approved):
         assert deployment.spec.template.spec.security_context.run_as_non_root is True
     finally:
         client.CoreV1Api(api).delete_namespace(namespace)
+
+
+def test_an_id_that_looks_like_a_number_stays_text_for_helm(tmp_path):
+    """PyYAML writes `0123456789` bare (no YAML 1.1 octal has an 8 or a 9), and Helm's
+    YAML 1.2 reader would take it for the number 123456789: the container would then
+    refuse the default. The chart's values are written so that every reader agrees."""
+    import helm_python as helm
+
+    report = build_chart(CONFIG, lab("xmm-epic-spectrum-fit"), tmp_path, image=("r.example.org/sciapps/xmm", "2.1.0", ""))
+    assert report.passed, report.problems
+    values = helm.Chart.load(report.package).values
+    assert values["datalab"]["parameters"][0]["default"] == "0123456789"
+    env = {
+        e["name"]: e.get("value")
+        for e in yaml.safe_load(report.manifests["xmm-epic-spectrum-fit/templates/deployment.yaml"])["spec"]["template"]["spec"][
+            "containers"
+        ][0]["env"]
+    }
+    assert json.loads(env["SCIAPPS_PARAMETERS"])[0]["default"] == "0123456789"

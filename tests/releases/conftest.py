@@ -159,7 +159,9 @@ def make_catalog(tmp_path: Path, registry: str, engine, credentials: dict[str, s
     pushing = (
         Engine(engine.client, login=registry_login(load_config(root / "sciapps.yaml"), credentials)) if credentials else engine
     )
-    return Catalog(root, datalab, registry, pushing, credentials)
+    made = Catalog(root, datalab, registry, pushing, credentials)
+    made.set_version("1.2.0")  # these tests publish 1.2.0, whatever version the example is at today
+    return made
 
 
 def remove_images(catalog: Catalog) -> None:

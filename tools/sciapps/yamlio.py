@@ -13,6 +13,7 @@ the text again (also in C) and maps JSON paths to lines.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -193,3 +194,29 @@ class LineIndex:
                 return self.lines[path]
             path = path[:-1]
         return self.lines.get(())
+
+
+# Text that a YAML 1.2 reader (Go's, Helm's) takes for a number, a boolean or null although
+# PyYAML (YAML 1.1) writes it bare: `0123456789` (not a 1.1 octal), `0o17`, `1_000`, `.5e3`...
+_AMBIGUOUS = re.compile(
+    r"[-+]?[0-9a-fA-FxXoObB_.]*[0-9][0-9a-fA-FxXoObB_.eE+-]*|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)|~|null|Null|NULL|true|True|TRUE|false|False|FALSE"
+)
+
+
+class _UnambiguousDumper(yaml.SafeDumper):
+    pass
+
+
+def _text(dumper: yaml.SafeDumper, value: str):
+    style = '"' if _AMBIGUOUS.fullmatch(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_UnambiguousDumper.add_representer(str, _text)
+
+
+def dump_unambiguous(data: Any) -> str:
+    """YAML that every reader takes alike: text that any YAML version could read as a
+    number, a boolean or null is quoted (an observation id `0123456789` stays text in
+    Helm). For files other tools read: chart values, Chart.yaml."""
+    return yaml.dump(data, Dumper=_UnambiguousDumper, sort_keys=False, allow_unicode=True)

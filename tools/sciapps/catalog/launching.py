@@ -109,3 +109,38 @@ def require(request: Request, datalab_id: str) -> Request:
             "give values of the declared types (the datalab's page lists its parameters)",
         )
     return request
+
+
+def json_schema(specs: list[dict]) -> dict:
+    """The launch values of a datalab as a JSON Schema (draft 2020-12), for platforms and
+    scripts that validate with standard tools; the checker of record stays
+    `launchparams` (it also refuses control characters, `..` and non-NFC text)."""
+    properties = {}
+    for spec in specs:
+        kind = spec["type"]
+        prop: dict = {"title": spec.get("label", spec["name"])}
+        if spec.get("help"):
+            prop["description"] = spec["help"]
+        if kind in ("integer", "number"):
+            prop["type"] = kind
+            prop.update({key: spec[end] for end, key in (("min", "minimum"), ("max", "maximum")) if spec.get(end) is not None})
+        elif kind == "boolean":
+            prop["type"] = "boolean"
+        elif kind == "choice":
+            prop["enum"] = list(spec.get("choices") or [])
+        else:
+            prop.update(type="string", maxLength=min(launchparams.MAX_VALUE_CHARS, spec.get("max_length") or 256))
+            if kind == "date":
+                prop.update(format="date", pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+            elif spec.get("pattern"):
+                prop["pattern"] = spec["pattern"]
+        if spec.get("default") is not None:
+            prop["default"] = spec["default"]
+        properties[spec["name"]] = prop
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+        "required": [s["name"] for s in specs if s.get("default") is None],
+    }

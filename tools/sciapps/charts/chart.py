@@ -27,6 +27,7 @@ from sciapps.config import KUBERNETES_NAMESPACE, REGISTRY_LOGIN_HINT, Config, Re
 from sciapps.datalab_types import TYPES, chart_types
 from sciapps.errors import SciAppsError
 from sciapps.schema import datalab_schema
+from sciapps.yamlio import dump_unambiguous
 
 KUBE_VERSION = "1.30.0"
 CHART_DIR = Path("charts") / "datalab"
@@ -201,10 +202,8 @@ def build_chart(
         info = yaml.safe_load((chart / "Chart.yaml").read_text())
         info.update({"name": lab.id, "version": meta["version"], "appVersion": meta["version"], "description": meta["summary"]})
         info["home"] = config.page_url(lab.id)
-        (chart / "Chart.yaml").write_text(yaml.safe_dump(info, sort_keys=False))
-        (chart / "values.yaml").write_text(
-            "# Written by `sciapps chart` from datalab.yaml.\n" + yaml.safe_dump(values, sort_keys=False)
-        )
+        (chart / "Chart.yaml").write_text(dump_unambiguous(info))
+        (chart / "values.yaml").write_text("# Written by `sciapps chart` from datalab.yaml.\n" + dump_unambiguous(values))
         try:
             loaded = helm.Chart.load(chart)
             loaded.validate_schema(values)
