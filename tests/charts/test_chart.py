@@ -250,13 +250,30 @@ def test_launch_on_a_cluster(engine, approved):
     namespace = f"sciapps-test-{secrets.token_hex(3)}"
     result = CliRunner().invoke(
         cli,
-        ["launch", "gaia-dr3-hrd", "--namespace", namespace, "--kubeconfig", kubeconfig, "--config", str(REPO / "sciapps.yaml")],
+        [
+            "launch",
+            "gaia-dr3-hrd",
+            "--namespace",
+            namespace,
+            "--kubeconfig",
+            kubeconfig,
+            "--param",
+            "source_id=4295806720",
+            "--cpu",
+            "2",
+            "--config",
+            str(REPO / "sciapps.yaml"),
+        ],
     )
     api = kube_config.new_client_from_config(config_file=kubeconfig)
     try:
         assert result.exit_code == 0, result.output
         deployment = client.AppsV1Api(api).read_namespaced_deployment("gaia-dr3-hrd", namespace)
         assert deployment.spec.template.spec.security_context.run_as_non_root is True
+        container = deployment.spec.template.spec.containers[0]
+        env = {e.name: e.value for e in container.env}
+        assert env["SCIAPPS_PARAM_SOURCE_ID"] == "4295806720" and "SCIAPPS_PARAMETERS" in env
+        assert container.resources.limits["cpu"] == "2"  # the launch's choice, within the datalab's bounds
     finally:
         client.CoreV1Api(api).delete_namespace(namespace)
 
