@@ -174,10 +174,15 @@ def test_accessibility_and_screenshots(page):
         ("archived", "datalabs/herschel-spire-photometry/"),
         ("bookmarks", "bookmarks/"),
         ("mission", "missions/gaia/"),
+        ("launch", "launch/?datalab=xmm-epic-spectrum-fit&version=2.1.0&obsid=0765432109"),
+        ("launch-refused", "launch/?datalab=xmm-epic-spectrum-fit&obsid=07654"),
+        ("open", "open/?mission=xmm-newton&obsid=0123456789"),
     ]:
         page.goto(url)
         if name == "browse":
             page.wait_for_selector("body[data-search-ready='true']")
+        if name.startswith(("launch", "open")):
+            page.wait_for_function("() => window.__sciapps && window.__sciapps.launchReady")
         page.screenshot(path=str(ARTIFACTS / f"store-{name}.png"), full_page=True)
         violations = axe.run(page).response["violations"]
         bad = [f"{v['id']} ({v['impact']}): {v['help']}" for v in violations if v["impact"] in ("serious", "critical")]
