@@ -102,7 +102,10 @@ def test_report_in_words(catalog):
     )
     text, ok = report(config, "HEAD", "mlindqvist", ROLES)
     assert "## `gaia-dr3-hrd`: changed" in text
-    assert f"- `version`: `{GAIA}` → `{MINOR}`" in text
+    assert "| field | target branch | merge request |" in text
+    assert f"| `version` | `{GAIA}` | `{MINOR}` |" in text
+    assert "| `resources.cpu` | `1` | `2` |" in text and "| `resources.memory_gb` | `2` | `4` |" in text
+    assert "- `notebooks/extra.ipynb` (added): 8 cell(s) added, 0 removed, 0 changed" in text
     assert "- added: `notebooks/extra.ipynb`" in text
     assert "Validation: clean" in text and "Role checks: passed" in text
     assert "| build | not run |" in text and "## Checklist for the moderator" in text

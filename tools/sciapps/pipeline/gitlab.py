@@ -133,7 +133,7 @@ def child_pipeline(result: Plan, then: str | None = None) -> dict:
         jobs["review"] = {
             "stage": "review",
             "script": ['sciapps review --base "$BASE_REV" --author-from-gitlab --output review.md'],
-            "artifacts": {"when": "always", "expose_as": "moderation report", "paths": ["review.md"]},
+            "artifacts": {"when": "always", "expose_as": "moderation report", "paths": ["review.md", "review-notebooks/"]},
         }
     if not jobs:  # GitLab refuses a pipeline without jobs
         return {"stages": ["nothing"], "nothing to do": {"stage": "nothing", "script": ["echo 'the plan affects no datalab'"]}}

@@ -26,6 +26,7 @@ from sciapps.gitcmd import commit, git, paths, show
 from sciapps.gitcmd import top as top_of
 from sciapps.results import read_results
 from sciapps.author import author_from_environment
+from sciapps.review.notebooks import NotebookDiff, summarise
 from sciapps.review.submit import CHECKLIST
 from sciapps.safefiles import UnsafeFile, read_text_inside, write_atomically
 from sciapps.roles import ROLES_FILE, Roles, load_roles as _load_roles, parse_roles
@@ -235,19 +236,26 @@ def check_roles(change: Change, author: str | None, roles: Roles) -> list[str]:
     return problems
 
 
-def _words(before: dict, after: dict) -> list[str]:
-    lines = []
-    for key in sorted(set(before) | set(after)):
+def _fields(before: dict, after: dict) -> list[str]:
+    """Rows of the field-by-field table of datalab.yaml: each top-level field that differs,
+    old against new, and within a mapping field each of its fields."""
+    rows = []
+    for key in sorted(set(before) | set(after), key=str):
         old, new = before.get(key), after.get(key)
         if old == new:
             continue
-        if old is None:
-            lines.append(f"{code(key)} added: {_short(new)}")
-        elif new is None:
-            lines.append(f"{code(key)} removed (was {_short(old)})")
+        if isinstance(old, dict) and isinstance(new, dict):
+            for sub in sorted(set(old) | set(new), key=str):
+                if old.get(sub) != new.get(sub):
+                    rows.append(_row(f"{key}.{sub}", old.get(sub), new.get(sub)))
         else:
-            lines.append(f"{code(key)}: {_short(old)} → {_short(new)}")
-    return lines
+            rows.append(_row(key, old, new))
+    return rows
+
+
+def _row(name: object, old: object, new: object) -> str:
+    cells = [code(name), *("—" if value is None else _short(value) for value in (old, new))]
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 def _short(value) -> str:
@@ -289,11 +297,37 @@ def _stage_rows(results: dict, version: str, committed: bool, held: str | None =
     return rows, passed
 
 
-def report(config: Config, base: str, author: str | None, roles: Roles) -> tuple[str, bool]:
+def _notebook_diffs(config: Config, base: str, change: Change) -> list[NotebookDiff]:
+    """nbdime's diff of each notebook the change adds, changes or removes, read bounded:
+    the target branch's from Git, the merge request's from the working tree."""
+    if not is_datalab_id(change.id):
+        return []
+    top = _top(config)
+    catalog = (config.root / CATALOG_DIR).absolute().relative_to(top.absolute()).as_posix()
+    limit = config.limits.bytes("notebook_mb")
+    found = []
+    for flag, path in change.files:
+        if not path.endswith(".ipynb"):
+            continue
+        try:
+            old = None if flag == "A" else show(top, base, f"{catalog}/{change.id}/{path}")
+        except SciAppsError:  # larger than Git's bounded answer
+            old = "x" * (limit + 1)
+        try:
+            new = None if flag == "D" else read_text_inside(config.root / CATALOG_DIR, f"{change.id}/{path}", limit)
+        except UnsafeFile as exc:
+            found.append(NotebookDiff(path, "unreadable", [f"- {code(path)}: {printable(exc)}: not diffed"]))
+            continue
+        found.append(summarise(path, old, new, limit))
+    return found[:50]
+
+
+def report(config: Config, base: str, author: str | None, roles: Roles, artifacts: Path | None = None) -> tuple[str, bool]:
     """(Markdown moderation report, whether the role rules and validation pass).
 
     `config` and `roles` must be the target branch's (`trusted_settings`): the merge
-    request is judged by the rules it would merge into, never by its own."""
+    request is judged by the rules it would merge into, never by its own. With
+    `artifacts`, each notebook's full diff goes there (`<id>/<path>.diff.html`)."""
     found = changeset(config, base)
     ok = True
     lines = ["# Moderation report", "", f"Compared with {code(base)}; author: {code(author or 'unknown')}.", ""]
@@ -346,8 +380,9 @@ def report(config: Config, base: str, author: str | None, roles: Roles) -> tuple
             change.problems.append(f"the folder name {change.id!r} is not a datalab id (lower-case letters, digits and hyphens)")
         lines += ["", f"## {code(change.id)}: {change.kind}", ""]
         if change.before is not None and change.after is not None:
-            words = _words(change.before, change.after)
-            lines += ["Metadata:", *[f"- {w}" for w in words]] if words else ["Metadata unchanged."]
+            rows = _fields(change.before, change.after)
+            header = ["`datalab.yaml`, field by field:", "", "| field | target branch | merge request |", "| --- | --- | --- |"]
+            lines += [*header, *rows] if rows else ["Metadata unchanged."]
         elif change.after is not None:
             lines.append(
                 f"New datalab: {code(change.after.get('name'))} {code(change.after.get('version'))}, "
@@ -355,6 +390,13 @@ def report(config: Config, base: str, author: str | None, roles: Roles) -> tuple
             )
         names = {"A": "added", "M": "changed", "D": "removed"}
         lines += ["", "Files:", *[f"- {names.get(flag, flag)}: {code(path)}" for flag, path in change.files]]
+        diffs = _notebook_diffs(config, base, change)
+        if diffs:
+            lines += ["", "Notebooks (nbdime; the full diff of each is an artifact of this job):", ""]
+            for d in diffs:
+                lines += d.lines
+                if artifacts is not None and d.html is not None:
+                    write_atomically(artifacts / change.id / f"{d.path}.diff.html", d.html)
         claimed = [e for e in change.after.get("exceptions") or [] if isinstance(e, dict)] if change.after else []
         if claimed:
             lines += [
@@ -421,7 +463,8 @@ def review(
     if author_from_gitlab:
         author = author_from_environment()
     trusted, roles = trusted_settings(Config(path=config_path or find_config(Path.cwd())), base)
-    text, ok = report(trusted, base, author, roles)
+    artifacts = output.with_name(output.stem + "-notebooks") if output is not None else None
+    text, ok = report(trusted, base, author, roles, artifacts)
     if output is not None:
         write_atomically(output, text)
     return text, ok
