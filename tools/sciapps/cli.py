@@ -220,14 +220,42 @@ def site_build(out, catalog, mkdocs_config, jobs, config_path):
 @cli.command()
 @click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, help="Address to serve on.")
 @click.option("--no-reload", is_flag=True, help="Do not rebuild when datalabs or the site change.")
+@click.option("--drafts", is_flag=True, help="Show drafts too, every page marked as a preview.")
 @_with(store_options)
-def serve(dev_addr, no_reload, catalog, mkdocs_config, jobs, config_path):
+def serve(dev_addr, no_reload, drafts, catalog, mkdocs_config, jobs, config_path):
     """Build the store and serve it locally, rebuilding when a datalab changes."""
     from sciapps.site.serve import serve_store
 
     config = _config(config_path)
-    serve_store(config, catalog or config.catalog, mkdocs_config or config.root / "mkdocs.yml", dev_addr, not no_reload)
+    serve_store(config, catalog or config.catalog, mkdocs_config or config.root / "mkdocs.yml", dev_addr, not no_reload, drafts)
     return errors.OK
+
+
+@cli.command()
+@click.option("--base", default="HEAD", show_default=True, help="What the preview compares with (the target branch).")
+@click.option("--merge-request", envvar="CI_MERGE_REQUEST_IID", help="The merge request previewed (its number).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("public-preview"), show_default=True)
+@click.option(
+    "--mkdocs-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="mkdocs.yml of the store (default: the repository's).",
+)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for validation (default: one per CPU).")
+@config_option
+def preview(base, merge_request, out, mkdocs_config, jobs, config_path):
+    """Build a preview store: what changed since --base as it will look once published, marked unreviewed."""
+    from sciapps.catalog.validate import default_jobs
+    from sciapps.pipeline.store import build_preview
+
+    config = _config(config_path)
+    report = build_preview(
+        config, base, out, mkdocs_config or config.root / "mkdocs.yml", merge_request or "", jobs or default_jobs(), click.echo
+    )
+    warnings, line = report.messages()
+    for warning in warnings:
+        click.echo(warning, err=True)
+    click.echo(line.replace("Built the store", "Built the preview store"))
+    return errors.FINDINGS if report.skipped else errors.OK
 
 
 def _run_stage(name: str, ids, config_path, changed_since: str | None = None, **options) -> int:
@@ -409,11 +437,20 @@ def launch_cmd(spec, namespace, release, kubeconfig, allow_unverified, params, c
 @cli.command("push")
 @click.argument("ids", nargs=-1, required=True, metavar="ID...")
 @click.option("--chart-only", is_flag=True, help="Only the chart (a chart-only job: the image is the released one).")
+@click.option(
+    "--review",
+    is_flag=True,
+    help="A merge request's review image: to <registry>/review/<id>, with GitLab's job credentials, never signed.",
+)
+@click.option("--merge-request", envvar="CI_MERGE_REQUEST_IID", help="The merge request's number (with --review).")
+@click.option("--commit", "commit_sha", envvar="CI_COMMIT_SHA", help="The merge request's commit (with --review).")
 @config_option
-def push_cmd(ids, chart_only, config_path):
+def push_cmd(ids, chart_only, review, merge_request, commit_sha, config_path):
     """Push the image and chart this pipeline checked of each datalab, and record what was pushed (nothing is rebuilt)."""
-    from sciapps.pipeline import push_ids
+    from sciapps.pipeline import push_ids, push_review
 
+    if review:
+        return push_review(_config(config_path), ids, merge_request or "", commit_sha or "", click.echo)
     return push_ids(_config(config_path), ids, click.echo, chart_only=chart_only)
 
 

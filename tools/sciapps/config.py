@@ -53,6 +53,7 @@ class Config:
     path: Path | None = None
     store_title: str = "SciApps"
     store_url: str = "https://sciapps.datalabs.esa.int"
+    preview_url: str = ""  # merge requests' previews: another origin than store_url (checked)
     launch_url: str = "https://datalabs.esa.int/launch?datalab={id}&version={version}"
     feedback_url: str = ""
     registry: str = "127.0.0.1:5000/sciapps"
@@ -196,6 +197,25 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
     return parse_config(text, path)
 
 
+def _origin(url: str) -> tuple[str, str]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.netloc or "").lower()
+
+
+def _other_origin(preview: str, store: str, where: str) -> str:
+    """The preview URL, refused when it shares the store's origin: a preview shows merge-request
+    content nobody has reviewed, and the store's pages (the Create page's GitLab token) must be
+    out of its reach."""
+    if preview and _origin(preview) == _origin(store):
+        raise SciAppsError(
+            f"{where}: store.preview_url {preview} has the store's own origin",
+            "serve previews from a Pages project or domain of their own (SECURITY.md: previews)",
+        )
+    return preview.rstrip("/")
+
+
 def parse_config(text: str, path: Path, shown: str | None = None) -> Config:
     """The settings of one sciapps.yaml text (`shown` names it in messages, e.g. the
     target branch's copy); `path` is where the catalog's root is."""
@@ -206,6 +226,7 @@ def parse_config(text: str, path: Path, shown: str | None = None) -> Config:
         path=path,
         store_title=store.get("title", defaults.store_title),
         store_url=store.get("url", defaults.store_url),
+        preview_url=_other_origin(store.get("preview_url", ""), store.get("url", defaults.store_url), shown or str(path)),
         launch_url=data.get("launch_url", defaults.launch_url),
         feedback_url=data.get("feedback_url", defaults.feedback_url),
         registry=data.get("registry", defaults.registry),

@@ -114,21 +114,25 @@ PUSHED = "pushed.json"
 MAX_PUSHED_BYTES = 64 * 1024
 
 
-def write_pushed(results_dir: Path, datalab_id: str, pushed: dict) -> Path:
+REVIEW_IMAGE = "review-image.json"  # a merge request's image in <registry>/review/<id>: never a release
+
+
+def write_pushed(results_dir: Path, datalab_id: str, pushed: dict, name: str = PUSHED) -> Path:
     if not is_datalab_id(datalab_id):
         raise ResultError(f"push record for {datalab_id!r}: not a valid datalab id, so it names no folder")
     folder = results_dir / datalab_id
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".pushed.")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(pushed, fh, indent=2, sort_keys=True)
-    os.replace(tmp, folder / PUSHED)
-    return folder / PUSHED
+    os.replace(tmp, folder / name)
+    return folder / name
 
 
-def read_pushed(results_dir: Path | None, datalab_id: str) -> dict:
-    """What this pipeline pushed of the datalab ({} when nothing, or nothing readable)."""
-    path = results_dir / datalab_id / PUSHED if results_dir and is_datalab_id(datalab_id) else None
+def read_pushed(results_dir: Path | None, datalab_id: str, name: str = PUSHED) -> dict:
+    """What this pipeline pushed of the datalab ({} when nothing, or nothing readable);
+    `name`: the release push (`PUSHED`) or the review image (`REVIEW_IMAGE`)."""
+    path = results_dir / datalab_id / name if results_dir and is_datalab_id(datalab_id) else None
     if path is None or not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_PUSHED_BYTES:
         return {}
     try:

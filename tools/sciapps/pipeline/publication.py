@@ -168,3 +168,61 @@ def publish_checked(
         }
         maintainers_issues(config, "publish", bodies, "{id} was not published", today, token, log, scope={lab.id for lab in labs})
     return 1 if refused else 0
+
+
+REVIEW_CREDENTIALS = ("CI_REGISTRY", "CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD", "CI_JOB_TOKEN")
+
+
+def review_repository(config: Config, datalab_id: str) -> str:
+    """Where a merge request's images go: `<registry>/review/<id>`, apart from releases."""
+    return f"{config.registry.rstrip('/')}/review/{datalab_id}"
+
+
+def push_review(config: Config, ids: tuple[str, ...], merge_request: str, commit_sha: str, log: Log, environ=None) -> int:
+    """`sciapps push --review`: push the image this pipeline built and tested of each datalab
+    to `<registry>/review/<id>:mr-<N>-<commit>`, with GitLab's job credentials only (never the
+    protected publication credentials), and record its digest (`results.REVIEW_IMAGE`) for the
+    preview store. Nothing is signed: a review image is never a release."""
+    import os
+    import re
+
+    from sciapps.engine import Engine
+    from sciapps.results import REVIEW_IMAGE
+
+    if not re.fullmatch(r"[0-9]{1,12}", merge_request or "") or not re.fullmatch(r"[0-9a-f]{7,64}", commit_sha or ""):
+        raise SciAppsError(
+            "a review image needs the merge request's number and commit",
+            "run it in a merge request pipeline, or give --merge-request N --commit SHA",
+        )
+    environ = os.environ if environ is None else environ
+    login = registry_login(config, {k: v for k, v in environ.items() if k in REVIEW_CREDENTIALS})
+    engine = Engine(login=login)
+    failed = 0
+    for lab in resolve(config, list(ids)):
+        results, problems = read_results(config.path_of(config.results_dir), lab.id)
+        build = results.get("build", {})
+        details = build.get("details", {})
+        ref, image_id = str(details.get("ref") or ""), details.get("image_id")
+        if problems or build.get("status") != "passed" or results.get("test", {}).get("status") != "passed":
+            log(f"{lab.id}: no review image: its build and test did not both pass in this pipeline")
+            failed += 1
+            continue
+        if not image_id or (engine.image_id(ref) if ref else None) != image_id:
+            log(f"{lab.id}: no review image: the image the build checked is not on this runner (nothing is rebuilt)")
+            failed += 1
+            continue
+        target = f"{review_repository(config, lab.id)}:mr-{merge_request}-{commit_sha[:12]}"
+        engine.tag(image_id, target)
+        try:
+            digest = engine.push(target)
+        finally:
+            engine.untag(target)
+        image = f"{review_repository(config, lab.id)}@{digest}"
+        write_pushed(
+            config.path_of(config.results_dir),
+            lab.id,
+            {"image": image, "tag": target.rpartition(":")[2], "merge_request": merge_request, "commit": commit_sha},
+            REVIEW_IMAGE,
+        )
+        log(f"{lab.id}: review image {image} (merge request !{merge_request}; unreviewed, never signed)")
+    return 1 if failed else 0

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import Callable
 
+from pathlib import Path
+
+from sciapps.catalog.changes import changed_ids
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
 from sciapps.plan import commit_of, plan
@@ -55,3 +58,38 @@ def sync_store(config: Config, log: Log, full: bool = False, jobs: int = JOBS) -
     except SciAppsError:
         head = None  # not a Git checkout: the next sync is a full one too
     return sync_releases(config, log, commit=head, jobs=jobs)
+
+
+LOCAL_PREVIEW_URL = "http://localhost:8000"
+
+
+def build_preview(
+    config: Config, base: str, out: Path, mkdocs_file: Path, merge_request: str = "", jobs: int = 1, log: Log = print
+):
+    """`sciapps preview`: the store with what changed since `base` as it will look once
+    published (drafts too), and the rest of the catalog as it is, marked on every page and
+    API entry as an unreviewed preview. A datalab with a review image from this pipeline
+    (`sciapps push --review`) launches it, by digest; it is never a release."""
+    import re
+
+    from sciapps.pipeline.publication import review_repository
+    from sciapps.results import REVIEW_IMAGE, read_pushed
+    from sciapps.site.build import build_store
+    from sciapps.site.model import Preview
+
+    if merge_request and not re.fullmatch(r"[0-9]{1,12}", merge_request):
+        raise SciAppsError(f"--merge-request {merge_request[:20]!r} is not a merge request's number", "give its IID, e.g. 12")
+    ids, warnings = changed_ids(config, base)
+    for warning in warnings:
+        log(warning)
+    images = {}
+    for datalab_id in ids:
+        image = str(read_pushed(config.path_of(config.results_dir), datalab_id, REVIEW_IMAGE).get("image", ""))
+        if re.fullmatch(re.escape(review_repository(config, datalab_id)) + r"@sha256:[0-9a-f]{64}", image):
+            images[datalab_id] = image
+    base_url = config.preview_url or LOCAL_PREVIEW_URL
+    url = f"{base_url}/mr-{merge_request}/" if merge_request else f"{base_url}/"
+    label = f"merge request !{merge_request}" if merge_request else "local changes"
+    preview = Preview(label, url, merge_request, frozenset(ids), images)
+    log(f"previewing {len(ids)} changed datalab(s) since {base}: {', '.join(ids) or 'none'}")
+    return build_store(config, [config.catalog], out, mkdocs_file, jobs, preview)

@@ -15,6 +15,7 @@ from sciapps.text import shown_path
 from sciapps.errors import SciAppsError
 from sciapps.site import engine_mkdocs
 from sciapps.site.catalog import collect
+from sciapps.site.model import Preview
 
 
 @dataclass
@@ -80,15 +81,16 @@ def build_store(
     out: Path,
     mkdocs_file: Path,
     jobs: int = 1,
+    preview: Preview | None = None,
 ) -> BuildReport:
     """Build into a sibling folder, then replace `out` with it: a failed build leaves the
-    published site as it was."""
+    published site as it was. With `preview`, a preview store (`site.model.Preview`)."""
     if not mkdocs_file.is_file():
         raise SciAppsError(f"{mkdocs_file}: no such file", "run in the SciApps repository or pass --mkdocs-config")
     out = Path(os.path.abspath(out))
     check_replaceable(out, [config.root, mkdocs_file.parent], [config.catalog, *catalog_paths])
     start = time.perf_counter()
-    catalog = collect(config, catalog_paths, jobs)
+    catalog = collect(config, catalog_paths, jobs, preview)
     staging = out.with_name(f".{out.name}.new")
     old = out.with_name(f".{out.name}.old")
     for leftover in (staging, old):

@@ -13,7 +13,7 @@ from sciapps.errors import SciAppsError
 from sciapps.releases.mirror import Mirror
 from sciapps.releases.signing import public_key
 from sciapps.site.data import picture_names
-from sciapps.site.model import Feedback, entry, shown
+from sciapps.site.model import Feedback, Preview, entry, shown
 
 
 @dataclass
@@ -24,12 +24,14 @@ class Catalog:
     folders: dict[str, Path] = field(default_factory=dict)
     skipped: list[tuple[Path, str]] = field(default_factory=list)  # (folder, first error)
     problems: list[str] = field(default_factory=list)
+    preview: Preview | None = None  # a preview store: marked everywhere, on an origin of its own
 
 
-def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
-    """Validate every datalab; the valid, published or archived, public ones become entries."""
+def collect(config: Config, paths: list[Path], jobs: int = 1, preview: Preview | None = None) -> Catalog:
+    """Validate every datalab; the valid, published or archived, public ones become entries
+    (and, in a `preview`, what it previews, drafts included)."""
     feedback = Feedback.load(config.path_of(config.feedback_export))
-    catalog = Catalog(problems=list(feedback.problems))
+    catalog = Catalog(problems=list(feedback.problems), preview=preview)
     try:
         key = public_key(config.path_of(config.release_key))
     except SciAppsError as exc:
@@ -46,7 +48,7 @@ def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
         if not checked.ok:
             first = next(f for f in checked.findings if f.severity == ERROR) if checked.findings else None
             catalog.skipped.append((checked.folder, first.format() if first else "not readable"))
-        elif shown(checked.metadata):
+        elif shown(checked.metadata) or (preview is not None and preview.shows(checked.metadata)):
             valid.append(checked)
     releases = mirror.all_releases([c.metadata["id"] for c in valid], jobs)
     for checked in valid:
@@ -60,6 +62,6 @@ def collect(config: Config, paths: list[Path], jobs: int = 1) -> Catalog:
             (audited, checked_on),
             (tested, tested_on),
         )
-        catalog.entries.append(e)
+        catalog.entries.append(preview.stamp(e, config) if preview is not None else e)
         catalog.folders[e["id"]] = checked.folder
     return catalog

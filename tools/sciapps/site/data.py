@@ -43,11 +43,13 @@ def _dump(path: Path, data) -> None:
         fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
-def write_api(out: Path, entries: list[dict], store_url: str) -> None:
+def write_api(out: Path, entries: list[dict], store_url: str, preview: dict | None = None) -> None:
+    """api/catalog.json and one api/datalabs/<id>.json per entry; a preview's say so."""
     generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
     _dump(
         out / "api" / "catalog.json",
         {
+            **({"preview": preview} if preview else {}),
             "generator": f"sciapps {__version__}",
             "generated": generated,
             "store": store_url,

@@ -30,6 +30,7 @@ from sciapps.config import CATALOG_DIR, PAGES_DIR, Config, load_config as load_s
 from sciapps.datalab_types import TYPES
 from sciapps.site import data
 from sciapps.site.catalog import Catalog, collect
+from sciapps.site.model import Preview
 from sciapps.site.pages import Page, Renderer
 
 PLUGIN = "sciapps-store"
@@ -47,6 +48,7 @@ class StoreOptions(MkConfig):
     config = opt.Type(str, default="sciapps.yaml")
     catalog = opt.Type(str, default="datalabs")
     templates = opt.Type(str, default="site/templates")
+    drafts = opt.Type(bool, default=False)  # `sciapps serve --drafts`: one's own drafts, marked as a preview
 
 
 def _script_hash(body: bytes) -> str:
@@ -100,11 +102,14 @@ class StorePlugin(BasePlugin[StoreOptions]):
             from sciapps.catalog.validate import default_jobs
 
             self.settings = load_sciapps_config(root / self.config.config)
-            self.catalog = collect(self.settings, [root / self.config.catalog], jobs=default_jobs())
+            drafts = Preview("your drafts", "http://localhost:8000/", drafts=True) if self.config.drafts else None
+            self.catalog = collect(self.settings, [root / self.config.catalog], jobs=default_jobs(), preview=drafts)
             for folder, problem in self.catalog.skipped:
                 log.warning("left out of the store: %s", problem)
-        config.site_url = self.settings.store_url.rstrip("/") + "/"
+        preview = self.catalog.preview
+        config.site_url = (preview.url if preview else self.settings.store_url).rstrip("/") + "/"
         config.site_name = self.settings.store_title
+        config.extra["sciapps_preview"] = {"label": preview.label} if preview else None
         self.renderer = Renderer(root / self.config.templates)
         self.pages: dict[str, Page] = {
             p.path: p
@@ -151,14 +156,25 @@ class StorePlugin(BasePlugin[StoreOptions]):
             text = path.read_text(encoding="utf-8")
             path.write_text(with_csp(text, gitlab if path == create_page else ()), encoding="utf-8")
         self._datalab_pages(out)
-        data.write_sitemap(out, config.site_url, self.catalog.entries)
+        preview = self.catalog.preview
+        if preview is None:  # a preview is never announced: no sitemap, no feed
+            data.write_sitemap(out, config.site_url, self.catalog.entries)
+        else:
+            for name in ("sitemap.xml", "sitemap.xml.gz"):
+                (out / name).unlink(missing_ok=True)
         data.write_static(out)
         data.write_public_key(out, self.settings.path_of(self.settings.release_key))
         data.write_spdx(out)
         data.write_nbformat_schemas(out)
-        data.write_api(out, self.catalog.entries, self.settings.store_url)
+        marker = (
+            None
+            if preview is None
+            else {"unreviewed": True, "label": preview.label, "merge_request": preview.merge_request or None}
+        )
+        data.write_api(out, self.catalog.entries, config.site_url, marker)
         data.write_open(out, self.catalog.entries, self.settings.id_kinds)
-        data.write_feed(out, self.catalog.entries, self.settings.store_url, self.settings.store_title)
+        if preview is None:
+            data.write_feed(out, self.catalog.entries, self.settings.store_url, self.settings.store_title)
         self.search_bytes = data.write_search(out, self.catalog.entries).stat().st_size
 
     def _datalab_pages(self, out: Path) -> None:

@@ -239,5 +239,46 @@ def shown(meta: dict) -> bool:
     return meta.get("status", "draft") in SHOWN_STATUSES and meta.get("visibility", "public") == "public"
 
 
+@dataclass(frozen=True)
+class Preview:
+    """A store built to be looked at before review: a merge request's, or one's own drafts.
+    Every page and API entry says so; it has no feed and no sitemap, asks search engines
+    not to index it, and lives at `url`, an origin other than the store's."""
+
+    label: str  # "merge request !12", "local drafts"
+    url: str  # where it is served (its site_url)
+    merge_request: str = ""  # the merge request's number, when it is one
+    datalabs: frozenset[str] = frozenset()  # what it previews: shown whatever their status
+    images: dict[str, str] = field(default_factory=dict)  # id -> review image, repository@sha256:...
+    drafts: bool = False  # show every draft (sciapps serve --drafts)
+
+    def shows(self, meta: dict) -> bool:
+        if meta.get("id") in self.datalabs:
+            return True
+        return self.drafts and meta.get("status", "draft") == "draft"
+
+    def stamp(self, e: dict, config: Config) -> dict:
+        """The entry as the preview shows it: marked unreviewed; a previewed datalab launches
+        its review image, by digest, never a release."""
+        previewed = e["id"] in self.datalabs or (self.drafts and e["status"] == "draft")
+        image = self.images.get(e["id"], "")
+        e["preview"] = {
+            "unreviewed": True,
+            "label": self.label,
+            "merge_request": self.merge_request or None,
+            "previewed": previewed,
+            "image": image or None,
+        }
+        if previewed:
+            digest = image.rpartition("@")[2] if "@sha256:" in image else ""
+            e["urls"]["launch"] = (
+                fill_template(config.launch_url, "launch_url", id=e["id"], version=e["version"], digest=digest, params="")
+                if digest and e["status"] != "archived"
+                else None
+            )
+            e["urls"]["launch_page"] = None  # a preview is never launched by a shared link
+        return e
+
+
 def sort_newest(entries: Iterable[dict]) -> list[dict]:
     return sorted(entries, key=lambda e: (e["updated"] or "", e["id"]), reverse=True)

@@ -8,7 +8,7 @@ from sciapps.config import Config
 from sciapps.errors import SciAppsError
 
 
-def serve_store(config: Config, catalog: Path, mkdocs_file: Path, dev_addr: str, livereload: bool) -> None:
+def serve_store(config: Config, catalog: Path, mkdocs_file: Path, dev_addr: str, livereload: bool, drafts: bool = False) -> None:
     import logging
 
     import click
@@ -17,7 +17,11 @@ def serve_store(config: Config, catalog: Path, mkdocs_file: Path, dev_addr: str,
     if not mkdocs_file.is_file():
         raise SciAppsError(f"{mkdocs_file}: no such file", "run in the SciApps repository or pass --mkdocs-config")
     watch = [str(p) for p in (catalog, mkdocs_file.parent / "site", config.path) if p is not None and Path(p).exists()]
-    options = {"config": str(config.path) if config.path else "sciapps.yaml", "catalog": str(catalog.absolute())}
+    options = {
+        "config": str(config.path) if config.path else "sciapps.yaml",
+        "catalog": str(catalog.absolute()),
+        "drafts": drafts,
+    }
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     logging.getLogger("mkdocs").addHandler(handler)
