@@ -145,6 +145,12 @@ def chart_package(config: "Config", datalab_id: str, version: str) -> Path:
     return chart_packages(config) / f"{datalab_id}-{version}.tgz"
 
 
+def review_repository(config: "Config", datalab_id: str) -> str:
+    """Where a merge request's images go: `<registry>/review/<id>`, apart from every release
+    (`<registry>/<id>`); never signed, cleaned up by the registry's policy (OPERATIONS.md)."""
+    return f"{config.registry.rstrip('/')}/review/{datalab_id}"
+
+
 def registry_login(config: "Config", environ: Mapping[str, str] = os.environ) -> RegistryLogin | None:
     """The registry credentials of this job: a deploy token's from protected variables
     (SCIAPPS_REGISTRY_USER/PASSWORD), else GitLab's own job credentials (CI_REGISTRY_USER/

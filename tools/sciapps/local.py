@@ -131,7 +131,7 @@ def launch(
     from sciapps.releases.commands import judge_in_registry, parse_spec
     from sciapps.releases.registry import RegistryUnreachable
 
-    datalab_id, _ = parse_spec(spec)
+    datalab_id, version = parse_spec(spec)
     try:
         judged = judge_in_registry(config, spec)
     except (RegistryUnreachable, SciAppsError) as exc:
@@ -152,9 +152,16 @@ def launch(
                 "ID@VERSION`); --allow-unverified is for development only",
             )
         else:
-            log(f"WARNING: launching {spec} unverified ({reason}): for development only, never for a published environment")
+            review = _review_image(config, datalab_id, version)
+            if review is not None:
+                log(
+                    f"WARNING: launching a PREVIEW: {review[0]}@{review[2]} is a merge request's review image "
+                    f"({review[1]}), unreviewed and unsigned: for trying it out only, never for a published environment"
+                )
+            else:
+                log(f"WARNING: launching {spec} unverified ({reason}): for development only, never for a published environment")
             lab = _valid(config, datalab_id, log)
-            report = build_chart(config, lab, chart_packages(config))
+            report = build_chart(config, lab, chart_packages(config), image=review)
             if not report.passed:
                 raise SciAppsError(
                     f"{lab.id}'s chart has problems: {report.problems[0]}", f"run `sciapps chart {lab.id}` to see them all"
@@ -174,6 +181,22 @@ def launch(
         f"then open http://127.0.0.1:8080/{kind.launch_path}"
     )
     return applied
+
+
+def _review_image(config: Config, datalab_id: str, version: str | None) -> tuple[str, str, str] | None:
+    """(repository, tag, digest) when `version` is the digest of one of the datalab's review
+    images (`<registry>/review/<id>`), else None."""
+    from sciapps.config import review_repository
+    from sciapps.releases.commands import registry_of, review_tag
+    from sciapps.releases.registry import RegistryUnreachable
+
+    if not version or not version.startswith("sha256:"):
+        return None
+    try:
+        tag = review_tag(config, registry_of(config), datalab_id, version)
+    except (RegistryUnreachable, SciAppsError):
+        return None
+    return (review_repository(config, datalab_id), tag, version) if tag else None
 
 
 def launch_values(values: dict, datalab_id: str, params: list[tuple[str, str]], asked: dict) -> dict:

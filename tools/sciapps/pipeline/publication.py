@@ -23,7 +23,7 @@ from typing import Callable
 from sciapps import stages
 from sciapps.catalog.loader import resolve
 from sciapps.catalog.model import Datalab
-from sciapps.config import CHART_PACKAGES, Config, chart_packages, registry_login
+from sciapps.config import CHART_PACKAGES, Config, chart_packages, registry_login, review_repository
 from sciapps.errors import SciAppsError
 from sciapps.results import read_results, write_pushed
 from sciapps.text import md_code
@@ -171,11 +171,6 @@ def publish_checked(
 
 
 REVIEW_CREDENTIALS = ("CI_REGISTRY", "CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD", "CI_JOB_TOKEN")
-
-
-def review_repository(config: Config, datalab_id: str) -> str:
-    """Where a merge request's images go: `<registry>/review/<id>`, apart from releases."""
-    return f"{config.registry.rstrip('/')}/review/{datalab_id}"
 
 
 def push_review(config: Config, ids: tuple[str, ...], merge_request: str, commit_sha: str, log: Log, environ=None) -> int:

@@ -72,7 +72,7 @@ def build_preview(
     (`sciapps push --review`) launches it, by digest; it is never a release."""
     import re
 
-    from sciapps.pipeline.publication import review_repository
+    from sciapps.config import review_repository
     from sciapps.results import REVIEW_IMAGE, read_pushed
     from sciapps.site.build import build_store
     from sciapps.site.model import Preview

@@ -60,6 +60,21 @@ def sync_releases(
     return 0
 
 
+MAX_REVIEW_TAGS = 200
+
+
+def review_tag(config: Config, registry, datalab_id: str, digest: str) -> str | None:
+    """The tag under `<registry>/review/<id>` whose image is `digest`, if one is (the newest
+    MAX_REVIEW_TAGS tags are looked at): a merge request's review image, never a release."""
+    from sciapps.config import review_repository
+
+    repository = review_repository(config, datalab_id)
+    for tag in registry.tags(repository)[-MAX_REVIEW_TAGS:]:
+        if registry.digest(f"{repository}:{tag}") == digest:
+            return tag
+    return None
+
+
 def judge_in_registry(config: Config, spec: str) -> Judged:
     """The record `ID[@VERSION]` names, judged against the registry as it is now."""
     datalab_id, version = parse_spec(spec)
@@ -81,6 +96,15 @@ def judge_in_registry(config: Config, spec: str) -> Judged:
     if chosen is not None:
         return chosen
     wanted = f"{datalab_id}@{version}" if version else datalab_id
+    tag = review_tag(config, registry, datalab_id, version) if version and version.startswith("sha256:") else None
+    if tag is not None:
+        return Judged(
+            None,
+            False,
+            f"{version[:19]}… is the review image {tag} of {datalab_id}, a merge request's preview: unreviewed, and never "
+            "signed as a release",
+            "",
+        )
     unreadable = [j for j in judged if j.release is None]
     why = (
         f"no release record of {wanted} verifies: {unreadable[0].why}"
