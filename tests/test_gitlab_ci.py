@@ -15,6 +15,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -261,6 +262,17 @@ def test_merge_request_pipeline(throwaway):
     advanced.write_text(
         advanced.read_text().replace("FROM jl_base\n", f"FROM jl_base\nRUN {markers.shell('advanced-dockerfile')}\n", 1)
     )
+    # a notebook the moderator should see inside, with an output that carries script
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Inspecting the cutout"),
+        nbformat.v4.new_code_cell("from astropy.io import fits\nfits.info('data/nircam_f200w_cutout.fits')"),
+    ]
+    notebook.cells[1].outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<script>alert('mr')</script>"})]
+    for number, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{number}"
+    (root / "datalabs" / "ds9-fits-viewer" / "notebooks").mkdir()
+    nbformat.write(notebook, root / "datalabs" / "ds9-fits-viewer" / "notebooks" / "inspect.ipynb")
     _git(root, "add", "-A")
     _git(root, "add", "-f", ".venv", "sitecustomize.py", "zz-marker.pth")  # whatever the target's .gitignore says
     _git(root, "commit", "-qm", "ds9 and jwst, and my own tools")
@@ -292,7 +304,8 @@ def test_merge_request_pipeline(throwaway):
     assert markers.hits == [] and "MR-MARKER" not in output, (markers.hits, output[-3000:])
     assert jobs(output) == {
         **dict.fromkeys(("sciapps", "validate", "plan", "datalabs"), "PASS"),
-        **{f"{job} {shard('ds9-fits-viewer')}": "PASS" for job in ("build", "scan", "test", "chart")},
+        **{f"{job} {shard('ds9-fits-viewer')}": "PASS" for job in ("build", "scan", "test", "chart", "review image")},
+        "preview": "PASS",
         "review": "FAIL",
     }, output[-3000:]
     assert (
@@ -308,7 +321,32 @@ def test_merge_request_pipeline(throwaway):
     assert "PIP_INDEX_URL" not in child["variables"] and "MR-MARKER" not in json.dumps(child)
     review = artifact(root, "review.md").read_text()
     assert "author: `aokonkwo`" in review  # GitLab's answer, not the pipeline's runner (mlindqvist)
-    assert "## `ds9-fits-viewer`: changed" in review and "`version`: `1.0.0` → `1.0.1`" in review
+    assert "## `ds9-fits-viewer`: changed" in review and "| `version` | `1.0.0` | `1.0.1` |" in review
+    assert "- `notebooks/inspect.ipynb` (added): 2 cell(s) added, 0 removed, 0 changed" in review
+    page = artifact(root, "review-notebooks/ds9-fits-viewer/notebooks/inspect.ipynb.diff.html").read_text()
+    assert "&lt;script&gt;alert(&#x27;mr&#x27;)&lt;/script&gt;" in page and "<script" not in page
+    # the preview store: the merge request's datalab page with its banner and its review image, by digest
+    recorded = json.loads(artifact(root, "build/results/ds9-fits-viewer/review-image.json").read_text())
+    registry = planned_registry(root)
+    assert re.fullmatch(rf"{re.escape(registry)}/review/ds9-fits-viewer@sha256:[0-9a-f]{{64}}", recorded["image"])
+    assert recorded["merge_request"] == "7" and recorded["tag"].startswith("mr-7-")
+    preview_page = artifact(root, "public-preview/datalabs/ds9-fits-viewer/index.html").read_text()
+    assert "Unreviewed preview of merge request !7." in preview_page and "noindex" in preview_page
+    assert f'data-preview-image="{recorded["image"]}"' in preview_page
+    assert recorded["image"].rpartition("@")[2].replace(":", "%3A") in preview_page  # its Launch, by digest
+    api = json.loads(artifact(root, "public-preview/api/datalabs/ds9-fits-viewer.json").read_text())
+    assert api["preview"] == {
+        "unreviewed": True,
+        "label": "merge request !7",
+        "merge_request": "7",
+        "previewed": True,
+        "image": recorded["image"],
+    }
+    assert not list((root / ".gitlab-ci-local" / "artifacts").glob("*/public/api/catalog.json"))  # the real store: untouched
+    assert not list((root / ".gitlab-ci-local" / "artifacts").glob("*/public-preview/feed.xml"))
+    host, _, path = registry.partition("/")
+    with urllib.request.urlopen(f"http://{host}/v2/{path}/review/ds9-fits-viewer/tags/list", timeout=10) as response:
+        assert json.load(response)["tags"] == [recorded["tag"]]
     listed = re.findall(
         r"^- `([^`]+)` \((\w)\)$", review.split("## Repository files", 1)[1].split("Role checks", 1)[0], re.MULTILINE
     )
@@ -321,6 +359,11 @@ def test_merge_request_pipeline(throwaway):
         assert re.search(rf"\| {stage} \| passed \|", ds9), review
         assert re.search(rf"\| {stage} \| held \| waits for a moderator \|", jwst), review
     assert "Not built in this pipeline" in jwst and "which only advanced developers may submit; aokonkwo is not one" in jwst
+
+
+def planned_registry(root: Path) -> str:
+    """The registry of the throwaway catalog's sciapps.yaml."""
+    return yaml.safe_load((root / "sciapps.yaml").read_text())["registry"]
 
 
 def _bump(root: Path, datalab: str, version: str) -> None:

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import yaml
 
+import pytest
+
+from sciapps.errors import SciAppsError
 from sciapps.pipeline.gitlab import MAX_CHAINS, child_pipeline, shard
 from sciapps.plan import Plan, Planned
 from sciapps.trust import JOB_DEFAULT, JOB_VARIABLES, PREPARE_JOB
@@ -76,3 +79,45 @@ def test_the_child_pipeline_is_valid_gitlab_ci_and_batched(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     empty = child_pipeline(Plan("HEAD"))
     assert [k for k in empty if k != "stages"] == ["nothing to do"]
+
+
+def test_a_merge_requests_child_ends_with_review_images_a_preview_and_the_review(tmp_path):
+    p = Plan("HEAD", [Planned("lab-a", "build", ("x",)), Planned("lab-b", "build", ("x",))])
+    child = child_pipeline(p, "review", "12", "https://previews.example.org")
+    assert child["stages"][-2:] == ["preview", "review"] and child["variables"]["SCIAPPS_MERGE_REQUEST_IID"] == "12"
+    images = sorted(name for name in child if name.startswith("review image "))
+    assert images == sorted({f"review image {shard('lab-a')}", f"review image {shard('lab-b')}"})
+    for name in images:
+        n = name.split()[-1]
+        assert child[name]["needs"] == ["sciapps", *(f"{s} {n}" for s in ("build", "scan", "test", "chart"))]
+        assert child[name]["script"][0].startswith("sciapps push --review ")
+    assert child["preview"]["needs"] == ["sciapps", *images]
+    assert "public-preview/" in child["preview"]["artifacts"]["paths"]
+    pages = child["preview pages"]  # deployed by the previews' own Pages project, only where one is set
+    assert pages["rules"] == [{"if": "$SCIAPPS_PREVIEWS_PROJECT"}] and pages["trigger"]["project"] == "$SCIAPPS_PREVIEWS_PROJECT"
+    assert pages["environment"] == {
+        "name": "preview/mr-12",
+        "url": "https://previews.example.org/mr-12/",
+        "auto_stop_in": "2 weeks",
+    }
+    assert "preview pages" not in child_pipeline(p, "review", "12")  # no previews' origin: built, not deployed
+    (tmp_path / "child.yml").write_text(yaml.safe_dump(child))
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    proc = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.gitlab-ci", str(tmp_path / "child.yml")], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with pytest.raises(SciAppsError):
+        child_pipeline(p, "review", "12; rm -rf /")
+
+
+def test_the_previews_projects_pipeline_is_valid_gitlab_ci():
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    proc = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.gitlab-ci", str(REPO / "ci" / "previews.gitlab-ci.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pages = yaml.safe_load((REPO / "ci" / "previews.gitlab-ci.yml").read_text())["pages"]
+    assert pages["pages"]["path_prefix"] == "mr-$PREVIEW_MERGE_REQUEST" and "expire_in" in pages["pages"]

@@ -561,8 +561,15 @@ def keys_generate(out):
     type=click.Choice(["build", "chart"]),
     help="Print only the ids of the datalabs planned for this work, one per line (for CI jobs); the rest goes to standard error.",
 )
+@click.option(
+    "--merge-request",
+    envvar="CI_MERGE_REQUEST_IID",
+    help="With --then review: the merge request's number, which its review images and preview carry.",
+)
 @config_option
-def plan_cmd(base_rev, everything, outdated, output, child_pipeline, then, author, author_from_gitlab, ids_of, config_path):
+def plan_cmd(
+    base_rev, everything, outdated, output, child_pipeline, then, author, author_from_gitlab, ids_of, merge_request, config_path
+):
     """What a change affects, and why: the datalabs to build, and those whose chart only is rendered again."""
     from sciapps.pipeline import write_plan
 
@@ -576,7 +583,9 @@ def plan_cmd(base_rev, everything, outdated, output, child_pipeline, then, autho
         asked = lambda: author_or_none(say)  # noqa: E731
     elif author:
         asked = lambda: author  # noqa: E731
-    result = write_plan(_config(config_path), base_rev, everything, output, child_pipeline, say, then, outdated, asked)
+    result = write_plan(
+        _config(config_path), base_rev, everything, output, child_pipeline, say, then, outdated, asked, merge_request or ""
+    )
     for datalab_id in result.ids(ids_of) if ids_of else ():
         click.echo(datalab_id)
     return errors.OK

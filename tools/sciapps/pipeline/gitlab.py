@@ -21,6 +21,7 @@ plan's base revision, which is pinned in the child's variables.
 from __future__ import annotations
 
 import hashlib
+import re
 import shlex
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +36,7 @@ from sciapps.trust import JOB_DEFAULT, JOB_VARIABLES, PREPARE_JOB
 
 MAX_CHAINS = 50  # job chains per child pipeline: 5 jobs each, well inside GitLab's limits at any catalog size
 RESULTS = "build/results/"
+PREVIEW = "preview"  # a merge request's review images and preview store, after its chains
 THEN = ("review", "publish")  # what the child does after the chains: a merge request's review, or the publication
 SCIAPPS = "sciapps"  # the first job's name and stage
 
@@ -68,7 +70,7 @@ def _artifacts(stage: Stage) -> dict:
     return {"when": "always", "paths": [RESULTS, *stage.LEAVES]}
 
 
-def child_pipeline(result: Plan, then: str | None = None) -> dict:
+def child_pipeline(result: Plan, then: str | None = None, merge_request: str = "", preview_url: str = "") -> dict:
     """The child pipeline of `result` (see the module). When publishing, a datalab's failure
     does not stop the others of its batch: the jobs may end with findings (exit 1) and the
     publication signs only the datalabs whose every check passed; the rest are reported."""
@@ -128,6 +130,52 @@ def child_pipeline(result: Plan, then: str | None = None) -> dict:
                 "script": [shlex.join(["sciapps", "push", *batch, "--chart-only"])],
             }
     if then == "review":
+        # A merge request's review images (GitLab's job credentials, never the protected
+        # publication ones) and its preview store, on an origin of its own (SECURITY.md).
+        images = []
+        for n, batch in _batches(result.ids("build"), MAX_CHAINS):
+            images.append(f"review image {n}")
+            jobs[images[-1]] = {
+                "stage": PREVIEW,
+                "needs": [SCIAPPS, *(f"{stage.NAME} {n}" for stage in chain)],
+                "allow_failure": {"exit_codes": [1]},  # a datalab whose test failed has none; the preview says so
+                "script": [shlex.join(["sciapps", "push", "--review", *batch]) + ' --merge-request "$SCIAPPS_MERGE_REQUEST_IID"'],
+                "artifacts": {"when": "always", "paths": [RESULTS]},
+            }
+        jobs["preview"] = {
+            "stage": PREVIEW,
+            "needs": [SCIAPPS, *images, *(f"chart only {n}" for n, _ in _batches(result.ids("chart"), MAX_CHAINS))],
+            "cache": {"key": "sciapps-store", "paths": ["build/releases/"], "policy": "pull"},
+            "script": [
+                'sciapps preview --base "$BASE_REV" --merge-request "$SCIAPPS_MERGE_REQUEST_IID" --out public-preview',
+                'echo "PREVIEW_JOB_ID=$CI_JOB_ID" > preview.env',  # which job's artifact the previews' Pages deploy
+            ],
+            "artifacts": {
+                "expose_as": "preview store",
+                "paths": ["public-preview/"],
+                "expire_in": "2 weeks",
+                "reports": {"dotenv": "preview.env"},
+            },
+        }
+        # Deployed by the previews' own Pages project (store.preview_url), never this one's Pages:
+        # GitLab shows the environment's URL on the merge request, and stops it when the merge request closes.
+        if preview_url:
+            jobs["preview pages"] = {
+                "stage": PREVIEW,
+                "needs": ["preview"],
+                "rules": [{"if": "$SCIAPPS_PREVIEWS_PROJECT"}],
+                "variables": {
+                    "PREVIEW_SOURCE_PROJECT": "$CI_PROJECT_ID",
+                    "PREVIEW_JOB": "$PREVIEW_JOB_ID",
+                    "PREVIEW_MERGE_REQUEST": "$SCIAPPS_MERGE_REQUEST_IID",
+                },
+                "environment": {
+                    "name": f"preview/mr-{merge_request}",
+                    "url": f"{preview_url.rstrip('/')}/mr-{merge_request}/",
+                    "auto_stop_in": "2 weeks",
+                },
+                "trigger": {"project": "$SCIAPPS_PREVIEWS_PROJECT", "branch": "main"},
+            }
         # after every chain (no needs: it gets every earlier job's results); the judged
         # rules are the target branch's, its job setup puts them in place
         jobs["review"] = {
@@ -137,13 +185,16 @@ def child_pipeline(result: Plan, then: str | None = None) -> dict:
         }
     if not jobs:  # GitLab refuses a pipeline without jobs
         return {"stages": ["nothing"], "nothing to do": {"stage": "nothing", "script": ["echo 'the plan affects no datalab'"]}}
-    after = {"review": ["review"], "publish": ["push", "publish"]}.get(then or "", [])
+    after = {"review": [PREVIEW, "review"], "publish": ["push", "publish"]}.get(then or "", [])
     child: dict = {"stages": [SCIAPPS, *(stage.NAME for stage in chain), *after]}
     variables = dict(JOB_VARIABLES)
     if result.base:
         variables["BASE_REV"] = result.base
     if then == "review":  # the child's source is parent_pipeline: its jobs are told they judge a merge request
         variables["SCIAPPS_MERGE_REQUEST"] = "true"
+        if not re.fullmatch(r"[0-9]{0,12}", merge_request):
+            raise SciAppsError(f"{merge_request[:20]!r} is not a merge request's number", "give its IID, e.g. 12")
+        variables["SCIAPPS_MERGE_REQUEST_IID"] = merge_request
     child["variables"] = variables
     child["default"] = JOB_DEFAULT
     return {**child, SCIAPPS: PREPARE_JOB, **jobs}
@@ -159,6 +210,7 @@ def write_plan(
     then: str | None = None,
     outdated: bool = False,
     author: Callable[[], str | None] | None = None,
+    merge_request: str = "",
 ) -> Plan:
     """`sciapps plan`: print the plan, and write it and its child pipeline when asked.
     A merge request's plan (`then == "review"`) authorises first (`author`: who opened it)."""
@@ -184,5 +236,8 @@ def write_plan(
 
         pinned = replace(result, base=commit_of(config.root, base_rev)) if base_rev else result
         text = "# Written by `sciapps plan`: the child pipeline of this change. Do not edit.\n"
-        write_atomically(child, text + yaml.dump(child_pipeline(pinned, then), Dumper=Dumper, sort_keys=False))
+        write_atomically(
+            child,
+            text + yaml.dump(child_pipeline(pinned, then, merge_request, config.preview_url), Dumper=Dumper, sort_keys=False),
+        )
     return result
