@@ -30,6 +30,12 @@ def preview_site(tmp_path_factory):
         "12",
         frozenset({"xmm-epic-spectrum-fit", "xss-attempt", "draft-one"}),
         {"xmm-epic-spectrum-fit": REVIEW},
+        before={
+            "xmm-epic-spectrum-fit": [
+                ("The old plot", (REPO / "datalabs/gaia-dr3-hrd/screenshots/hr_diagram.png").read_bytes()),
+                ("<script>not a picture</script>", b"<svg onload=alert(1)></svg>"),  # not a picture: never published
+            ]
+        },
     )
     report = build_store(config, [REPO / "datalabs", CASES / "store"], work / "public-preview", REPO / "mkdocs.yml", 1, preview)
     url, server = serve(report.out)
@@ -66,6 +72,10 @@ def test_the_preview_page_shows_its_banner_and_launches_the_review_image(browser
     launch = page.get_attribute("a.sa-launch", "href")
     assert launch.endswith("&digest=sha256%3A" + "ab" * 32) and page.text_content("a.sa-launch") == "Launch the preview image"
     assert page.query_selector(".sa-launch-form") is None  # a preview is launched as itself, never as a release
+    before, after = page.query_selector_all(".sa-compare > div")
+    assert [i.get_attribute("alt") for i in before.query_selector_all("img")] == ["Before: The old plot"]
+    assert len(after.query_selector_all("img")) == 1
+    assert page.evaluate("() => [...document.querySelectorAll('.sa-compare img')].every(i => i.naturalWidth > 0)")
     page.goto(url + "datalabs/xss-attempt/")  # merge-request content with script in it
     page.wait_for_timeout(300)
     assert dialogs == [] and page.is_visible(".sa-preview-banner")

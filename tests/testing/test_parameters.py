@@ -40,6 +40,8 @@ def test_each_parameter_set_is_a_launch_and_a_failing_one_fails(engine, approved
     assert [c.name for c in report.checks] == want["checks"]
     assert [c.passed for c in report.checks] == [True, True, False], [(c.name, c.output[-400:]) for c in report.checks]
     assert want["output"] in report.checks[-1].output
+    executed = json.loads(report.checks[1].executed)  # the notebook as it ran, kept for the moderator
+    assert any(c.get("outputs") for c in executed["cells"]) and "injected-parameters" in json.dumps(executed)
     assert engine.containers_labelled(LABEL) == []
 
 

@@ -105,6 +105,17 @@ def show(root: Path, rev: str, path: str) -> str | None:
     return answer.stdout if answer.returncode == 0 else None
 
 
+def show_bytes(root: Path, rev: str, path: str, limit: int) -> bytes | None:
+    """The bytes of `path` at `rev` (a picture, say), or None when it has none or it is
+    larger than `limit`."""
+    try:
+        answer = run(root, "show", f"{rev}:{path}", limit=limit)
+    except SciAppsError:
+        return None
+    data = answer.stdout.encode("utf-8", "surrogateescape")
+    return data if answer.returncode == 0 and len(data) <= limit else None
+
+
 def paths(output: str) -> list[str]:
     """A NUL-separated list of paths."""
     return [p for p in output.split("\0") if p]

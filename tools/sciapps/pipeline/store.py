@@ -90,6 +90,33 @@ def build_preview(
     base_url = config.preview_url or LOCAL_PREVIEW_URL
     url = f"{base_url}/mr-{merge_request}/" if merge_request else f"{base_url}/"
     label = f"merge request !{merge_request}" if merge_request else "local changes"
-    preview = Preview(label, url, merge_request, frozenset(ids), images)
+    preview = Preview(label, url, merge_request, frozenset(ids), images, before=_screenshots_before(config, base, ids))
     log(f"previewing {len(ids)} changed datalab(s) since {base}: {', '.join(ids) or 'none'}")
     return build_store(config, [config.catalog], out, mkdocs_file, jobs, preview)
+
+
+def _screenshots_before(config: Config, base: str, ids: list[str]) -> dict[str, list[tuple[str, bytes]]]:
+    """{id: [(caption, bytes)]} of each changed datalab's screenshots at `base`, read from
+    Git, each within the catalog's image limit (the store checks what they are)."""
+    from sciapps import yamlio
+    from sciapps.config import CATALOG_DIR
+    from sciapps.gitcmd import show, show_bytes, top
+
+    root = top(config.root)
+    catalog = (config.root / CATALOG_DIR).absolute().relative_to(root.absolute()).as_posix()
+    limit = config.limits.bytes("image_mb")
+    found: dict[str, list[tuple[str, bytes]]] = {}
+    for datalab_id in ids:
+        text = show(root, base, f"{catalog}/{datalab_id}/datalab.yaml")
+        try:
+            meta = yamlio.load(text) if text and len(text) <= config.limits.metadata_bytes else None
+        except yamlio.YamlProblem:
+            meta = None
+        shots = meta.get("screenshots") if isinstance(meta, dict) else None
+        for shot in shots if isinstance(shots, list) else []:
+            if not isinstance(shot, dict) or not isinstance(shot.get("file"), str) or ".." in shot["file"].split("/"):
+                continue
+            data = show_bytes(root, base, f"{catalog}/{datalab_id}/{shot['file'].lstrip('/')}", limit)
+            if data:
+                found.setdefault(datalab_id, []).append((str(shot.get("caption", ""))[:200], data))
+    return found

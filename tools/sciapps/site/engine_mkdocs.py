@@ -197,6 +197,10 @@ class StorePlugin(BasePlugin[StoreOptions]):
             fragment = self.renderer.datalab(e, self.settings.store_url, path)
             target.write_text(page_head + fragment + page_tail, encoding="utf-8")
             data.copy_assets(out, self.catalog.folders[e["id"]], e, self.settings.limits.bytes("image_mb"))
+            if self.catalog.preview is not None:  # the screenshots before the change, beside the new ones
+                for picture in self.catalog.preview.before_media(e["id"]) if e["preview"]["previewed"] else []:
+                    (out / path / picture["file"]).parent.mkdir(parents=True, exist_ok=True)
+                    (out / path / picture["file"]).write_bytes(picture["data"])
 
 
 def create_settings(settings: Config) -> dict:

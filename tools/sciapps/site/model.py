@@ -251,6 +251,23 @@ class Preview:
     datalabs: frozenset[str] = frozenset()  # what it previews: shown whatever their status
     images: dict[str, str] = field(default_factory=dict)  # id -> review image, repository@sha256:...
     drafts: bool = False  # show every draft (sciapps serve --drafts)
+    # id -> the screenshots before the change, [(caption, picture bytes)], shown beside the new ones
+    before: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
+
+    def before_media(self, datalab_id: str) -> list[dict]:
+        """The pictures before the change: caption, file name under the page (`media/before-<hash>`)
+        and bytes, for pictures that are what they claim (the store's own check)."""
+        import hashlib
+
+        from sciapps.catalog.rules.images import SUFFIXES, picture_format
+
+        shown = []
+        for caption, data in self.before.get(datalab_id, [])[:8]:
+            kind = picture_format(data)
+            if kind:
+                name = f"media/before-{hashlib.sha256(data).hexdigest()[:20]}{SUFFIXES[kind][0]}"
+                shown.append({"caption": caption, "file": name, "data": data})
+        return shown
 
     def shows(self, meta: dict) -> bool:
         if meta.get("id") in self.datalabs:
@@ -269,6 +286,9 @@ class Preview:
             "previewed": previewed,
             "image": image or None,
         }
+        before = self.before_media(e["id"]) if previewed else []
+        if before:
+            e["preview"]["before"] = [{"caption": b["caption"], "url": f"{e['urls']['page']}{b['file']}"} for b in before]
         if previewed:
             digest = image.rpartition("@")[2] if "@sha256:" in image else ""
             e["urls"]["launch"] = (

@@ -44,6 +44,7 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
                     log(f"  | {line}")
         status = "passed" if report.passed else "failed"
         log(f"{lab.id}: test {status}: {report.summary()}")
+        executed = _keep_executed(config, lab, report.checks)
         return Verdict(
             status,
             report.summary(),
@@ -53,7 +54,33 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
                     {"name": c.name, "passed": c.passed, "seconds": round(c.seconds, 1), "output": c.output[-4000:]}
                     for c in report.checks
                 ],
+                "executed": executed,
             },
         )
 
     return each_valid(config, labs, NAME, "tested", work, log)
+
+
+EXECUTED = "executed"  # build/results/<id>/executed/: the test notebooks as they ran, for the moderator
+
+
+def _keep_executed(config: Config, lab: Datalab, checks) -> list[str]:
+    """Write each notebook the tests ran, with its outputs, beside the results (and so into
+    the job's artifacts): `executed/<n>-<name>.ipynb`. Names come from the check's number,
+    never from a path of the merge request."""
+    import re
+
+    from sciapps.safefiles import write_atomically
+
+    import shutil
+
+    folder = config.path_of(config.results_dir) / lab.id / EXECUTED
+    shutil.rmtree(folder, ignore_errors=True)  # only this run's
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for number, check in enumerate((c for c in checks if c.executed), 1):
+        slug = re.sub(r"[^a-z0-9]+", "-", check.name.lower()).strip("-")[:60] or "notebook"
+        name = f"{number:02d}-{slug}.ipynb"
+        write_atomically(folder / name, check.executed)
+        kept.append(f"{EXECUTED}/{name}")
+    return kept

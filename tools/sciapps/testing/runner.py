@@ -32,12 +32,16 @@ SERVICE_TIMEOUT = 180.0
 ENTRYPOINT = "/usr/local/bin/datalab-entrypoint"  # every approved base image has it
 
 
+MAX_EXECUTED_BYTES = 20 * 2**20  # an executed notebook kept for the moderator, at most
+
+
 @dataclass
 class Check:
     name: str
     passed: bool
     seconds: float
     output: str = ""
+    executed: str = ""  # the notebook as it ran, with its outputs (when one ran and was not too large)
 
 
 @dataclass
@@ -233,7 +237,7 @@ def _parameter_set(engine: Engine, lab: Datalab, image: str, parameters: list[di
         if not ready.passed:
             return Check(name, False, time.monotonic() - begin, ready.output)
         check = _notebook(engine, container, launchparams.copy_name(entry), timeout)
-        return Check(name, check.passed, time.monotonic() - begin, check.output)
+        return Check(name, check.passed, time.monotonic() - begin, check.output, check.executed)
     finally:
         if container is not None:
             engine.remove(container)
@@ -254,8 +258,15 @@ def _notebook(engine: Engine, container, notebook: str, timeout: float) -> Check
         )
     if "CellTimeoutError" in text:
         text = f"timed out: a cell ran longer than {timeout:.0f} s\n{text}"
+    # the notebook as it ran, outputs and all, for the moderator (bounded: `head -c`, then dropped when cut)
+    _, executed = engine.exec(container, ["head", "-c", str(MAX_EXECUTED_BYTES + 1), output], timeout=60)
+    executed = executed if executed.startswith("{") and len(executed.encode()) <= MAX_EXECUTED_BYTES else ""
     return Check(
-        f"notebook {notebook}", code == 0, seconds, text[-4000:] if len(text) <= 4000 else text[:200] + "\n...\n" + text[-3800:]
+        f"notebook {notebook}",
+        code == 0,
+        seconds,
+        text[-4000:] if len(text) <= 4000 else text[:200] + "\n...\n" + text[-3800:],
+        executed,
     )
 
 
