@@ -35,10 +35,13 @@ def _wait_for(predicate, seconds: float) -> bool:
     return False
 
 
-def _serve(tmp_path, **streams):
+def _serve(tmp_path, *more, draft: bool = False, **streams):
     """(catalog, port, page URL, process) of `sciapps serve` on a copy of one datalab."""
     catalog = tmp_path / "datalabs"
     shutil.copytree(REPO / "datalabs" / "gaia-dr3-hrd", catalog / "gaia-dr3-hrd")
+    if draft:
+        metadata = catalog / "gaia-dr3-hrd" / "datalab.yaml"
+        metadata.write_text(metadata.read_text().replace("status: published", "status: draft"))
     port = _free_port()
     proc = subprocess.Popen(
         [
@@ -54,6 +57,7 @@ def _serve(tmp_path, **streams):
             str(REPO / "sciapps.yaml"),
             "--mkdocs-config",
             str(REPO / "mkdocs.yml"),
+            *more,
         ],
         text=True,
         **streams,
@@ -98,3 +102,12 @@ def test_an_open_page_reloads_itself_under_the_store_csp(tmp_path, browser):
         proc.terminate()
         proc.wait(timeout=30)
     assert not [line for line in console if "Content Security Policy" in line], console
+
+
+def test_serve_drafts_shows_ones_own_drafts_marked_as_a_preview(tmp_path):
+    catalog, port, url, proc = _serve(tmp_path, "--drafts", draft=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait_for(lambda: "Unreviewed preview of your drafts." in (_get(url) or ""), 60), "the draft is not shown"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
