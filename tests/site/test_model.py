@@ -17,10 +17,28 @@ def meta(name="gaia-dr3-hrd"):
     return yamlio.load((REPO / "datalabs" / name / "datalab.yaml").read_text())
 
 
-def test_launch_url_is_the_template_with_encoded_values(config):
+def verified(tmp_path, datalab: str, version: str):
+    """The judged records of one verified release of `datalab` `version`."""
+    from sciapps.releases.mirror import Mirror
+    from sciapps.releases.signing import public_key
+    from tests.releases import records
+
+    signer = records.keys(tmp_path)
+    records.mirror(tmp_path / "releases", {datalab: [records.record(signer, datalab, version)]})
+    return Mirror(tmp_path / "releases", public_key(tmp_path / "keys" / "release.pub")).all_releases([datalab], 1)[datalab]
+
+
+def test_launch_url_is_the_template_with_encoded_values(config, tmp_path):
     m = {**meta(), "version": "1.2.0+build.7"}
-    e = entry(m, replace(config, launch_url="https://datalabs.esa.int/launch?datalab={id}&version={version}"))
-    assert e["urls"]["launch"] == "https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&version=1.2.0%2Bbuild.7"
+    template = "https://datalabs.esa.int/launch?datalab={id}&version={version}&digest={digest}"
+    e = entry(m, replace(config, launch_url=template), verified(tmp_path, "gaia-dr3-hrd", "1.2.0+build.7"))
+    digest = e["release"]["digest"].replace(":", "%3A")
+    assert e["urls"]["launch"] == f"https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&version=1.2.0%2Bbuild.7&digest={digest}"
+
+
+def test_nothing_is_offered_to_launch_before_a_verified_release(config):
+    e = entry(meta(), config)  # no release record at all
+    assert e["urls"]["launch"] is None and e["release"] is None
 
 
 def test_archived_cannot_be_launched(config):

@@ -203,14 +203,15 @@ def entry(
         "urls": {
             "page": page,
             "api": f"api/datalabs/{meta['id']}.json",
+            # what a click launches: the current version's verified build, pinned by digest; nothing before one exists
             "launch": None
-            if archived
+            if archived or not (current and current.verified)
             else fill_template(
                 config.launch_url,
                 "launch_url",
                 id=meta["id"],
                 version=meta["version"],
-                digest=current.release.digest if current else "",
+                digest=current.release.digest,
                 params="",
             ),
             # the store's own launch page: a summary of what starts, with the launch's values
