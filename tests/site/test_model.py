@@ -29,11 +29,11 @@ def verified(tmp_path, datalab: str, version: str):
 
 
 def test_launch_url_is_the_template_with_encoded_values(config, tmp_path):
-    m = {**meta(), "version": "1.2.0+build.7"}
+    m = {**meta(), "version": "1.2.0-rc.1"}
     template = "https://datalabs.esa.int/launch?datalab={id}&version={version}&digest={digest}"
-    e = entry(m, replace(config, launch_url=template), verified(tmp_path, "gaia-dr3-hrd", "1.2.0+build.7"))
-    digest = e["release"]["digest"].replace(":", "%3A")
-    assert e["urls"]["launch"] == f"https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&version=1.2.0%2Bbuild.7&digest={digest}"
+    e = entry(m, replace(config, launch_url=template), verified(tmp_path, "gaia-dr3-hrd", "1.2.0-rc.1"))
+    digest = e["release"]["digest"].replace(":", "%3A")  # every value URL-encoded
+    assert e["urls"]["launch"] == f"https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&version=1.2.0-rc.1&digest={digest}"
 
 
 def test_nothing_is_offered_to_launch_before_a_verified_release(config):
