@@ -114,7 +114,11 @@ class StorePlugin(BasePlugin[StoreOptions]):
         self.pages: dict[str, Page] = {
             p.path: p
             for p in self.renderer.store_pages(
-                self.catalog.entries, self.settings.featured, create_settings(self.settings), self.settings.launch_url
+                self.catalog.entries,
+                self.settings.featured,
+                create_settings(self.settings),
+                self.settings.launch_url,
+                mission_data(self.settings),
             )
         }
         return config
@@ -201,6 +205,21 @@ class StorePlugin(BasePlugin[StoreOptions]):
                 for picture in self.catalog.preview.before_media(e["id"]) if e["preview"]["previewed"] else []:
                     (out / path / picture["file"]).parent.mkdir(parents=True, exist_ok=True)
                     (out / path / picture["file"]).write_bytes(picture["data"])
+
+
+def mission_data(settings: Config) -> dict:
+    """What each mission's page says of its data: the collections this catalog mounts, and
+    the kinds of id a launch or an archive's link (`open/`) may name."""
+    found: dict = {}
+    for mission, collections in settings.collections.items():
+        kinds = settings.id_kinds.get(mission, {})
+        found[mission] = {
+            "collections": [
+                {"name": name, "kinds": [{"kind": k, **dict(v)} for k, v in sorted(kinds.get(name, {}).items())]}
+                for name in sorted(collections)
+            ]
+        }
+    return found
 
 
 def create_settings(settings: Config) -> dict:

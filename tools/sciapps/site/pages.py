@@ -65,7 +65,12 @@ class Renderer:
         )
 
     def store_pages(
-        self, entries: list[dict], featured_ids: tuple[str, ...], create: dict | None = None, launch_url: str = ""
+        self,
+        entries: list[dict],
+        featured_ids: tuple[str, ...],
+        create: dict | None = None,
+        launch_url: str = "",
+        mission_data: dict | None = None,
     ) -> list[Page]:
         """Home, browse, bookmarks, create, the missions index and one page per mission."""
         live = [e for e in entries if e["status"] == "published"]
@@ -74,14 +79,22 @@ class Renderer:
         featured = [by_id[i] for i in featured_ids if i in by_id]
         vocab = vocabulary("missions")
         per_mission: dict[str, list[dict]] = {}
-        for e in newest:
+        archived: dict[str, list[dict]] = {}
+        for e in sort_newest(entries):  # every mission a shown page links to has a page, archived ones' too
             for m in e["missions"]:
-                per_mission.setdefault(m["id"], []).append(e)
+                (per_mission if e["status"] == "published" else archived).setdefault(m["id"], []).append(e)
         missions = [
-            {"id": mid, "name": vocab[mid]["name"], "url": vocab[mid].get("url"), "count": len(per_mission[mid])}
-            for mid in sorted(per_mission, key=lambda m: vocab[m]["name"].lower())
+            {
+                "id": mid,
+                "name": vocab[mid]["name"],
+                "url": vocab[mid].get("url"),
+                "count": len(per_mission.get(mid, [])),
+                "archived": len(archived.get(mid, [])),
+                "data": (mission_data or {}).get(mid, {}),
+            }
+            for mid in sorted(set(per_mission) | set(archived), key=lambda m: vocab[m]["name"].lower())
         ]
-        counts = {"published": len(live), "missions": len(missions)}
+        counts = {"published": len(live), "missions": sum(1 for m in missions if m["count"])}
         pages = [
             Page(
                 "",
@@ -112,7 +125,13 @@ class Renderer:
             ),
         ]
         for m in missions:
-            shown = per_mission[m["id"]][:MISSION_PAGE_CARDS]
-            html = self.render("mission.html", root="../../", mission=m, entries=shown, count=m["count"])
+            shown = per_mission.get(m["id"], [])[:MISSION_PAGE_CARDS]
+            gone = archived.get(m["id"], [])[:MISSION_PAGE_CARDS]
+            mounts = sorted(
+                {(a["collection"], a["mount"]) for e in shown + gone for a in e["data_assets"] if a["mission"] == m["id"]}
+            )
+            html = self.render(
+                "mission.html", root="../../", mission=m, entries=shown, archived=gone, count=m["count"], mounts=mounts
+            )
             pages.append(Page(f"missions/{m['id']}/", m["name"], html, f"Datalabs for {m['name']} data"))
         return pages
