@@ -55,6 +55,23 @@ def test_search_that_matches_nothing(page):
     search(page, "zzzqqq")
     assert result_ids(page) == []
     assert page.text_content(".sa-results__status") == "0 datalabs match “zzzqqq”"
+    ways = page.text_content(".sa-noresults")
+    assert "Browse all datalabs" in ways and "Create a datalab for it" in ways and "archived" not in ways
+
+
+def test_no_result_offers_the_archived_matches(page):
+    open_browse(page)
+    search(page, "spire")
+    assert result_ids(page) == [] and "Show 1 archived datalab that match" in page.text_content(".sa-noresults")
+    page.click(".sa-noresults button")
+    page.wait_for_selector(".sa-results .sa-card")
+    assert result_ids(page) == ["herschel-spire-photometry"]
+
+
+def test_ids_are_searched_in_their_parts(page):
+    open_browse(page)
+    search(page, "HRD")
+    assert result_ids(page)[0] == "gaia-dr3-hrd"
 
 
 def test_facets_narrow_results_and_combine_with_the_query(page):

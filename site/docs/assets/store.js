@@ -396,6 +396,7 @@
           else shown.sort((a, b) => (b.updated > a.updated ? 1 : b.updated < a.updated ? -1 : a.name.localeCompare(b.name)));
           for (const facet of FACETS) paintFacet(facet, matches.filter((row) => passes(row, facet.key)));
           results.replaceChildren(...shown.slice(0, state.limit).map((row) => card(store, row)));
+          if (!shown.length) results.append(waysOn(matches));
           more.hidden = shown.length <= state.limit;
           const what = shown.length === 1 ? "1 datalab" : shown.length + " datalabs";
           status.textContent = state.q.trim() ? `${what} match \u201c${state.q.trim()}\u201d` : what;
@@ -405,6 +406,35 @@
             timing.inputAt = 0;
           }
           app.dataset.results = String(shown.length);
+        }
+
+        function waysOn(matches) {
+          // no result is never a dead end: archived matches, the filters, everything, or a new datalab
+          const hidden = state.archived ? [] : store.rows.filter((row) => row.archived && (!search(store, state.q) || search(store, state.q).has(row.ref)));
+          const picked = FACETS.some((f) => state.picked[f.key].size);
+          const ways = el("ul", { class: "sa-noresults__ways" });
+          if (hidden.length) {
+            const show = el("button", { type: "button", class: "md-button" }, `Show ${hidden.length} archived datalab${hidden.length === 1 ? "" : "s"} that match`);
+            show.addEventListener("click", () => {
+              state.archived = true;
+              facetsBox.querySelector("#sa-archived").checked = true;
+              update();
+            });
+            ways.append(el("li", {}, show));
+          }
+          if (picked) {
+            const clear = el("button", { type: "button", class: "md-button" }, "Clear the filters");
+            clear.addEventListener("click", () => {
+              for (const f of FACETS) state.picked[f.key].clear();
+              facetsBox.querySelectorAll("input[type=checkbox]:not(#sa-archived)").forEach((box) => (box.checked = false));
+              update();
+            });
+            ways.append(el("li", {}, clear));
+          }
+          ways.append(el("li", {}, el("a", { href: new URL("browse/", store.root).href }, "Browse all datalabs")));
+          ways.append(el("li", {}, el("a", { href: new URL("create/", store.root).href }, "Create a datalab for it")));
+          const said = matches.length ? "Nothing matches with these filters." : "No published datalab matches.";
+          return el("div", { class: "sa-noresults" }, el("p", {}, said), ways);
         }
 
         function paintFacet(facet, rows) {

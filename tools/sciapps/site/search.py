@@ -8,7 +8,8 @@ the delta-encoded documents that contain it and the term counts, and each field'
 length per document. `store.js` rebuilds the very same `lunr.Index` from it with
 lunr.js's own formula, in the visitor's browser, in a fraction of a second.
 
-Field weights: name 10, summary / keywords / missions 5, description 1.
+Field weights: name 10, summary / keywords / missions / id 5, description 1. The id is
+searched in its parts (`gaia-dr3-hrd` is found by "hrd").
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lunr import get_default_builder, lunr
 
 from sciapps.datalab_types import TYPES
 
-FIELDS = (("name", 10), ("summary", 5), ("keywords", 5), ("missions", 5), ("description", 1))
+FIELDS = (("name", 10), ("summary", 5), ("keywords", 5), ("missions", 5), ("id", 5), ("description", 1))
 DESCRIPTION_WORDS = 200  # enough to find a datalab by what it does; the rest is on its page
 
 
@@ -28,6 +29,7 @@ def _document(index: int, e: dict) -> dict:
         "summary": e["summary"],
         "keywords": " ".join(e["keywords"]),
         "missions": " ".join(f"{m['id']} {m['name']}" for m in e["missions"]),
+        "id": e["id"].replace("-", " "),
         "description": " ".join(e["description"].split()[:DESCRIPTION_WORDS]),
     }
 
