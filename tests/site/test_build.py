@@ -376,3 +376,14 @@ def test_an_icon_that_is_also_a_screenshot_is_published_once(tmp_path):
     assert len(published) == 1 and published[0].read_bytes() == (lab / "icon.png").read_bytes()
     page = (out / "datalabs" / "gaia-dr3-hrd" / "index.html").read_text()
     assert page.count(f"media/{published[0].name}") == 2
+
+
+def test_home_does_not_repeat_featured_and_cards_show_version_and_update(store):
+    import re as _re
+
+    folder, _ = store
+    home = html(folder, "")
+    featured, newest = home.split('id="sa-featured"', 1)[1].split('id="sa-newest"', 1)
+    ids = lambda part: _re.findall(r'<article class="sa-card[^"]*" data-id="([^"]+)"', part)  # noqa: E731
+    assert ids(featured) and not set(ids(featured)) & set(ids(newest.split('id="sa-by-mission"')[0]))
+    assert "Version 1.3.0 · updated 2026-12-02" in featured

@@ -290,7 +290,8 @@
       { class: "sa-card" + (row.archived ? " sa-card--archived" : ""), "data-id": row.id },
       el("div", { class: "sa-card__head" }, el("h3", { class: "sa-card__title" }, el("a", { href }, row.name)), star),
       el("p", { class: "sa-card__summary" }, row.summary),
-      chips
+      chips,
+      el("p", { class: "sa-card__meta" }, `Version ${row.version}` + (row.updated ? ` \u00b7 updated ${row.updated}` : ""))
     );
   }
 

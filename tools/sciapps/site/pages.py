@@ -99,7 +99,14 @@ class Renderer:
             Page(
                 "",
                 "SciApps",
-                self.render("home.html", root="", featured=featured, newest=newest[:NEWEST], missions=missions, counts=counts),
+                self.render(
+                    "home.html",
+                    root="",
+                    featured=featured,
+                    newest=[e for e in newest if e["id"] not in featured_ids][:NEWEST],  # Featured is not repeated
+                    missions=missions,
+                    counts=counts,
+                ),
                 "Science applications for ESA mission data, ready to launch in ESA Datalabs.",
             ),
             Page("browse/", "Browse datalabs", self.render("browse.html", root="../")),
