@@ -62,3 +62,23 @@ def test_line_index_maps_paths():
     assert index.line(("list", 0, "y")) == 4
     assert index.line(("list", 1)) == 5
     assert index.line(("list", 7, "nothing")) == 2  # deepest existing part
+
+
+@pytest.mark.parametrize(
+    "text,line,said",
+    [
+        (
+            'id: x\nsummary: "A summary\nversion: 1.0.0\nname: y\nlicense: MIT\nkeywords: [a]\n',
+            2,
+            "a text opened with a quote on line 2",
+        ),
+        ("id: x\nname: [A name\nsummary: s\n", 2, "a list opened with [ on line 2 is not closed with ]"),
+        ("id: x\nlicense: GPL: 3\n", 2, "has a ': ' inside a value: put that value in quotes"),
+        ("id: x\n  name: y\nsummary: s\n", 2, "is indented more than the line above it"),
+        ("id: x\nresources:\n\tcpu: 2\n", 3, "is indented with a tab"),
+    ],
+)
+def test_syntax_errors_name_the_line_of_the_mistake_in_plain_words(text, line, said):
+    with pytest.raises(yamlio.YamlProblem) as problem:
+        yamlio.load(text)
+    assert problem.value.line == line and said in problem.value.message, (problem.value.line, problem.value.message)

@@ -130,6 +130,58 @@ def _check_size(data: Any) -> None:
     size(data, 0)
 
 
+def _indent(lines: list[str], n: int) -> int:
+    line = lines[n - 1] if 0 < n <= len(lines) else ""
+    return len(line) - len(line.lstrip(" "))
+
+
+def _unclosed_quote(lines: list[str]) -> int | None:
+    """The first line whose value opens a quote it does not close (`key: "text` …)."""
+    for number, line in enumerate(lines, 1):
+        value = line.split(": ", 1)[1].strip() if ": " in line and not line.lstrip().startswith("#") else ""
+        for quote in ('"', "'"):
+            if value.startswith(quote) and (len(value) == 1 or not value.rstrip(",]} ").endswith(quote)):
+                return number
+    return None
+
+
+def plain_words(exc: "yaml.MarkedYAMLError", text: str) -> tuple[int | None, str]:
+    """(line, what is wrong in plain words) of a YAML syntax error. PyYAML names where it
+    gave up; the mistake is usually where the unclosed thing started (`context_mark`)."""
+    problem, context = str(exc.problem or ""), str(exc.context or "")
+    at = exc.problem_mark.line + 1 if exc.problem_mark else None
+    began = exc.context_mark.line + 1 if exc.context_mark else at
+    lines = text.splitlines()
+
+    def shown(n: int | None) -> str:
+        return lines[n - 1].strip()[:60] if n and 0 < n <= len(lines) else ""
+
+    opened = _unclosed_quote(lines[: at or len(lines)])
+    if opened is not None and "quoted scalar" not in context:
+        return opened, f"a text opened with a quote on line {opened} is never closed: add the closing quote"
+    if "quoted scalar" in context:
+        return began, f"a text opened with a quote on line {began} is never closed: add the closing quote"
+    if "flow sequence" in context:
+        return began, f"a list opened with [ on line {began} is not closed with ] (or an item in it lacks its comma)"
+    if "flow mapping" in context:
+        return began, f"a mapping opened with {{ on line {began} is not closed with }} (or an entry in it lacks its comma)"
+    if at and at >= 2 and _indent(lines, at) > _indent(lines, at - 1) and not lines[at - 2].rstrip().endswith((":", "-")):
+        return at, f"line {at} ({shown(at)!r}) is indented more than the line above it: line them up"
+    if "mapping values are not allowed" in problem:
+        return at, f"line {at} ({shown(at)!r}) has a ': ' inside a value: put that value in quotes"
+    if at and 0 < at <= len(lines) and lines[at - 1][: len(lines[at - 1]) - len(lines[at - 1].lstrip())].count("\t"):
+        return at, f"line {at} is indented with a tab: YAML needs spaces"
+    if "did not find expected key" in problem or "expected <block end>" in problem:
+        return at, (
+            f"line {at} ({shown(at)!r}) does not fit where it is: check its indentation against the lines above, "
+            "and quote a value that starts with a quote, a [ or a {"
+        )
+    if "could not find expected ':'" in problem:
+        return at, f"line {at} ({shown(at)!r}) needs a `key: value` form (a ':' and a space)"
+    words = ": ".join(x for x in (context, problem) if x) or "not valid YAML"
+    return at, words
+
+
 def load(text: str) -> Any:
     """Parse one YAML document; raise YamlProblem with a line number on anything unacceptable."""
     # libyaml itself refuses nesting deeper than 1,000 levels, before Python recurses.
@@ -140,13 +192,8 @@ def load(text: str) -> Any:
     except YamlProblem:
         raise
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        context = exc.context or ""
-        if exc.context_mark is not None and exc.problem_mark is not None and exc.context_mark.line != exc.problem_mark.line:
-            context += f" (from line {exc.context_mark.line + 1})"
-        problem = ": ".join(str(x) for x in (context, exc.problem) if x)
-        raise YamlProblem("syntax", problem or "not valid YAML", line) from None
+        line, problem = plain_words(exc, text)
+        raise YamlProblem("syntax", problem, line) from None
     except yaml.YAMLError as exc:
         raise YamlProblem("syntax", str(exc).splitlines()[0]) from None
     except RecursionError:

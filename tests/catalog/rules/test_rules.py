@@ -63,3 +63,27 @@ def test_rules_are_documented_and_ids_stable():
         assert len(rule.explanation()) > 40, f"{rule.id} needs an explanation"
         assert rule.hint or rule in REFINEMENTS or rule.__doc__, rule.id
     assert len({rule.name() for rule in ALL_RULES}) == len(ALL_RULES)
+
+
+@pytest.mark.parametrize(
+    "old,new,hint",
+    [
+        (
+            "resources: {cpu: 1, memory_gb: 2, gpu: 0, storage_gb: 5}",
+            "resources: {cpu: 1, memory_gb: lots}",
+            "write a number without quotes, for example `memory_gb: 4`",
+        ),
+        ("name: Test datalab unknown-collection", "name: 1.5", "put the text in quotes"),
+        ("keywords: [test]", "keywords: test", "write a list as `[a, b]`"),
+    ],
+)
+def test_a_wrong_type_hint_says_how_to_write_the_kind_wanted(tmp_path, config, old, new, hint):
+    import shutil
+
+    folder = tmp_path / "unknown-collection"
+    shutil.copytree(CASES / "invalid" / "unknown-collection", folder)
+    text = (folder / "datalab.yaml").read_text()
+    assert old in text
+    (folder / "datalab.yaml").write_text(text.replace(old, new))
+    wrong = [f for f in findings_for(folder, config) if f.rule_id == "DL-016"]
+    assert wrong and hint in wrong[0].hint, [f.format() for f in findings_for(folder, config)]

@@ -217,7 +217,17 @@ class WrongType(_SchemaRefinement):
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         names = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}
         got = "nothing" if error.instance is None else names.get(type(error.instance), type(error.instance).__name__)
-        return [(tuple(error.absolute_path), f"must be {' or '.join(words.get(w, w) for w in wanted)}, not {got}", None)]
+        key = str(error.absolute_path[-1]) if error.absolute_path and isinstance(error.absolute_path[-1], str) else "the value"
+        hints = {  # the hint says how to write the kind wanted, not a generic rule
+            "number": f"write a number without quotes, for example `{key}: 4`",
+            "integer": f"write a whole number without quotes, for example `{key}: 2`",
+            "boolean": f"write true or false, without quotes: `{key}: true`",
+            "string": 'put the text in quotes, for example `"1.0"` or `"yes"`',
+            "array": "write a list as `[a, b]`, or one `- item` per line under it",
+            "object": "write `name: value` lines indented under it",
+        }
+        hint = hints.get(wanted[0]) if len(wanted) == 1 else None
+        return [(tuple(error.absolute_path), f"must be {' or '.join(words.get(w, w) for w in wanted)}, not {got}", hint)]
 
 
 REFINEMENTS: tuple[type[_SchemaRefinement], ...] = (
