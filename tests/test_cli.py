@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -204,3 +205,14 @@ def test_run_refuses_bad_launch_values_before_anything_starts(args, code, said):
     result = CliRunner().invoke(cli, ["run", "xmm-epic-spectrum-fit", *args, "--config", str(REPO / "sciapps.yaml")])
     assert result.exit_code == code and said in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_help_groups_every_command_once_and_says_where_to_start():
+    from sciapps.cli import HELP_SECTIONS
+
+    text = CliRunner().invoke(cli, ["--help"]).output
+    assert "New here? `sciapps serve`" in text and "Start here: make a datalab and see it in the store:" in text
+    named = [name for _, names in HELP_SECTIONS for name in names]
+    assert sorted(named) == sorted(cli.commands) and len(named) == len(set(named))  # each exactly once
+    assert not re.search(r"\w\.\.\.$", text, re.MULTILINE)  # summaries are whole, wrapped rather than cut off
+    assert text.index("  new ") < text.index("  publish ")

@@ -26,6 +26,18 @@ ENVIRONMENT_ERRNOS = {  # errors of the machine, not bugs: exit 2 with the remed
 }
 
 
+HELP_SECTIONS = (
+    ("Start here: make a datalab and see it in the store", ("new", "validate", "serve", "preview", "submit")),
+    ("Build, test and run it on this machine", ("build", "test", "run", "scan", "chart", "ci")),
+    ("Launch and check releases", ("launch", "verify", "releases")),
+    ("Moderate a merge request", ("review", "changed", "plan", "codeowners", "rules")),
+    (
+        "Operate the catalog (CI jobs and schedules)",
+        ("admit", "push", "publish", "site", "base-images", "keys", "osv-sync", "audit", "health", "feedback-sync", "schema"),
+    ),
+)
+
+
 class _Group(click.Group):
     """Turns any exception into a clear message and an exit code; never a traceback."""
 
@@ -58,6 +70,17 @@ class _Group(click.Group):
             code = self._crash(exc)
         sys.exit(code if isinstance(code, int) else 0)
 
+    def format_commands(self, ctx, formatter):
+        """The commands by what one does with them, first what a newcomer starts with; every
+        command appears once (a test checks it), in the last section if none names it."""
+        shown = {name for _, names in HELP_SECTIONS for name in names}
+        sections = [*HELP_SECTIONS, ("Other", tuple(sorted(set(self.list_commands(ctx)) - shown)))]
+        for title, names in sections:  # whole first sentences, wrapped, never cut off
+            rows = [(name, self.commands[name].get_short_help_str(limit=300)) for name in names if name in self.commands]
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
     @staticmethod
     def _crash(exc: Exception) -> int:
         from sciapps.errorlog import redact, write_crash_log
@@ -88,7 +111,11 @@ config_option = click.option(
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sciapps")
 def cli():
-    """SciApps: the science application store for ESA Datalabs."""
+    """SciApps: the science application store for ESA Datalabs.
+
+    New here? `sciapps serve` shows the store of this catalog; `sciapps new ID --from
+    NOTEBOOK` makes a datalab, `sciapps validate` checks it. `sciapps COMMAND --help` says more.
+    """
 
 
 @cli.command()
