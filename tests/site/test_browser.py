@@ -191,6 +191,9 @@ def test_accessibility_and_screenshots(page):
         ("archived", "datalabs/herschel-spire-photometry/"),
         ("bookmarks", "bookmarks/"),
         ("mission", "missions/gaia/"),
+        ("mission-archived", "missions/herschel/"),
+        ("create", "create/"),
+        ("404", "404.html"),
         ("launch", "launch/?datalab=xmm-epic-spectrum-fit&version=2.1.0&obsid=0765432109"),
         ("launch-refused", "launch/?datalab=xmm-epic-spectrum-fit&obsid=07654"),
         ("open", "open/?mission=xmm-newton&obsid=0123456789"),
@@ -204,3 +207,44 @@ def test_accessibility_and_screenshots(page):
         violations = axe.run(page).response["violations"]
         bad = [f"{v['id']} ({v['impact']}): {v['help']}" for v in violations if v["impact"] in ("serious", "critical")]
         assert bad == [], f"{name}: {bad}"
+
+
+@pytest.mark.parametrize(
+    "name,url",
+    [
+        ("home", ""),
+        ("browse", "browse/"),
+        ("datalab", "datalabs/xmm-epic-spectrum-fit/"),
+        ("mission", "missions/herschel/"),
+        ("create", "create/"),
+        ("404", "404.html"),
+    ],
+)
+def test_accessibility_on_a_phone(browser, site_url, name, url):
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(base_url=site_url, viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    phone.goto(url)
+    if name == "browse":
+        phone.wait_for_selector("body[data-search-ready='true']")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / f"store-phone-{name}.png"), full_page=True)
+    violations = Axe().run(phone).response["violations"]
+    bad = [f"{v['id']} ({v['impact']}): {v['help']}" for v in violations if v["impact"] in ("serious", "critical")]
+    context.close()
+    assert bad == [], f"{name}: {bad}"
+
+
+def test_on_a_phone_the_first_result_is_in_the_first_screen(browser, site_url):
+    context = browser.new_context(base_url=site_url, viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    phone.goto("browse/")
+    phone.wait_for_selector("body[data-search-ready='true']")
+    box = phone.query_selector(".sa-results .sa-card").bounding_box()
+    assert box["y"] + 40 < 844, box  # the first result shows without scrolling
+    assert phone.text_content(".sa-facets-fold summary") == "Filters"
+    phone.click(".sa-facets-fold summary")
+    phone.check("#sa-archived")
+    assert phone.text_content(".sa-facets-fold summary") == "Filters (1)"
+    context.close()

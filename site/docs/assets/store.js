@@ -340,6 +340,9 @@
     const results = app.querySelector(".sa-results");
     const status = app.querySelector(".sa-results__status");
     const more = app.querySelector(".sa-more");
+    // on a phone the results come first: the filters fold behind one control
+    const fold = app.querySelector(".sa-facets-fold");
+    if (window.matchMedia("(max-width: 60em)").matches) fold.open = false;
     const params = new URLSearchParams(location.search);
     const state = { q: params.get("q") || "", archived: params.get("archived") === "1", limit: PAGE_SIZE, picked: {} };
     input.value = state.q;
@@ -396,6 +399,8 @@
           if (scores) shown.sort((a, b) => scores.get(b.ref) - scores.get(a.ref) || a.name.localeCompare(b.name));
           else shown.sort((a, b) => (b.updated > a.updated ? 1 : b.updated < a.updated ? -1 : a.name.localeCompare(b.name)));
           for (const facet of FACETS) paintFacet(facet, matches.filter((row) => passes(row, facet.key)));
+          const picked = FACETS.reduce((n, f) => n + state.picked[f.key].size, 0) + (state.archived ? 1 : 0);
+          fold.querySelector("summary").textContent = picked ? `Filters (${picked})` : "Filters";
           results.replaceChildren(...shown.slice(0, state.limit).map((row) => card(store, row)));
           if (!shown.length) results.append(waysOn(matches));
           more.hidden = shown.length <= state.limit;
@@ -449,6 +454,7 @@
             .filter((it) => it.n > 0 || picked.has(it.i))
             .sort((a, b) => b.n - a.n || a.label.localeCompare(b.label))
             .slice(0, 50);
+          boxes[facet.key].closest("fieldset").hidden = items.length === 0; // an empty facet is not shown
           boxes[facet.key].replaceChildren(
             ...items.map((it) => {
               const box = el("input", { type: "checkbox", value: ids[it.i], "data-facet": facet.key });
