@@ -216,3 +216,43 @@ def test_help_groups_every_command_once_and_says_where_to_start():
     assert sorted(named) == sorted(cli.commands) and len(named) == len(set(named))  # each exactly once
     assert not re.search(r"\w\.\.\.$", text, re.MULTILINE)  # summaries are whole, wrapped rather than cut off
     assert text.index("  new ") < text.index("  publish ")
+
+
+LIGHT = """
+import sys
+from importlib.abc import MetaPathFinder
+
+class Light(MetaPathFinder):  # the light install: none of the `full` extra's modules
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+BLOCKED = set(sys.argv[1].split(","))
+sys.meta_path.insert(0, Light())
+sys.argv = ["sciapps", *sys.argv[2:]]
+from sciapps.cli import main
+main()
+"""
+
+
+def test_the_light_install_validates_builds_and_serves_the_store_and_says_what_needs_the_full_one(tmp_path):
+    from sciapps.cli import FULL_INSTALL_MODULES
+
+    blocked = ",".join(sorted(FULL_INSTALL_MODULES))
+
+    def light(*args):
+        return subprocess.run(
+            [sys.executable, "-c", LIGHT, blocked, *args, "--config", str(REPO / "sciapps.yaml")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    assert light("validate").returncode == 0
+    built = light("site", "build", "--out", str(tmp_path / "public"))
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "public" / "datalabs" / "gaia-dr3-hrd" / "index.html").is_file()
+    for command in (["chart", "gaia-dr3-hrd"], ["scan", "gaia-dr3-hrd"], ["build", "gaia-dr3-hrd"]):
+        done = light(*command)
+        assert done.returncode == 2 and "needs SciApps' full install" in done.stderr, (command, done.stderr[-500:])

@@ -26,6 +26,24 @@ ENVIRONMENT_ERRNOS = {  # errors of the machine, not bugs: exit 2 with the remed
 }
 
 
+# the top-level modules of the `full` extra (pyproject.toml) that the light install does not bring
+# (packaging and requests come with mkdocs): missing, they mean the light install
+FULL_INSTALL_MODULES = frozenset(
+    {
+        "nbdime",
+        "docker",
+        "detect_secrets",
+        "bandit",
+        "cyclonedx",
+        "debian",
+        "helm_python",
+        "kubernetes_validate",
+        "kubernetes",
+        "gitlab",
+        "oras",
+    }
+)
+
 HELP_SECTIONS = (
     ("Start here: make a datalab and see it in the store", ("new", "validate", "serve", "preview", "submit")),
     ("Build, test and run it on this machine", ("build", "test", "run", "scan", "chart", "ci")),
@@ -59,6 +77,16 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             code = 130
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in FULL_INSTALL_MODULES:
+                code = self._crash(exc)
+            else:  # the light install serves and validates; this command needs the full one
+                click.echo(
+                    f"error: this command needs SciApps' full install ({exc.name} is not installed)\n"
+                    "  hint: pip install 'sciapps[full]' (from a clone: pip install -e '.[full]')",
+                    err=True,
+                )
+                code = errors.USAGE
         except OSError as exc:
             if exc.errno not in ENVIRONMENT_ERRNOS:
                 code = self._crash(exc)

@@ -100,8 +100,11 @@ class Container:
 def _docker():
     try:
         import docker
-    except ImportError:  # pragma: no cover - docker is a dependency
-        raise EngineError("the Docker SDK for Python is not installed", "pip install docker") from None
+    except ImportError:  # the light install: the engine is the full install's
+        raise EngineError(
+            "this command needs SciApps' full install (the Docker SDK for Python is not installed)",
+            "pip install 'sciapps[full]' (from a clone: pip install -e '.[full]')",
+        ) from None
     return docker
 
 

@@ -131,7 +131,7 @@ PREPARE = [
     f'mkdir "$SCIAPPS_HOME/src" && rm -rf {RUNTIME}',
     'git archive --format=tar "$SCIAPPS_REV" -- pyproject.toml README.md tools schemas | tar -x -C "$SCIAPPS_HOME/src"',
     '(cd "$SCIAPPS_HOME" && python3 -I -m venv venv'
-    ' && PIP_NO_CACHE_DIR=1 venv/bin/python -I -m pip wheel --quiet --wheel-dir wheels "./src[runner]")',
+    ' && PIP_NO_CACHE_DIR=1 venv/bin/python -I -m pip wheel --quiet --wheel-dir wheels "./src[runner,full]")',
     f'python3 -I "$SCIAPPS_HOME/src/tools/sciapps/runtime.py" "$SCIAPPS_HOME/wheels" {RUNTIME}',
 ]
 # Every other job: those wheels installed by uv, offline and by hash, into a fresh virtual

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from debian.debian_support import Version as DebianVersion
-from packaging.version import InvalidVersion, Version as PyPIVersion
 
 from sciapps.scanning.base import ScannerError
 
@@ -44,10 +42,15 @@ def family(ecosystem: str) -> str:
 
 
 def _key(ecosystem: str) -> Callable[[str], object]:
+    """The version ordering of an ecosystem (imported here: the scanners are the full install's)."""
     if family(ecosystem) == "PyPI":
-        return PyPIVersion
+        from packaging.version import Version
+
+        return Version
     if family(ecosystem) == "Debian":
-        return DebianVersion
+        from debian.debian_support import Version
+
+        return Version
     raise ValueError(ecosystem)
 
 
@@ -58,7 +61,7 @@ def is_affected(affected: dict, version: str, ecosystem: str) -> bool:
     key = _key(ecosystem)
     try:
         installed = key(version)
-    except (InvalidVersion, ValueError):
+    except ValueError:  # packaging's InvalidVersion is one
         return False
     for r in affected.get("ranges", []):
         if r.get("type") not in ("ECOSYSTEM", "SEMVER"):
@@ -67,7 +70,7 @@ def is_affected(affected: dict, version: str, ecosystem: str) -> bool:
         events = [next(iter(event.items())) for event in r.get("events", [])]
         try:
             events.sort(key=lambda e: (0,) if e[1] == "0" else (1, key(e[1])))
-        except (InvalidVersion, ValueError, TypeError):
+        except (ValueError, TypeError):
             continue
         for kind, value in events:
             if kind == "introduced":
