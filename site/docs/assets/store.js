@@ -229,6 +229,7 @@
           archived: r[col.archived] === 1,
           version: r[col.version],
           updated: r[col.updated],
+          face: r[col.face],
         }));
         const index = indexFromPack(pack);
         timing.indexBuildMs = performance.now() - t0;
@@ -285,9 +286,13 @@
     for (const m of row.missions) chips.append(el("li", { class: "sa-chip sa-chip--mission" }, store.docs.missions[m][1]));
     chips.append(el("li", { class: "sa-chip sa-chip--type" }, store.docs.types[row.type][1]));
     if (row.archived) chips.append(el("li", { class: "sa-chip sa-chip--archived" }, "Archived"));
+    const face = row.face
+      ? el("img", { class: "sa-card__face", src: new URL(row.face, store.root).href, alt: "", width: "384", height: "240", loading: "lazy" })
+      : null;
     return el(
       "article",
       { class: "sa-card" + (row.archived ? " sa-card--archived" : ""), "data-id": row.id },
+      face,
       el("div", { class: "sa-card__head" }, el("h3", { class: "sa-card__title" }, el("a", { href }, row.name)), star),
       el("p", { class: "sa-card__summary" }, row.summary),
       chips,

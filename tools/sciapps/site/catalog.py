@@ -25,6 +25,7 @@ class Catalog:
     skipped: list[tuple[Path, str]] = field(default_factory=list)  # (folder, first error)
     problems: list[str] = field(default_factory=list)
     preview: Preview | None = None  # a preview store: marked everywhere, on an origin of its own
+    thumbnails: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (made file, its name under the page)
 
 
 def collect(config: Config, paths: list[Path], jobs: int = 1, preview: Preview | None = None) -> Catalog:
@@ -64,4 +65,39 @@ def collect(config: Config, paths: list[Path], jobs: int = 1, preview: Preview |
         )
         catalog.entries.append(preview.stamp(e, config) if preview is not None else e)
         catalog.folders[e["id"]] = checked.folder
+    _faces(config, catalog, jobs)
     return catalog
+
+
+def _faces(config: Config, catalog: Catalog, jobs: int) -> None:
+    """Each entry's `face`: its icon, else a thumbnail of its first screenshot (made here,
+    re-encoded; found again by the screenshot's content hash, which names it in `media`),
+    else its mission's mark."""
+    from sciapps.safefiles import UnsafeFile, read_inside
+    from sciapps.site.faces import mark_url, thumbnails
+
+    cache = config.path_of("build/thumbnails")
+    wanted: dict[str, str] = {}  # id -> content hash of its first screenshot
+    sources: dict[str, bytes] = {}
+    for e in catalog.entries:
+        if e["icon"] or not e["screenshots"]:
+            continue
+        rel = e["screenshots"][0]["file"]
+        digest = Path(e["media"][rel]).stem  # media/<sha256[:20]>.<suffix>: `data.picture_names`
+        wanted[e["id"]] = digest
+        if not (cache / f"{digest}.webp").is_file():
+            try:
+                sources[digest] = read_inside(catalog.folders[e["id"]], rel, config.limits.bytes("image_mb"))
+            except UnsafeFile:
+                continue
+    thumbnails(sources, cache, max(1, min(jobs, 8)))
+    for e in catalog.entries:
+        digest = wanted.get(e["id"])
+        if e["icon"]:
+            e["face"] = {"url": e["icon"], "kind": "icon"}
+        elif digest and (cache / f"{digest}.webp").is_file():
+            name = f"media/thumb-{digest}.webp"
+            catalog.thumbnails[e["id"]] = (str(cache / f"{digest}.webp"), name)
+            e["face"] = {"url": f"{e['urls']['page']}{name}", "kind": "screenshot"}
+        else:
+            e["face"] = {"url": mark_url(e["missions"]), "kind": "mission"}

@@ -150,7 +150,20 @@ def write_feed(out: Path, entries: list[dict], store_url: str, title: str) -> No
     tree.write(out / "feed.xml", encoding="utf-8", xml_declaration=True)
 
 
+def write_marks(out: Path) -> None:
+    """assets/marks/<mission>.svg: the face of a datalab with neither icon nor screenshot."""
+    from sciapps.schema import vocabulary
+    from sciapps.site.faces import MARKS, mark_svg
+
+    folder = out / MARKS
+    folder.mkdir(parents=True, exist_ok=True)
+    for mission, entry in vocabulary("missions").items():
+        (folder / f"{mission}.svg").write_text(mark_svg(entry["name"]), encoding="utf-8")
+    (folder / "_any.svg").write_text(mark_svg("SciApps"), encoding="utf-8")
+
+
 def write_static(out: Path) -> None:
+    write_marks(out)
     (out / "badge").mkdir(parents=True, exist_ok=True)
     (out / "badge" / "launch.svg").write_text(BADGE, encoding="utf-8")
     target = out / "schemas"

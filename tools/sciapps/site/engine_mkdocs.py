@@ -17,7 +17,9 @@ import base64
 import hashlib
 import html as html_lib
 import logging
+import os
 import re
+import shutil
 from pathlib import Path
 
 from mkdocs.config import config_options as opt
@@ -201,6 +203,12 @@ class StorePlugin(BasePlugin[StoreOptions]):
             fragment = self.renderer.datalab(e, self.settings.store_url, path)
             target.write_text(page_head + fragment + page_tail, encoding="utf-8")
             data.copy_assets(out, self.catalog.folders[e["id"]], e, self.settings.limits.bytes("image_mb"))
+            if e["id"] in self.catalog.thumbnails:  # made and re-encoded at collection, never the original bytes
+                made, name = self.catalog.thumbnails[e["id"]]
+                try:
+                    os.link(made, out / path / name)  # the cache's own file: nothing to copy
+                except OSError:
+                    shutil.copyfile(made, out / path / name)
             if self.catalog.preview is not None:  # the screenshots before the change, beside the new ones
                 for picture in self.catalog.preview.before_media(e["id"]) if e["preview"]["previewed"] else []:
                     (out / path / picture["file"]).parent.mkdir(parents=True, exist_ok=True)

@@ -111,6 +111,7 @@ def _docs_table(entries: list[dict]) -> dict:
             "archived",
             "version",
             "updated",
+            "face",
         ],
         "rows": [
             [
@@ -125,6 +126,7 @@ def _docs_table(entries: list[dict]) -> dict:
                 1 if e["status"] == "archived" else 0,
                 e["version"],
                 e["updated"] or "",
+                e.get("face", {}).get("url", ""),
             ]
             for e in entries
         ],
