@@ -299,7 +299,29 @@ def test_the_summary_shows_the_rule_id_and_the_cli_hint(page):
     text = (CASES / "invalid/unknown-field/datalab.yaml").read_bytes()
     page.set_input_files("[data-sa-import]", {"name": "datalab.yaml", "mimeType": "text/yaml", "buffer": text})
     page.wait_for_function("() => document.querySelector('.sa-summary').textContent.includes('DL-011 unknown_field')")
+    assert "DL-011" not in page.inner_text(".sa-summary")  # rule ids are for developers, behind a disclosure
+    page.click(".sa-summary .sa-rule-details summary")
+    assert "DL-011 unknown_field" in page.inner_text(".sa-summary")
     assert f"Fix: {RULES_BY_ID['DL-011'].hint}" in page.inner_text(".sa-summary")
+
+
+def test_the_identifiers_problem_is_said_concretely_with_a_suggestion(page):
+    before = page.get_attribute("[data-sa-app=create]", "data-checked")
+    page.fill("#sa-f-id", "My Analysis")
+    page.wait_for_function("b => document.querySelector('[data-sa-app=create]').dataset.checked !== b", arg=before)
+    page.press("#sa-f-id", "Tab")
+    page.wait_for_function("() => !document.querySelector('#sa-f-id-error').hidden")
+    error = page.text_content("#sa-f-id-error")
+    assert error == "Has capital letters: an identifier is lower-case letters, digits and hyphens, such as my-analysis."
+    said = page.evaluate(
+        """async () => {
+             const { idProblem } = await import(new URL('../assets/create/checks.js', document.baseURI).href);
+             return [idProblem('gaia dr3'), idProblem('-x-'), idProblem('Ünïcode Lab!')];
+           }"""
+    )
+    assert said[0].startswith("has spaces") and said[0].endswith("such as gaia-dr3")
+    assert said[1].startswith("starts or ends with a hyphen") and said[1].endswith("such as x")
+    assert said[2].endswith("such as unicode-lab")
 
 
 # ------------------------------------------------------------------ merge requests

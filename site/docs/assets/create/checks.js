@@ -1,6 +1,6 @@
 /* SciApps store, the Create page: The checks: the schema's and those that mirror `sciapps validate`, each citing its rule id. */
 import { $, app, byId, changed, CONFIG, el, enumNames, label, LIMITS, output, pathId, rule, state, syncChangelog, typeOf, yamlText } from "./core.js";
-import { notebooks } from "./files.js";
+import { idFrom, notebooks } from "./files.js";
 
 // ------------------------------------------------------------ checks
 export function friendly(error, schemaAt) {
@@ -28,6 +28,22 @@ export function friendly(error, schemaAt) {
     }
     default: return { text: m };
   }
+}
+
+/** What is wrong with an identifier, concretely, and the one it could be ("My Analysis" -> my-analysis). */
+export function idProblem(value) {
+  const text = String(value || "");
+  const suggestion = idFrom(text);
+  const why = /[A-Z]/.test(text)
+    ? "has capital letters"
+    : /\s/.test(text)
+      ? "has spaces"
+      : /^-|-$/.test(text)
+        ? "starts or ends with a hyphen"
+        : text.length > 63
+          ? "is longer than 63 characters"
+          : "has characters other than lower-case letters, digits and hyphens";
+  return `${why}: an identifier is lower-case letters, digits and hyphens${suggestion && suggestion !== text ? `, such as ${suggestion}` : ""}`;
 }
 
 export function schemaAt(keywordLocation) {
@@ -63,7 +79,7 @@ export function schemaProblems(doc) {
     const key = `${path} ${text}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const problem = { path, text, rule: schemaRule(error, path) };
+    const problem = { path, text: path === "/id" && error.keyword === "pattern" ? idProblem(doc.id) : text, rule: schemaRule(error, path) };
     if (error.keyword === "false" && path.split("/").length === 2) {
       const name = path.slice(1);
       const near = closestName(name);
@@ -226,9 +242,12 @@ export function renderSummary() {
       item.append(el("a", { href: `#${target.id || ""}`, text, onclick: (e) => { e.preventDefault(); target.focus(); } }));
     } else item.append(text);
     if (problem.rule) {
+      // what `sciapps validate` would say, for developers: plain sentences first, codes on request
       const cited = rule(problem.rule);
-      item.append(" ", el("span", { class: "sa-rule", text: `${cited.id}${cited.name ? " " + cited.name : ""}` }));
-      if (cited.hint) item.append(el("span", { class: "sa-rule__hint", text: ` Fix: ${cited.hint}` }));
+      const more = el("details", { class: "sa-rule-details" }, el("summary", { text: "For developers" }));
+      more.append(el("span", { class: "sa-rule", text: `${cited.id}${cited.name ? " " + cited.name : ""}` }));
+      if (cited.hint) more.append(el("span", { class: "sa-rule__hint", text: ` Fix: ${cited.hint}` }));
+      item.append(" ", more);
     }
     if (problem.remove) {
       item.append(" ", el("button", {

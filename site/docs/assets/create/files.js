@@ -252,9 +252,14 @@ export function autoFill() {
   }
 }
 
-export function suggestId() {
-  if (state.idEdited) return;
-  state.doc.id = (state.doc.name || "")
+/** The identifier a name suggests: "My Analysis" -> my-analysis. */
+export function idFrom(text) {
+  return String(text || "")
     .normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
     .toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63).replace(/-+$/, "");
+}
+
+export function suggestId() {
+  if (state.idEdited) return;
+  state.doc.id = idFrom(state.doc.name);
 }
