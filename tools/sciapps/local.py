@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from sciapps.catalog.launching import check_request, declared, minimum, require
+from sciapps.catalog.launching import check_request, declared, require, resource_problem
 from sciapps.catalog.loader import resolve
 from sciapps.catalog.validate import errors_of
 from sciapps.charts.chart import build_chart, pull_chart
@@ -214,11 +214,8 @@ def launch_values(values: dict, datalab_id: str, params: list[tuple[str, str]], 
         if amount is None:
             continue
         key = RESOURCE_VALUES[name]
-        low = minimum(name)
-        high = most.get(key, chart_resources.get(key))
-        if not low <= amount <= high:
-            unit = " GiB" if name == "memory_gb" else ""
-            problems.append(f"{name} {amount:g}{unit} is outside what {datalab_id} allows ({low:g} to {high:g}{unit}).")
+        if problem := resource_problem(name, amount, most.get(key, chart_resources.get(key)), datalab_id):
+            problems.append(problem)
         chart_resources[key] = amount
     if problems:
         raise Refused(

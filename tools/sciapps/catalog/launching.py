@@ -53,6 +53,14 @@ def minimum(name: str) -> float:
     return _RESOURCES[name]["minimum"]
 
 
+def resource_problem(name: str, amount: float, most: float, datalab_id: str) -> str | None:
+    """Why a launch may not ask for `amount` of a choosable resource (one sentence), or None."""
+    if minimum(name) <= amount <= most:
+        return None
+    unit = " GiB" if name == "memory_gb" else ""
+    return f"{name} {amount:g}{unit} is outside what {datalab_id} allows ({minimum(name):g} to {most:g}{unit})."
+
+
 @dataclass
 class Request:
     """One launch's checked request: typed values, their texts and the resources."""
@@ -77,11 +85,8 @@ def check_request(meta: dict, config: Config, given: list[tuple[str, str]], aske
             continue
         if name not in CHOOSABLE:
             problems.append(f"{name} cannot be chosen at launch.")
-        elif not minimum(name) <= amount <= most[name]:
-            unit = " GiB" if name == "memory_gb" else ""
-            problems.append(
-                f"{name} {amount:g}{unit} is outside what {meta['id']} allows ({minimum(name):g} to {most[name]:g}{unit})."
-            )
+        elif problem := resource_problem(name, amount, most[name], meta["id"]):
+            problems.append(problem)
         else:
             resources[name] = amount
     return Request(values, resources, problems)
