@@ -248,3 +248,31 @@ def test_on_a_phone_the_first_result_is_in_the_first_screen(browser, site_url):
     phone.check("#sa-archived")
     assert phone.text_content(".sa-facets-fold summary") == "Filters (1)"
     context.close()
+
+
+def test_versions_sit_beside_the_page_on_a_desktop_and_under_the_header_on_a_phone(browser, site_url):
+    """Versions: a side column on a desktop; on a phone, right under the header with the
+    newest version shown and earlier ones folded. Digests never wrap, at either size."""
+    for width, height in ((1280, 900), (390, 844)):
+        context = browser.new_context(base_url=site_url, viewport={"width": width, "height": height}, is_mobile=width < 500)
+        page = context.new_page()
+        page.goto("datalabs/gaia-dr3-hrd/")
+        versions = page.query_selector(".sa-history").bounding_box()
+        header = page.query_selector(".sa-datalab__head").bounding_box()
+        form = page.query_selector("form[data-sa-app='launch-form']").bounding_box()
+        newest = page.query_selector(".sa-history__version").get_attribute("data-version")
+        assert newest == "1.3.0" and "current" in page.text_content(".sa-history__version--current .sa-history__title")
+        for digest in page.query_selector_all(".sa-history .sa-digest"):
+            box = digest.bounding_box()
+            if box:  # a folded version's digest has no box
+                assert box["height"] < 30, box  # one line
+        if width > 1000:
+            assert versions["x"] > form["x"] + form["width"] and versions["y"] < header["y"] + header["height"] + 100
+            assert page.is_visible(".sa-history__older .sa-history__version")  # all versions shown
+        else:
+            assert header["y"] + header["height"] <= versions["y"] < form["y"]
+            assert versions["x"] < 40 and versions["width"] > 300
+            assert not page.is_visible(".sa-history__older .sa-history__version")  # folded on a phone
+            page.click(".sa-history__older summary")
+            assert page.is_visible("[data-version='1.1.0'] a:text('Launch 1.1.0 build 1')")
+        context.close()

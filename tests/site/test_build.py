@@ -97,8 +97,13 @@ def test_versions_and_checks_on_the_page(store):
     first = "sha256:" + hashlib.sha256(b"gaia-dr3-hrd 1.1.0 1").hexdigest()  # tests/releases/records.py
     assert f"sciapps verify gaia-dr3-hrd@{first}" in page  # this build, not whichever build the version has now
     assert "Launch 1.3.0 · build 1</a>" in page  # the release leads the page
+    start = page.index('<aside class="sa-history"')
+    versions = page[start : page.index("</aside>", start)]
+    assert "sa-changelog" not in page and "<li>First release</li>" in versions  # the changelog is told in Versions
+    assert versions.index(">1.3.0") < versions.index(">1.2.0") < versions.index(">1.0.0") and "Never published." in versions
     planck = html(folder, "datalabs/planck-cmb-map-viewer")
     assert "has no release yet" in planck and "not published yet" in planck and "No version has been published yet." in planck
+    assert "Not published yet." in planck[planck.index('<aside class="sa-history"') :]
     assert "Nothing to launch yet: version" in planck and "sa-launch" not in planck and "sa-badge" not in planck
     xmm = html(folder, "datalabs/xmm-epic-spectrum-fit")
     assert "1 release record could not be verified: the record is not signed with the catalog&#39;s key." in xmm

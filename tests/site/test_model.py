@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from sciapps.errors import SciAppsError
-from sciapps.site.model import entry, fill_template, shown
+from sciapps.site.model import entry, fill_template, history, shown
 from sciapps import yamlio
 from tests.conftest import REPO
 
@@ -97,3 +97,38 @@ def test_one_bad_feedback_item_is_left_out_not_all(tmp_path):
     assert [i["kind"] for i in feedback.by_datalab["xmm-epic-spectrum-fit"]] == ["problem"]
     assert [p.split(": ")[1] for p in feedback.problems] == ["items/1/kind", "items/2/comment", "items/3"]
     assert all(p.endswith("this item is left out") for p in feedback.problems)
+
+
+def test_versions_tell_the_changelog_and_the_builds_as_one_story(config, tmp_path):
+    """Each version once, newest by precedence (1.10.0 after 1.9.0): its changes, then its
+    builds newest first; a changelog version never published has no builds, a published
+    one the changelog forgot has no changes."""
+    from sciapps.releases.mirror import Mirror
+    from sciapps.releases.signing import public_key
+    from tests.releases import records
+
+    m = {
+        **meta(),
+        "version": "1.10.0",
+        "changelog": [
+            {"version": "1.10.0", "date": "2026-12-01", "changes": ["Ten"]},
+            {"version": "1.9.0", "date": "2026-11-01", "changes": ["Nine"]},
+            {"version": "1.0.0", "date": "2025-01-01", "changes": ["First"]},
+        ],
+    }
+    signer = records.keys(tmp_path)
+    made = [
+        records.record(signer, "gaia-dr3-hrd", "1.9.0", build=1),
+        records.record(signer, "gaia-dr3-hrd", "1.9.0", build=2),
+        records.record(signer, "gaia-dr3-hrd", "1.2.0"),
+    ]
+    records.mirror(tmp_path / "releases", {"gaia-dr3-hrd": made})
+    judged = Mirror(tmp_path / "releases", public_key(tmp_path / "keys" / "release.pub")).all_releases(["gaia-dr3-hrd"], 9)
+    story = history(entry(m, config, judged["gaia-dr3-hrd"]))
+    assert [(h["version"], h["changes"], [b["build"] for b in h["builds"]], h["current"]) for h in story] == [
+        ("1.10.0", ["Ten"], [], True),
+        ("1.9.0", ["Nine"], [2, 1], False),
+        ("1.2.0", [], [1], False),
+        ("1.0.0", ["First"], [], False),
+    ]
+    assert story[2]["date"] == story[2]["builds"][0]["published"]  # no changelog date: when it was published

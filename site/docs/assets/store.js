@@ -558,6 +558,9 @@
   // ------------------------------------------------------------ start
   function start() {
     document.querySelectorAll(".sa-star").forEach(paintStar);
+    // On a phone the datalab page's Versions shows the newest; earlier ones fold away.
+    const older = document.querySelector(".sa-history__older");
+    if (older && window.matchMedia("(max-width: 60em)").matches) older.open = false;
     const app = document.querySelector("[data-sa-app]");
     if (app && app.dataset.saApp === "browse") browse(app);
     if (app && app.dataset.saApp === "bookmarks") bookmarksPage(app);

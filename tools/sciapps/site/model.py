@@ -20,6 +20,7 @@ from sciapps.resources import schemas_dir
 from sciapps.releases.judge import Judged, pick
 from sciapps.catalog import launching
 from sciapps.schema import vocabulary
+from sciapps.semver import semver_key
 
 SHOWN_STATUSES = ("published", "archived")
 
@@ -233,6 +234,31 @@ def entry(
         "unreadable_records": [j.why for j in releases if not j.release],
         "feedback": feedback.summary(meta["id"]) if feedback else None,
     }
+
+
+def history(e: dict) -> list[dict]:
+    """The datalab's versions as one story, newest first: what each version changed (its
+    changelog entry) and the builds published of it (its release records), so the page's
+    Versions says both at once. A version in the changelog that was never published is
+    listed without builds; a published one missing from the changelog, without changes."""
+    told = {c["version"]: c for c in e["changelog"]}
+    builds: dict[str, list[dict]] = {}
+    for v in e["versions"]:
+        builds.setdefault(v["version"], []).append(v)
+    story = []
+    for version in sorted(set(told) | set(builds), key=semver_key, reverse=True):
+        made = sorted(builds.get(version, []), key=lambda v: (v["build"], v["published"]), reverse=True)
+        entry = told.get(version, {})
+        story.append(
+            {
+                "version": version,
+                "date": str(entry.get("date") or (made[-1]["published"] if made else "")),
+                "changes": list(entry.get("changes") or []),
+                "builds": made,
+                "current": version == e["version"],
+            }
+        )
+    return story
 
 
 def shown(meta: dict) -> bool:

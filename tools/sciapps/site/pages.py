@@ -14,7 +14,7 @@ from sciapps import launchparams
 from sciapps.datalab_types import TYPES
 from sciapps.schema import vocabulary
 from sciapps.site import markdown
-from sciapps.site.model import sort_newest
+from sciapps.site.model import history, sort_newest
 from sciapps.stages import checks
 
 NEWEST = 8
@@ -58,6 +58,7 @@ class Renderer:
         return self.render(
             "datalab.html",
             e=e,
+            history=history(e),
             root=root_of(path),
             description_html=markdown.render(e["description"]),
             badge_url=f"{store_url.rstrip('/')}/badge/launch.svg",
