@@ -17,7 +17,7 @@ from sciapps.catalog.loader import load_datalab
 from sciapps.charts.chart import build_chart, check_manifests, push_chart, restricted_problems
 from sciapps.config import load_config
 from sciapps.errors import SciAppsError
-from tests.conftest import REPO
+from tests.conftest import GAIA, REPO, XMM
 
 CONFIG = load_config(REPO / "sciapps.yaml")
 ALL_OPTIONS = yaml.safe_load((REPO / "tests" / "charts" / "all-options.values.yaml").read_text())
@@ -30,7 +30,7 @@ def lab(name="gaia-dr3-hrd"):
 
 def test_every_option_renders_lints_and_validates(tmp_path):
     report = build_chart(CONFIG, lab(), tmp_path, values=ALL_OPTIONS)
-    assert report.problems == [] and report.package.name == "gaia-dr3-hrd-1.3.0.tgz"
+    assert report.problems == [] and report.package.name == f"gaia-dr3-hrd-{GAIA}.tgz"
     deployment = yaml.safe_load(report.manifests["gaia-dr3-hrd/templates/deployment.yaml"])
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == "registry.example.org/sciapps/every-option@" + ALL_OPTIONS["image"]["digest"]
@@ -86,7 +86,7 @@ def test_launch_values_are_checked_against_the_charts_own_declaration():
 def test_example_chart_carries_the_declaration_and_the_bounds(tmp_path):
     from sciapps.charts.chart import values_for
 
-    written = values_for(CONFIG, lab("xmm-epic-spectrum-fit"), ("r.example.org/x", "2.1.0", ""))
+    written = values_for(CONFIG, lab("xmm-epic-spectrum-fit"), ("r.example.org/x", XMM, ""))
     assert written["resourceBounds"] == {"cpu": 8, "memoryGi": 16} and written["params"] == {}
     assert [p["name"] for p in written["datalab"]["parameters"]] == ["obsid", "max_energy_kev"]
     assert written["datalab"]["parameters"][0]["pattern"] == "^[0-9]{10}$"  # from the catalog's id kind
@@ -182,7 +182,7 @@ def test_chart_pushed_to_an_oci_registry(registry, tmp_path):
     report = build_chart(CONFIG, lab(), tmp_path, values=ALL_OPTIONS)
     push_chart(report.package, f"oci://{registry}/charts")
     with urllib.request.urlopen(f"http://{registry}/v2/charts/gaia-dr3-hrd/tags/list", timeout=10) as response:
-        assert json.load(response)["tags"] == ["1.3.0"]
+        assert json.load(response)["tags"] == [GAIA]
 
 
 def test_an_unverified_development_launch_without_a_cluster_says_so(engine, approved, monkeypatch, tmp_path):
@@ -284,7 +284,7 @@ def test_an_id_that_looks_like_a_number_stays_text_for_helm(tmp_path):
     refuse the default. The chart's values are written so that every reader agrees."""
     import helm_python as helm
 
-    report = build_chart(CONFIG, lab("xmm-epic-spectrum-fit"), tmp_path, image=("r.example.org/sciapps/xmm", "2.1.0", ""))
+    report = build_chart(CONFIG, lab("xmm-epic-spectrum-fit"), tmp_path, image=("r.example.org/sciapps/xmm", XMM, ""))
     assert report.passed, report.problems
     values = helm.Chart.load(report.package).values
     assert values["datalab"]["parameters"][0]["default"] == "0123456789"

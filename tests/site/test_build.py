@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from sciapps.cli import cli
-from tests.conftest import CASES, REPO
+from tests.conftest import CASES, GAIA, REPO, XMM
 from tests.site.conftest import html
 
 EXAMPLES = sorted(p.name for p in (REPO / "datalabs").iterdir() if p.is_dir())
@@ -32,7 +32,7 @@ def test_every_page_is_there(store):
     assert "DL-022" in report.skipped[0][1]
 
 
-GAIA_DIGEST = "sha256%3A" + hashlib.sha256(b"gaia-dr3-hrd 1.3.0 1").hexdigest()  # tests/releases/records.py
+GAIA_DIGEST = "sha256%3A" + hashlib.sha256(f"gaia-dr3-hrd {GAIA} 1".encode()).hexdigest()  # tests/releases/records.py
 
 
 def test_api(store):
@@ -41,14 +41,14 @@ def test_api(store):
     ids = sorted(d["id"] for d in catalog["datalabs"])
     assert ids == sorted(EXAMPLES + ["xss-attempt"]) and catalog["count"] == len(ids)
     gaia = json.loads((folder / "api" / "datalabs" / "gaia-dr3-hrd.json").read_text())
-    assert gaia["urls"]["launch"] == f"https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&version=1.3.0&digest={GAIA_DIGEST}"
-    assert gaia["ci"]["test"]["status"] == "failed" and gaia["feedback"]["total"] == 3  # the 1.3.0 release's checks
+    assert gaia["urls"]["launch"] == f"https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&version={GAIA}&digest={GAIA_DIGEST}"
+    assert gaia["ci"]["test"]["status"] == "failed" and gaia["feedback"]["total"] == 3  # the current release's checks
     assert [(v["version"], v["build"], v["verified"]) for v in gaia["versions"]] == [
-        ("1.3.0", 1, True),
+        (GAIA, 1, True),
         ("1.2.0", 1, True),
         ("1.1.0", 1, True),
     ]
-    assert gaia["release"]["version"] == "1.3.0" and gaia["versions"][2]["image"].startswith(
+    assert gaia["release"]["version"] == GAIA and gaia["versions"][2]["image"].startswith(
         "127.0.0.1:5000/sciapps/gaia-dr3-hrd@sha256:"
     )
     assert "--set image.digest=sha256:" in gaia["versions"][2]["helm"] and "--version 1.1.0" in gaia["versions"][2]["helm"]
@@ -63,13 +63,13 @@ def test_api(store):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)
     assert gaia["resource_limits"] == {"cpu": {"min": 0.25, "max": 4}, "memory_gb": {"min": 0.5, "max": 8}}
-    assert gaia["urls"]["launch_page"] == "launch/?datalab=gaia-dr3-hrd&version=1.3.0"
+    assert gaia["urls"]["launch_page"] == f"launch/?datalab=gaia-dr3-hrd&version={GAIA}"
     xmm = json.loads((folder / "api" / "datalabs" / "xmm-epic-spectrum-fit.json").read_text())
-    assert [v["version"] for v in xmm["versions"]] == ["2.1.0"]  # the forged 2.0.1 is not offered
+    assert [v["version"] for v in xmm["versions"]] == [XMM]  # the forged 2.0.1 is not offered
     assert xmm["unreadable_records"] == ["the record is not signed with the catalog's key"]
     opened = json.loads((folder / "api" / "open" / "xmm-newton.json").read_text())
     assert opened["kinds"]["obsid"]["pattern"] == "^[0-9]{10}$"
-    assert [(d["id"], d["parameter"], d["version"]) for d in opened["datalabs"]] == [("xmm-epic-spectrum-fit", "obsid", "2.1.0")]
+    assert [(d["id"], d["parameter"], d["version"]) for d in opened["datalabs"]] == [("xmm-epic-spectrum-fit", "obsid", XMM)]
     assert not (folder / "api" / "open" / "planck.json").exists()  # the catalog declares no planck ids
     assert (folder / "keys" / "release.pub").read_text().startswith("-----BEGIN PUBLIC KEY-----")
     published = json.loads((folder / "schemas" / "datalab.schema.json").read_text())
@@ -84,23 +84,23 @@ def test_atom_feed(store):
     entries = feed.findall("a:entry", ns)
     assert len(entries) == len(EXAMPLES) + 1
     first = entries[0]
-    assert first.find("a:title", ns).text == "XMM-Newton EPIC spectrum fit 2.1.0"  # the newest
+    assert first.find("a:title", ns).text == f"XMM-Newton EPIC spectrum fit {XMM}"  # the newest
     assert first.find("a:link", ns).get("href") == "https://sciapps.datalabs.esa.int/datalabs/xmm-epic-spectrum-fit/"
-    assert "What is new: Launch on an observation" in first.find("a:summary", ns).text
+    assert "What is new: An icon for its card and page in the store" in first.find("a:summary", ns).text
 
 
 def test_versions_and_checks_on_the_page(store):
     folder, _ = store
     page = html(folder, "datalabs/gaia-dr3-hrd")
-    assert "Version 1.3.0, build 1, published 2026-11-20:\n        <strong>verified</strong>" in page
+    assert f"Version {GAIA}, build 1, published 2026-11-20:\n        <strong>verified</strong>" in page
     assert page.count('class="sa-version sa-version--verified"') == 3 and "Launch 1.1.0" in page
     first = "sha256:" + hashlib.sha256(b"gaia-dr3-hrd 1.1.0 1").hexdigest()  # tests/releases/records.py
     assert f"sciapps verify gaia-dr3-hrd@{first}" in page  # this build, not whichever build the version has now
-    assert "Launch 1.3.0 · build 1</a>" in page  # the release leads the page
+    assert f"Launch {GAIA} · build 1</a>" in page  # the release leads the page
     start = page.index('<aside class="sa-history"')
     versions = page[start : page.index("</aside>", start)]
     assert "sa-changelog" not in page and "<li>First release</li>" in versions  # the changelog is told in Versions
-    assert versions.index(">1.3.0") < versions.index(">1.2.0") < versions.index(">1.0.0") and "Never published." in versions
+    assert versions.index(f">{GAIA}") < versions.index(">1.2.0") < versions.index(">1.0.0") and "Never published." in versions
     planck = html(folder, "datalabs/planck-cmb-map-viewer")
     assert "has no release yet" in planck and "not published yet" in planck and "No version has been published yet." in planck
     assert "Not published yet." in planck[planck.index('<aside class="sa-history"') :]
@@ -114,7 +114,7 @@ def test_datalab_page_content(store):
     page = html(folder, "datalabs/gaia-dr3-hrd")
     assert page.count("<h1") == 1
     assert "<title>Gaia DR3 Hertzsprung-Russell diagram - SciApps</title>" in page
-    assert f'href="https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&amp;version=1.3.0&amp;digest={GAIA_DIGEST}"' in page
+    assert f'href="https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&amp;version={GAIA}&amp;digest={GAIA_DIGEST}"' in page
     assert "/data/gaia/dr3" in page and "gaia_dr3_source" in page
     assert "1 of 1 notebooks failed" in page and "Made my HRD figure in minutes." in page
     shot = (REPO / "datalabs" / "gaia-dr3-hrd" / "screenshots" / "hr_diagram.png").read_bytes()
@@ -329,7 +329,9 @@ def test_a_picture_is_never_published_as_a_page(tmp_path, field, name):
     (folder / name).write_bytes(_picture_with_a_script())
     metadata = folder / "datalab.yaml"
     text = metadata.read_text()
-    text = text.replace("screenshots/hr_diagram.png", name) if field == "screenshot" else text + f"icon: {name}\n"
+    text = text.replace(
+        "screenshots/hr_diagram.png" if field == "screenshot" else "icon: icon.png", f"icon: {name}" if field == "icon" else name
+    )
     metadata.write_text(text)
     config = load_config(REPO / "sciapps.yaml")
     from tests.conftest import findings_for, rule_ids
@@ -369,8 +371,7 @@ def test_an_icon_that_is_also_a_screenshot_is_published_once(tmp_path):
     root = _small_catalog(tmp_path)
     lab = root / "datalabs" / "gaia-dr3-hrd"
     shutil.copy(lab / "screenshots" / "hr_diagram.png", lab / "icon.png")  # the same bytes under another name
-    metadata = lab / "datalab.yaml"
-    metadata.write_text(metadata.read_text() + "icon: icon.png\n")
+    assert "icon: icon.png\n" in (lab / "datalab.yaml").read_text()
     out = root / "public"
     result = CliRunner().invoke(
         cli,
@@ -391,4 +392,4 @@ def test_home_does_not_repeat_featured_and_cards_show_version_and_update(store):
     featured, newest = home.split('id="sa-featured"', 1)[1].split('id="sa-newest"', 1)
     ids = lambda part: _re.findall(r'<article class="sa-card[^"]*" data-id="([^"]+)"', part)  # noqa: E731
     assert ids(featured) and not set(ids(featured)) & set(ids(newest.split('id="sa-by-mission"')[0]))
-    assert "Version 1.3.0 · updated 2026-12-02" in featured
+    assert f"Version {GAIA} · updated 2026-12-03" in featured

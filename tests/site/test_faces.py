@@ -41,11 +41,19 @@ def test_every_card_has_a_face(store):
     assert faces and all(faces)
     for face in faces:
         assert (folder / face).is_file(), face
-    gaia = json.loads((folder / "api" / "datalabs" / "gaia-dr3-hrd.json").read_text())
-    assert gaia["face"]["kind"] == "screenshot" and "/media/thumb-" in gaia["face"]["url"]
-    thumb = (folder / gaia["face"]["url"]).read_bytes()
-    shot = (REPO / "datalabs" / "gaia-dr3-hrd" / "screenshots" / "hr_diagram.png").read_bytes()
+    api = {p.stem: json.loads(p.read_text()) for p in (folder / "api" / "datalabs").glob("*.json")}
+    kinds = {key: e["face"]["kind"] for key, e in api.items()}
+    # every example that is live ships an icon; the archived one keeps its thumbnail
+    examples = {p.parent.name for p in (REPO / "datalabs").glob("*/datalab.yaml")}
+    assert {key for key in examples if kinds[key] == "icon"} == examples - {"herschel-spire-photometry"}
+    assert kinds["herschel-spire-photometry"] == "screenshot"
+    herschel = api["herschel-spire-photometry"]["face"]["url"]
+    assert "/media/thumb-" in herschel
+    thumb = (folder / herschel).read_bytes()
+    shot = (REPO / "datalabs" / "herschel-spire-photometry" / "screenshots" / "temperatures.png").read_bytes()
     assert thumb != shot and thumb[8:12] == b"WEBP"
+    gaia = api["gaia-dr3-hrd"]["face"]["url"]
+    assert (folder / gaia).read_bytes() == (REPO / "datalabs" / "gaia-dr3-hrd" / "icon.png").read_bytes()
 
 
 def test_every_card_shows_its_image_in_the_browser(page):
@@ -61,3 +69,23 @@ def test_every_card_shows_its_image_in_the_browser(page):
                }))"""
         )
         assert cards and all(cards), (url, cards)
+
+
+def test_a_datalab_without_icon_or_screenshot_shows_its_missions_mark(tmp_path):
+    import shutil
+    from dataclasses import replace
+
+    from sciapps.config import load_config
+    from sciapps.site.build import build_store
+
+    lab = tmp_path / "datalabs" / "topcat-desktop"
+    shutil.copytree(REPO / "datalabs" / "topcat-desktop", lab)
+    (lab / "icon.png").unlink()
+    metadata = lab / "datalab.yaml"
+    metadata.write_text(metadata.read_text().replace("icon: icon.png\n", ""))
+    config = replace(load_config(REPO / "sciapps.yaml"), path=tmp_path / "sciapps.yaml")
+    report = build_store(config, [tmp_path / "datalabs"], tmp_path / "public", REPO / "mkdocs.yml", jobs=1)
+    face = json.loads((report.out / "api" / "datalabs" / "topcat-desktop.json").read_text())["face"]
+    assert face["kind"] == "mission" and face["url"].startswith("assets/marks/")
+    mark = (report.out / face["url"]).read_text()
+    assert mark.startswith("<svg") and "Gaia" in mark  # its first mission's mark, written by the store

@@ -9,8 +9,10 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 
+from tests.conftest import XMM
 
-XMM = "datalabs/xmm-epic-spectrum-fit/"
+
+XMM_PAGE = "datalabs/xmm-epic-spectrum-fit/"
 
 
 def summary(page):
@@ -19,13 +21,13 @@ def summary(page):
 
 
 def test_fill_the_xmm_form_follow_the_link_and_see_the_summary(page):
-    page.goto(XMM)
-    assert "Starts version 2.1.0 · build 1 · verified" in page.text_content(".sa-launch-form__release")
+    page.goto(XMM_PAGE)
+    assert f"Starts version {XMM} · build 1 · verified" in page.text_content(".sa-launch-form__release")
     page.fill("#sa-p-obsid", "07654321")  # too short: said at once, and no link to share
     assert page.text_content("#sa-p-obsid-error").startswith("Observation id is not in the expected form")
     assert page.get_attribute("#sa-p-obsid", "aria-invalid") == "true" and page.is_hidden(".sa-launch-form__share")
     page.click("button[type=submit]")
-    assert page.url.endswith(XMM)  # nothing submitted
+    assert page.url.endswith(XMM_PAGE)  # nothing submitted
     assert page.evaluate("document.activeElement.id") == "sa-p-obsid"
     page.fill("#sa-p-obsid", "0765432109")
     page.fill("#sa-p-max_energy_kev", "8.5")
@@ -33,14 +35,14 @@ def test_fill_the_xmm_form_follow_the_link_and_see_the_summary(page):
     assert page.is_hidden("#sa-p-obsid-error") and page.is_visible(".sa-launch-form__share")
     shared = page.text_content(".sa-launch-form__share pre")
     assert shared.startswith(
-        "https://sciapps.datalabs.esa.int/launch/?datalab=xmm-epic-spectrum-fit&version=2.1.0&obsid=0765432109"
+        f"https://sciapps.datalabs.esa.int/launch/?datalab=xmm-epic-spectrum-fit&version={XMM}&obsid=0765432109"
     )
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/launch/\?datalab=xmm-epic-spectrum-fit&version=2\.1\.0&obsid=0765432109.*"))
     summary(page)
     assert page.is_hidden(".sa-launch__refused")
     text = page.text_content(".sa-launch__summary")
-    assert "XMM-Newton EPIC spectrum fit 2.1.0" in text and "yes: its signed release record verifies" in text
+    assert f"XMM-Newton EPIC spectrum fit {XMM}" in text and "yes: its signed release record verifies" in text
     assert "0765432109" in text and "8.5" in text and "4 CPU cores, 4 GiB memory" in text
     go = urlsplit(page.get_attribute(".sa-launch__go", "href"))
     query = parse_qsl(go.query)
@@ -56,7 +58,7 @@ def test_an_archive_link_lists_the_xmm_datalabs_and_one_follows(page):
         "xmm-epic-spectrum-fit"
     ]
     page.click(".sa-open__launch")
-    page.wait_for_url("**/launch/?datalab=xmm-epic-spectrum-fit&version=2.1.0&obsid=0123456789")
+    page.wait_for_url(f"**/launch/?datalab=xmm-epic-spectrum-fit&version={XMM}&obsid=0123456789")
     summary(page)
     assert "0123456789" in page.text_content(".sa-launch__values")
 
@@ -79,7 +81,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("query,said", HOSTILE, ids=[q[:30] for q, _ in HOSTILE])
 def test_a_crafted_link_with_a_bad_value_is_refused_with_one_sentence(page, query, said):
-    page.goto(f"launch/?datalab=xmm-epic-spectrum-fit&version=2.1.0&{query}")
+    page.goto(f"launch/?datalab=xmm-epic-spectrum-fit&version={XMM}&{query}")
     summary(page)
     refused = page.text_content(".sa-launch__refused")
     assert refused.startswith("This link cannot start XMM-Newton EPIC spectrum fit: ") and said in refused

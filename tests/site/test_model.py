@@ -10,7 +10,7 @@ import pytest
 from sciapps.errors import SciAppsError
 from sciapps.site.model import entry, fill_template, history, shown
 from sciapps import yamlio
-from tests.conftest import REPO
+from tests.conftest import GAIA, REPO
 
 
 def meta(name="gaia-dr3-hrd"):
@@ -49,8 +49,8 @@ def test_archived_cannot_be_launched(config):
 def test_feedback_url_prefills_an_issue(config):
     e = entry(meta(), config)
     query = parse_qs(urlsplit(e["urls"]["feedback"]).query)
-    assert query["issue[title]"] == ["Feedback: Gaia DR3 Hertzsprung-Russell diagram 1.3.0"]
-    assert "version 1.3.0" in query["issue[description]"][0]
+    assert query["issue[title]"] == [f"Feedback: Gaia DR3 Hertzsprung-Russell diagram {GAIA}"]
+    assert f"version {GAIA}" in query["issue[description]"][0]
 
 
 def test_bad_template_is_a_clear_error():
