@@ -216,6 +216,28 @@ def test_draft_survives_a_reload(page):
     assert page.input_value("#sa-f-name") == "" and page.locator(".sa-files tbody tr").count() == 0
 
 
+def test_a_first_visit_sees_the_steps_first_and_someone_coming_back_continue_first(page):
+    steps = "() => [...document.querySelectorAll('form .sa-step')].map((s) => s.getAttribute('aria-labelledby'))"
+    first = page.evaluate(steps)
+    assert first[0] == "sa-step-kind" and first[-1] == "sa-step-import"  # a newcomer starts a new datalab
+    page.reload()  # the same browser, coming back without a draft
+    page.wait_for_selector("[data-sa-app=create][data-ready=true]")
+    assert page.evaluate(steps)[0] == "sa-step-import" and page.is_visible("[data-sa-import] >> xpath=..")
+    assert page.evaluate(steps)[1:] == first[:-1]  # the steps of a new one follow, in order
+
+
+def test_nothing_empty_or_unknown_shows_before_it_is_filled_in(page):
+    """No empty file table, and no '?' standing for a value not given yet, in the preview."""
+    assert not page.is_visible("table.sa-files")
+    preview = page.inner_text(".sa-preview")
+    assert "?" not in preview and "Opens" not in preview
+    assert "Nothing to launch until it is reviewed, built and published." in preview
+    fill_basic(page)
+    assert page.is_visible("table.sa-files")
+    preview = page.inner_text(".sa-preview")
+    assert "?" not in preview and "Version 0.1.0" in preview and "Opens notebooks/" in preview
+
+
 def test_loading_a_zip_continues_the_datalab(page, tmp_path):
     fill_basic(page)
     archive, name = download_zip(page)

@@ -50,6 +50,23 @@ function loadBeside() {
   }).catch(() => null);
 }
 
+/** Someone coming back (a draft kept here, or an earlier visit) is offered to continue an
+ * existing datalab before the steps of a new one; a first visit sees the steps first. */
+const VISITED = "sciapps-create-visited";
+function continueFirst(hasDraft) {
+  let returning = hasDraft;
+  try {
+    returning = returning || localStorage.getItem(VISITED) === "1";
+    localStorage.setItem(VISITED, "1");
+  } catch (e) {
+    /* storage refused (private mode): every visit is a first one */
+  }
+  if (!returning) return;
+  const section = $(".sa-step--continue");
+  section.classList.add("sa-step--first");
+  $(".sa-step", app.querySelector("form")).before(section);
+}
+
 export async function start() {
   $(".sa-create__bases").textContent = CONFIG.approved_bases.join(", ");
   CONFIG.checklist = CONFIG.checklist || "";
@@ -63,6 +80,7 @@ export async function start() {
     return;
   }
   const draft = await loadDraft();
+  continueFirst(Boolean(draft && draft.doc));
   if (draft && draft.doc) {
     await applyDraft(draft);
     const note = $(".sa-create__draft");
