@@ -276,3 +276,22 @@ def test_versions_sit_beside_the_page_on_a_desktop_and_under_the_header_on_a_pho
             page.click(".sa-history__older summary")
             assert page.is_visible("[data-version='1.1.0'] a:text('Launch 1.1.0 build 1')")
         context.close()
+
+
+def test_the_release_leads_the_page_and_nothing_unverified_is_offered(browser, site_url):
+    """At both sizes: a datalab with no verified release shows no Launch button and no badge,
+    and says so; one with releases shows its current build's launch, pinned by digest, first."""
+    digest = "sha256%3A" + hashlib.sha256(f"gaia-dr3-hrd {GAIA} 1".encode()).hexdigest()  # tests/releases/records.py
+    for width, height in ((1280, 900), (390, 844)):
+        context = browser.new_context(base_url=site_url, viewport={"width": width, "height": height}, is_mobile=width < 500)
+        page = context.new_page()
+        page.goto("datalabs/planck-cmb-map-viewer/")
+        assert page.query_selector(".sa-launch") is None and page.query_selector("#sa-badge") is None
+        assert page.query_selector("a[href*='datalabs.esa.int/launch']") is None  # no launch link anywhere
+        assert page.is_visible("text=Nothing to launch yet")
+        page.goto("datalabs/gaia-dr3-hrd/")
+        first = page.query_selector("article a.md-button")  # the first action on the page
+        assert first.inner_text().startswith(f"Launch {GAIA} · build 1") and first.get_attribute("href").endswith(digest)
+        box = first.bounding_box()
+        assert box["y"] + box["height"] < height  # in the first screen
+        context.close()
