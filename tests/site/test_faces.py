@@ -69,6 +69,8 @@ def test_every_card_shows_its_image_in_the_browser(page):
                }))"""
         )
         assert cards and all(cards), (url, cards)
+        icon = page.query_selector(".sa-card[data-id='gaia-dr3-hrd'] img.sa-card__face--icon")
+        assert icon and icon.evaluate("i => getComputedStyle(i).objectFit") == "contain"  # shown whole, not cropped
 
 
 def test_a_datalab_without_icon_or_screenshot_shows_its_missions_mark(tmp_path):

@@ -230,6 +230,7 @@
           version: r[col.version],
           updated: r[col.updated],
           face: r[col.face],
+          faceKind: r[col.face_kind],
         }));
         const index = indexFromPack(pack);
         timing.indexBuildMs = performance.now() - t0;
@@ -287,7 +288,7 @@
     chips.append(el("li", { class: "sa-chip sa-chip--type" }, store.docs.types[row.type][1]));
     if (row.archived) chips.append(el("li", { class: "sa-chip sa-chip--archived" }, "Archived"));
     const face = row.face
-      ? el("img", { class: "sa-card__face", src: new URL(row.face, store.root).href, alt: "", width: "384", height: "240", loading: "lazy" })
+      ? el("img", { class: "sa-card__face sa-card__face--" + row.faceKind, src: new URL(row.face, store.root).href, alt: "", width: "384", height: "240", loading: "lazy" })
       : null;
     return el(
       "article",

@@ -112,6 +112,7 @@ def _docs_table(entries: list[dict]) -> dict:
             "version",
             "updated",
             "face",
+            "face_kind",  # icon, screenshot or mission: an icon is shown whole, a picture fills the card
         ],
         "rows": [
             [
@@ -127,6 +128,7 @@ def _docs_table(entries: list[dict]) -> dict:
                 e["version"],
                 e["updated"] or "",
                 e.get("face", {}).get("url", ""),
+                e.get("face", {}).get("kind", ""),
             ]
             for e in entries
         ],
