@@ -123,6 +123,7 @@ def test_datalab_page_content(store):
     assert "&lt;script&gt;alert(&#39;feedback&#39;)" in page
     archived = html(folder, "datalabs/herschel-spire-photometry")
     assert "Archived on 2026-07-01." in archived and "sa-launch" not in archived
+    assert "No release of it is on record." in archived and "Not published yet." not in archived  # never "yet"
 
 
 def test_the_page_says_how_old_its_feedback_is(store):
