@@ -21,10 +21,19 @@ import yaml
 
 from sciapps.pipeline.gitlab import shard
 from tests.catalogs import write_settings
-from tests.conftest import REPO, _needs
+from tests.conftest import REPO, _needs, version_of
 from tests.gitrepo import git as _git
 
 MIRROR = REPO / "tests" / "scanning" / "osv"
+
+
+def _next_patch(datalab: str) -> str:
+    """The example's version with its patch raised: the version a merged change gives it."""
+    major, minor, patch = version_of(datalab).split(".")
+    return f"{major}.{minor}.{int(patch) + 1}"
+
+
+DS9, DS9_NEXT, XMM_NEXT = version_of("ds9-fits-viewer"), _next_patch("ds9-fits-viewer"), _next_patch("xmm-epic-spectrum-fit")
 
 
 def test_gitlab_ci_matches_gitlabs_schema():
@@ -59,10 +68,12 @@ def throwaway(tmp_path, registry, approved):
     metadata = root / "datalabs" / "ds9-fits-viewer" / "datalab.yaml"
     metadata.write_text(
         metadata.read_text()
-        .replace("version: 1.0.0\n", "version: 1.0.1\n", 1)
-        .replace("changelog:\n", 'changelog:\n  - version: 1.0.1\n    date: "2026-11-25"\n    changes: [Clearer summary]\n', 1)
+        .replace(f"version: {DS9}\n", f"version: {DS9_NEXT}\n", 1)
+        .replace(
+            "changelog:\n", f'changelog:\n  - version: {DS9_NEXT}\n    date: "2026-11-25"\n    changes: [Clearer summary]\n', 1
+        )
     )
-    _git(root, "commit", "-qam", "ds9-fits-viewer 1.0.1")
+    _git(root, "commit", "-qam", f"ds9-fits-viewer {DS9_NEXT}")
     return root, base
 
 
@@ -276,7 +287,7 @@ def test_merge_request_pipeline(throwaway):
     _git(root, "add", "-A")
     _git(root, "add", "-f", ".venv", "sitecustomize.py", "zz-marker.pth")  # whatever the target's .gitignore says
     _git(root, "commit", "-qm", "ds9 and jwst, and my own tools")
-    _bump(root, "jwst-nircam-image-explorer", "1.1.1")
+    _bump(root, "jwst-nircam-image-explorer", _next_patch("jwst-nircam-image-explorer"))
     # the pipeline file GitLab runs is the protected project's (SECURITY.md), here the target's copy beside the checkout
     (root / ".trusted-ci.yml").write_text(trusted_ci)
     exclude = root / ".git" / "info" / "exclude"
@@ -321,7 +332,7 @@ def test_merge_request_pipeline(throwaway):
     assert "PIP_INDEX_URL" not in child["variables"] and "MR-MARKER" not in json.dumps(child)
     review = artifact(root, "review.md").read_text()
     assert "author: `aokonkwo`" in review  # GitLab's answer, not the pipeline's runner (mlindqvist)
-    assert "## `ds9-fits-viewer`: changed" in review and "| `version` | `1.0.0` | `1.0.1` |" in review
+    assert "## `ds9-fits-viewer`: changed" in review and f"| `version` | `{DS9}` | `{DS9_NEXT}` |" in review
     assert "- `notebooks/inspect.ipynb` (added): 2 cell(s) added, 0 removed, 0 changed" in review
     page = artifact(root, "review-notebooks/ds9-fits-viewer/notebooks/inspect.ipynb.diff.html").read_text()
     assert "&lt;script&gt;alert(&#x27;mr&#x27;)&lt;/script&gt;" in page and "<script" not in page
@@ -413,10 +424,12 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
     # a project variable, so that the child pipeline has it too, as GitLab gives it to every pipeline of a
     # protected branch (gitlab-ci-local passes no --variable to a child, and says "false" without it)
     key = {signing.SIGNING_KEY_VARIABLE: str(tmp_path / "private" / "release.key"), "CI_COMMIT_REF_PROTECTED": "true"}
-    for datalab, version in (("xmm-epic-spectrum-fit", "2.0.2"), ("ds9-fits-viewer", "1.0.1")):
+    for datalab, version in (("xmm-epic-spectrum-fit", XMM_NEXT), ("ds9-fits-viewer", DS9_NEXT)):
         _bump(root, datalab, version)
     _git(root, "reset", "-q", "--soft", "HEAD~2")
-    _git(root, "commit", "-qm", "merge: xmm-epic-spectrum-fit 2.0.2 and ds9-fits-viewer 1.0.1")  # one merge, two datalabs
+    _git(
+        root, "commit", "-qm", f"merge: xmm-epic-spectrum-fit {XMM_NEXT} and ds9-fits-viewer {DS9_NEXT}"
+    )  # one merge, two datalabs
     output = run_pipeline(root, "CI_COMMIT_REF_PROTECTED=true", project=key)
     chain = ("build", "scan", "test", "chart", "push", "publish")
     assert passed_jobs(output) == {
@@ -427,9 +440,12 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
         "pages",
         *(f"{job} {shard(lab)}" for job in chain for lab in ("xmm-epic-spectrum-fit", "ds9-fits-viewer")),
     }, output[-3000:]
-    assert "ds9-fits-viewer: published 1.0.1 build 1" in output and "xmm-epic-spectrum-fit: published 2.0.2 build 1" in output
+    assert (
+        f"ds9-fits-viewer: published {DS9_NEXT} build 1" in output
+        and f"xmm-epic-spectrum-fit: published {XMM_NEXT} build 1" in output
+    )
     first = _api(root, "xmm-epic-spectrum-fit")
-    assert _digests(first) == [("2.0.2", 1, True)]
+    assert _digests(first) == [(XMM_NEXT, 1, True)]
 
     dockerfile = root / "base-images" / "jl_base" / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text() + "# a security fix\n")
@@ -441,10 +457,10 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
     assert planned["changed_bases"] == ["jl_base"] and planned["build"] == jupyterlab and planned["chart"] == []
     assert {name for name in jobs(output) if name.startswith("build ")} == {f"build {shard(lab)}" for lab in jupyterlab}
     assert all(status == "PASS" for status in jobs(output).values()), output[-3000:]
-    assert "xmm-epic-spectrum-fit: published 2.0.2 build 2" in output
+    assert f"xmm-epic-spectrum-fit: published {XMM_NEXT} build 2" in output
     xmm, ds9 = _api(root, "xmm-epic-spectrum-fit"), _api(root, "ds9-fits-viewer")
-    assert _digests(xmm) == [("2.0.2", 2, True), ("2.0.2", 1, True)] and _digests(ds9) == [
-        ("1.0.1", 1, True)
+    assert _digests(xmm) == [(XMM_NEXT, 2, True), (XMM_NEXT, 1, True)] and _digests(ds9) == [
+        (DS9_NEXT, 1, True)
     ]  # ds9 is not on jl_base
     assert xmm["versions"][0]["digest"] != xmm["versions"][1]["digest"]
     assert {b["name"]: b["digest"] for b in xmm["versions"][0]["bases"]}["jl_base"] != {
@@ -458,7 +474,11 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
         root / ".gitlab-ci-local" / "artifacts" / "pages" / "public" / "datalabs" / "ds9-fits-viewer" / "index.html"
     ).read_text()
     assert "<strong>verified</strong>" in page and "not published yet" not in page
-    for spec in ("xmm-epic-spectrum-fit@2.0.2", f"xmm-epic-spectrum-fit@{first['versions'][0]['digest']}", "ds9-fits-viewer"):
+    for spec in (
+        f"xmm-epic-spectrum-fit@{XMM_NEXT}",
+        f"xmm-epic-spectrum-fit@{first['versions'][0]['digest']}",
+        "ds9-fits-viewer",
+    ):
         proc = subprocess.run(
             [sys.executable, "-m", "sciapps", "verify", spec], cwd=root, capture_output=True, text=True, timeout=120
         )
@@ -466,7 +486,7 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
     with urllib.request.urlopen(f"http://{registry}/v2/charts/xmm-epic-spectrum-fit/tags/list", timeout=10) as response:
         tags = json.load(response)["tags"]
     # the version's tag, and each build's chart kept under its image tag too (nothing left untagged)
-    assert "2.0.2" in tags and len([t for t in tags if t.startswith("2.0.2-")]) == 2
+    assert XMM_NEXT in tags and len([t for t in tags if t.startswith(f"{XMM_NEXT}-")]) == 2
     _audit_schedule(root, tmp_path, key)
 
 
@@ -524,7 +544,7 @@ def _audit_schedule(root: Path, tmp_path: Path, key: dict[str, str]) -> None:
         output = run_pipeline(root, "CI_PIPELINE_SOURCE=schedule", "CI_COMMIT_REF_PROTECTED=true", project=project)
         # and audit, which ends 1: new advisories
         assert set(jobs(output)) == {"sciapps", "validate", "osv-sync", "pages"}, output[-3000:]
-        assert "xmm-epic-spectrum-fit 2.0.2 build 2: 1 new advisory since publication: GHSA-test-0000-0001" in output
+        assert f"xmm-epic-spectrum-fit {XMM_NEXT} build 2: 1 new advisory since publication: GHSA-test-0000-0001" in output
         assert "xmm-epic-spectrum-fit: maintainers' issue opened" in output
         issues = gitlab.fake.upstream.issues  # one per affected datalab (another built on the same package may have one too)
         (issue,) = [i for i in issues if "audit::xmm-epic-spectrum-fit" in i["labels"]]
