@@ -393,4 +393,5 @@ def test_home_does_not_repeat_featured_and_cards_show_version_and_update(store):
     featured, newest = home.split('id="sa-featured"', 1)[1].split('id="sa-newest"', 1)
     ids = lambda part: _re.findall(r'<article class="sa-card[^"]*" data-id="([^"]+)"', part)  # noqa: E731
     assert ids(featured) and not set(ids(featured)) & set(ids(newest.split('id="sa-by-mission"')[0]))
-    assert f"Version {GAIA} · updated 2026-12-03" in featured
+    gaia = json.loads((folder / "api" / "datalabs" / "gaia-dr3-hrd.json").read_text())
+    assert f"Version {GAIA} · updated {gaia['changelog'][0]['date']}" in featured  # its newest changelog entry
