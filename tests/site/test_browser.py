@@ -62,10 +62,22 @@ def test_search_that_matches_nothing(page):
 def test_no_result_offers_the_archived_matches(page):
     open_browse(page)
     search(page, "spire")
-    assert result_ids(page) == [] and "Show 1 archived datalab that match" in page.text_content(".sa-noresults")
+    assert result_ids(page) == [] and "Show 1 archived datalab that matches" in page.text_content(".sa-noresults")
+    ways = page.locator(".sa-noresults__ways li").all_inner_texts()
+    assert ways == ["Show 1 archived datalab that matches", "Browse all datalabs", "Create a datalab for it"]
+    assert page.get_attribute(".sa-noresults a:text('Create a datalab for it')", "href").endswith("/create/")
     page.click(".sa-noresults button")
     page.wait_for_selector(".sa-results .sa-card")
     assert result_ids(page) == ["herschel-spire-photometry"]
+
+
+def test_no_result_with_filters_offers_to_clear_them(page):
+    open_browse(page, "mission=planck")
+    search(page, "EPIC")  # XMM-Newton EPIC spectrum fit matches the words, not the filter
+    assert result_ids(page) == [] and "Nothing matches with these filters." in page.text_content(".sa-noresults")
+    page.click(".sa-noresults button:text('Clear the filters')")
+    page.wait_for_selector(".sa-results .sa-card")
+    assert "xmm-epic-spectrum-fit" in result_ids(page)
 
 
 def test_ids_are_searched_in_their_parts(page):

@@ -426,7 +426,7 @@
           const picked = FACETS.some((f) => state.picked[f.key].size);
           const ways = el("ul", { class: "sa-noresults__ways" });
           if (hidden.length) {
-            const show = el("button", { type: "button", class: "md-button" }, `Show ${hidden.length} archived datalab${hidden.length === 1 ? "" : "s"} that match`);
+            const show = el("button", { type: "button", class: "md-button" }, hidden.length === 1 ? "Show 1 archived datalab that matches" : `Show ${hidden.length} archived datalabs that match`);
             show.addEventListener("click", () => {
               state.archived = true;
               facetsBox.querySelector("#sa-archived").checked = true;
