@@ -248,6 +248,43 @@ def test_accessibility_on_a_phone(browser, site_url, name, url):
     assert bad == [], f"{name}: {bad}"
 
 
+@pytest.mark.parametrize(
+    "name,url",
+    [
+        ("home", ""),
+        ("browse", "browse/"),
+        ("datalab", "datalabs/gaia-dr3-hrd/"),
+        ("archived", "datalabs/herschel-spire-photometry/"),
+        ("mission", "missions/gaia/"),
+        ("create", "create/"),
+        ("launch", "launch/?datalab=xmm-epic-spectrum-fit&obsid=0765432109"),
+        ("404", "404.html"),
+    ],
+)
+def test_accessibility_in_the_dark_scheme(browser, site_url, name, url):
+    """A visitor whose system prefers dark colours gets the slate scheme: the same check."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(base_url=site_url, viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    page = context.new_page()
+    page.goto(url)
+    assert page.get_attribute("body", "data-md-color-scheme") == "slate"
+    if name == "browse":
+        page.wait_for_selector("body[data-search-ready='true']")
+    if name == "launch":
+        page.wait_for_function("() => window.__sciapps && window.__sciapps.launchReady")
+    if name == "create":
+        page.wait_for_selector("[data-sa-app=create][data-ready=true]")
+    violations = Axe().run(page).response["violations"]
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']][:3]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    context.close()
+    assert bad == [], f"{name}: {bad}"
+
+
 def test_on_a_phone_the_first_result_is_in_the_first_screen(browser, site_url):
     context = browser.new_context(base_url=site_url, viewport={"width": 390, "height": 844}, is_mobile=True)
     phone = context.new_page()
