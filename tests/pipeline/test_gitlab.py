@@ -121,3 +121,49 @@ def test_the_previews_projects_pipeline_is_valid_gitlab_ci():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     pages = yaml.safe_load((REPO / "ci" / "previews.gitlab-ci.yml").read_text())["pages"]
     assert pages["pages"]["path_prefix"] == "mr-$PREVIEW_MERGE_REQUEST" and "expire_in" in pages["pages"]
+
+
+def test_the_previews_pages_job_unpacks_only_the_preview_store(tmp_path):
+    """The artifact is a merge request's: a path out of public-preview/, up the tree or
+    absolute, is never written, and a store that claims more than 2 GB unpacked is refused."""
+    import shlex
+    import zipfile
+
+    script = yaml.safe_load((REPO / "ci" / "previews.gitlab-ci.yml").read_text())["pages"]["script"]
+    code = next(shlex.split(line)[2] for line in script if line.startswith("python3 -c"))
+
+    def unpack(entries) -> subprocess.CompletedProcess:
+        work = tmp_path / str(len(list(tmp_path.iterdir())))
+        work.mkdir()
+        with zipfile.ZipFile(work / "preview.zip", "w") as z:
+            for name, data in entries:
+                z.writestr(name, data)
+        return subprocess.run([sys.executable, "-c", code], cwd=work, capture_output=True, text=True, timeout=60)
+
+    hostile = [
+        ("public-preview/index.html", "ok"),
+        ("public-preview/../../escaped.txt", "x"),
+        ("/tmp/absolute-from-a-preview.txt", "x"),
+        ("elsewhere/index.html", "x"),
+        ("public-preview/a/../../up.txt", "x"),
+    ]
+    done = unpack(hostile)
+    work = tmp_path / "0"
+    assert done.returncode == 0, done.stderr
+    written = sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file())
+    assert written == ["preview.zip", "public-preview/index.html"] and not Path("/tmp/absolute-from-a-preview.txt").exists()
+    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path.parent / "escaped.txt").exists()
+    empty = unpack([("elsewhere/index.html", "x")])
+    assert empty.returncode == 1 and "no preview store in the artifact" in empty.stderr
+
+    big = tmp_path / "big"
+    big.mkdir()
+    with zipfile.ZipFile(big / "preview.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for n in range(3):  # 3 x 1 GB of zeros: a few MB packed
+            with z.open(f"public-preview/zeros-{n}", "w", force_zip64=True) as member:
+                chunk = bytes(2**24)
+                for _ in range(64):
+                    member.write(chunk)
+    refused = subprocess.run([sys.executable, "-c", code], cwd=big, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "larger than 2 GB unpacked" in refused.stderr
+    assert not (big / "public-preview").exists()

@@ -91,3 +91,15 @@ def test_a_datalab_without_icon_or_screenshot_shows_its_missions_mark(tmp_path):
     assert face["kind"] == "mission" and face["url"].startswith("assets/marks/")
     mark = (report.out / face["url"]).read_text()
     assert mark.startswith("<svg") and "Gaia" in mark  # its first mission's mark, written by the store
+
+
+def test_a_picture_changed_after_its_check_or_unreadable_makes_no_thumbnail(tmp_path):
+    import hashlib
+
+    from sciapps.site.faces import thumbnails
+
+    shot = (REPO / "datalabs" / "herschel-spire-photometry" / "screenshots" / "temperatures.png").read_bytes()
+    key = hashlib.sha256(shot).hexdigest()[:20]
+    swapped = hashlib.sha256(b"checked").hexdigest()[:20]  # what was checked is not what is read now
+    made = thumbnails({key: lambda: shot, swapped: lambda: shot, "0" * 20: lambda: None}, tmp_path, jobs=2)
+    assert made == {key: str(tmp_path / f"{key}.webp")} and sorted(p.name for p in tmp_path.iterdir()) == [f"{key}.webp"]

@@ -101,6 +101,7 @@ def _screenshots_before(config: Config, base: str, ids: list[str]) -> dict[str, 
     from sciapps import yamlio
     from sciapps.config import CATALOG_DIR
     from sciapps.gitcmd import show, show_bytes, top
+    from sciapps.site.model import MAX_BEFORE
 
     root = top(config.root)
     catalog = (config.root / CATALOG_DIR).absolute().relative_to(root.absolute()).as_posix()
@@ -113,7 +114,7 @@ def _screenshots_before(config: Config, base: str, ids: list[str]) -> dict[str, 
         except yamlio.YamlProblem:
             meta = None
         shots = meta.get("screenshots") if isinstance(meta, dict) else None
-        for shot in shots if isinstance(shots, list) else []:
+        for shot in shots[:MAX_BEFORE] if isinstance(shots, list) else []:  # only what the page shows is read
             if not isinstance(shot, dict) or not isinstance(shot.get("file"), str) or ".." in shot["file"].split("/"):
                 continue
             data = show_bytes(root, base, f"{catalog}/{datalab_id}/{shot['file'].lstrip('/')}", limit)

@@ -84,7 +84,8 @@ def _source(cell: dict) -> str:
 def _images(nb: dict) -> set[str]:
     found = set()
     for cell in nb.get("cells", []):
-        for output in cell.get("outputs") or [] if isinstance(cell.get("outputs"), list) else []:
+        outputs = cell.get("outputs")
+        for output in outputs if isinstance(outputs, list) else []:
             data = output.get("data") if isinstance(output, dict) else None
             if not isinstance(data, dict):
                 continue

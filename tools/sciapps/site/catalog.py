@@ -77,8 +77,19 @@ def _faces(config: Config, catalog: Catalog, jobs: int) -> None:
     from sciapps.site.faces import mark_url, thumbnails
 
     cache = config.path_of("build/thumbnails")
+    limit = config.limits.bytes("image_mb")
+
+    def reader(folder: Path, rel: str):
+        def read() -> bytes | None:
+            try:
+                return read_inside(folder, rel, limit)
+            except UnsafeFile:
+                return None
+
+        return read
+
     wanted: dict[str, str] = {}  # id -> content hash of its first screenshot
-    sources: dict[str, bytes] = {}
+    sources = {}  # content hash -> how to read the picture, when its thumbnail is to be made
     for e in catalog.entries:
         if e["icon"] or not e["screenshots"]:
             continue
@@ -86,10 +97,7 @@ def _faces(config: Config, catalog: Catalog, jobs: int) -> None:
         digest = Path(e["media"][rel]).stem  # media/<sha256[:20]>.<suffix>: `data.picture_names`
         wanted[e["id"]] = digest
         if not (cache / f"{digest}.webp").is_file():
-            try:
-                sources[digest] = read_inside(catalog.folders[e["id"]], rel, config.limits.bytes("image_mb"))
-            except UnsafeFile:
-                continue
+            sources[digest] = reader(catalog.folders[e["id"]], rel)
     thumbnails(sources, cache, max(1, min(jobs, 8)))
     for e in catalog.entries:
         digest = wanted.get(e["id"])

@@ -11,9 +11,12 @@ from the missions vocabulary, never from a datalab.
 from __future__ import annotations
 
 import hashlib
+import html
 import io
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 from sciapps.text import xml_text
 
@@ -41,17 +44,20 @@ def make_thumbnail(data: bytes) -> bytes | None:
         return None
 
 
-def thumbnails(sources: dict[str, bytes], cache: Path, jobs: int = 8) -> dict[str, str]:
+def thumbnails(sources: dict[str, Callable[[], bytes | None]], cache: Path, jobs: int = 8) -> dict[str, str]:
     """Make `cache/<key>.webp` for each source picture that makes one (`key`: the first 20 hex
-    digits of its sha256, as the store's media names have it); {key: path}."""
+    digits of its sha256, as the store's media names have it); {key: path}. Each source is read
+    (its callable, None when unreadable) only when its thumbnail is made, so at most `jobs`
+    pictures are in memory at once, however many datalabs there are."""
     cache.mkdir(parents=True, exist_ok=True)
 
     def one(item):
-        key, data = item
-        if hashlib.sha256(data).hexdigest()[:20] != key:  # the picture changed since it was checked
-            return key, None
+        key, read = item
         target = cache / f"{key}.webp"
         if not target.is_file():
+            data = read()
+            if data is None or hashlib.sha256(data).hexdigest()[:20] != key:  # changed since it was checked
+                return key, None
             made = make_thumbnail(data)
             if made is None:
                 return key, None
@@ -66,10 +72,8 @@ def thumbnails(sources: dict[str, bytes], cache: Path, jobs: int = 8) -> dict[st
 
 def mark_svg(name: str) -> str:
     """A mission's mark: its short name on the store's colour (text escaped; no script)."""
-    import re
-
     label = name if len(name) <= 8 else re.split(r"[-\s]", name)[0][:8]
-    text = xml_text(label).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = html.escape(xml_text(label))
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="384" height="240" viewBox="0 0 384 240" role="img">'
         '<rect width="384" height="240" fill="#003247"/>'

@@ -23,6 +23,7 @@ from sciapps.schema import vocabulary
 from sciapps.semver import semver_key
 
 SHOWN_STATUSES = ("published", "archived")
+MAX_BEFORE = 8  # screenshots shown "before" a previewed change, per datalab
 
 
 def _q(value: Any) -> str:
@@ -289,7 +290,7 @@ class Preview:
         from sciapps.catalog.rules.images import SUFFIXES, picture_format
 
         shown = []
-        for caption, data in self.before.get(datalab_id, [])[:8]:
+        for caption, data in self.before.get(datalab_id, [])[:MAX_BEFORE]:
             kind = picture_format(data)
             if kind:
                 name = f"media/before-{hashlib.sha256(data).hexdigest()[:20]}{SUFFIXES[kind][0]}"
