@@ -247,21 +247,22 @@ def test_merge_request_pipeline(throwaway):
     CI project), commits a `venv` module, a `.venv`, `sitecustomize.py`, a `.pth`, a
     `sciapps` package and a `setup.py` at the root, changes SciApps, the jl_base image and
     the chart, makes its author a moderator and an advanced developer, and changes an
-    advanced datalab although its author is not an advanced developer on the target branch.
-    No marker runs in any job; the plain datalab passes every stage; the advanced one is held
+    advanced datalab although its author is not an advanced developer on the target branch's
+    head (they were at the merge base: the branch starts from an old main, whose roles,
+    tools and bases judge nothing here). No marker runs in any job; the plain datalab passes every stage; the advanced one is held
     for a moderator, unbuilt; the review lists every change that waits for a moderator and
     fails the merge request for changing the rules without a moderator."""
     from tests.review.fake_gitlab import FakeGitLab, Server
 
-    root, _ = throwaway
-    _git(root, "checkout", "-q", "main")  # on the target branch, aokonkwo is not an advanced developer
+    root, base = throwaway  # the merge request branched from `base`, an old commit of main (the merge base)
+    _git(root, "checkout", "-q", "main")  # since then, main revoked aokonkwo's role: the head judges, not the merge base
     roles = root / "roles.yaml"
     roles.write_text(roles.read_text().replace("advanced_developers: [aokonkwo]", "advanced_developers: [hschmidt]"))
     _git(root, "commit", "-qam", "aokonkwo is no longer an advanced developer")
-    base = _git(root, "rev-parse", "HEAD")
+    head = _git(root, "rev-parse", "HEAD")
+    _origin(root)
     trusted_ci = (root / ".gitlab-ci.yml").read_text()
-    _git(root, "checkout", "-q", "ds9-summary")
-    _git(root, "rebase", "-q", "main")
+    _git(root, "checkout", "-q", "ds9-summary")  # not rebased: its merge base is the old commit
     markers = Markers()
     roles.write_text(
         roles.read_text()
@@ -300,6 +301,7 @@ def test_merge_request_pipeline(throwaway):
             "CI_PIPELINE_SOURCE=merge_request_event",
             project={
                 "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
+                "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
                 "GITLAB_USER_LOGIN": "mlindqvist",
                 "CI_API_V4_URL": f"{gitlab.url}/api/v4",
                 "CI_PROJECT_ID": "42",
@@ -329,6 +331,10 @@ def test_merge_request_pipeline(throwaway):
     assert [w["path"] for w in planned["waiting"]] == waiting
     child = yaml.safe_load(artifact(root, "build/child-pipeline.yml").read_text())
     assert child["variables"]["SCIAPPS_MERGE_REQUEST"] == "true" and child["variables"]["BASE_REV"] == base
+    # every job, the child's too, ran SciApps and its rules from main's head, fetched by name, never from the merge base
+    assert child["variables"]["SCIAPPS_TRUSTED_REV"] == head == planned["trusted"]
+    assert output.count(f"SciApps, its rules and its bases: revision {head}") == 2  # the parent's sciapps job and the child's
+    assert f"revision {base}" not in output
     assert "PIP_INDEX_URL" not in child["variables"] and "MR-MARKER" not in json.dumps(child)
     review = artifact(root, "review.md").read_text()
     assert "author: `aokonkwo`" in review  # GitLab's answer, not the pipeline's runner (mlindqvist)
@@ -370,6 +376,46 @@ def test_merge_request_pipeline(throwaway):
         assert re.search(rf"\| {stage} \| passed \|", ds9), review
         assert re.search(rf"\| {stage} \| held \| waits for a moderator \|", jwst), review
     assert "Not built in this pipeline" in jwst and "which only advanced developers may submit; aokonkwo is not one" in jwst
+
+
+def _origin(root: Path) -> Path:
+    """The GitLab project the runners fetch from: a bare repository beside the checkout whose
+    `main` is the protected default branch (every merge request's job fetches its head by name)."""
+    bare = root.parent / "origin.git"
+    _git(root.parent, "init", "-q", "--bare", str(bare))
+    _git(root, "remote", "add", "origin", str(bare))
+    _git(root, "push", "-q", "origin", "main")
+    _git(root, "remote", "set-head", "origin", "main")
+    return bare
+
+
+def test_a_merge_request_into_a_members_own_branch_runs_nothing(throwaway):
+    """A member pushes a branch with their own tools/ and roles.yaml, then opens a merge
+    request into it. GitLab starts no pipeline for it (`workflow:`, which gitlab-ci-local does
+    not apply), and the pipeline's first job refuses it again in one sentence, before it
+    builds anything: no job runs their tools, none after it runs at all."""
+    root, base = throwaway
+    _git(root, "checkout", "-q", "-b", "own", "ds9-summary")
+    tools = root / "tools" / "sciapps" / "__init__.py"
+    tools.write_text(tools.read_text() + "\nraise SystemExit('MR-MARKER-own-branch')\n")
+    _git(root, "commit", "-qam", "my tools")
+    _origin(root)
+    ci = yaml.safe_load((root / ".gitlab-ci.yml").read_text())
+    assert ci["workflow"]["rules"][0] == {
+        "if": '$CI_PIPELINE_SOURCE == "merge_request_event" && $CI_MERGE_REQUEST_TARGET_BRANCH_NAME == $CI_DEFAULT_BRANCH'
+    }
+    output = run_pipeline(
+        root,
+        "CI_PIPELINE_SOURCE=merge_request_event",
+        project={"CI_MERGE_REQUEST_DIFF_BASE_SHA": base, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "ds9-summary"},
+        succeeds=False,
+    )
+    assert jobs(output) == {"sciapps": "FAIL"} and "MR-MARKER" not in output, output[-3000:]
+    assert (
+        'error: this pipeline is not a merge request into the protected default branch (it targets "ds9-summary"): '
+        "nothing that needs trust runs; retarget the merge request to main" in output
+    )
+    assert not list((root / ".gitlab-ci-local" / "artifacts").glob("*/.sciapps-runtime/*"))
 
 
 def planned_registry(root: Path) -> str:

@@ -230,7 +230,7 @@ def test_startup_refuses_a_bad_value_with_one_sentence_and_starts_nothing(tmp_pa
         ({lp.SPEC_VARIABLE: "{not json"}, "the declaration of parameters (SCIAPPS_PARAMETERS) is not JSON."),
         ({lp.SPEC_VARIABLE: "[" * 50_000 + "]" * 50_000}, "is larger than 64 KiB"),
         ({lp.SPEC_VARIABLE: json.dumps([{"name": "__class__", "type": "string"}])}, "without a valid name and type"),
-        ({lp.SPEC_VARIABLE: json.dumps([{**OBSID, "pattern": "^(a+)+$"}])}, "repeats a repetition"),
+        ({lp.SPEC_VARIABLE: json.dumps([{**OBSID, "pattern": "^(a+)+$"}])}, "a repetition inside a repetition"),
     ],
 )
 def test_startup_refuses_a_bad_declaration(tmp_path, env, said):

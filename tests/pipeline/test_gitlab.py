@@ -18,11 +18,17 @@ from tests.conftest import REPO
 
 
 def test_the_child_pipeline_ends_with_the_review_or_the_publication():
-    p = Plan("0" * 40, [Planned("gaia-dr3-hrd", "build", ("x",)), Planned("ds9-fits-viewer", "chart", ("y",))])
+    p = Plan("0" * 40, [Planned("gaia-dr3-hrd", "build", ("x",)), Planned("ds9-fits-viewer", "chart", ("y",))], trusted="1" * 40)
     n, c = shard("gaia-dr3-hrd"), shard("ds9-fits-viewer")
-    review = child_pipeline(p, "review")
+    review = child_pipeline(p, "review", target_branch="main")
     assert review["stages"][-1] == "review" and "needs" not in review["review"]  # after every chain, with all their results
     assert review["variables"]["SCIAPPS_MERGE_REQUEST"] == "true" and review["variables"]["BASE_REV"] == "0" * 40
+    # every child job trusts what the parent's trusted: the target branch's head, and that branch
+    assert review["variables"]["SCIAPPS_TRUSTED_REV"] == "1" * 40 and review["variables"]["SCIAPPS_TARGET_BRANCH"] == "main"
+    assert '--trusted "$SCIAPPS_TRUSTED_REV"' in review["review"]["script"][0]
+    for trusted, branch in (("HEAD", "main"), (None, "main"), ("1" * 40, "main; id"), ("1" * 40, "")):
+        with pytest.raises(SciAppsError):
+            child_pipeline(Plan("0" * 40, p.items, trusted=trusted), "review", target_branch=branch)
     assert not any(name.startswith("publish") for name in review) and "allow_failure" not in review[f"build {n}"]
     published = child_pipeline(p, "publish")
     push, publish = published[f"push {n}"], published[f"publish {n}"]
@@ -82,8 +88,8 @@ def test_the_child_pipeline_is_valid_gitlab_ci_and_batched(tmp_path):
 
 
 def test_a_merge_requests_child_ends_with_review_images_a_preview_and_the_review(tmp_path):
-    p = Plan("HEAD", [Planned("lab-a", "build", ("x",)), Planned("lab-b", "build", ("x",))])
-    child = child_pipeline(p, "review", "12", "https://previews.example.org")
+    p = Plan("HEAD", [Planned("lab-a", "build", ("x",)), Planned("lab-b", "build", ("x",))], trusted="1" * 40)
+    child = child_pipeline(p, "review", "12", "https://previews.example.org", "main")
     assert child["stages"][-2:] == ["preview", "review"] and child["variables"]["SCIAPPS_MERGE_REQUEST_IID"] == "12"
     images = sorted(name for name in child if name.startswith("review image "))
     assert images == sorted({f"review image {shard('lab-a')}", f"review image {shard('lab-b')}"})
@@ -100,7 +106,7 @@ def test_a_merge_requests_child_ends_with_review_images_a_preview_and_the_review
         "url": "https://previews.example.org/mr-12/",
         "auto_stop_in": "2 weeks",
     }
-    assert "preview pages" not in child_pipeline(p, "review", "12")  # no previews' origin: built, not deployed
+    assert "preview pages" not in child_pipeline(p, "review", "12", target_branch="main")  # no previews' origin: not deployed
     (tmp_path / "child.yml").write_text(yaml.safe_dump(child))
     checker = Path(sys.executable).with_name("check-jsonschema")
     proc = subprocess.run(
@@ -108,7 +114,7 @@ def test_a_merge_requests_child_ends_with_review_images_a_preview_and_the_review
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with pytest.raises(SciAppsError):
-        child_pipeline(p, "review", "12; rm -rf /")
+        child_pipeline(p, "review", "12; rm -rf /", target_branch="main")
 
 
 def test_the_previews_projects_pipeline_is_valid_gitlab_ci():

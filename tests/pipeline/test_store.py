@@ -4,6 +4,7 @@ registry, with records really published."""
 
 from __future__ import annotations
 
+import json
 
 import pytest
 
@@ -77,7 +78,7 @@ def test_a_full_sync_when_the_last_one_cannot_be_compared_with(catalog):
     text = (out / CHECK_FILE).read_text().replace(read_check(out)["commit"], "f" * 40)  # a commit this clone does not have
     (out / CHECK_FILE).write_text(text)
     lines = synced(catalog)
-    assert lines[0].startswith(f"a full sync: the last sync's commit {'f' * 12} cannot be compared with")
+    assert lines[0] == f"a full sync: the last sync's commit {'f' * 12} is not in this checkout's history"
     (out / CHECK_FILE).write_text("{not json")
     assert synced(catalog)[0] == "a full sync: there is no earlier sync here"
 
@@ -93,3 +94,35 @@ def test_a_registry_that_does_not_answer_leaves_the_last_copy_whole(catalog):
         with pytest.raises(SciAppsError, match="does not answer"):
             sync_store(catalog.config, lambda line: None, full=full)
     assert sorted((p.relative_to(out), p.read_bytes()) for p in out.rglob("*") if p.is_file()) == before
+
+
+def test_a_slower_pipelines_pages_job_syncs_what_it_published(catalog, tmp_path):
+    """Two merges, two pipelines: the second's pages job syncs first (at its commit), then
+    the first's, slower, runs at the earlier commit. The last sync's commit is not in that
+    checkout's history, so what changed between is unknown: a full sync, never a skipped
+    publication. And a pages job always syncs what its own plan published."""
+    from sciapps.pipeline.store import published_by
+
+    out = catalog.config.path_of(catalog.config.releases_dir)
+    commit(catalog.root, "before")
+    synced(catalog)
+    first = catalog.release("first")
+    slow = commit(catalog.root, "merge: publish 1.2.0 (the slow pipeline)")
+    (catalog.root / "NOTES.md").write_text("a later merge\n")
+    commit(catalog.root, "merge: notes (the fast pipeline)")
+    synced(catalog)  # the fast pipeline's pages job: nothing it changed is a datalab
+    git(catalog.root, "checkout", "-q", "--detach", slow)  # the slow pipeline's pages job, at its own commit
+    lines = synced(catalog)
+    assert lines[0].endswith("is not in this checkout's history") and "(all 1 datalabs)" in lines[-1]
+    assert read_check(out)["tags"] == {f"{catalog.datalab}/{first[7:]}": first}
+    # with the ancestry intact, the plan's own publications are synced even where the diff says nothing
+    git(catalog.root, "checkout", "-q", "main")
+    synced(catalog, full=True)
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps({"build": [catalog.datalab, "../../etc", 7], "chart": ["no-such-lab"]}))
+    assert published_by(plan_file) == [catalog.datalab, "no-such-lab"]
+    assert published_by(tmp_path / "missing.json") == [] and published_by(None) == []
+    (tmp_path / "bad.json").write_text("[" * 100000)
+    assert published_by(tmp_path / "bad.json") == []
+    lines = synced(catalog, also=published_by(plan_file))
+    assert "release records (1 datalab(s) since the last sync)" in lines[-1]  # the unknown id is left out

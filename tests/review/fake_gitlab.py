@@ -83,6 +83,7 @@ class FakeGitLab:
         tokens=("glpat-test",),
         existing_files=(),
         member=True,
+        merged: dict[str, list[dict]] | None = None,
     ):
         self.requests: list[tuple[str, str, dict | None, dict]] = []
         self.base_url = "http://gitlab.invalid"  # the Server sets where it listens
@@ -100,6 +101,8 @@ class FakeGitLab:
             self.upstream.open_merge_requests[(PROJECT_ID, EXAMPLE_BRANCH)] = canned("merge_request")
         self.branch_deleted = False
         self.oauth_codes: dict[str, dict] = {}
+        # commit sha -> the merge requests GitLab associates with it (merged ones carry merge_commit_sha)
+        self.merged = dict(merged or {})
 
     @property
     def branches(self) -> set[str]:
@@ -222,6 +225,9 @@ class FakeGitLab:
         if method == "GET" and single:  # GET /projects/:id/merge_requests/:iid, with its author
             found = [mr for mr in p.open_merge_requests.values() if str(mr["iid"]) == single.group(1)]
             return (200, found[0], {}) if found else (404, {"message": "404 Not found"}, {})
+        associated = re.fullmatch(r"/repository/commits/([0-9a-f]{6,40})/merge_requests", sub)
+        if method == "GET" and associated:  # "List merge requests associated with a commit"
+            return 200, self.merged.get(associated.group(1), []), {}
         if method == "GET" and sub.startswith("/repository/branches/"):
             name = unquote(sub.removeprefix("/repository/branches/"))
             return (

@@ -9,6 +9,7 @@ read-only token, and fails closed: no answer means no review.
 from __future__ import annotations
 
 import os
+import re
 
 from sciapps.errors import SciAppsError
 
@@ -63,3 +64,32 @@ def author_or_none(log) -> str | None:
     except SciAppsError as exc:
         log(f"warning: {exc.message}; nothing that needs a role is built")
         return None
+
+
+def merging_merge_request(api_url: str, project: str, sha: str, token: str, timeout: float = 20) -> str | None:
+    """The merge request that merged commit `sha`, as GitLab's API says ("List merge
+    requests associated with a commit"): its full reference (`group/project!iid`), or None
+    when GitLab names none. The one whose merge or squash commit `sha` is, merged."""
+    import gitlab
+    import requests
+
+    base = api_url.removesuffix("/").removesuffix("/api/v4")
+    try:
+        client = gitlab.Gitlab(base, private_token=token, timeout=timeout, retry_transient_errors=False)
+        found = client.projects.get(project, lazy=True).commits.get(sha, lazy=True).merge_requests()
+    except (requests.RequestException, gitlab.exceptions.GitlabError) as exc:
+        raise SciAppsError(f"cannot ask GitLab at {base} which merge request merged {sha[:12]} ({type(exc).__name__})") from None
+    for mr in found[:100] if isinstance(found, list) else []:
+        if (
+            not isinstance(mr, dict)
+            or mr.get("state") != "merged"
+            or sha not in (mr.get("merge_commit_sha"), mr.get("squash_commit_sha"))
+        ):
+            continue
+        reference = (mr.get("references") or {}).get("full") if isinstance(mr.get("references"), dict) else None
+        if isinstance(reference, str) and MERGE_REQUEST_REFERENCE.fullmatch(reference):
+            return reference
+    return None
+
+
+MERGE_REQUEST_REFERENCE = re.compile(r"[\w./-]{1,200}![0-9]{1,9}")

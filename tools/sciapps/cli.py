@@ -287,7 +287,7 @@ def serve(dev_addr, no_reload, drafts, catalog, mkdocs_config, jobs, config_path
 
 
 @cli.command()
-@click.option("--base", default="HEAD", show_default=True, help="What the preview compares with (the target branch).")
+@click.option("--base", default="HEAD", show_default=True, help="What the preview compares with (the merge base).")
 @click.option("--merge-request", envvar="CI_MERGE_REQUEST_IID", help="The merge request previewed (its number).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("public-preview"), show_default=True)
 @click.option(
@@ -554,12 +554,18 @@ def releases():
     "--full", is_flag=True, help="Check every datalab's records and tags (schedules), not only what changed since the last sync."
 )
 @click.option("-j", "--jobs", type=click.IntRange(1, 32), default=8, show_default=True, help="Datalabs synced at once.")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="This pipeline's plan (build/plan.json): every datalab it built or charted is synced too.",
+)
 @config_option
-def releases_sync(full, jobs, config_path):
+def releases_sync(full, jobs, plan_file, config_path):
     """Copy the datalabs' release records from the registry into releases_dir, and check their tags (the pages job)."""
-    from sciapps.pipeline.store import sync_store
+    from sciapps.pipeline.store import published_by, sync_store
 
-    return sync_store(_config(config_path), click.echo, full=full, jobs=jobs)
+    return sync_store(_config(config_path), click.echo, full=full, jobs=jobs, also=published_by(plan_file))
 
 
 @cli.group()
@@ -584,6 +590,16 @@ def keys_generate(out):
 
 @cli.command("plan")
 @click.option("--base", "base_rev", help="The revision to compare with (a merge request's base, or the previous commit).")
+@click.option(
+    "--trusted",
+    help="With --then review: the protected target branch's head, whose roles judge the merge request (never the merge base).",
+)
+@click.option(
+    "--target-branch",
+    envvar="CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+    default="",
+    help="With --then review: the branch the merge request targets (pinned for the child pipeline).",
+)
 @click.option("--all", "everything", is_flag=True, help="Plan every datalab (a scheduled full run).")
 @click.option(
     "--outdated",
@@ -623,13 +639,27 @@ def keys_generate(out):
 )
 @config_option
 def plan_cmd(
-    base_rev, everything, outdated, output, child_pipeline, then, author, author_from_gitlab, ids_of, merge_request, config_path
+    base_rev,
+    trusted,
+    target_branch,
+    everything,
+    outdated,
+    output,
+    child_pipeline,
+    then,
+    author,
+    author_from_gitlab,
+    ids_of,
+    merge_request,
+    config_path,
 ):
     """What a change affects, and why: the datalabs to build, and those whose chart only is rendered again."""
     from sciapps.pipeline import write_plan
 
     if not base_rev and not everything and not outdated:
         raise click.UsageError("give --base REV, --outdated or --all")
+    if then == "review" and not trusted:
+        raise click.UsageError("a merge request's plan (--then review) needs --trusted: the protected target branch's head")
     say = (lambda line: click.echo(line, err=True)) if ids_of else click.echo
     asked = None
     if author_from_gitlab:
@@ -639,7 +669,18 @@ def plan_cmd(
     elif author:
         asked = lambda: author  # noqa: E731
     result = write_plan(
-        _config(config_path), base_rev, everything, output, child_pipeline, say, then, outdated, asked, merge_request or ""
+        _config(config_path),
+        base_rev,
+        everything,
+        output,
+        child_pipeline,
+        say,
+        then,
+        outdated,
+        asked,
+        merge_request or "",
+        trusted,
+        target_branch or "",
     )
     for datalab_id in result.ids(ids_of) if ids_of else ():
         click.echo(datalab_id)
@@ -647,13 +688,19 @@ def plan_cmd(
 
 
 @cli.command("admit")
-@click.option("--base", "base_rev", required=True, help="The target revision (the merge request's base).")
-def admit_cmd(base_rev):
-    """Make this checkout the target revision with only the merge request's datalabs on it
-    (every job's setup in a merge request's pipeline)."""
+@click.option("--trusted", required=True, help="The protected target branch's head: SciApps, rules and bases come from it.")
+@click.option("--base", "base_rev", help="The merge base: what the merge request's own commits change is read from it.")
+@click.option(
+    "--target-branch", envvar="CI_MERGE_REQUEST_TARGET_BRANCH_NAME", default="", help="The branch the merge request targets."
+)
+@click.option("--default-branch", envvar="CI_DEFAULT_BRANCH", default="", help="The project's protected default branch.")
+def admit_cmd(trusted, base_rev, target_branch, default_branch):
+    """Make this checkout the protected target branch's head with only the merge request's
+    datalabs on it (every job's setup in a merge request's pipeline); exit 2 for a merge
+    request into any other branch."""
     from sciapps.trust import admit_here
 
-    return admit_here(Path.cwd(), base_rev, click.echo)
+    return admit_here(Path.cwd(), trusted, base_rev, click.echo, target_branch, default_branch)
 
 
 @cli.command("audit")
@@ -711,7 +758,12 @@ def changed_cmd(base_rev, config_path):
 
 
 @cli.command("review")
-@click.option("--base", "base_rev", required=True, help="The merge request's base revision (the target branch's).")
+@click.option("--base", "base_rev", required=True, help="The merge base: what the merge request changes is read from it.")
+@click.option(
+    "--trusted",
+    help="The protected target branch's head, whose roles and settings judge the merge request "
+    "(a pipeline always gives it; a local run without it judges by --base).",
+)
 @click.option("--author", help="GitLab username of the merge request's author (local runs).")
 @click.option(
     "--author-from-gitlab",
@@ -721,13 +773,13 @@ def changed_cmd(base_rev, config_path):
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here too.")
 @config_option
-def review_cmd(base_rev, author, author_from_gitlab, output, config_path):
+def review_cmd(base_rev, trusted, author, author_from_gitlab, output, config_path):
     """Write the moderation report of a merge request, judged by the target branch's roles
     and settings; exit 1 when a rule is broken."""
     from sciapps.review.moderation import review
 
     # Only where the catalog is: the merge request's own sciapps.yaml is not read, let alone trusted.
-    text, ok = review(config_path, base_rev, author, author_from_gitlab, output)
+    text, ok = review(config_path, base_rev, author, author_from_gitlab, output, trusted)
     click.echo(text)
     return errors.OK if ok else errors.FINDINGS
 

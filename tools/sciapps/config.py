@@ -203,23 +203,78 @@ def load_config(path: Path | None = None, start: Path | None = None) -> Config:
     return parse_config(text, path)
 
 
-def _origin(url: str) -> tuple[str, str]:
-    from urllib.parse import urlsplit
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
-    parts = urlsplit(url)
-    return parts.scheme.lower(), (parts.netloc or "").lower()
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """The WHATWG origin of an http(s) URL, as a browser compares origins: the scheme, the
+    host percent-decoded and mapped by UTS #46 to its IDNA A-label (so `ſtore.example` is
+    `store.example`, and case does not count), and the port, None when it is the scheme's
+    default (`host:443` is `host`). SciAppsError when there is none to compare."""
+    import idna
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise SciAppsError(f"{url[:200]!r} is not a URL ({exc})", "write it as https://host/path") from None
+    scheme = parts.scheme.lower()
+    host = unquote(parts.hostname or "")
+    if scheme not in DEFAULT_PORTS or not host:
+        raise SciAppsError(f"{url[:200]!r} is not an http(s) URL with a host", "write it as https://host/path")
+    if ":" not in host:  # not an IPv6 literal
+        try:
+            host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+        except idna.IDNAError as exc:
+            raise SciAppsError(f"{url[:200]!r} has no valid host name ({exc})", "write the host as a DNS name") from None
+    return scheme, host, None if port == DEFAULT_PORTS[scheme] else port
 
 
 def _other_origin(preview: str, store: str, where: str) -> str:
-    """The preview URL, refused when it shares the store's origin: a preview shows merge-request
-    content nobody has reviewed, and the store's pages (the Create page's GitLab token) must be
-    out of its reach."""
-    if preview and _origin(preview) == _origin(store):
+    """The preview URL, refused when it shares the store's origin (compared as origins, not
+    as text) or carries a user name or password: a preview shows merge-request content
+    nobody has reviewed, and the store's pages (the Create page's GitLab token) must be out
+    of its reach."""
+    if not preview:
+        return preview
+    from urllib.parse import urlsplit
+
+    if "@" in (urlsplit(preview).netloc or ""):
+        raise SciAppsError(
+            f"{where}: store.preview_url carries a user name or password (`user@host`)",
+            "give the previews' own origin without credentials, e.g. https://previews.example.org",
+        )
+    try:
+        same = origin(preview) == origin(store)
+    except SciAppsError as exc:
+        raise SciAppsError(f"{where}: store.preview_url or store.url: {exc.message}", exc.hint) from None
+    if same:
         raise SciAppsError(
             f"{where}: store.preview_url {preview} has the store's own origin",
             "serve previews from a Pages project or domain of their own (SECURITY.md: previews)",
         )
     return preview.rstrip("/")
+
+
+def _id_kinds(data: dict, where: str) -> dict:
+    """mission -> collection -> kind of id, each pattern in the launch patterns' dialect (DL-066)."""
+    from sciapps.launchparams import pattern_problem
+
+    kinds = {
+        mission: {name: dict(c["ids"]) for name, c in found.items() if isinstance(c, dict) and c.get("ids")}
+        for mission, found in data.get("collections", {}).items()
+    }
+    for mission, collections in kinds.items():
+        for collection, ids in collections.items():
+            for kind, spec in ids.items():
+                problem = pattern_problem(spec.get("pattern"))
+                if problem:
+                    raise SciAppsError(
+                        f"{where}: collections.{mission}.{collection}.ids.{kind}.pattern: {problem}",
+                        "write it as DL-066 says (`sciapps rules DL-066`), e.g. '^[0-9]{10}$'",
+                    )
+    return kinds
 
 
 def parse_config(text: str, path: Path, shown: str | None = None) -> Config:
@@ -241,10 +296,7 @@ def parse_config(text: str, path: Path, shown: str | None = None) -> Config:
             mission: {name: (c if isinstance(c, str) else c["claim"]) for name, c in found.items()}
             for mission, found in data.get("collections", {}).items()
         },
-        id_kinds={
-            mission: {name: dict(c["ids"]) for name, c in found.items() if isinstance(c, dict) and c.get("ids")}
-            for mission, found in data.get("collections", {}).items()
-        },
+        id_kinds=_id_kinds(data, shown or str(path)),
         limits=Limits(**data.get("limits", {})),
         featured=tuple(data.get("featured", ())),
         feedback_export=data.get("feedback_export", defaults.feedback_export),

@@ -7,6 +7,7 @@ SciApps that asks Git something asks it here.
 from __future__ import annotations
 
 import os
+import re
 import selectors
 import subprocess
 import time
@@ -81,6 +82,13 @@ def commit(root: Path, rev: str) -> str:
     if rev.startswith("-"):
         raise SciAppsError(f"{rev!r} is not a revision", "pass a commit, e.g. --base origin/main")
     return git(root, "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}").strip()
+
+
+def is_ancestor(root: Path, older: str, newer: str) -> bool:
+    """Whether commit `older` is in the history of `newer` (both full commit ids)."""
+    if not all(re.fullmatch(r"[0-9a-f]{40}", rev) for rev in (older, newer)):
+        return False
+    return run(root, "merge-base", "--is-ancestor", older, newer).returncode == 0
 
 
 def head(root: Path) -> str | None:

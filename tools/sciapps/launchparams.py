@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import functools
 import json
 import math
 import os
@@ -43,15 +44,318 @@ _INTEGER = re.compile(r"^[+-]?[0-9]{1,15}$")
 _NUMBER = re.compile(r"^[+-]?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})(?:[eE][+-]?[0-9]{1,3})?$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _REFUSED_CATEGORIES = ("Cc", "Cf", "Co", "Cs", "Zl", "Zp")  # controls, format (bidi, zero-width), private use, separators
-# The common ground of Python's and JavaScript's regular expressions: no groups but (?:...),
-# no Unicode classes, no anchors that differ; nested quantifiers are refused (they can
-# take exponential time).
-_UNPORTABLE = re.compile(r"\(\?(?!:)|\\[pPAZzGQE]|\[\[|\\[0-9]")
-_NESTED = re.compile(r"\((?:[^()\\]|\\.)*[*+}](?:[^()\\]|\\.)*\)\s*[*+{]")
+MAX_MATCH_SECONDS = 1.0  # the container's second line of defence: no pattern may take longer on one value
 
 
 def env_name(name: str) -> str:
     return ENV_PREFIX + name.upper()
+
+
+# Launch patterns: one dialect that Python (`re`, ASCII) and JavaScript (`RegExp` with the
+# `u` flag) read the same way, and that cannot backtrack exponentially or polynomially.
+# A pattern is parsed here, never just tried: plain characters, `.`, `\d \w \D \W`, escaped
+# syntax characters, classes `[...]` / `[^...]` with ranges, groups `(...)` / `(?:...)`,
+# alternation, and `* + ? {n} {n,} {n,m}` (n <= m <= 256); `^` first and `$` last only. Then
+# its position automaton (Glushkov's) must be deterministic, so that at every step of a
+# match the next character decides the way (a backtracking matcher then takes linear
+# time), and no repetition may hold a repetition at any depth, nor repeat what can match
+# nothing (each way round, the engines' own loop bookkeeping would multiply the paths).
+_MAX_CODE = 0x10FFFF
+_SYNTAX = frozenset("^$\\.*+?()[]{}|/")  # what `\` may escape outside a class (JavaScript's `u` refuses others)
+_CLASS_SYNTAX = _SYNTAX | {"-"}
+_DIGIT = ((0x30, 0x39),)
+_WORD = ((0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A))
+_LINE_ENDS = ((0x0A, 0x0A), (0x0D, 0x0D), (0x2028, 0x2029))
+_REPEAT_MAX = 256  # no value is longer
+
+
+class _Unsafe(ValueError):
+    pass
+
+
+def _complement(ranges):
+    out, start = [], 0
+    for low, high in sorted(ranges):
+        if low > start:
+            out.append((start, low - 1))
+        start = max(start, high + 1)
+    if start <= _MAX_CODE:
+        out.append((start, _MAX_CODE))
+    return tuple(out)
+
+
+_CLASS_ESCAPES = {"d": _DIGIT, "w": _WORD, "D": _complement(_DIGIT), "W": _complement(_WORD)}
+_ANY = _complement(_LINE_ENDS)
+
+
+class _Parser:
+    """Pattern text -> a tree of ("set", ranges) | ("seq", [..]) | ("alt", [..]) | ("rep", node, low, high)."""
+
+    def __init__(self, text: str):
+        self.text, self.at = text, 0
+
+    def peek(self) -> str:
+        return self.text[self.at] if self.at < len(self.text) else ""
+
+    def take(self) -> str:
+        char = self.peek()
+        self.at += 1
+        return char
+
+    def parse(self):
+        text = self.text
+        if text.startswith("^"):
+            self.at = 1
+        end = len(text) - 1 if text.endswith("$") and not text.endswith("\\$") and len(text) > self.at else len(text)
+        self.text = text[:end]
+        node = self.alternation()
+        if self.at < len(self.text):
+            raise _Unsafe("a lone `)`" if self.peek() == ")" else f"`{self.peek()}` where it cannot stand")
+        return node
+
+    def alternation(self):
+        branches = [self.sequence()]
+        while self.peek() == "|":
+            self.take()
+            branches.append(self.sequence())
+        return branches[0] if len(branches) == 1 else ("alt", branches)
+
+    def sequence(self):
+        items = []
+        while self.peek() not in ("", "|", ")"):
+            atom = self.atom()
+            items.append(self.quantified(atom))
+        return ("seq", items)
+
+    def quantified(self, atom):
+        char = self.peek()
+        if char not in ("*", "+", "?", "{"):
+            return atom
+        self.take()
+        if char == "{":
+            low, high = self.counts()
+        else:
+            low, high = {"*": (0, None), "+": (1, None), "?": (0, 1)}[char]
+        if self.peek() in ("*", "+", "?", "{"):
+            raise _Unsafe("a quantifier right after a quantifier (lazy or doubled repetitions read differently)")
+        return ("rep", atom, low, high)
+
+    def counts(self):
+        match = re.compile(r"([0-9]{1,3})(,([0-9]{1,3})?)?\}").match(self.text, self.at)
+        if not match:
+            raise _Unsafe("a `{` that is not a repetition {n}, {n,} or {n,m}")
+        self.at = match.end()
+        low = int(match[1])
+        high = low if match[2] is None else (int(match[3]) if match[3] else None)
+        if (high is not None and high < low) or max(low, high or 0) > _REPEAT_MAX:
+            raise _Unsafe(f"a repetition count out of order or above {_REPEAT_MAX}")
+        return low, high
+
+    def atom(self):
+        char = self.take()
+        if char == "(":
+            if self.text.startswith("?:", self.at):
+                self.at += 2
+            elif self.peek() == "?":
+                raise _Unsafe("a `(?` group other than (?:...)")
+            node = self.alternation()
+            if self.take() != ")":
+                raise _Unsafe("a `(` without its `)`")
+            return node
+        if char == "[":
+            return ("set", self.klass())
+        if char == ".":
+            return ("set", _ANY)
+        if char == "\\":
+            return ("set", self.escape(_SYNTAX))
+        if char in ("*", "+", "?", "{"):
+            raise _Unsafe(f"`{char}` with nothing to repeat")
+        if char in ("]", "}"):
+            raise _Unsafe(f"a lone `{char}` (escape it as \\{char})")
+        if char in ("^", "$"):
+            raise _Unsafe(f"`{char}` anywhere but at the very {'start' if char == '^' else 'end'}")
+        return ("set", self.literal(char))
+
+    def literal(self, char: str):
+        if unicodedata.category(char) in _REFUSED_CATEGORIES or (char.isspace() and char != " "):
+            raise _Unsafe(f"the invisible or control character U+{ord(char):04X}")
+        return ((ord(char), ord(char)),)
+
+    def escape(self, allowed):
+        char = self.take()
+        if char in _CLASS_ESCAPES:
+            return _CLASS_ESCAPES[char]
+        if char in allowed:
+            return ((ord(char), ord(char)),)
+        digits = {"x": 2, "u": 4}.get(char)
+        if digits and re.fullmatch("[0-9A-Fa-f]{%d}" % digits, self.text[self.at : self.at + digits]):
+            code = int(self.text[self.at : self.at + digits], 16)
+            self.at += digits
+            return ((code, code),)
+        raise _Unsafe(f"the escape \\{char} (only \\d \\w \\D \\W, \\xHH, \\uHHHH and escaped syntax characters read alike)")
+
+    def klass(self):
+        negated = self.peek() == "^"
+        if negated:
+            self.take()
+        if self.peek() == "]":
+            raise _Unsafe("`[]` or `[^]` (JavaScript reads them as nothing or anything, Python as a `]`)")
+        ranges, previous, after_range = [], None, False
+        while True:
+            char = self.take()
+            if char == "":
+                raise _Unsafe("a `[` without its `]`")
+            if char == "]":
+                break
+            if char == "[":
+                raise _Unsafe("a `[` inside a class (escape it as \\[)")
+            if char == "-" and previous is not None and self.peek() not in ("]", ""):
+                high = self.class_char()
+                if high is None or high < previous[0] or after_range:
+                    raise _Unsafe("a range in a class that is not two characters in order")
+                ranges[-1] = (previous[0], high)
+                previous, after_range = None, True
+                continue
+            if char == "\\" and self.peek() in _CLASS_ESCAPES:
+                if self.text.startswith("-", self.at + 1) and self.text[self.at + 2 : self.at + 3] not in ("]", ""):
+                    raise _Unsafe("a range from \\d, \\w, \\D or \\W")
+                ranges += self.escape(_CLASS_SYNTAX)
+                previous, after_range = None, False
+                continue
+            self.at -= 1
+            code = self.class_char()
+            ranges.append((code, code))
+            previous, after_range = (code,), False
+        return _complement(ranges) if negated else tuple(sorted(ranges))
+
+    def class_char(self):
+        char = self.take()
+        if char == "\\":
+            if self.peek() in _CLASS_ESCAPES:
+                return None
+            return self.escape(_CLASS_SYNTAX)[0][0]
+        if char in ("", "]", "["):
+            return None
+        return self.literal(char)[0][0]
+
+
+def _repeats(node) -> bool:
+    """Whether `node` holds a repetition (`?` is none: it matches once at most)."""
+    kind = node[0]
+    if kind == "rep":
+        return node[3] is None or node[3] > 1 or _repeats(node[1])
+    if kind in ("seq", "alt"):
+        return any(_repeats(child) for child in node[1])
+    return False
+
+
+def _nullable(node) -> bool:
+    kind = node[0]
+    if kind == "set":
+        return False
+    if kind == "seq":
+        return all(_nullable(child) for child in node[1])
+    if kind == "alt":
+        return any(_nullable(child) for child in node[1])
+    return node[2] == 0 or _nullable(node[1])
+
+
+def _shape(node) -> None:
+    """No repetition inside a repetition at any depth; nothing repeated or made optional
+    that can already match nothing."""
+    kind = node[0]
+    if kind in ("seq", "alt"):
+        for child in node[1]:
+            _shape(child)
+    elif kind == "rep":
+        body, high = node[1], node[3]
+        if (high is None or high > 1) and _repeats(body):
+            raise _Unsafe("a repetition inside a repetition, such as (a+)+ or (?:a{2})*")
+        if _nullable(body):
+            raise _Unsafe("a repetition or `?` of something that can match nothing, such as (a?)* or (?:)+")
+        _shape(body)
+
+
+class _Glushkov:
+    """The position automaton: each character set of the pattern is a position; `follow`
+    says which positions may come next."""
+
+    def __init__(self):
+        self.sets: list = []
+        self.follow: list = []
+        self.twice = False  # one step reached in two ways: two paths of the pattern for one text
+
+    def link(self, sources, targets) -> None:
+        for position in sources:
+            if self.follow[position] & targets:
+                self.twice = True
+            self.follow[position] |= targets
+
+    def build(self, node):
+        """(nullable, first positions, last positions) of `node`, filling `follow`."""
+        kind = node[0]
+        if kind == "set":
+            self.sets.append(node[1])
+            self.follow.append(set())
+            if len(self.sets) > 4096:
+                raise _Unsafe("too many parts to check")
+            index = len(self.sets) - 1
+            return False, {index}, {index}
+        if kind == "alt":
+            parts = [self.build(child) for child in node[1]]
+            return any(p[0] for p in parts), set().union(*(p[1] for p in parts)), set().union(*(p[2] for p in parts))
+        if kind == "seq":
+            return self.sequence_of(node[1])
+        if kind in ("star", "opt"):
+            return self.sequence_of([node])
+        body, low, high = node[1], node[2], node[3]
+        # Two copies that must match and two that may show every kind of step the engine takes
+        low_kept = min(low, 2)
+        optional = None if high is None else min(high - low, 2)
+        items = [body] * low_kept
+        if high is None:
+            items.append(("star", body))
+        elif optional:
+            nested = ("opt", body)
+            for _ in range(optional - 1):
+                nested = ("opt", ("seq", [body, nested]))
+            items.append(nested)
+        return self.sequence_of(items)
+
+    def sequence_of(self, items):
+        """`build` of items one after the other; a ("star", x) or ("opt", x) item is x repeated or optional."""
+        nullable, first, last = True, set(), set()
+        for item in items:
+            if item[0] in ("star", "opt"):
+                n, f, ends = self.build(item[1])
+                if item[0] == "star":
+                    self.link(ends, f)
+                n = True
+            else:
+                n, f, ends = self.build(item)
+            self.link(last, f)
+            if nullable:
+                first |= f
+            last = (last | ends) if n else ends
+            nullable = nullable and n
+        return nullable, first, last
+
+    def overlap(self, positions) -> bool:
+        """Whether two of `positions` can match one character."""
+        spans = sorted((low, high, p) for p in positions for low, high in self.sets[p])
+        reach, owner = -1, None
+        for low, high, position in spans:
+            if low <= reach and position != owner:
+                return True
+            if high > reach:
+                reach, owner = high, position
+        return False
+
+
+def _deterministic(tree) -> bool:
+    automaton = _Glushkov()
+    _, first, _ = automaton.build(tree)
+    return not automaton.twice and not automaton.overlap(first) and not any(automaton.overlap(f) for f in automaton.follow)
 
 
 def pattern_problem(pattern: object) -> str | None:
@@ -60,17 +364,65 @@ def pattern_problem(pattern: object) -> str | None:
         return "a pattern is a non-empty text"
     if len(pattern) > MAX_PATTERN_CHARS:
         return f"the pattern is longer than {MAX_PATTERN_CHARS} characters"
-    if _UNPORTABLE.search(pattern):
+    try:
+        tree = _Parser(pattern).parse()
+        _shape(tree)
+    except _Unsafe as exc:
+        return f"the pattern has {exc}, which launch patterns do not allow"
+    except RecursionError:
+        return "the pattern nests too deeply"
+    if not _deterministic(tree):
         return (
-            "the pattern uses a construct JavaScript and Python read differently ((?...) groups, \\p, \\A, \\Z, back-references)"
+            "the pattern lets one character be matched in two ways (as in (a|ab)+, \\d*\\d* or a?a), "
+            "which can take exponential or polynomial time on a hostile value"
         )
-    if _NESTED.search(pattern):
-        return "the pattern repeats a repetition, such as (a+)+, which can take exponential time"
     try:
         re.compile(pattern, re.ASCII)
     except re.error as exc:
         return f"the pattern is not a regular expression ({exc})"
     return None
+
+
+def _fullmatch(pattern: str, text: str) -> bool | None:
+    """re.fullmatch, within MAX_MATCH_SECONDS where a timer can stop it (the main thread:
+    every container start-up), else plain; None when it took too long. DL-066 already
+    refuses every pattern that could: this is the second line of defence."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return re.fullmatch(pattern, text, re.ASCII) is not None
+
+    class _Late(Exception):
+        pass
+
+    def late(*_):
+        raise _Late
+
+    previous = signal.signal(signal.SIGALRM, late)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, MAX_MATCH_SECONDS)
+        return re.fullmatch(pattern, text, re.ASCII) is not None
+    except _Late:
+        return None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+UNCHECKABLE = "cannot be checked: its pattern is not one launch patterns allow (DL-066)"
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_pattern(pattern: str) -> str | None:
+    return pattern_problem(pattern)
+
+
+def patterns_of(spec: dict) -> list:
+    """Every pattern a string value must match: the declared one (for a parameter that
+    selects mission data, the catalog's id pattern) and, then, the datalab's own narrower
+    one (`own_pattern`), never instead."""
+    return [p for p in (spec.get("pattern"), spec.get("own_pattern")) if p is not None]
 
 
 def _text_problem(text: str, limit: int) -> str | None:
@@ -108,9 +460,14 @@ def read_value(spec: dict, text: object):
     if kind == "string":
         if len(text) < (spec.get("min_length") or 0):
             return None, f"is shorter than {spec['min_length']} characters"
-        pattern = spec.get("pattern")
-        if pattern is not None and not re.fullmatch(pattern, text, re.ASCII):
-            return None, f"is not in the expected form ({spec.get('form') or pattern})"
+        for pattern in patterns_of(spec):
+            if not isinstance(pattern, str) or _checked_pattern(pattern):
+                return None, UNCHECKABLE
+            matched = _fullmatch(pattern, text)
+            if matched is None:
+                return None, "took too long to check against its pattern"
+            if not matched:
+                return None, f"is not in the expected form ({spec.get('form') or pattern})"
         return text, None
     if kind == "integer":
         if not _INTEGER.fullmatch(text):
@@ -290,8 +647,9 @@ def prepare(environ: dict, workdir: str) -> tuple[dict, list[str]]:
     for spec in specs:
         if not isinstance(spec.get("name"), str) or not NAME.fullmatch(spec["name"]) or spec.get("type") not in TYPES:
             raise Refused(f"the declaration of parameters ({SPEC_VARIABLE}) holds a parameter without a valid name and type.")
-        if spec.get("pattern") is not None and pattern_problem(spec["pattern"]):
-            raise Refused(f"the declaration of {spec['name']}: {pattern_problem(spec['pattern'])}.")
+        for pattern in patterns_of(spec):
+            if pattern_problem(pattern):
+                raise Refused(f"the declaration of {spec['name']}: {pattern_problem(pattern)}.")
     # An environment variable's name cannot be given twice, but SCIAPPS_PARAM_OBSID and a
     # lower-case twin can: both read as `obsid`, which read_values refuses as repeated.
     values, problems = read_values(specs, given)

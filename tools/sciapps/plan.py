@@ -56,6 +56,9 @@ class Plan:
     # (`trust.authorise`), and what it changes outside the datalabs (never run before the merge)
     held: list[Planned] = field(default_factory=list)
     waiting: list[tuple[str, str]] = field(default_factory=list)
+    # a merge request: the protected target branch's head, whose roles and settings judge it
+    # (the merge base `base` only says what its commits changed)
+    trusted: str | None = None
 
     def ids(self, work: str) -> list[str]:
         return [p.datalab for p in self.items if p.work == work]
@@ -76,6 +79,7 @@ class Plan:
         return json.dumps(
             {
                 "base": self.base,
+                "trusted": self.trusted,
                 "changed_bases": self.changed_bases,
                 "build": self.ids("build"),
                 "chart": self.ids("chart"),
@@ -221,16 +225,30 @@ def plan(
     everything: bool = False,
     outdated: bool = False,
     author: Callable[[], str | None] | None = None,
+    trusted: str | None = None,
 ) -> Plan:
     """What the change since `base_rev` (or, with `everything`, a full run; with
     `outdated`, the published datalabs whose release predates an approved base) affects.
 
     With `author` (a merge request: who opened it, asked only when it matters), the plan
     authorises before anything runs: a datalab its author may not have built is held for a
-    moderator, by the roles of `base_rev` (the target branch), and every path the merge
-    request changes outside the datalabs is listed as waiting."""
-    result = Plan(base=base_rev, security_updates=outdated)
+    moderator, by the roles of `trusted` (the protected target branch's head, never the
+    merge base), and every path the merge request changes outside the datalabs is listed
+    as waiting. With `trusted`, only the datalabs are compared with the merge base
+    `base_rev`; everything else is compared with `trusted` (in an admitted checkout it is
+    `trusted` itself: nothing of it changed)."""
+    if author is not None and trusted is None:
+        raise SciAppsError(
+            "a merge request's plan needs the protected target branch's head",
+            "pass --trusted with the target branch's head (never the merge base)",
+        )
+    result = Plan(base=base_rev, trusted=trusted, security_updates=outdated)
     paths = [] if everything or base_rev is None else changed_paths(config.root, base_rev)
+    if trusted is not None and paths:
+        paths = sorted(
+            {p for p in paths if p.startswith(f"{CATALOG_DIR}/")}
+            | {p for p in changed_paths(config.root, trusted) if not p.startswith(f"{CATALOG_DIR}/")}
+        )
     bases, base_reasons = changed_bases(config, paths, base_rev) if paths else ([], [])
     result.changed_bases = bases
     why_base = dict(zip(bases, base_reasons))
@@ -275,25 +293,26 @@ def plan(
 
 
 def _authorise(config: Config, result: Plan, author: Callable[[], str | None]) -> None:
-    """Hold the planned builds the merge request's author may not have run (by the target
-    branch's roles), and list what it changes outside the datalabs."""
+    """Hold the planned builds the merge request's author may not have run (by the roles of
+    the protected target branch's head, never the merge base's), and list what its commits
+    change outside the datalabs."""
     from sciapps.catalog.loader import resolve
     from sciapps.roles import ROLES_FILE, parse_roles
     from sciapps.trust import authorise, waiting
 
-    if result.base is None:
-        raise SciAppsError("a merge request's plan needs the target revision", "pass --base with the merge request's base")
-    text = show(config.root, result.base, ROLES_FILE)
+    trusted = result.trusted
+    assert trusted is not None  # plan() refuses a merge request's plan without it
+    text = show(config.root, trusted, ROLES_FILE)
     if text is None:
         raise SciAppsError(
-            f"the target revision {result.base} has no readable {ROLES_FILE}",
+            f"the target branch's head {trusted} has no readable {ROLES_FILE}",
             "the target branch must hold roles.yaml: a merge request's plan authorises by it",
         )
-    roles = parse_roles(text, f"{result.base}:{ROLES_FILE}")
+    roles = parse_roles(text, f"{trusted}:{ROLES_FILE}")
     held = authorise(config, roles, author, resolve(config, result.ids("build")))
     result.held = [Planned(p.datalab, "held", (*p.reasons, held[p.datalab])) for p in result.items if p.datalab in held]
     result.items = [p for p in result.items if p.datalab not in held]
-    result.waiting = waiting(config.root, result.base)
+    result.waiting = waiting(config.root, result.base or trusted)
 
 
 def _facts(folder: Path, config: Config) -> tuple[bool, set[str]]:

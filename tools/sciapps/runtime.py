@@ -22,6 +22,7 @@ RUNTIME = ".sciapps-runtime"  # in the checkout, only ever as the `sciapps` job'
 REQUIREMENTS = "requirements.txt"
 INSTALLER = "uv.sha256"
 INSTALLER_WHEEL = "uv.whl"
+TRUSTED_FILE = "revision"  # the commit the pipeline trusts (a merge request's: its target's head)
 MAX_WHEELS = 400
 # A wheel's file name (PEP 427): name-version(-build)?-python-abi-platform.whl
 WHEEL = re.compile(r"([A-Za-z0-9_.]+)-([A-Za-z0-9_.!+]+)(?:-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl")

@@ -31,9 +31,10 @@ from sciapps.catalog.rules.base import Context
 from sciapps.catalog.rules.docker import BuildTimeCode
 from sciapps.catalog.validate import errors_of
 from sciapps.config import CATALOG_DIR, Config
+from sciapps.errors import SciAppsError
 from sciapps.gitcmd import commit, git, object_type
 from sciapps.roles import Roles
-from sciapps.runtime import INSTALLER, INSTALLER_WHEEL, REQUIREMENTS, RUNTIME
+from sciapps.runtime import INSTALLER, INSTALLER_WHEEL, REQUIREMENTS, RUNTIME, TRUSTED_FILE
 
 # What a merge request brings into its own pipeline: (path, the Git object type it must be)
 ADMITTED = ((CATALOG_DIR, "tree"), ("CODEOWNERS", "blob"))
@@ -61,17 +62,32 @@ def waiting(root: Path, base: str, head: str = "HEAD") -> list[tuple[str, str]]:
     return sorted(((flag, path) for flag, path in pairs if not path.startswith(CATALOG_DIR + "/")), key=lambda pair: pair[1])
 
 
-def admit(root: Path, base: str) -> Admitted:
-    """Make the checkout at `root` the revision `base` (the target branch's), keeping from
-    the merge request (its HEAD) only `ADMITTED`, and only where it is what it should be (a
-    `datalabs` that is a link or a file is the target's). Files the merge request adds
-    outside them are removed, the ones it changes or deletes are the target's again."""
+def admit(root: Path, trusted: str, base: str | None = None) -> Admitted:
+    """Make the checkout at `root` the revision `trusted` (the protected target branch's
+    head), keeping from the merge request (its HEAD) only `ADMITTED`, and only where it is
+    what it should be (a `datalabs` that is a link or a file is the target's). Files the
+    merge request adds outside them are removed, the ones it changes or deletes are the
+    target's again. What waits for a moderator is what the merge request's own commits
+    change (from the merge base `base`; `trusted` when not given)."""
     head = commit(root, "HEAD")
-    target = commit(root, base)
+    target = commit(root, trusted)
     kept = [path for path, kind in ADMITTED if object_type(root, head, path) == kind]
     git(root, "checkout", "--no-overlay", "-q", target, "--", ".", *(f":(exclude){path}" for path in kept))
     git(root, "clean", "-ffdq", "--", ".", *(f":(exclude){path}" for path in kept))
-    return Admitted(head, target, kept, waiting(root, target, head))
+    return Admitted(head, target, kept, waiting(root, commit(root, base) if base else target, head))
+
+
+def refuse_other_targets(target_branch: str, default_branch: str) -> None:
+    """A merge request's pipeline trusts only the protected default branch: one into any
+    other branch (which its author, or any member, may push to) runs nothing."""
+    if not default_branch or target_branch != default_branch:
+        from sciapps.text import printable
+
+        raise SciAppsError(
+            f"this merge request targets {printable(target_branch[:100]) or 'no branch'!r}, not the protected default "
+            f"branch {printable(default_branch[:100]) or '(unknown)'!r}: nothing that needs trust runs for it",
+            f"retarget the merge request to {printable(default_branch[:100]) or 'the default branch'}",
+        )
 
 
 def authorise(
@@ -106,15 +122,44 @@ def authorise(
     return held
 
 
-# The revision whose SciApps a job runs: only the protected default branch runs its own
-# checkout's; every other pipeline (a merge request's, and its child, which the plan marks
-# with SCIAPPS_MERGE_REQUEST) runs the target revision's, which it compares with.
+# The revisions a job works with. A pipeline of the protected default branch runs its own
+# checkout's SciApps (`SCIAPPS_REV=HEAD`) and compares with the commit before the push.
+# Every other pipeline is a merge request's (its child is marked by the plan with
+# SCIAPPS_MERGE_REQUEST): it trusts only the protected default branch's head, fetched by
+# name (or GitLab's CI_MERGE_REQUEST_TARGET_BRANCH_SHA in a merged-results pipeline), never
+# the merge base, which only says what changed (`BASE_REV`), and never a branch the author
+# can push to. The `sciapps` job resolves that head once and keeps it in its artifact
+# (`TRUSTED_FILE`); the plan pins it for the child (SCIAPPS_TRUSTED_REV). Whatever names it,
+# it must be on the protected branch's history. A merge request into any other branch, or
+# without a merge base, runs nothing (`workflow:` already starts no pipeline for it).
 _REVISION = [
-    'if [ -z "$BASE_REV" ]; then BASE_REV="${CI_COMMIT_BEFORE_SHA:-HEAD~1}"; fi',
-    'case "$BASE_REV" in 0000000000000000000000000000000000000000) BASE_REV=HEAD~1;; esac',
     "SCIAPPS_REV=HEAD",
-    'if [ "$CI_COMMIT_REF_PROTECTED" != "true" ] || [ "$CI_COMMIT_BRANCH" != "$CI_DEFAULT_BRANCH" ]'
-    ' || [ -n "$SCIAPPS_MERGE_REQUEST" ]; then SCIAPPS_REV="$BASE_REV"; fi',
+    'if [ "$CI_COMMIT_REF_PROTECTED" = "true" ] && [ "$CI_COMMIT_BRANCH" = "$CI_DEFAULT_BRANCH" ]'
+    ' && [ -z "$SCIAPPS_MERGE_REQUEST" ]; then\n'
+    '  if [ -z "$BASE_REV" ]; then BASE_REV="${CI_COMMIT_BEFORE_SHA:-HEAD~1}"; fi\n'
+    '  case "$BASE_REV" in 0000000000000000000000000000000000000000) BASE_REV=HEAD~1;; esac\n'
+    "else\n"
+    '  SCIAPPS_TARGET="${CI_MERGE_REQUEST_TARGET_BRANCH_NAME:-$SCIAPPS_TARGET_BRANCH}"\n'
+    '  if [ -z "$CI_DEFAULT_BRANCH" ] || [ "$SCIAPPS_TARGET" != "$CI_DEFAULT_BRANCH" ]'
+    ' || [ "$CI_MERGE_REQUEST_TARGET_BRANCH_PROTECTED" = "false" ]; then'
+    ' echo "error: this pipeline is not a merge request into the protected default branch'
+    ' (it targets \\"${SCIAPPS_TARGET:-nothing}\\"): nothing that needs trust runs; retarget the merge request'
+    ' to ${CI_DEFAULT_BRANCH:-the default branch}"; exit 2; fi\n'
+    '  if [ -z "$BASE_REV" ]; then echo "error: GitLab gave no merge base (CI_MERGE_REQUEST_DIFF_BASE_SHA):'
+    " a merge request's pipeline compares with nothing else; run it from the merge request\"; exit 2; fi\n"
+    '  if ! git fetch --quiet --no-tags origin "+refs/heads/$CI_DEFAULT_BRANCH:refs/sciapps/trusted"; then'
+    ' echo "error: the protected branch $CI_DEFAULT_BRANCH could not be fetched from origin:'
+    ' nothing runs without it"; exit 2; fi\n'
+    f'  if [ -z "$SCIAPPS_TRUSTED_REV" ] && [ -f {RUNTIME}/{TRUSTED_FILE} ]; then'
+    f' SCIAPPS_TRUSTED_REV="$(head -c 40 {RUNTIME}/{TRUSTED_FILE})"; fi\n'
+    '  SCIAPPS_REV="${SCIAPPS_TRUSTED_REV:-${CI_MERGE_REQUEST_TARGET_BRANCH_SHA:-$(git rev-parse --verify --quiet'
+    ' "refs/sciapps/trusted^{commit}")}}"\n'
+    '  case "$SCIAPPS_REV" in *[!0-9a-f]*|"") SCIAPPS_REV=none;; esac\n'
+    '  if [ "${#SCIAPPS_REV}" != 40 ] || ! git merge-base --is-ancestor "$SCIAPPS_REV" refs/sciapps/trusted 2>/dev/null; then'
+    ' echo "error: the trusted revision ${SCIAPPS_REV} is not on the protected branch $CI_DEFAULT_BRANCH: nothing runs";'
+    " exit 2; fi\n"
+    "fi",
+    'export SCIAPPS_TRUSTED_REV="$(git rev-parse --verify "$SCIAPPS_REV^{commit}")"',
     # what a job runs SciApps from is only ever the `sciapps` job's artifact: a commit that
     # tracks anything there (a file, a link, a wheel of its own) runs nothing
     f'if [ -n "$(git ls-tree --name-only HEAD -- {RUNTIME})" ]; then echo "error: the commit tracks {RUNTIME},'
@@ -133,6 +178,8 @@ PREPARE = [
     '(cd "$SCIAPPS_HOME" && python3 -I -m venv venv'
     ' && PIP_NO_CACHE_DIR=1 venv/bin/python -I -m pip wheel --quiet --wheel-dir wheels "./src[runner,full]")',
     f'python3 -I "$SCIAPPS_HOME/src/tools/sciapps/runtime.py" "$SCIAPPS_HOME/wheels" {RUNTIME}',
+    f'echo "$SCIAPPS_TRUSTED_REV" > {RUNTIME}/{TRUSTED_FILE}'
+    ' && echo "SciApps, its rules and its bases: revision $SCIAPPS_TRUSTED_REV"',
 ]
 # Every other job: those wheels installed by uv, offline and by hash, into a fresh virtual
 # environment outside the checkout (uv reads no configuration file; the interpreter that
@@ -147,7 +194,8 @@ SETUP = [
     f' && VIRTUAL_ENV="$SCIAPPS_HOME/venv" "$UV" pip install --quiet --no-config --offline --no-index'
     f' --find-links "$SCIAPPS_RUNTIME/wheels" --require-hashes --requirement "$SCIAPPS_RUNTIME/{REQUIREMENTS}")',
     'export PATH="$SCIAPPS_HOME/venv/bin:$PATH"',
-    'if [ "$SCIAPPS_REV" != HEAD ]; then sciapps admit --base "$BASE_REV"; fi',
+    'if [ "$SCIAPPS_REV" != HEAD ]; then sciapps admit --trusted "$SCIAPPS_TRUSTED_REV" --base "$BASE_REV"'
+    ' --target-branch "$SCIAPPS_TARGET" --default-branch "$CI_DEFAULT_BRANCH"; fi',
 ]
 JOB_DEFAULT = {"tags": ["sciapps"], "before_script": SETUP}
 # The job that makes SciApps for the rest of its pipeline (the parent's and the child's first)
@@ -164,15 +212,20 @@ JOB_VARIABLES = {
 }
 
 
-def admit_here(root: Path, base: str, log: Callable[[str], None]) -> int:
-    """`sciapps admit`: the checkout becomes the target revision plus the merge request's
-    datalabs; every other path it changes is said to wait for a moderator."""
+def admit_here(
+    root: Path, trusted: str, base: str | None, log: Callable[[str], None], target_branch: str = "", default_branch: str = ""
+) -> int:
+    """`sciapps admit`: the checkout becomes the trusted revision (the protected target
+    branch's head) plus the merge request's datalabs; every other path its commits change
+    (since the merge base `base`) is said to wait for a moderator. A merge request into any
+    branch but the protected default one is refused before anything changes."""
     from sciapps.text import printable
 
-    done = admit(root, base)
+    refuse_other_targets(target_branch, default_branch)
+    done = admit(root, trusted, base)
     log(
         f"admitted from the merge request ({done.head[:12]}): {', '.join(done.kept) or 'nothing'}; "
-        f"everything else is the target revision {done.base[:12]}"
+        f"everything else is the protected target branch's head {done.base[:12]}"
     )
     if done.waiting:  # the plan's output and the moderation report list each one
         shown = ", ".join(printable(path) for _, path in done.waiting[:10])

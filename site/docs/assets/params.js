@@ -17,18 +17,36 @@
   const patterns = new Map();
 
   function regex(pattern) {
-    // The whole value must match, as Python's re.fullmatch; patterns keep to the common
-    // ground of both languages (DL-066), so `u` fails only on escapes Python also reads.
+    // The whole value must match, as Python's re.fullmatch. Patterns keep to DL-066's
+    // dialect, which JavaScript reads with the `u` flag as Python reads it, never without:
+    // a pattern that does not compile alone with `u` (a `)` or a `[^]` that would close the
+    // `^(?:…)$` wrapper) or holds `[]`/`[^]` checks nothing and every value is refused.
     if (!patterns.has(pattern)) {
-      let compiled;
-      try {
-        compiled = new RegExp(`^(?:${pattern})$`, "u");
-      } catch (e) {
-        compiled = new RegExp(`^(?:${pattern})$`);
+      let compiled = null;
+      if (typeof pattern === "string" && !/\[\^?\]/.test(pattern)) {
+        try {
+          new RegExp(pattern, "u");
+          compiled = new RegExp(`^(?:${pattern})$`, "u");
+        } catch (e) {
+          compiled = null;
+        }
       }
       patterns.set(pattern, compiled);
     }
     return patterns.get(pattern);
+  }
+
+  const UNCHECKABLE = "cannot be checked: its pattern is not one launch patterns allow (DL-066)";
+
+  /** Why `text` does not match every pattern of `spec` (the declared one, then the datalab's own), or null. */
+  function patternProblem(spec, text) {
+    for (const pattern of [spec.pattern, spec.own_pattern]) {
+      if (pattern === undefined || pattern === null) continue;
+      const compiled = regex(pattern);
+      if (compiled === null) return UNCHECKABLE;
+      if (!compiled.test(text)) return `is not in the expected form (${spec.form || pattern})`;
+    }
+    return null;
   }
 
   function hex(char) {
@@ -67,10 +85,8 @@
     const kind = spec.type;
     if (kind === "string") {
       if (Array.from(text).length < (spec.min_length || 0)) return [null, `is shorter than ${spec.min_length} characters`];
-      if (spec.pattern !== undefined && spec.pattern !== null && !regex(spec.pattern).test(text)) {
-        return [null, `is not in the expected form (${spec.form || spec.pattern})`];
-      }
-      return [text, null];
+      const why = patternProblem(spec, text);
+      return why ? [null, why] : [text, null];
     }
     if (kind === "integer" || kind === "number") {
       if (!(kind === "integer" ? INTEGER : NUMBER).test(text)) return [null, kind === "integer" ? "is not a whole number" : "is not a number"];

@@ -21,18 +21,27 @@ RESOURCE_DEFAULTS = {k: v["default"] for k, v in _RESOURCES.items() if "default"
 CHOOSABLE = ("cpu", "memory_gb")  # what a launch may ask more of, within `resources.max`
 
 
+NO_ID_KIND = "\\x00"  # the pattern of a selection the catalog does not declare: only NUL, which no value may hold
+
+
 def declared(meta: dict, config: Config) -> list[dict]:
-    """The datalab's parameters as launchers use them: each as written, plus `pattern` and
-    `form` from the catalog's id kind when it `selects` mission data."""
+    """The datalab's parameters as launchers use them: each as written, and, when it
+    `selects` mission data, the catalog's id pattern and `form` for that kind of id. The
+    catalog's pattern always holds: the datalab's own `pattern`, if any, must hold too
+    (`own_pattern`), never instead. A selection the catalog does not declare takes no value."""
     specs = []
     for parameter in meta.get("parameters") or []:
         spec = dict(parameter)
         selects = parameter.get("selects")
         if isinstance(selects, dict):
             kind = config.id_kinds.get(selects.get("mission"), {}).get(selects.get("collection"), {}).get(selects.get("kind"))
+            if "pattern" in parameter:
+                spec["own_pattern"] = parameter["pattern"]
             if kind:
-                spec.setdefault("pattern", kind["pattern"])
+                spec["pattern"] = kind["pattern"]
                 spec["form"] = kind["label"] + (f", for example {kind['example']}" if kind.get("example") else "")
+            else:
+                spec["pattern"], spec["form"] = NO_ID_KIND, "an id of a kind this catalog does not declare"
         specs.append(spec)
     return specs
 
@@ -137,8 +146,12 @@ def json_schema(specs: list[dict]) -> dict:
             prop.update(type="string", maxLength=min(launchparams.MAX_VALUE_CHARS, spec.get("max_length") or 256))
             if kind == "date":
                 prop.update(format="date", pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-            elif spec.get("pattern"):
-                prop["pattern"] = spec["pattern"]
+            else:
+                patterns = launchparams.patterns_of(spec)
+                if len(patterns) == 1:
+                    prop["pattern"] = patterns[0]
+                elif patterns:
+                    prop["allOf"] = [{"pattern": pattern} for pattern in patterns]
         if spec.get("default") is not None:
             prop["default"] = spec["default"]
         properties[spec["name"]] = prop

@@ -70,7 +70,9 @@ def _artifacts(stage: Stage) -> dict:
     return {"when": "always", "paths": [RESULTS, *stage.LEAVES]}
 
 
-def child_pipeline(result: Plan, then: str | None = None, merge_request: str = "", preview_url: str = "") -> dict:
+def child_pipeline(
+    result: Plan, then: str | None = None, merge_request: str = "", preview_url: str = "", target_branch: str = ""
+) -> dict:
     """The child pipeline of `result` (see the module). When publishing, a datalab's failure
     does not stop the others of its batch: the jobs may end with findings (exit 1) and the
     publication signs only the datalabs whose every check passed; the rest are reported."""
@@ -180,7 +182,9 @@ def child_pipeline(result: Plan, then: str | None = None, merge_request: str = "
         # rules are the target branch's, its job setup puts them in place
         jobs["review"] = {
             "stage": "review",
-            "script": ['sciapps review --base "$BASE_REV" --author-from-gitlab --output review.md'],
+            "script": [
+                'sciapps review --base "$BASE_REV" --trusted "$SCIAPPS_TRUSTED_REV" --author-from-gitlab --output review.md'
+            ],
             "artifacts": {"when": "always", "expose_as": "moderation report", "paths": ["review.md", "review-notebooks/"]},
         }
     if not jobs:  # GitLab refuses a pipeline without jobs
@@ -192,6 +196,13 @@ def child_pipeline(result: Plan, then: str | None = None, merge_request: str = "
         variables["BASE_REV"] = result.base
     if then == "review":  # the child's source is parent_pipeline: its jobs are told they judge a merge request
         variables["SCIAPPS_MERGE_REQUEST"] = "true"
+        if not result.trusted or not re.fullmatch(r"[0-9a-f]{40}", result.trusted):
+            raise SciAppsError("a merge request's child pipeline needs the trusted head as a commit", "pass --trusted")
+        # what every child job trusts: the head the parent's jobs trusted, the branch it is the head of
+        variables["SCIAPPS_TRUSTED_REV"] = result.trusted
+        if not re.fullmatch(r"[A-Za-z0-9._/-]{1,200}", target_branch):
+            raise SciAppsError(f"{target_branch[:40]!r} is not a branch name", "the merge request's target branch")
+        variables["SCIAPPS_TARGET_BRANCH"] = target_branch
         if not re.fullmatch(r"[0-9]{0,12}", merge_request):
             raise SciAppsError(f"{merge_request[:20]!r} is not a merge request's number", "give its IID, e.g. 12")
         variables["SCIAPPS_MERGE_REQUEST_IID"] = merge_request
@@ -211,6 +222,8 @@ def write_plan(
     outdated: bool = False,
     author: Callable[[], str | None] | None = None,
     merge_request: str = "",
+    trusted: str | None = None,
+    target_branch: str = "",
 ) -> Plan:
     """`sciapps plan`: print the plan, and write it and its child pipeline when asked.
     A merge request's plan (`then == "review"`) authorises first (`author`: who opened it)."""
@@ -218,7 +231,8 @@ def write_plan(
 
     if then == "review" and author is None:
         author = lambda: None  # noqa: E731 (nobody named: nothing that needs a role is built)
-    result = plan(config, base_rev, everything, outdated, author if then == "review" else None)
+    review = then == "review"
+    result = plan(config, base_rev, everything, outdated, author if review else None, trusted if review else None)
     for line in result.lines():
         log(line)
     log(
@@ -235,9 +249,14 @@ def write_plan(
                 return True
 
         pinned = replace(result, base=commit_of(config.root, base_rev)) if base_rev else result
+        if pinned.trusted:
+            pinned = replace(pinned, trusted=commit_of(config.root, pinned.trusted))
         text = "# Written by `sciapps plan`: the child pipeline of this change. Do not edit.\n"
         write_atomically(
             child,
-            text + yaml.dump(child_pipeline(pinned, then, merge_request, config.preview_url), Dumper=Dumper, sort_keys=False),
+            text
+            + yaml.dump(
+                child_pipeline(pinned, then, merge_request, config.preview_url, target_branch), Dumper=Dumper, sort_keys=False
+            ),
         )
     return result

@@ -28,7 +28,7 @@ def run_ci(config: Config, base: str, author: str | None, publish: bool, osv_mir
     common = ["--config", str(config.path)] if config.path else []
     # what the change affects, as the pipeline's jobs plan it: with an author, authorised as a
     # merge request's plan is (what they may not have built is held, not run)
-    planned = plan(config, base, author=(lambda: author) if author else None)
+    planned = plan(config, base, author=(lambda: author) if author else None, trusted=base if author else None)
     for line in planned.lines():
         log(line)
     ids = planned.ids("build")

@@ -2,10 +2,12 @@
 
 After a publication only what can have changed since the last sync is synced: the
 datalabs the plan from the last sync's commit to this one names (their folders changed,
-or an approved base or the chart they are built with did). Every other datalab's records
-and tag checks are the last sync's. A full sync (every tag of every datalab checked
-again) runs on schedules, when there is no last sync, when it was against another
-registry, or when its commit cannot be compared with.
+or an approved base or the chart they are built with did), and every datalab this
+pipeline's own plan published (`also`: a slower pipeline's pages job may run after a
+later one's). Every other datalab's records and tag checks are the last sync's. A full
+sync (every tag of every datalab checked again) runs on schedules, when there is no last
+sync, when it was against another registry, or when its commit is not in this checkout's
+history (a later pipeline synced first: what changed between is unknown).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from sciapps.catalog.changes import changed_ids
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
+from sciapps.gitcmd import is_ancestor
 from sciapps.plan import commit_of, plan
 from sciapps.releases.commands import catalog_ids, sync_releases
 from sciapps.releases.mirror import read_check
@@ -38,20 +41,44 @@ def since_last_sync(config: Config, previous: dict, log: Log) -> tuple[list[str]
         return None
     try:
         head = commit_of(config.root, "HEAD")
+        if not is_ancestor(config.root, str(previous["commit"]), head):
+            log(f"a full sync: the last sync's commit {str(previous['commit'])[:12]} is not in this checkout's history")
+            return None
         planned = plan(config, previous["commit"])
     except SciAppsError as exc:
-        log(f"a full sync: the last sync's commit {previous['commit'][:12]} cannot be compared with ({exc.message})")
+        log(f"a full sync: the last sync's commit {str(previous['commit'])[:12]} cannot be compared with ({exc.message})")
         return None
     changed = set(planned.ids("build")) | set(planned.ids("chart"))
     return [i for i in catalog_ids(config) if i in changed], head
 
 
-def sync_store(config: Config, log: Log, full: bool = False, jobs: int = JOBS) -> int:
-    """`sciapps releases sync [--full]`."""
+def published_by(plan_file: Path | None) -> list[str]:
+    """The datalabs a pipeline's own plan (`build/plan.json`) built or charted, which its
+    publication may have published; an absent or unreadable plan names none."""
+    import json
+
+    from sciapps.safefiles import UnsafeFile, read_inside
+    from sciapps.schema import is_datalab_id
+
+    if plan_file is None:
+        return []
+    try:
+        data = json.loads(read_inside(plan_file.parent, plan_file.name, 16 * 2**20))
+    except (UnsafeFile, OSError, ValueError, RecursionError):
+        return []
+    found = [data.get(work) for work in ("build", "chart")] if isinstance(data, dict) else []
+    return [i for ids in found if isinstance(ids, list) for i in ids if isinstance(i, str) and is_datalab_id(i)]
+
+
+def sync_store(config: Config, log: Log, full: bool = False, jobs: int = JOBS, also: list[str] | None = None) -> int:
+    """`sciapps releases sync [--full] [--plan build/plan.json]`; `also`: datalabs synced in
+    any case (what this pipeline's own plan published)."""
     previous = read_check(config.path_of(config.releases_dir))
     chosen = None if full else since_last_sync(config, previous, log)
     if chosen is not None:
         ids, head = chosen
+        known = set(catalog_ids(config))
+        ids = list(dict.fromkeys([*ids, *(i for i in also or [] if i in known)]))
         return sync_releases(config, log, ids, previous=previous, commit=head, jobs=jobs)
     try:
         head = commit_of(config.root, "HEAD")

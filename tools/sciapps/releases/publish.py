@@ -23,6 +23,7 @@ from typing import Callable, Mapping
 from sciapps import __version__
 from sciapps.catalog.model import Datalab
 from sciapps.config import Config, chart_package
+from sciapps.errors import SciAppsError
 from sciapps.gitcmd import head
 from sciapps.releases.judge import judge
 from sciapps.releases.record import Chart, Release, statement
@@ -31,7 +32,9 @@ from sciapps.releases.signing import sign
 from sciapps.results import read_pushed, read_results
 
 MAX_PACKAGE_BYTES = 16 * 1024 * 1024
-MERGE_REQUEST = re.compile(r"See merge request ([\w./-]{1,200}![0-9]{1,9})")
+# GitLab's merge commit ends with this line; a title or description can hold one too, so
+# only a whole line counts, and the last one
+MERGE_REQUEST = re.compile(r"^See merge request ([\w./-]{1,200}![0-9]{1,9})[ \t]*$", re.MULTILINE)
 
 
 @dataclass
@@ -42,10 +45,25 @@ class Published:
     why: str = ""
 
 
+def merged_by(environ: Mapping[str, str], commit: str) -> str | None:
+    """The merge request that merged `commit`: as GitLab's API says (with the read-only
+    review token, where the job has it), else the last `See merge request` line of the
+    commit's message (a whole line: a title cannot put one before GitLab's own)."""
+    from sciapps.author import TOKEN_VARIABLE, merging_merge_request
+
+    api, project, token = environ.get("CI_API_V4_URL"), environ.get("CI_PROJECT_ID"), environ.get(TOKEN_VARIABLE)
+    if api and project and token and re.fullmatch(r"[0-9a-f]{40}", commit):
+        try:
+            return merging_merge_request(api, project, commit, token)
+        except SciAppsError:
+            pass  # GitLab did not answer: the message says it, as GitLab wrote it
+    message = environ.get("CI_COMMIT_MESSAGE", "")[:20_000]
+    found = MERGE_REQUEST.findall(message)
+    return found[-1] if found else None
+
+
 def provenance(config: Config, environ: Mapping[str, str]) -> dict:
     """Where and from what this publication runs: GitLab's predefined variables, else this machine."""
-    message = environ.get("CI_COMMIT_MESSAGE", "")[:20_000] + "\n" + environ.get("CI_COMMIT_DESCRIPTION", "")[:20_000]
-    found = MERGE_REQUEST.search(message)
     commit = environ.get("CI_COMMIT_SHA", "")
     return {
         "source_repository": (
@@ -53,7 +71,7 @@ def provenance(config: Config, environ: Mapping[str, str]) -> dict:
             or (f"{config.gitlab.url.rstrip('/')}/{config.gitlab.project}" if config.gitlab else str(config.root))
         )[:500],
         "commit": commit if re.fullmatch(r"[0-9a-f]{40}", commit) else (head(config.root) or "unknown"),
-        "merge_request": found[1] if found else None,
+        "merge_request": merged_by(environ, commit),
         "builder": (
             f"{environ['CI_SERVER_URL']}/runners/{environ.get('CI_RUNNER_ID', 'unknown')}"
             if environ.get("CI_SERVER_URL")

@@ -117,14 +117,19 @@ def _name_status(top: Path, base: str) -> list[tuple[str, str]]:
     return pairs + [("A", path) for path in untracked if path]
 
 
-def changeset(config: Config, base: str) -> Changeset:
+def changeset(config: Config, base: str, trusted: str | None = None) -> Changeset:
+    """What the working tree changes: the datalabs since the merge base `base`, every other
+    path since `trusted` (the protected target branch's head; `base` when not given), and
+    what the merge request's own commits change outside the datalabs (from Git)."""
     top = _top(config)
     catalog = (config.root / CATALOG_DIR).absolute().relative_to(top.absolute()).as_posix() + "/"
     by_id: dict[str, list[tuple[str, str]]] = {}
     others, stray = [], []
+    outside = _name_status(top, trusted) if trusted and trusted != base else None
     for flag, path in _name_status(top, base):
         if not path.startswith(catalog):
-            others.append((flag, path))
+            if outside is None:
+                others.append((flag, path))
             continue
         folder, _, inside = path[len(catalog) :].partition("/")
         if inside:
@@ -143,6 +148,7 @@ def changeset(config: Config, base: str) -> Changeset:
     committed = paths(git(top, "ls-files", "-z", "--", results))
     # In a merge request's pipeline the checkout holds the target's files outside the
     # datalabs (`sciapps admit`): what the merge request's commits change there is read from Git.
+    others += [(flag, path) for flag, path in outside or [] if not path.startswith(catalog)]
     seen = {path for _, path in others}
     others += [(flag, path) for flag, path in waiting(top, base) if path not in seen]
     return Changeset(found, sorted(others, key=lambda pair: pair[1]), sorted(stray), committed)
@@ -322,15 +328,19 @@ def _notebook_diffs(config: Config, base: str, change: Change) -> list[NotebookD
     return found[:50]
 
 
-def report(config: Config, base: str, author: str | None, roles: Roles, artifacts: Path | None = None) -> tuple[str, bool]:
+def report(
+    config: Config, base: str, author: str | None, roles: Roles, artifacts: Path | None = None, trusted: str | None = None
+) -> tuple[str, bool]:
     """(Markdown moderation report, whether the role rules and validation pass).
 
-    `config` and `roles` must be the target branch's (`trusted_settings`): the merge
-    request is judged by the rules it would merge into, never by its own. With
+    `config` and `roles` must be the protected target branch's head's (`trusted_settings`
+    at `trusted`): the merge request is judged by the rules it would merge into, never by
+    its own nor by its merge base's. `base` (the merge base) only says what changed. With
     `artifacts`, each notebook's full diff goes there (`<id>/<path>.diff.html`)."""
-    found = changeset(config, base)
+    found = changeset(config, base, trusted)
     ok = True
-    lines = ["# Moderation report", "", f"Compared with {code(base)}; author: {code(author or 'unknown')}.", ""]
+    judged = f"; judged by the target branch's head {code(trusted[:12])}" if trusted and trusted != base else ""
+    lines = ["# Moderation report", "", f"Compared with {code(base)}{judged}; author: {code(author or 'unknown')}.", ""]
     if found.repository_files:
         lines += [
             "## Repository files",
@@ -455,16 +465,22 @@ def codeowners(config: Config, roles: Roles) -> str:
 
 
 def review(
-    config_path: Path | None, base: str, author: str | None, author_from_gitlab: bool = False, output: Path | None = None
+    config_path: Path | None,
+    base: str,
+    author: str | None,
+    author_from_gitlab: bool = False,
+    output: Path | None = None,
+    trusted_rev: str | None = None,
 ) -> tuple[str, bool]:
-    """The moderation report of the merge request in the working tree, judged by the target
-    branch's settings and roles (the merge request's own sciapps.yaml is not even read);
-    written to `output` too when given."""
+    """The moderation report of the merge request in the working tree, judged by the
+    settings and roles of the protected target branch's head `trusted_rev` (a local run
+    without it: `base`'s; the merge request's own sciapps.yaml is not even read); written to
+    `output` too when given."""
     if author_from_gitlab:
         author = author_from_environment()
-    trusted, roles = trusted_settings(Config(path=config_path or find_config(Path.cwd())), base)
+    trusted, roles = trusted_settings(Config(path=config_path or find_config(Path.cwd())), trusted_rev or base)
     artifacts = output.with_name(output.stem + "-notebooks") if output is not None else None
-    text, ok = report(trusted, base, author, roles, artifacts)
+    text, ok = report(trusted, base, author, roles, artifacts, trusted_rev)
     if output is not None:
         write_atomically(output, text)
     return text, ok

@@ -69,8 +69,19 @@ class InconsistentParameter(Rule):
     a `string` (which needs a `pattern`, or `selects`, so a link cannot put any text in
     it), `min`/`max` for `integer`, `number` and `date` (`YYYY-MM-DD`), `choices` for a
     `choice`. The bounds must be in order, and `argument` is for desktop (VNC) datalabs,
-    whose application takes arguments. A pattern must read the same in the store's pages
-    (JavaScript) and in the container (Python) and must not take exponential time.
+    whose application takes arguments.
+
+    A pattern keeps to one dialect that the store's pages (JavaScript, with the `u` flag)
+    and the container (Python) read the same way, and that no value can make slow: plain
+    characters, `.`, `\\d \\w \\D \\W`, `\\xHH`, escaped syntax characters, classes with
+    ranges, groups, `|`, and `* + ? {n} {n,} {n,m}` (at most 256); `^` first and `$` last.
+    No repetition inside a repetition, nothing repeated that can match nothing, and at each
+    character one way on (not `(a|ab)+`, `\\d*\\d*` or `a?a`). Not `[]`, `[^]`, `{,n}`, `\\s`,
+    a lone `]` or `}`, lazy repetitions or `(?` groups other than `(?:`.
+
+    ```yaml
+    pattern: "^[0-9]{10}$"          # not "^([0-9]+)+$"
+    ```
     """
 
     id = "DL-066"
@@ -100,7 +111,8 @@ class InconsistentParameter(Rule):
                     lab,
                     problem,
                     path=(*where, "pattern"),
-                    hint="write the pattern with plain classes, groups (?:...) and single repetitions",
+                    hint="write it with classes and single repetitions whose next character decides the way, "
+                    "e.g. '^[0-9]{1,12}$' for '^[0-9]*[0-9]+$', '^(?:ab|cd)+$' for '^(?:a|ab)+$'",
                 )
             low, high = p.get("min"), p.get("max")
             for end in ("min", "max"):
