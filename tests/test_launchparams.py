@@ -22,6 +22,9 @@ FLAG = {"name": "flag", "label": "Flag", "type": "boolean", "default": False}
 BAND = {"name": "band", "label": "Band", "type": "choice", "choices": ["soft", "hard"], "default": "soft"}
 DAY = {"name": "day", "label": "Day", "type": "date", "min": "2000-01-01", "max": "2030-12-31"}
 TARGET = {"name": "target", "label": "Target", "type": "string", "pattern": "^[A-Za-z0-9 .+-]{1,40}$"}
+# a parameter that selects mission data: the catalog's pattern, and the datalab's own narrower one too
+TILE = {"name": "tile", "label": "Tile", "type": "string", "pattern": "^[0-9]{9}$", "own_pattern": "^1[0-9]{8}$"}
+UNSAFE = {"name": "unsafe", "label": "Unsafe", "type": "string", "pattern": "[^])|.*|(?:]"}  # closes a ^(?:...)$ wrapper
 SPECS = [OBSID, ENERGY, COUNT, FLAG, BAND, DAY, TARGET]
 
 # (spec, text, accepted): the cases both checkers (Python here, JavaScript in the store) judge alike
@@ -71,6 +74,11 @@ CASES = [
     (TARGET, "..", False),
     (TARGET, "a/../b", False),
     (TARGET, "Ｍ31", False),  # fullwidth letter
+    (TILE, "102018211", True),
+    (TILE, "202018211", False),  # the catalog's form, not the datalab's own
+    (TILE, "-o /tmp/x; $(id)", False),  # the datalab's own pattern never replaces the catalog's
+    (UNSAFE, "anything", False),
+    (UNSAFE, "]", False),
 ]
 
 
@@ -173,6 +181,98 @@ def test_a_broken_notebook_is_a_refusal_not_a_traceback(bad):
 )
 def test_patterns_must_read_the_same_in_javascript_and_python(pattern, portable):
     assert (lp.pattern_problem(pattern) is None) == portable
+
+
+def exponential_family() -> list[str]:
+    """Patterns a backtracking matcher can take exponential (or high polynomial) time on,
+    built here, every way round: a repetition of a repetition at any depth, overlapping
+    branches under a repetition, optional or repeated runs that can take one character in
+    two ways."""
+    atoms = ["a", "[a-z]", "\\d", "."]
+    family = []
+    for a in atoms:
+        for inner, outer in (("+", "+"), ("*", "*"), ("+", "*"), ("{1,3}", "+"), ("{2}", "*"), ("+", "{2,}")):
+            body = f"{a}{inner}"
+            family += [f"^({body}){outer}$", f"^(?:{body}){outer}$", f"^(({body})){outer}$", f"^(?:x(?:{body})){outer}$"]
+        family += [
+            f"^({a}|{a})+$",
+            f"^(?:{a}|{a}{a})+$",
+            f"^(?:{a}{{1,2}})+$",
+            f"^{a}*" * 6 + "$",
+            f"^{f'{a}?' * 20}{a * 20}$",
+            f"^(?:{a}|{a}?)+$",
+            f"^(?:{a}?)+$",
+            f"^(?:{a}?{a}?)*$",
+            f"^{a}+{a}+x$",
+            f"^(?:{a}b|{a})+$",
+        ]
+    return family
+
+
+@pytest.mark.parametrize("pattern", exponential_family())
+def test_every_pattern_that_can_backtrack_without_end_is_refused(pattern):
+    assert lp.pattern_problem(pattern) is not None
+
+
+SAFE = [
+    "^[0-9]{10}$",
+    "^[0-9]{1,19}$",
+    "^\\d{4}-\\d{2}-\\d{2}$",
+    "^(?:SKY|CAL)_[0-9]+$",
+    "^[0-9]+(?:\\.[0-9]+)?$",
+    "^J[0-9]{4}[+-][0-9]{4}$",
+    "^[A-Za-z0-9_-]+\\.fits$",
+    "^[^/]+$",
+    "^(?:ab?)+$",
+    "^[A-Z]{2}[0-9]{2,4}$",
+    "^[^\\x00-\\x1f]{0,40}$",
+    "^\\w+@\\w+\\.\\w+$",
+    "^(?:[ab]c|d)*e$",
+]
+
+
+@pytest.mark.parametrize("pattern", SAFE)
+def test_common_patterns_are_accepted(pattern):
+    assert lp.pattern_problem(pattern) is None
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "[^])|.*|(?:]",  # closes the page's ^(?:...)$ wrapper in JavaScript, one class in Python
+        "[]a]",
+        "[^]",
+        "a{,3}",  # a literal in Python 3.11, a repetition in JavaScript
+        "\\s+",  # Unicode spaces in JavaScript, ASCII ones in Python
+        "a]",
+        "a}",
+        "a{",
+        "[\\d-z]",
+        "\\-",
+        "[[a]",
+        "(?<n>a)",
+        "(?=a)",
+        "a+?",
+        "\\b",
+        "\\cJ",
+        "\\u{41}",
+        "a\u2028",
+    ],
+)
+def test_patterns_the_two_engines_read_differently_are_refused(pattern):
+    assert "which launch patterns do not allow" in lp.pattern_problem(pattern)
+
+
+def test_a_pattern_that_still_runs_long_is_stopped_in_the_container(monkeypatch):
+    """The second line of defence: DL-066 refuses the pattern, but a declaration that slipped
+    past it (an old image, a hand-written SCIAPPS_PARAMETERS) is stopped by a time bound."""
+    import time
+
+    monkeypatch.setattr(lp, "_checked_pattern", lambda pattern: None)  # as if it had passed
+    monkeypatch.setattr(lp, "MAX_MATCH_SECONDS", 0.2)
+    started = time.monotonic()
+    _, why = lp.read_value({"name": "x", "type": "string", "pattern": "^(a+)+$"}, "a" * 40 + "!")
+    assert why == "took too long to check against its pattern" and time.monotonic() - started < 5
 
 
 # -- the start-up, as the container runs it --------------------------------------------------
