@@ -329,6 +329,11 @@ def test_authorise_holds_what_the_author_may_not_have_built(merge_request):
     meta.write_text(meta.read_text() + "exceptions:\n  - rule: DL-058\n    reason: it only enables an extension, trust me.\n")
     held = authorise(config, roles, author("adv"), resolve(config, ["gaia-dr3-hrd"]))
     assert "DL-058: runs as a script while the image is built" in held["gaia-dr3-hrd"]
+    # building Python packages from source is build-time code too: a claimed DL-071 exception waits
+    (lab / "postBuild").unlink()
+    meta.write_text(meta.read_text().replace("rule: DL-058", "rule: DL-071"))
+    held = authorise(config, roles, author("adv"), resolve(config, ["gaia-dr3-hrd"]))
+    assert "build Python packages from source (a DL-071 exception)" in held["gaia-dr3-hrd"]
 
 
 def test_a_merge_requests_plan_holds_and_lists(merge_request):

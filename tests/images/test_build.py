@@ -169,3 +169,31 @@ def test_a_lock_naming_an_image_this_engine_lacks_is_one_clear_sentence(engine, 
     gone = {name: replace(base, image_id="sha256:" + "0" * 64) for name, base in approved.items()}
     with pytest.raises(EngineError, match="recorded in build/base-images.json is not in this Docker engine"):
         build(engine, plan(load_datalab(folder, settings.limits), settings, gone), log=lambda line: None)
+
+
+@pytest.mark.parametrize(
+    "requirements, line, name",
+    [
+        ("six==1.16.0\ndocopt==0.6.2\n", 2, "docopt==0.6.2"),  # published only as a source distribution
+        ("# tools\nsix==1.16.0\nDocOpt == 0.6.2  # the CLI parser\n", 3, "DocOpt == 0.6.2"),  # as pip normalises names
+    ],
+)
+def test_a_package_without_a_wheel_is_a_finding_and_its_build_code_never_runs(
+    engine, approved, tmp_path, requirements, line, name
+):
+    from sciapps.cli import cli
+
+    catalog = tmp_path / "catalog"
+    folder = copy(catalog, "tiny-lab")
+    (folder / "requirements.txt").write_text(requirements)
+    (catalog / "sciapps.yaml").write_text((REPO / "sciapps.yaml").read_text())
+    (catalog / "build").mkdir()
+    shutil.copy(REPO / "build" / "base-images.json", catalog / "build" / "base-images.json")
+    result = CliRunner().invoke(cli, ["build", "tiny-lab", "--config", str(catalog / "sciapps.yaml")])
+    assert result.exit_code == 1, result.output
+    assert f"requirements.txt:{line}: DL-071 source_only_package: {name!r} has no wheel pip could install" in result.output
+    assert "setup.py" not in result.output and "Building wheel" not in result.output  # nothing of docopt's ran
+    written = yaml.safe_load((catalog / "build" / "results" / "tiny-lab" / "build.json").read_text())
+    (finding,) = written["details"]["findings"]
+    assert written["status"] == "failed" and finding["rule_id"] == "DL-071" and finding["line"] == line
+    assert "ask" not in finding["hint"] or "moderator" in finding["hint"]

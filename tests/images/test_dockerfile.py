@@ -74,3 +74,15 @@ def test_the_basic_dockerfile_names_the_base_it_is_given():
     image_id = "sha256:" + "d" * 64
     text = basic_dockerfile(META, {"requirements.txt"}, [], image_id)
     assert f"FROM {image_id} AS python-packages" in text and f"\nFROM {image_id}\n" in text and "jl_base" not in text
+
+
+def test_pip_installs_wheels_only_unless_a_moderator_approved_source_builds():
+    """A source distribution runs its own build code: basic mode takes wheels only (DL-071)."""
+    for kind in ("jupyterlab", "vnc"):
+        meta = {**META, "type": kind}
+        text = basic_dockerfile(meta, {"requirements.txt"}, [])
+        assert "pip install --no-cache-dir --disable-pip-version-check --only-binary=:all:" in text
+        for claimed in ([{"rule": "DL-058", "reason": "x"}], "DL-071", [{"rule": "DL-0711"}], None):
+            assert "--only-binary=:all:" in basic_dockerfile({**meta, "exceptions": claimed}, {"requirements.txt"}, [])
+        approved = {**meta, "exceptions": [{"rule": "DL-071", "reason": "pure Python, no wheel"}]}
+        assert "--only-binary" not in basic_dockerfile(approved, {"requirements.txt"}, [])

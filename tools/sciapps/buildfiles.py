@@ -90,3 +90,15 @@ def pin_bases(text: str, image_ids: dict[str, str], registry: str) -> tuple[str,
     if images:
         parser.parent_images = images
     return parser.content, names
+
+
+# Basic mode: pip installs wheels only, since a source distribution runs its own build code
+# (DL-071); a moderator's exception to that rule lets it build from source.
+WHEELS_ONLY = "--only-binary=:all:"
+SOURCE_BUILDS = "DL-071"
+
+
+def builds_from_source(meta: dict) -> bool:
+    """Whether the datalab claims the exception that lets pip build packages from source."""
+    exceptions = meta.get("exceptions")
+    return isinstance(exceptions, list) and any(isinstance(e, dict) and e.get("rule") == SOURCE_BUILDS for e in exceptions)

@@ -16,8 +16,8 @@ not the protected default branch's starts with the same setup (`SETUP`, the `def
    merge, on the protected default branch;
 3. of the datalabs it changes, the plan builds only what its author may have built
    (`authorise`, by the target branch's roles.yaml and the author GitLab's API names):
-   advanced mode only for advanced developers, basic mode only within DL-058. The others
-   wait for a moderator too.
+   advanced mode only for advanced developers, basic mode only within DL-058 and from
+   wheels only (DL-071). The others wait for a moderator too.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from sciapps.catalog.validate import errors_of
 from sciapps.config import CATALOG_DIR, Config
 from sciapps.errors import SciAppsError
 from sciapps.gitcmd import commit, git, object_type
+from sciapps.buildfiles import builds_from_source
 from sciapps.roles import Roles
 from sciapps.runtime import INSTALLER, INSTALLER_WHEEL, REQUIREMENTS, RUNTIME, TRUSTED_FILE
 
@@ -114,6 +115,8 @@ def authorise(
                 )
             continue
         code = [f.message for f in BuildTimeCode().check(lab, Context(config=config))]  # exceptions not honoured here
+        if builds_from_source(lab.metadata):
+            code.append("it asks to build Python packages from source (a DL-071 exception)")
         if code:
             held[lab.id] = (
                 f"its build would run code that only a moderator may approve (DL-058: {code[0][:120]}"

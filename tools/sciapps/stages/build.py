@@ -6,9 +6,11 @@ from typing import Sequence
 
 from sciapps.baselock import read_lock
 from sciapps.catalog.model import Datalab
+from sciapps.catalog.rules.docker import SourceOnlyPackage
 from sciapps.config import Config, registry_login
 from sciapps.engine import BuildFailed, Engine
 from sciapps.images.build import ImageCheckFailed, build, plan
+from sciapps.buildfiles import builds_from_source
 from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid
 
 NAME = "build"
@@ -25,6 +27,13 @@ def argv(ids: Sequence[str], options: Options) -> list[str]:
     return ["build", *ids, *(["--push"] if options.push else []), *(["--no-cache"] if options.no_cache else [])]
 
 
+def _no_wheel(lab: Datalab, tail: list[str]):
+    """The DL-071 finding of a basic build whose pip found no wheel of a package, or None."""
+    if (lab.metadata or {}).get("mode", "basic") != "basic" or builds_from_source(lab.metadata or {}):
+        return None
+    return SourceOnlyPackage().from_build(lab, tail)
+
+
 def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> StageReport:
     engine = Engine(login=registry_login(config))
     approved = read_lock(config)
@@ -38,6 +47,10 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
             tail = getattr(exc, "log_tail", [])
             for line in tail[-10:]:
                 log(f"  | {line}")
+            finding = _no_wheel(lab, tail)
+            if finding is not None:
+                log(finding.format())
+                return Verdict("failed", finding.format()[:300], {"log_tail": tail, "findings": [finding.as_dict()]})
             return Verdict("failed", exc.message[:300], {"log_tail": tail})
         summary = f"{WORDS[outcome.status]}: {outcome.ref}" + (
             f" in {outcome.seconds:.0f} s" if outcome.status == "built" else ""

@@ -12,6 +12,7 @@ from sciapps.catalog.rules.docker import (
     DockerfileInBasicMode,
     DockerfileUnreadable,
     MissingDockerfile,
+    SourceOnlyPackage,
     UnapprovedBaseImage,
 )
 from sciapps.catalog.rules.files import DatalabTooLarge, FileTooLarge, MissingFile, PathOutsideDatalab, UnsafeLink
@@ -80,6 +81,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     BadAptTxt,
     CondaNotSupported,
     BuildTimeCode,
+    SourceOnlyPackage,
     ChangelogOutOfDate,
     DuplicateMount,
     UndeclaredDataMission,

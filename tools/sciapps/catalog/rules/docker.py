@@ -410,3 +410,57 @@ class BuildTimeCode(Rule):
                     yield self.finding(lab, f"{line[:80]!r} {problem}", file="requirements.txt", line=number)
         if lab.file("postBuild") is not None:
             yield self.finding(lab, "runs as a script while the image is built", file="postBuild", line=None)
+
+
+class SourceOnlyPackage(Rule):
+    """A basic-mode datalab needs a package that has no wheel
+
+    Basic mode installs Python packages from wheels only (`pip install --only-binary=:all:`):
+    a wheel is unpacked, while a source distribution runs its own build code (`setup.py`,
+    a build backend) as root in the build container, on the runner's network. That is the
+    build-time code execution advanced mode keeps for advanced developers, so any GitLab
+    user could have it. The build reports the package pip found no wheel of (for this
+    Python and platform, at that version): pin a version that has one, use advanced mode
+    (advanced developers only), or ask a moderator to approve building it from source:
+
+    ```yaml
+    exceptions:
+      - rule: DL-071
+        reason: docopt 0.6.2 is pure Python and has no wheel; its setup.py only copies one module.
+    ```
+    """
+
+    id = "DL-071"
+    requires = SCHEMA_RULES
+    exceptable = True
+    hint = (
+        "pin a version that has a wheel, use advanced mode (advanced developers only), "
+        "or add an exception for a moderator to approve building it from source"
+    )
+    NO_WHEEL = re.compile(r"No matching distribution found for ([A-Za-z0-9][A-Za-z0-9._-]{0,99})")
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        return iter(())  # pip's answer at build time decides: see `from_build`
+
+    def from_build(self, lab, log: list[str]) -> Finding | None:
+        """The finding for a basic build whose pip found no wheel of a package (its log), or None."""
+        found = next((m for line in reversed(log) if (m := self.NO_WHEEL.search(line))), None)
+        if found is None:
+            return None
+        name = re.split(r"[<>=!~;\[ ]", found[1], maxsplit=1)[0]
+        wanted = re.sub(r"[-_.]+", "-", name).lower()
+        text = _read(lab, "requirements.txt")[0] if lab.file("requirements.txt") else None
+        listed = [
+            (number, line)
+            for number, line in _requirement_lines(text or "")
+            if re.sub(r"[-_.]+", "-", re.split(r"[<>=!~;\[ ]", line, maxsplit=1)[0]).lower() == wanted
+        ]
+        number, line = listed[0] if listed else (None, found[1])
+        needed = "" if listed else " (a dependency of a listed package)"
+        return self.finding(
+            lab,
+            f"{line[:80]!r}{needed} has no wheel pip could install: basic mode installs wheels only, "
+            "and a source distribution runs its own build code",
+            file="requirements.txt",
+            line=number,
+        )
