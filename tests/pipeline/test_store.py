@@ -104,8 +104,7 @@ def test_a_slower_pipelines_pages_job_syncs_what_it_published(catalog, tmp_path)
     from sciapps.pipeline.store import published_by
 
     out = catalog.config.path_of(catalog.config.releases_dir)
-    commit(catalog.root, "before")
-    synced(catalog)
+    synced(catalog)  # at the catalog's first commit
     first = catalog.release("first")
     slow = commit(catalog.root, "merge: publish 1.2.0 (the slow pipeline)")
     (catalog.root / "NOTES.md").write_text("a later merge\n")
