@@ -4,18 +4,21 @@ A merge request is hostile until a moderator approves it. Every job of a pipelin
 not the protected default branch's starts with the same setup (`SETUP`, the `default:` of
 `.gitlab-ci.yml` and of the child pipeline `sciapps plan` writes):
 
-1. SciApps is installed from the target revision into a folder outside the checkout, with
+0. the one revision it trusts is the protected default branch's head, fetched by name
+   (`_REVISION`), never the merge base (which only says what changed) nor a branch the
+   author can push to: a merge request into any other branch runs nothing;
+1. SciApps is installed from that revision into a folder outside the checkout, with
    the interpreter isolated (`python3 -I`, run from that folder), so nothing in the
    checkout (a `venv/` or `sitecustomize.py` at its root, a `*.pth`, a committed `.venv/`)
    is ever imported or run;
-2. `sciapps admit` makes the checkout the target revision, except for what a merge
+2. `sciapps admit` makes the checkout that revision, except for what a merge
    request may bring into its own pipeline (`ADMITTED`: the datalabs and CODEOWNERS,
    which is only compared). The base images, the chart, SciApps, the pipeline, the
    settings, roles, keys and policies the jobs use are then the target's. What the merge
    request changes among them is listed for a moderator (`waiting`) and runs only after the
    merge, on the protected default branch;
 3. of the datalabs it changes, the plan builds only what its author may have built
-   (`authorise`, by the target branch's roles.yaml and the author GitLab's API names):
+   (`authorise`, by that revision's roles.yaml and the author GitLab's API names):
    advanced mode only for advanced developers, basic mode only within DL-058 and from
    wheels only (DL-071). The others wait for a moderator too.
 """
