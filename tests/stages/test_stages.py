@@ -110,5 +110,7 @@ def test_the_pipelines_run_the_stages_in_the_same_order():
     names = [stage.NAME for stage in stages.STAGES]
     assert pipeline["stages"][:2] == ["sciapps", names[0]] and not set(names[1:]) & set(pipeline["stages"])
     for then in (None, "review", "publish"):
-        child = child_pipeline(Plan("HEAD", [Planned("gaia-dr3-hrd", "build", ("x",))]), then)
+        child = child_pipeline(
+            Plan("HEAD", [Planned("gaia-dr3-hrd", "build", ("x",))], trusted="1" * 40), then, target_branch="main"
+        )
         assert child["stages"][: len(names)] == ["sciapps", *names[1:]]
