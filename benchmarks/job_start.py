@@ -6,6 +6,11 @@ the pipeline's first job makes the wheels once (`trust.PREPARE`), and every job 
 them with uv (`trust.SETUP`). Both run for real, in a clone of this repository, as the
 protected default branch's jobs do (no `admit`), with `sciapps --version` as the proof.
 
+Also, since issue 31, what trusting the protected branch's head costs a merge request's
+job: its revision lines (`_REVISION`: fetch the default branch by name, check the trusted
+revision is on its history) against the default branch's own (no fetch), in the same clone
+with a bare repository as `origin`.
+
 Run: .venv/bin/python benchmarks/job_start.py [--jobs 3] [--tmpdir /dev/shm]
 (--tmpdir: where the jobs make their folder, as a runner's TMPDIR; default the system's)
 """
@@ -71,6 +76,25 @@ def job(root: Path, lines: list[str], env: dict[str, str]) -> float:
     return took
 
 
+def trust_resolution(work: Path, root: Path, env: dict[str, str], runs: int = 10) -> tuple[list[float], list[float]]:
+    """(seconds of the revision lines as the default branch's job runs them, as a merge request's does)."""
+    bare = work / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(root), str(bare)], check=True)
+    subprocess.run(["git", "remote", "set-url", "origin", str(bare)], cwd=root, check=True)
+    lines = [*_REVISION[:3], 'test -n "$SCIAPPS_TRUSTED_REV"']
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+    merge_request = {
+        **env,
+        "CI_COMMIT_REF_PROTECTED": "false",
+        "CI_COMMIT_BRANCH": "",
+        "CI_PIPELINE_SOURCE": "merge_request_event",
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+        "BASE_REV": head,
+    }
+    subprocess.run(["git", "push", "-q", str(bare), "HEAD:refs/heads/main"], cwd=root, check=True)
+    return [job(root, lines, env) for _ in range(runs)], [job(root, lines, merge_request) for _ in range(runs)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=3, help="jobs of each kind (default 3)")
@@ -86,6 +110,7 @@ def main() -> int:
         prepare = job(root, PREPARE, env)
         size = sum(f.stat().st_size for f in (root / ".sciapps-runtime").rglob("*") if f.is_file())
         after = [job(root, [*SETUP, READY], env) for _ in range(args.jobs)]
+        own, trusted = trust_resolution(Path(tmp), root, env)
     print(
         "job start, from the job's first line to `sciapps --version` "
         f"({args.jobs} jobs each, TMPDIR {args.tmpdir or tempfile.gettempdir()}):"
@@ -99,6 +124,10 @@ def main() -> int:
         f"{statistics.median(after):6.1f} s   ({', '.join(f'{t:.1f}' for t in after)})"
     )
     print(f"  the pipeline's sciapps job, once:               {prepare:6.1f} s   (artifact {size / 1e6:.0f} MB)")
+    print(
+        f"  revision lines, median of {len(own)}: default branch {statistics.median(own) * 1000:.0f} ms, "
+        f"merge request (fetch by name, ancestry) {statistics.median(trusted) * 1000:.0f} ms"
+    )
     n = 50
     print(
         f"  a pipeline of {n} jobs spends {n * statistics.median(before) / 60:.1f} min on setup before, "
