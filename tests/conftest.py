@@ -60,6 +60,7 @@ import os  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 
 
@@ -86,6 +87,59 @@ def approved(engine):
     from sciapps.images import bases
 
     return bases.build_all(engine, load_config(REPO / "sciapps.yaml"), log=lambda line: None)
+
+
+@pytest.fixture(scope="session")
+def second_engine(engine, tmp_path_factory):
+    """Another runner: a second Docker engine (its own data root, exec root, socket and
+    pidfile), which starts with no image at all."""
+    import docker
+
+    from sciapps.engine import Engine
+
+    binary = shutil.which("dockerd")
+    if binary is None:
+        _needs("dockerd", "apt-get install docker.io")
+    root = Path(tempfile.mkdtemp(prefix="sciapps-runner2-", dir="/var/tmp" if os.access("/var/tmp", os.W_OK) else None))
+    socket_path = root / "docker.sock"
+    log = open(root / "dockerd.log", "wb")
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--data-root", str(root / "data"),
+            "--exec-root", str(root / "exec"),
+            "--host", f"unix://{socket_path}",
+            "--pidfile", str(root / "docker.pid"),
+            "--iptables=false",
+            "--bridge=none",
+            "--containerd-namespace", f"sciapps-runner2-{os.getpid()}",
+            "--containerd-plugins-namespace", f"sciapps-runner2-plugins-{os.getpid()}",
+        ],
+        stdout=log,
+        stderr=log,
+    )  # fmt: skip
+    client = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            client = docker.DockerClient(base_url=f"unix://{socket_path}", timeout=600)
+            client.ping()
+            break
+        except Exception:
+            client = None
+            time.sleep(0.5)
+    if client is None:
+        proc.terminate()
+        _needs("a second Docker engine", (root / "dockerd.log").read_text(errors="replace")[-500:])
+    yield Engine(client=client)
+    client.close()
+    proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _serve_registry(folder: Path, auth: str = ""):

@@ -860,5 +860,15 @@ def base_images_build(names, rebuild, push, security_updates, config_path):
     return errors.OK
 
 
+@base_images.command("pull")
+@config_option
+def base_images_pull(config_path):
+    """Pull the approved bases build/base-images.json records, by digest, onto this engine (never built here)."""
+    from sciapps.images.bases import pull
+
+    pull(_config(config_path), click.echo)
+    return errors.OK
+
+
 def main() -> None:
     cli()

@@ -4,6 +4,10 @@
 cache), builds each folder of `base-images/` on it and writes their image ids to
 `build/base-images.json`: the approved-bases list that builds and validation read.
 
+A runner that does not build the bases pulls them by the digests the lock records
+(`pull_all`, after `push_all` where they were built): it needs neither debootstrap nor
+the bases' inputs, and gets the very images the lock approves, or a refusal.
+
 A base is found again by the hash of its inputs (its folder, the image it is built on,
 SciApps' version): the engine-wide tag `sciapps-base/<name>:<hash>` names one content,
 so a base whose inputs did not change is never rebuilt, whichever catalog asks. Each
@@ -232,6 +236,45 @@ def push_all(engine: Engine, config: Config, log: Callable[[str], None] = print)
         log(f"{name}: pushed {base.ref}@{digest}")
     write_lock(config, bases)
     return bases
+
+
+def pull_all(engine: Engine, config: Config, log: Callable[[str], None] = print) -> dict[str, BaseImage]:
+    """`sciapps base-images pull`: make the approved bases of the lock (`build/base-images.json`,
+    written where they were built and pushed) present on this engine, by digest, never by
+    building them: a runner that has none pulls them and runs no debootstrap. Each pulled
+    image must be the image id the lock approves; one that is not is refused, named."""
+    bases = read_lock(config)
+    if not bases:
+        raise SciAppsError(
+            "no approved base images are recorded in build/base-images.json",
+            "take the lock from the job that built and pushed them (`sciapps base-images build --push`)",
+        )
+    for name in [n for n in ORDER if n in bases]:
+        base = bases[name]
+        if engine.image_id(base.image_id):
+            log(f"{name}: already here ({base.image_id[:19]})")
+        else:
+            if not base.digest:
+                raise SciAppsError(
+                    f"{name} is not on this engine and the lock names no digest to pull it by",
+                    "push the bases where they are built (`sciapps base-images build --push`) and pass that lock on",
+                )
+            source = f"{base.ref.rpartition(':')[0]}@{base.digest}"
+            log(f"{name}: pulling {source}")
+            pulled = engine.pull(source)
+            if pulled != base.image_id:  # left untagged: it may be another approved base this engine holds
+                raise SciAppsError(
+                    f"{source} is image {pulled[:19]}, not the approved {name} {base.image_id[:19]}: refused",
+                    "the registry no longer serves what the lock approves; build and push the bases again",
+                )
+        engine.tag(base.image_id, base.ref)
+        engine.tag(base.image_id, f"{CONTENT_REPOSITORY}/{name}:{base.ref.rsplit(':', 1)[1]}")
+    return bases
+
+
+def pull(config: Config, log: Callable[[str], None] = print) -> dict[str, BaseImage]:
+    """`sciapps base-images pull`, with the catalog registry's credentials."""
+    return pull_all(Engine(login=registry_login(config)), config, log)
 
 
 def build_and_push(
