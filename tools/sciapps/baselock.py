@@ -7,6 +7,7 @@ that images start with their layers. `images.bases` writes it; everything reads 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,3 +52,42 @@ def write_lock(config: Config, bases: dict[str, BaseImage]) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+MAX_PINNED_CHARS = 16 * 1024
+_SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
+_REF = re.compile(r"[A-Za-z0-9._:/-]{1,300}:[A-Za-z0-9_.-]{1,128}")
+
+
+def pinned_lock(config: Config) -> str:
+    """The lock as one line of JSON, for the child pipeline to pin (`SCIAPPS_BASES`), when
+    every approved base in it has a registry digest; "" otherwise (nothing to pull by)."""
+    bases = read_lock(config)
+    if not bases or not all(b.digest for b in bases.values()):
+        return ""
+    return json.dumps({n: b.__dict__ for n, b in sorted(bases.items())}, separators=(",", ":"), sort_keys=True)
+
+
+def unpin(config: Config, text: str) -> dict[str, BaseImage]:
+    """Write the lock a plan pinned (`pinned_lock`'s text) as this checkout's
+    build/base-images.json, every field checked first; SciAppsError names what is wrong."""
+    try:
+        data = json.loads(text) if len(text) <= MAX_PINNED_CHARS else None
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, dict) or not data or not set(data) <= set(ORDER):
+        raise SciAppsError(
+            "the pinned approved bases are not a lock of known bases", "pass what the plan pinned ($SCIAPPS_BASES)"
+        )
+    bases: dict[str, BaseImage] = {}
+    for name, item in data.items():
+        fields = ("name", "image_id", "ref", "built", "digest")
+        if not isinstance(item, dict) or set(item) != set(fields) or not all(isinstance(item[f], str) for f in fields):
+            raise SciAppsError(f"the pinned base {name} is not a lock entry", "pass what the plan pinned ($SCIAPPS_BASES)")
+        if item["name"] != name or not _SHA256.fullmatch(item["image_id"]) or not _SHA256.fullmatch(item["digest"]):
+            raise SciAppsError(f"the pinned base {name} has no image id and digest", "pass what the plan pinned ($SCIAPPS_BASES)")
+        if not _REF.fullmatch(item["ref"]) or len(item["built"]) > 40:
+            raise SciAppsError(f"the pinned base {name} has no valid reference", "pass what the plan pinned ($SCIAPPS_BASES)")
+        bases[name] = BaseImage(**item)
+    write_lock(config, bases)
+    return bases

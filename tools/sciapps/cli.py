@@ -861,12 +861,17 @@ def base_images_build(names, rebuild, push, security_updates, config_path):
 
 
 @base_images.command("pull")
+@click.option(
+    "--pinned",
+    default="",
+    help="The lock a plan pinned for its child pipeline ($SCIAPPS_BASES), written as build/base-images.json first.",
+)
 @config_option
-def base_images_pull(config_path):
+def base_images_pull(pinned, config_path):
     """Pull the approved bases build/base-images.json records, by digest, onto this engine (never built here)."""
     from sciapps.images.bases import pull
 
-    pull(_config(config_path), click.echo)
+    pull(_config(config_path), click.echo, pinned)
     return errors.OK
 
 

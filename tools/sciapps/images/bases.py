@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from sciapps import __version__, launchparams
-from sciapps.baselock import ORDER, PARENT, BaseImage, read_lock, write_lock
+from sciapps.baselock import ORDER, PARENT, BaseImage, read_lock, unpin, write_lock
 from sciapps.config import Config, registry_login
 from sciapps.errors import SciAppsError
 from sciapps.engine import Engine, context_tar
@@ -272,8 +272,11 @@ def pull_all(engine: Engine, config: Config, log: Callable[[str], None] = print)
     return bases
 
 
-def pull(config: Config, log: Callable[[str], None] = print) -> dict[str, BaseImage]:
-    """`sciapps base-images pull`, with the catalog registry's credentials."""
+def pull(config: Config, log: Callable[[str], None] = print, pinned: str = "") -> dict[str, BaseImage]:
+    """`sciapps base-images pull`, with the catalog registry's credentials; `pinned`: the
+    lock a plan pinned for its child pipeline, written as this checkout's first."""
+    if pinned:
+        unpin(config, pinned)
     return pull_all(Engine(login=registry_login(config)), config, log)
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from sciapps import stages
+from sciapps.baselock import pinned_lock
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
 from sciapps.plan import Plan, commit_of, plan
@@ -71,7 +72,12 @@ def _artifacts(stage: Stage) -> dict:
 
 
 def child_pipeline(
-    result: Plan, then: str | None = None, merge_request: str = "", preview_url: str = "", target_branch: str = ""
+    result: Plan,
+    then: str | None = None,
+    merge_request: str = "",
+    preview_url: str = "",
+    target_branch: str = "",
+    pinned_bases: str = "",
 ) -> dict:
     """The child pipeline of `result` (see the module). When publishing, a datalab's failure
     does not stop the others of its batch: the jobs may end with findings (exit 1) and the
@@ -79,11 +85,12 @@ def child_pipeline(
     if then is not None and then not in THEN:
         raise SciAppsError(f"{then!r} is not a child pipeline's last step", f"choose from {', '.join(THEN)}")
     publishing = then == "publish"
-    bases = (
-        "sciapps base-images build --security-updates | tail -3"
-        if result.security_updates
-        else "sciapps base-images build | tail -3"
-    )
+    if pinned_bases:  # the plan's job built and pushed them: every chain pulls them by digest, builds none
+        bases = 'sciapps base-images pull --pinned "$SCIAPPS_BASES" | tail -3'
+    elif result.security_updates:
+        bases = "sciapps base-images build --security-updates | tail -3"
+    else:
+        bases = "sciapps base-images build | tail -3"
     findings_allowed = {"allow_failure": {"exit_codes": [1]}} if publishing else {}
     chain = per_datalab()
     names = {stage.NAME for stage in chain}
@@ -194,6 +201,8 @@ def child_pipeline(
     variables = dict(JOB_VARIABLES)
     if result.base:
         variables["BASE_REV"] = result.base
+    if pinned_bases:  # the approved bases the plan's job pushed, by digest (`baselock.pinned`)
+        variables["SCIAPPS_BASES"] = pinned_bases
     if then == "review":  # the child's source is parent_pipeline: its jobs are told they judge a merge request
         variables["SCIAPPS_MERGE_REQUEST"] = "true"
         if not result.trusted or not re.fullmatch(r"[0-9a-f]{40}", result.trusted):
@@ -256,7 +265,9 @@ def write_plan(
             child,
             text
             + yaml.dump(
-                child_pipeline(pinned, then, merge_request, config.preview_url, target_branch), Dumper=Dumper, sort_keys=False
+                child_pipeline(pinned, then, merge_request, config.preview_url, target_branch, pinned_lock(config)),
+                Dumper=Dumper,
+                sort_keys=False,
             ),
         )
     return result
