@@ -501,6 +501,22 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
     # the published JupyterLab datalabs, the advanced one (FROM jl_base) too; not the drafts, nor the archived herschel
     jupyterlab = ["jwst-nircam-image-explorer", "xmm-epic-spectrum-fit"]
     assert planned["changed_bases"] == ["jl_base"] and planned["build"] == jupyterlab and planned["chart"] == []
+    # the plan's job pushed the rebuilt bases and pinned them by digest; each build job pulled them, built none
+    child = yaml.safe_load(artifact(root, "build/child-pipeline.yml").read_text())
+    pinned = json.loads(child["variables"]["SCIAPPS_BASES"])
+    assert sorted(pinned) == ["datalabs_ubuntu_base", "jl_base", "x_base"]
+    assert all(re.fullmatch(r"sha256:[0-9a-f]{64}", base["digest"]) for base in pinned.values())
+    for lab in jupyterlab:
+        build_job = child[f"build {shard(lab)}"]
+        assert build_job["script"][0] == 'sciapps base-images pull --pinned "$SCIAPPS_BASES" | tail -3'
+        built = sorted(
+            (root / ".gitlab-ci-local" / "artifacts").glob(f"*/build/results/{lab}/build.json")
+        )  # each later job keeps it
+        lock = json.loads(built[0].read_text())
+        assert {b["name"]: b["image_id"] for b in lock["details"]["bases"]}.items() <= {
+            n: b["image_id"] for n, b in pinned.items()
+        }.items()
+    assert "bootstrapping Debian" not in output.split("[datalabs]", 1)[-1]  # no child job bootstraps
     assert {name for name in jobs(output) if name.startswith("build ")} == {f"build {shard(lab)}" for lab in jupyterlab}
     assert all(status == "PASS" for status in jobs(output).values()), output[-3000:]
     assert f"xmm-epic-spectrum-fit: published {XMM_NEXT} build 2" in output
