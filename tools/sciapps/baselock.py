@@ -55,6 +55,7 @@ def write_lock(config: Config, bases: dict[str, BaseImage]) -> None:
 
 
 MAX_PINNED_CHARS = 16 * 1024
+PINNED_HINT = "pass what the plan pinned ($SCIAPPS_BASES)"
 _SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
 _REF = re.compile(r"[A-Za-z0-9._:/-]{1,300}:[A-Za-z0-9_.-]{1,128}")
 
@@ -76,18 +77,16 @@ def unpin(config: Config, text: str) -> dict[str, BaseImage]:
     except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict) or not data or not set(data) <= set(ORDER):
-        raise SciAppsError(
-            "the pinned approved bases are not a lock of known bases", "pass what the plan pinned ($SCIAPPS_BASES)"
-        )
+        raise SciAppsError("the pinned approved bases are not a lock of known bases", PINNED_HINT)
     bases: dict[str, BaseImage] = {}
     for name, item in data.items():
         fields = ("name", "image_id", "ref", "built", "digest")
         if not isinstance(item, dict) or set(item) != set(fields) or not all(isinstance(item[f], str) for f in fields):
-            raise SciAppsError(f"the pinned base {name} is not a lock entry", "pass what the plan pinned ($SCIAPPS_BASES)")
+            raise SciAppsError(f"the pinned base {name} is not a lock entry", PINNED_HINT)
         if item["name"] != name or not _SHA256.fullmatch(item["image_id"]) or not _SHA256.fullmatch(item["digest"]):
-            raise SciAppsError(f"the pinned base {name} has no image id and digest", "pass what the plan pinned ($SCIAPPS_BASES)")
+            raise SciAppsError(f"the pinned base {name} has no image id and digest", PINNED_HINT)
         if not _REF.fullmatch(item["ref"]) or len(item["built"]) > 40:
-            raise SciAppsError(f"the pinned base {name} has no valid reference", "pass what the plan pinned ($SCIAPPS_BASES)")
+            raise SciAppsError(f"the pinned base {name} has no valid reference", PINNED_HINT)
         bases[name] = BaseImage(**item)
     write_lock(config, bases)
     return bases

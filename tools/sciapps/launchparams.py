@@ -24,7 +24,9 @@ import json
 import math
 import os
 import re
+import signal
 import sys
+import threading
 import unicodedata
 
 MAX_PARAMETERS = 12
@@ -383,23 +385,21 @@ def pattern_problem(pattern: object) -> str | None:
     return None
 
 
+class _Late(Exception):
+    """A match stopped by the timer."""
+
+
+def _late(*_):
+    raise _Late
+
+
 def _fullmatch(pattern: str, text: str) -> bool | None:
     """re.fullmatch, within MAX_MATCH_SECONDS where a timer can stop it (the main thread:
     every container start-up), else plain; None when it took too long. DL-066 already
     refuses every pattern that could: this is the second line of defence."""
-    import signal
-    import threading
-
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         return re.fullmatch(pattern, text, re.ASCII) is not None
-
-    class _Late(Exception):
-        pass
-
-    def late(*_):
-        raise _Late
-
-    previous = signal.signal(signal.SIGALRM, late)
+    previous = signal.signal(signal.SIGALRM, _late)
     try:
         signal.setitimer(signal.ITIMER_REAL, MAX_MATCH_SECONDS)
         return re.fullmatch(pattern, text, re.ASCII) is not None
