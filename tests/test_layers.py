@@ -22,6 +22,7 @@ FLOORS = {
             "schema",
             "config",
             "results",
+            "ledger",
             "datalab_types",
             "buildfiles",
             "baselock",

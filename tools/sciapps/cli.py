@@ -326,14 +326,22 @@ def _run_stage(name: str, ids, config_path, changed_since: str | None = None, **
 @click.option("--base", "base_rev", default="HEAD", show_default=True, help="With --changed: the revision to compare with.")
 @click.option("--push", is_flag=True, help="Push each image to the registry after its checks pass.")
 @click.option("--no-cache", is_flag=True, help="Rebuild even an unchanged datalab, without Docker's layer cache.")
+@click.option(
+    "--stage-to",
+    type=click.Choice(["staging", "review"]),
+    help="Push each image to <registry>/staging/<id> (protected branch) or <registry>/review/<id> (merge request) "
+    "and record its digest, for the pipeline's later jobs on any runner.",
+)
 @config_option
-def build_cmd(ids, changed, base_rev, push, no_cache, config_path):
+def build_cmd(ids, changed, base_rev, push, no_cache, stage_to, config_path):
     """Build datalab images (only what changed), check them, tag and optionally push them."""
     if changed and ids:
         raise click.UsageError("give datalab ids or --changed, not both")
     if not changed and not ids:
         raise click.UsageError("name the datalabs to build, or use --changed")
-    return _run_stage("build", ids, config_path, base_rev if changed else None, push=push, no_cache=no_cache)
+    return _run_stage(
+        "build", ids, config_path, base_rev if changed else None, push=push, no_cache=no_cache, stage_to=stage_to or ""
+    )
 
 
 @cli.command("test")

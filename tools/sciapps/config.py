@@ -164,6 +164,15 @@ def registry_login(config: "Config", environ: Mapping[str, str] = os.environ) ->
     return None
 
 
+JOB_CREDENTIALS = ("CI_REGISTRY", "CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD", "CI_JOB_TOKEN")
+
+
+def job_login(config: "Config", environ: Mapping[str, str] = os.environ) -> RegistryLogin | None:
+    """GitLab's job credentials only, never the protected publication ones: what a merge
+    request's jobs push to and pull from `<registry>/review/<id>` with."""
+    return registry_login(config, {k: v for k, v in environ.items() if k in JOB_CREDENTIALS})
+
+
 REGISTRY_LOGIN_HINT = (
     "give the job the registry's credentials: GitLab's own (CI_REGISTRY_USER, CI_REGISTRY_PASSWORD, "
     "when `registry` in sciapps.yaml is on $CI_REGISTRY) or a deploy token in the protected variables "

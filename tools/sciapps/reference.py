@@ -16,6 +16,7 @@ from pathlib import Path
 from sciapps.catalog.rules import RULES_BY_ID
 from sciapps.charts.chart import TYPES_TEMPLATE, VALUES_SCHEMA, types_template, values_schema
 from sciapps.resources import repo_root
+from sciapps import ledger
 from sciapps.results import SCHEMA_FILE as RESULT_SCHEMA
 from sciapps.schema import REFERENCE_PAGE, SCHEMA_FILE, build_schema, render_reference, schema_json
 from sciapps import stages
@@ -74,6 +75,14 @@ def _result_schema(root: Path) -> str:
         "written from sciapps.stages.STAGES by `sciapps schema generate`."
     )
     schema["description"] = f"What one stage ({', '.join(names)}) concluded about one datalab: build/results/<id>/<stage>.json."
+    # where the build staged its image for the later jobs, the one fact that travels between them (sciapps.ledger)
+    schema["$defs"] = {"staged": ledger.STAGED_SCHEMA}
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"stage": {"const": "build"}}},
+            "then": {"properties": {"details": {"properties": {"staged": {"$ref": "#/$defs/staged"}}}}},
+        }
+    ]
     return _json(schema)
 
 

@@ -64,19 +64,21 @@ def claim_name(config: Config, mission: str, collection: str) -> str:
 
 
 def image_of(config: Config, lab: Datalab) -> tuple[str, str, str]:
-    """(repository, tag, digest) of the datalab's image, from its build result."""
-    from sciapps.results import read_results
+    """(repository, tag, digest) of the datalab's image, from its build result: the digest it
+    was staged or pushed with, which its release tag will name too (a registry-side copy)."""
+    from sciapps import ledger
 
-    results, _ = read_results(config.path_of(config.results_dir), lab.id)
-    details = results.get("build", {}).get("details", {})
-    ref = details.get("ref")
-    if not ref:
+    chain = ledger.read(config.path_of(config.results_dir), lab.id)
+    build = chain.check("build")
+    ref = build.details.get("ref") if build is not None else None
+    if not isinstance(ref, str) or not ref:
         raise SciAppsError(
             f"{lab.id} has no built image recorded", f"run `sciapps build {lab.id}` first (with --push to pin it by digest)"
         )
     repository, _, tag = ref.rpartition(":")
-    digest = details.get("digest") or ""
-    return repository, tag, digest if digest.startswith("sha256:") else ""
+    built = chain.built
+    digest = built.staged.digest if built and built.staged else str(build.details.get("digest") or "")
+    return repository, tag, digest if ledger.DIGEST.fullmatch(digest) else ""
 
 
 def values_for(config: Config, lab: Datalab, image: tuple[str, str, str] | None = None) -> dict:

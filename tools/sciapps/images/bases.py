@@ -188,7 +188,7 @@ def build_all(
         below = bases[parent].image_id if parent else rootfs_id
         content_hash = _hash(inputs, below)
         content_ref = f"{CONTENT_REPOSITORY}/{name}:{content_hash}"
-        ref = f"{config.registry}/{name}:{content_hash}"
+        ref = f"{config.registry}/bases/{name}:{content_hash}"  # the bases' own repositories, apart from every datalab's
         image_id = None if rebuild else engine.image_id(content_ref)
         if image_id:
             log(f"{name}: up to date ({content_ref})")

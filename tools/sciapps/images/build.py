@@ -30,6 +30,7 @@ from sciapps.images import bases as base_images
 from sciapps.datalab_types import TYPES
 from sciapps.images.dockerfile import CA_PATH, basic_dockerfile, mode_of
 from sciapps.engine import BuildFailed, Engine, EngineError, context_tar
+from sciapps.ledger import Staged
 from sciapps.safefiles import UnsafeFile
 
 
@@ -186,6 +187,51 @@ def build(
     return Outcome(lab_id, p.ref, result.image_id, "built", time.perf_counter() - start, digest)
 
 
+def stage(engine: Engine, outcome: Outcome, repository: str, log: Callable[[str], None] = print) -> Staged:
+    """Hand the image `outcome` names on to the later jobs, whichever runner they land on:
+    push it to the staging `repository` (`ledger.staging_repository`), under its release
+    tag, and say where it is by digest. An image the registry already has under its release
+    reference (`in-registry`) is staged where it is: nothing is pushed."""
+    if outcome.status == "in-registry":
+        return Staged(outcome.ref.rpartition(":")[0], str(outcome.digest), None)
+    if not outcome.image_id:
+        raise SciAppsError(f"{outcome.datalab}: no image to stage", "build it first")
+    target = f"{repository}:{outcome.ref.rpartition(':')[2]}"
+    engine.tag(outcome.image_id, target)
+    log(f"{outcome.datalab}: staging {target}")
+    return Staged(repository, engine.push(target), outcome.image_id)
+
+
+class StagedImageRefused(SciAppsError):
+    """The registry does not give this job the image the build staged: a finding of the
+    stage that asked (exit 1), never a rebuild."""
+
+    exit_code = 1
+
+
+def staged_image(engine: Engine, staged: Staged, log: Callable[[str], None] = print) -> str:
+    """The image the build staged, on this engine: found here by its digest, else pulled by
+    it (never by a tag, which anyone with push rights could move). An image that is not the
+    one the build made is refused, named. Its reference (`<repository>@<digest>`)."""
+    pinned = staged.pinned
+    here = engine.image_id(pinned)
+    if here is None:
+        log(f"pulling {pinned}")
+        try:
+            here = engine.pull(pinned)
+        except EngineError as exc:
+            raise StagedImageRefused(
+                f"the staged image {pinned} cannot be pulled by its digest ({exc.message}): refused, nothing is rebuilt",
+                "run the pipeline again; if it fails again, the registry no longer serves what the build staged",
+            ) from None
+    if staged.image_id and here != staged.image_id:
+        raise StagedImageRefused(
+            f"{pinned} is image {here[:19]}, not the {staged.image_id[:19]} the build staged: refused",
+            "run the pipeline again: nothing but the build may write to a staging repository",
+        )
+    return pinned
+
+
 def ensure_image(engine: Engine, config: Config, lab: Datalab, log: Callable[[str], None]) -> str:
     """The local image of a datalab (which must validate), built or pulled first when needed."""
     p = plan(lab, config, read_lock(config))
@@ -197,4 +243,4 @@ def ensure_image(engine: Engine, config: Config, lab: Datalab, log: Callable[[st
     return p.ref
 
 
-__all__ = ["BuildFailed", "EngineError", "Outcome", "Plan", "build", "ensure_image", "plan"]
+__all__ = ["BuildFailed", "EngineError", "Outcome", "Plan", "build", "ensure_image", "plan", "stage", "staged_image"]

@@ -62,9 +62,9 @@ def per_datalab() -> tuple[Stage, ...]:
     return tuple(stage for stage in stages.STAGES if not stage.WHOLE_CATALOG)
 
 
-def _command(stage: Stage, ids: list[str]) -> str:
+def _command(stage: Stage, ids: list[str], options: Options = Options()) -> str:
     """The stage's own command line for `ids` (its `argv`), as a job runs it."""
-    return shlex.join(["sciapps", *stage.argv(ids, Options())])
+    return shlex.join(["sciapps", *stage.argv(ids, options)])
 
 
 def _artifacts(stage: Stage) -> dict:
@@ -91,6 +91,10 @@ def child_pipeline(
         bases = "sciapps base-images build --security-updates | tail -3"
     else:
         bases = "sciapps base-images build | tail -3"
+    # Where the registry takes the bases it takes the images too: each build stages what it made
+    # (`ledger`), and every later job of its chain pulls or copies that digest, on any runner.
+    # Without pinned bases (a registry this pipeline may not push to) a chain keeps to one runner.
+    options = Options(stage_to=("review" if then == "review" else "staging") if pinned_bases else "")
     findings_allowed = {"allow_failure": {"exit_codes": [1]}} if publishing else {}
     chain = per_datalab()
     names = {stage.NAME for stage in chain}
@@ -101,7 +105,7 @@ def child_pipeline(
             jobs[f"{stage.NAME} {n}"] = {
                 "stage": stage.NAME,
                 **({"needs": [SCIAPPS, *needs]} if needs else {}),
-                "script": [*([bases] if stage.NEEDS_BASES else []), _command(stage, batch)],
+                "script": [*([bases] if stage.NEEDS_BASES else []), _command(stage, batch, options)],
                 "artifacts": _artifacts(stage),
                 **findings_allowed,
             }

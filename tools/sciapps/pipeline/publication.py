@@ -3,10 +3,11 @@
 Two steps, neither of which runs a stage again:
 
 1. **push** (`sciapps push`): of each datalab whose every check passed here, the image the
-   build stage made (the same image id, under the ref its result names) and the chart
-   package the chart stage made (the same sha256) are pushed, and what was pushed is
-   recorded beside the results (`results.write_pushed`). Nothing is rebuilt: an image or a
-   package that is not the checked one is refused, named, and not pushed;
+   build staged is copied in the registry to its release tag (the same digest: nothing is
+   pulled to this runner, rebuilt or pushed again), the chart package the chart stage made
+   (the same sha256) is pushed, and what was pushed is recorded beside the results
+   (`results.write_pushed`). An image or a package that is not the checked one is refused,
+   named, and not pushed;
 2. **sign** (`sciapps publish`): the release record cites exactly those results and that
    push (`sciapps.releases.publish`).
 
@@ -23,17 +24,19 @@ from typing import Callable
 from sciapps import stages
 from sciapps.catalog.loader import resolve
 from sciapps.catalog.model import Datalab
-from sciapps.config import CHART_PACKAGES, Config, chart_packages, registry_login, review_repository
+from sciapps.config import CHART_PACKAGES, Config, chart_packages, job_login, registry_login, review_repository
 from sciapps.errors import SciAppsError
-from sciapps.results import read_results, write_pushed
+from sciapps import ledger
+from sciapps.ledger import Built, ChartPackage
+from sciapps.results import write_pushed
 from sciapps.text import md_code
 
 Log = Callable[[str], None]
 MAX_PACKAGE_BYTES = 16 * 1024 * 1024
 
 
-def _chart_package(config: Config, details: dict) -> tuple[str, bytes]:
-    name = str(details.get("package") or "")
+def _chart_package(config: Config, package: ChartPackage | None) -> tuple[str, bytes]:
+    name = package.name if package else ""
     path = chart_packages(config) / name
     if not name or "/" in name or not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_PACKAGE_BYTES:
         raise SciAppsError(
@@ -41,7 +44,7 @@ def _chart_package(config: Config, details: dict) -> tuple[str, bytes]:
             "run the chart job of this pipeline first",
         )
     data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != details.get("sha256"):
+    if hashlib.sha256(data).hexdigest() != package.sha256:
         raise SciAppsError(
             f"{CHART_PACKAGES}/{name} is not the package the chart stage checked (its sha256 differs)",
             "run the chart job of this pipeline again",
@@ -49,32 +52,46 @@ def _chart_package(config: Config, details: dict) -> tuple[str, bytes]:
     return name, data
 
 
-def push_one(config: Config, lab: Datalab, engine, login, log: Log, chart_only: bool = False) -> dict:
+def _release_image(built: Built, registry, engine_of: Callable[[], object], log: Log, lab_id: str) -> dict:
+    """The checked image under its release tag (`<registry>/<id>:<version>-<hash>`), and
+    what was pushed. A staged image is copied in the registry, the same digest, whichever
+    runner this job is on; an image built without staging (`sciapps build` on this machine)
+    is pushed from this engine, which must hold exactly the image the build checked."""
+    repository, _, tag = built.ref.rpartition(":")
+    if built.staged is not None:
+        log(f"{lab_id}: copying {built.staged.pinned} to {built.ref}")
+        digest = registry().copy_image(built.staged.repository, built.staged.digest, repository, tag)
+        return {"ref": built.ref, "image_id": built.image_id, "digest": digest, "staged": built.staged.pinned}
+    engine = engine_of()
+    if not built.image_id or engine.image_id(built.ref) != built.image_id:
+        raise SciAppsError(
+            f"the image the build checked ({str(built.image_id)[:19]}) was not staged, "
+            f"and is not on this engine under {built.ref}",
+            "build with `--stage-to staging` (as the pipeline does), or push from the machine that built it",
+        )
+    log(f"{lab_id}: pushing {built.ref}")
+    return {"ref": built.ref, "image_id": built.image_id, "digest": engine.push(built.ref)}
+
+
+def push_one(config: Config, lab: Datalab, engine_of, registry, login, log: Log, chart_only: bool = False) -> dict:
     """Push the checked image (unless `chart_only`) and chart of `lab`; what was pushed.
-    Both are checked to be the ones the stages checked before either is pushed."""
+    Both are checked to be the ones the stages checked before either is pushed.
+    `engine_of()` and `registry()` give the Docker engine and the registry client, made
+    only when needed."""
     from sciapps.charts.chart import push_chart
 
-    results, problems = read_results(config.path_of(config.results_dir), lab.id)
-    if problems:
-        raise SciAppsError(problems[0], "run this pipeline's jobs again")
-    chart = results.get("chart", {})
-    if chart.get("status") != "passed":
+    chain = ledger.read(config.path_of(config.results_dir), lab.id)
+    if chain.problems:
+        raise SciAppsError(chain.problems[0], "run this pipeline's jobs again")
+    if not chain.passed("chart"):
         raise SciAppsError("its chart did not pass in this pipeline", f"run `sciapps chart {lab.id}` first")
-    name, data = _chart_package(config, chart.get("details", {}))
-    ref, image_id = "", None
-    if not chart_only:
-        build = results.get("build", {}).get("details", {})
-        ref, image_id = str(build.get("ref") or ""), build.get("image_id")
-        here = engine.image_id(ref) if ref else None
-        if not image_id or here != image_id:
-            raise SciAppsError(
-                f"the image the build checked ({str(image_id)[:19]}) is not on this runner under {ref or '(no ref)'}",
-                "run the publication on the runner that ran the datalab's build (nothing is rebuilt here)",
-            )
+    name, data = _chart_package(config, chain.chart_package)
     pushed: dict = {}
     if not chart_only:
-        log(f"{lab.id}: pushing {ref}")
-        pushed["image"] = {"ref": ref, "image_id": image_id, "digest": engine.push(ref)}
+        built = chain.built
+        if built is None:
+            raise SciAppsError("its build did not pass in this pipeline", f"run `sciapps build {lab.id}` first")
+        pushed["image"] = _release_image(built, registry, engine_of, log, lab.id)
     pushed["chart"] = {
         "ref": push_chart(chart_packages(config) / name, config.charts_oci, login),
         "package": name,
@@ -85,18 +102,25 @@ def push_one(config: Config, lab: Datalab, engine, login, log: Log, chart_only: 
     return pushed
 
 
+def _lazy(make: Callable[[], object]) -> Callable[[], object]:
+    made: list = []
+    return lambda: made[0] if made else made.append(make()) or made[0]
+
+
 def push_checked(config: Config, labs: list[Datalab], log: Log, chart_only: bool = False, environ=None) -> dict[str, str]:
     """`sciapps push`: push what this pipeline checked of each of `labs`; {id: why not}."""
     import os
 
     from sciapps.engine import Engine
+    from sciapps.releases.registry import Registry
 
     login = registry_login(config, os.environ if environ is None else environ)
-    engine = None if chart_only else Engine(login=login)
+    engine_of = _lazy(lambda: Engine(login=login))
+    registry = _lazy(lambda: Registry(config.registry, login))
     refused: dict[str, str] = {}
     for lab in labs:
         try:
-            push_one(config, lab, engine, login, log, chart_only)
+            push_one(config, lab, engine_of, registry, login, log, chart_only)
         except SciAppsError as exc:
             refused[lab.id] = f"not pushed: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
             log(f"{lab.id}: {refused[lab.id]}")
@@ -170,18 +194,17 @@ def publish_checked(
     return 1 if refused else 0
 
 
-REVIEW_CREDENTIALS = ("CI_REGISTRY", "CI_REGISTRY_USER", "CI_REGISTRY_PASSWORD", "CI_JOB_TOKEN")
-
-
 def push_review(config: Config, ids: tuple[str, ...], merge_request: str, commit_sha: str, log: Log, environ=None) -> int:
-    """`sciapps push --review`: push the image this pipeline built and tested of each datalab
-    to `<registry>/review/<id>:mr-<N>-<commit>`, with GitLab's job credentials only (never the
-    protected publication credentials), and record its digest (`results.REVIEW_IMAGE`) for the
-    preview store. Nothing is signed: a review image is never a release."""
+    """`sciapps push --review`: tag the image this pipeline built, staged and tested of each
+    datalab as `<registry>/review/<id>:mr-<N>-<commit>` (a copy in the registry, the same
+    digest), with GitLab's job credentials only (never the protected publication
+    credentials), and record its digest (`results.REVIEW_IMAGE`) for the preview store.
+    Nothing is signed: a review image is never a release."""
     import os
     import re
 
     from sciapps.engine import Engine
+    from sciapps.releases.registry import Registry
     from sciapps.results import REVIEW_IMAGE
 
     if not re.fullmatch(r"[0-9]{1,12}", merge_request or "") or not re.fullmatch(r"[0-9a-f]{7,64}", commit_sha or ""):
@@ -190,33 +213,41 @@ def push_review(config: Config, ids: tuple[str, ...], merge_request: str, commit
             "run it in a merge request pipeline, or give --merge-request N --commit SHA",
         )
     environ = os.environ if environ is None else environ
-    login = registry_login(config, {k: v for k, v in environ.items() if k in REVIEW_CREDENTIALS})
-    engine = Engine(login=login)
+    login = job_login(config, environ)
+    engine_of = _lazy(lambda: Engine(login=login))
+    registry = _lazy(lambda: Registry(config.registry, login))
     failed = 0
     for lab in resolve(config, list(ids)):
-        results, problems = read_results(config.path_of(config.results_dir), lab.id)
-        build = results.get("build", {})
-        details = build.get("details", {})
-        ref, image_id = str(details.get("ref") or ""), details.get("image_id")
-        if problems or build.get("status") != "passed" or results.get("test", {}).get("status") != "passed":
+        chain = ledger.read(config.path_of(config.results_dir), lab.id)
+        built = chain.built
+        if chain.problems or built is None or not chain.passed("test"):
             log(f"{lab.id}: no review image: its build and test did not both pass in this pipeline")
             failed += 1
             continue
-        if not image_id or (engine.image_id(ref) if ref else None) != image_id:
-            log(f"{lab.id}: no review image: the image the build checked is not on this runner (nothing is rebuilt)")
-            failed += 1
-            continue
-        target = f"{review_repository(config, lab.id)}:mr-{merge_request}-{commit_sha[:12]}"
-        engine.tag(image_id, target)
-        try:
-            digest = engine.push(target)
-        finally:
-            engine.untag(target)
-        image = f"{review_repository(config, lab.id)}@{digest}"
+        repository, tag = review_repository(config, lab.id), f"mr-{merge_request}-{commit_sha[:12]}"
+        if built.staged is not None:  # a copy in the registry, the very digest the tests ran: any runner will do
+            try:
+                digest = registry().copy_image(built.staged.repository, built.staged.digest, repository, tag)
+            except SciAppsError as exc:
+                log(f"{lab.id}: no review image: {exc.message}")
+                failed += 1
+                continue
+        else:
+            engine = engine_of()
+            if not built.image_id or engine.image_id(built.ref) != built.image_id:
+                log(f"{lab.id}: no review image: the image the build checked was not staged and is not on this engine")
+                failed += 1
+                continue
+            engine.tag(built.image_id, f"{repository}:{tag}")
+            try:
+                digest = engine.push(f"{repository}:{tag}")
+            finally:
+                engine.untag(f"{repository}:{tag}")
+        image = f"{repository}@{digest}"
         write_pushed(
             config.path_of(config.results_dir),
             lab.id,
-            {"image": image, "tag": target.rpartition(":")[2], "merge_request": merge_request, "commit": commit_sha},
+            {"image": image, "tag": tag, "merge_request": merge_request, "commit": commit_sha},
             REVIEW_IMAGE,
         )
         log(f"{lab.id}: review image {image} (merge request !{merge_request}; unreviewed, never signed)")

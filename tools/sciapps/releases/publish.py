@@ -3,7 +3,7 @@ write its release record, sign it with the catalog's key and attach it to the im
 
 A record is written only for what this pipeline checked: a passed result of every stage
 the caller requires (`sciapps.stages.checks()`) for the datalab's current version, the
-image and chart the push step pushed of them (`results.read_pushed`), an image the
+image and chart the push step pushed of them (`ledger.read`), an image the
 registry serves under that digest, and a chart the registry holds with the checked
 package's hash. The record cites those results as they were checked. The same image published again is not a
 new record; a new image of the same version (a rebuild on a patched base) is its next build.
@@ -29,7 +29,7 @@ from sciapps.releases.judge import judge
 from sciapps.releases.record import Chart, Release, statement
 from sciapps.releases.registry import MAX_SBOM_BYTES, Registry, attachment_tag, is_digest
 from sciapps.releases.signing import sign
-from sciapps.results import read_pushed, read_results
+from sciapps import ledger
 
 MAX_PACKAGE_BYTES = 16 * 1024 * 1024
 # GitLab's merge commit ends with this line; a title or description can hold one too, so
@@ -94,24 +94,11 @@ def _read_bounded(path: Path, limit: int) -> bytes | None:
         return fh.read(limit + 1)
 
 
-def _checked(config: Config, lab: Datalab, required: tuple[str, ...]) -> tuple[dict, str | None]:
-    """(this pipeline's results of `lab`, why they do not let it be published; None: every
-    check of its current version passed)."""
-    version = str((lab.metadata or {}).get("version"))
-    results, problems = read_results(config.path_of(config.results_dir), lab.id)
-    if problems:
-        return results, problems[0]
-    if not required:
-        return results, "no check is required: refusing to publish what nothing checked"
-    for stage in required:
-        result = results.get(stage)
-        if result is None:
-            return results, f"no {stage} result: run `sciapps {stage} {lab.id}` in this pipeline first"
-        if result.get("datalab_version") != version:
-            return results, f"the {stage} result is of version {result.get('datalab_version')}, not {version}"
-        if result["status"] == "failed" or (stage == "scan" and result["status"] != "passed"):
-            return results, f"its {stage} did not pass: {result['summary']}"
-    return results, None
+def _checked(config: Config, lab: Datalab, required: tuple[str, ...]) -> tuple[ledger.Ledger, str | None]:
+    """(this pipeline's ledger of `lab`, why it does not let it be published; None: every
+    check of its current version passed: `ledger.why_unchecked`, the one rule)."""
+    chain = ledger.read(config.path_of(config.results_dir), lab.id)
+    return chain, chain.why_unchecked(required, str((lab.metadata or {}).get("version")))
 
 
 def unchecked(config: Config, lab: Datalab, required: tuple[str, ...]) -> str | None:
@@ -124,24 +111,27 @@ def publish_one(
 ) -> Published:
     meta = lab.metadata or {}
     version = str(meta.get("version"))
-    results, why = _checked(config, lab, required)
+    chain, why = _checked(config, lab, required)
     if why:
         return Published(lab.id, None, "refused", why)
-    build = results["build"]["details"]
-    pushed = read_pushed(config.path_of(config.results_dir), lab.id)
-    image = pushed.get("image") if isinstance(pushed.get("image"), dict) else {}
-    ref, digest = str(build.get("ref", "")), str(image.get("digest") or "")
+    built = chain.built
+    image = chain.pushed.get("image") if isinstance(chain.pushed.get("image"), dict) else {}
+    ref, digest = built.ref if built else "", str(image.get("digest") or "")
+    staged = built.staged.digest if built and built.staged else digest
     if (
         not is_digest(digest)
         or image.get("ref") != ref
-        or image.get("image_id") != build.get("image_id")
+        or image.get("image_id") != (built.image_id if built else None)
+        or digest != staged
         or not ref.startswith(registry.repository(lab.id) + ":")
     ):
         return Published(
             lab.id,
             None,
             "refused",
-            f"the image this pipeline checked was not pushed to {config.registry} (run `sciapps push {lab.id}`)",
+            f"the image this pipeline checked was not pushed to {config.registry} (run `sciapps push {lab.id}`)"
+            if digest == staged
+            else f"the release tag was given {digest}, not the {staged} the build staged and the stages checked",
         )
     repository, _, tag = ref.rpartition(":")
     served = registry.digest(ref)
@@ -155,8 +145,8 @@ def publish_one(
     charts = config.charts_oci
     package = _read_bounded(chart_package(config, lab.id, version), MAX_PACKAGE_BYTES)
     chart_digest = registry.digest(f"{charts.removeprefix('oci://')}/{lab.id}:{version.replace('+', '_')}")
-    checked = results["chart"]["details"].get("sha256")
-    pushed_chart = pushed.get("chart") if isinstance(pushed.get("chart"), dict) else {}
+    checked = chain.chart_package.sha256 if chain.chart_package else None
+    pushed_chart = chain.pushed.get("chart") if isinstance(chain.pushed.get("chart"), dict) else {}
     if (
         package is None
         or chart_digest is None
@@ -192,11 +182,11 @@ def publish_one(
     sbom = _read_bounded(config.path_of(config.results_dir) / lab.id / "sbom.cdx.json", MAX_SBOM_BYTES)
     bases = [
         (b["name"], b["ref"], b["image_id"])
-        for b in build.get("bases") or []
+        for b in chain.checks["build"].details.get("bases") or []
         if isinstance(b, dict) and is_digest(b.get("image_id"))
     ]
     context = provenance(config, environ)
-    checks = {stage: results[stage] for stage in required}
+    checks = {stage: chain.checks[stage].cited for stage in required}
     body = statement(
         datalab=lab.id,
         version=version,

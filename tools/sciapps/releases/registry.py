@@ -42,6 +42,12 @@ REQUEST_DEADLINE_S = 90  # one request, answer and body: a registry that answers
 LIST_DEADLINE_S = 300  # one repository's whole tag list
 
 
+class ImageNotCopied(SciAppsError):
+    """The registry would not copy a staged image as it is: a finding of the datalab (exit 1)."""
+
+    exit_code = 1
+
+
 class RegistryUnreachable(SciAppsError):
     """The registry did not answer, or refused us: an environment error (exit 2)."""
 
@@ -269,19 +275,98 @@ class Registry:
     def keep(self, repository: str, digest: str, tag: str) -> None:
         """Tag the manifest `digest` also as `tag`, so that it is never an untagged manifest a
         registry's garbage collection may delete (a chart version whose tag a rebuild moved on)."""
-        url = f"{self.scheme}://{self.host}/v2/{self._path(repository)}/manifests/"
-        response, body = self._get(url + digest, MAX_MANIFEST_BYTES, f"{repository}@{digest}", {"Accept": MANIFEST_TYPES[0]})
-        if response.status_code != 200:
-            raise self._refused(response, f"{repository}@{digest}")
-        media_type = response.headers.get("Content-Type", MANIFEST_TYPES[0])
+        self.copy_image(repository, digest, repository, tag)
+
+    def _send(self, method: str, url: str, what: str, data: bytes | None = None, headers: dict | None = None):
         try:
-            put = self.client.do_request(url + tag, "PUT", data=body, headers={"Content-Type": media_type})
+            return _within(
+                lambda: self.client.do_request(url, method, data=data, headers=headers or {}),
+                REQUEST_DEADLINE_S,
+                f"the registry {self.host} took more than {REQUEST_DEADLINE_S} s to answer for {what}",
+            )
+        except RegistryUnreachable:
+            raise
         except Exception as exc:  # noqa: BLE001 (requests' and oras' errors alike)
             raise RegistryUnreachable(
                 f"the registry {self.host} does not answer ({type(exc).__name__})", "check that it is running"
             ) from None
+
+    def copy_image(self, source: str, digest: str, target: str, tag: str) -> str:
+        """Registry-side: the manifest `source@digest` also served as `target:tag`, the same
+        bytes and so the same digest; its blobs are mounted from `source` into `target`, never
+        pulled to a runner or pushed again. A manifest whose bytes are not `digest`, a blob the
+        registry will not mount, or a tag that ends up naming another digest is refused,
+        named (`ImageNotCopied`)."""
+        import json
+
+        pinned = f"{source}@{digest}"
+        if not is_digest(digest):
+            raise ImageNotCopied(f"{digest[:80]!r} is not a sha256 digest", "copy an image by its digest")
+        response, body = self._get(
+            f"{self.scheme}://{self.host}/v2/{self._path(source)}/manifests/{digest}",
+            MAX_MANIFEST_BYTES,
+            pinned,
+            {"Accept": ", ".join(MANIFEST_TYPES)},
+        )
+        if response.status_code == 404:
+            raise ImageNotCopied(f"{pinned} is not in the registry", "run the pipeline again: its build stages it")
+        if response.status_code != 200:
+            raise self._refused(response, pinned)
+        if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
+            raise ImageNotCopied(
+                f"the registry served other bytes than {pinned} under that digest: refused", "see the registry's log"
+            )
+        media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        try:
+            manifest = json.loads(body)
+        except ValueError:
+            manifest = None
+        if not isinstance(manifest, dict):
+            raise ImageNotCopied(f"{pinned} is not a JSON manifest", "see the registry's log")
+        media_type = manifest.get("mediaType") if manifest.get("mediaType") in MANIFEST_TYPES else media_type
+        if media_type not in MANIFEST_TYPES[:2]:
+            raise ImageNotCopied(
+                f"{pinned} is {str(media_type)[:60]!r}, not one image's manifest", "stage a single-platform image"
+            )
+        blobs = [manifest.get("config"), *(manifest.get("layers") or [])]
+        if not all(isinstance(b, dict) and is_digest(b.get("digest", "")) for b in blobs) or len(blobs) > 1000:
+            raise ImageNotCopied(f"{pinned} names blobs without sha256 digests", "see the registry's log")
+        if target != source:
+            base = f"{self.scheme}://{self.host}/v2/{self._path(target)}/blobs/"
+            for blob in blobs:
+                if self._send("HEAD", base + blob["digest"], f"{target}@{blob['digest']}").status_code == 200:
+                    continue
+                mount = self._send(
+                    "POST",
+                    f"{base}uploads/?mount={blob['digest']}&from={self._path(source)}",
+                    f"mounting {blob['digest'][:19]} into {target}",
+                )
+                if mount.status_code != 201:
+                    location = mount.headers.get("Location", "")
+                    if mount.status_code == 202 and location.startswith("/v2/"):  # an upload it opened instead: closed again
+                        self._send("DELETE", f"{self.scheme}://{self.host}{location}", "an unused upload")
+                    if mount.status_code in (401, 403):
+                        raise self._refused(mount, f"{target}'s blobs")
+                    raise ImageNotCopied(
+                        f"the registry {self.host} did not mount {blob['digest'][:19]} of {pinned} into {target} "
+                        f"(HTTP {mount.status_code})",
+                        f"give this job's credentials read access to {source} and write access to {target}",
+                    )
+        put = self._send(
+            "PUT",
+            f"{self.scheme}://{self.host}/v2/{self._path(target)}/manifests/{tag}",
+            f"{target}:{tag}",
+            data=body,
+            headers={"Content-Type": media_type},
+        )
         if put.status_code not in (200, 201):
-            raise self._refused(put, f"the tag {tag} of {repository}")
+            raise self._refused(put, f"the tag {tag} of {target}")
+        served = put.headers.get("Docker-Content-Digest", "") or self.digest(f"{target}:{tag}")
+        if served != digest:
+            raise ImageNotCopied(
+                f"{target}:{tag} names {served or 'nothing'} after the copy, not {digest}: refused", "see the registry's log"
+            )
+        return digest
 
     def _blob(self, repository: str, descriptor: dict, limit: int, what: str) -> bytes:
         size, digest = descriptor.get("size"), descriptor.get("digest", "")

@@ -24,6 +24,7 @@ from sciapps.config import Config, find_config
 from sciapps.errors import SciAppsError
 from sciapps.gitcmd import commit, git, paths, show
 from sciapps.gitcmd import top as top_of
+from sciapps.ledger import why_unchecked
 from sciapps.results import read_results
 from sciapps.author import author_from_environment
 from sciapps.review.notebooks import NotebookDiff, summarise
@@ -284,7 +285,9 @@ def _stage_rows(results: dict, version: str, committed: bool, held: str | None =
     Results the merge request commits itself, or results of another version, count as not run.
     A datalab `held` for a moderator was not built here: its rows say so, and it is checked
     after the merge, before anything of it is published."""
-    rows, passed = [], True
+    rows = []
+    # the one rule of "checked" the publication applies too: what it would refuse, no moderator approves
+    passed = bool(held) or (not committed and why_unchecked(results, checks(), version) is None)
     for stage in checks():
         r = results.get(stage)
         if held:
@@ -299,7 +302,6 @@ def _stage_rows(results: dict, version: str, committed: bool, held: str | None =
         else:
             status, summary = "not run", ""
         rows.append(f"| {stage} | {_cell(status)} | {_cell(summary)} |")
-        passed = passed and status == "passed"
     return rows, passed
 
 

@@ -24,6 +24,7 @@ from typing import Callable, Protocol, Sequence
 from sciapps.catalog.model import Datalab
 from sciapps.catalog.validate import errors_of
 from sciapps.config import Config
+from sciapps import ledger
 from sciapps.results import record
 
 Log = Callable[[str], None]
@@ -38,6 +39,7 @@ class Options:
     notebook_timeout: float = 600
     osv_mirror: Path | None = None
     policy: Path | None = None
+    stage_to: str = ""  # the build's staging repository kind (`ledger.KINDS`): a pipeline's later jobs pull from there
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,19 @@ class Stage(Protocol):
     def argv(self, ids: Sequence[str], options: Options) -> list[str]: ...
 
     def run(self, config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> StageReport: ...
+
+
+def image_of(engine, config: Config, lab: Datalab, log: Log) -> str:
+    """The image a later stage works on. In a pipeline, the one the build staged: pulled by
+    its digest when it is not on this runner, and refused (`StagedImageRefused`) when the
+    registry gives another. Without a staged build (`sciapps scan ID` on a laptop), the
+    local image, built first when needed."""
+    from sciapps.images.build import ensure_image, staged_image
+
+    built = ledger.read(config.path_of(config.results_dir), lab.id).built
+    if built is not None and built.staged is not None:
+        return staged_image(engine, built.staged, log)
+    return ensure_image(engine, config, lab, log)
 
 
 def keep(config: Config, lab: Datalab, stage: str, verdict: Verdict) -> None:

@@ -7,9 +7,10 @@ from typing import Sequence
 from sciapps.baselock import read_lock
 from sciapps.catalog.model import Datalab
 from sciapps.catalog.rules.docker import SourceOnlyPackage
-from sciapps.config import Config, registry_login
+from sciapps.config import Config, job_login, registry_login
 from sciapps.engine import BuildFailed, Engine
-from sciapps.images.build import ImageCheckFailed, build, plan
+from sciapps.images.build import ImageCheckFailed, build, plan, stage
+from sciapps.ledger import staging_repository
 from sciapps.buildfiles import builds_from_source
 from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid
 
@@ -24,7 +25,13 @@ WORDS = {"built": "built", "unchanged": "unchanged, already built", "in-registry
 
 
 def argv(ids: Sequence[str], options: Options) -> list[str]:
-    return ["build", *ids, *(["--push"] if options.push else []), *(["--no-cache"] if options.no_cache else [])]
+    return [
+        "build",
+        *ids,
+        *(["--push"] if options.push else []),
+        *(["--no-cache"] if options.no_cache else []),
+        *(["--stage-to", options.stage_to] if options.stage_to else []),
+    ]
 
 
 def _no_wheel(lab: Datalab, tail: list[str]):
@@ -35,7 +42,8 @@ def _no_wheel(lab: Datalab, tail: list[str]):
 
 
 def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> StageReport:
-    engine = Engine(login=registry_login(config))
+    # a merge request's build stages with GitLab's job credentials only, never the protected ones
+    engine = Engine(login=job_login(config) if options.stage_to == "review" else registry_login(config))
     approved = read_lock(config)
 
     def work(lab: Datalab) -> Verdict:
@@ -56,11 +64,16 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
             f" in {outcome.seconds:.0f} s" if outcome.status == "built" else ""
         )
         log(f"{lab.id}: {summary}" + (f" (pushed, {outcome.digest})" if options.push and outcome.digest else ""))
+        staged = None
+        if options.stage_to:  # handed on by digest: the later jobs of its chain may run on any runner
+            staged = stage(engine, outcome, staging_repository(config.registry, options.stage_to, lab.id), log)
+            log(f"{lab.id}: staged {staged.pinned}")
         return Verdict(
             "passed",
             summary,
             {
                 "ref": outcome.ref,
+                **({"staged": staged.as_dict()} if staged else {}),
                 "image_id": outcome.image_id,
                 "digest": outcome.digest,
                 "status": outcome.status,

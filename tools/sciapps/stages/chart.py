@@ -10,7 +10,7 @@ from sciapps.catalog.model import Datalab
 from sciapps.charts.chart import KUBE_VERSION, build_chart, push_chart
 from sciapps.config import CHART_PACKAGES, Config, chart_packages, registry_login
 from sciapps.errors import SciAppsError
-from sciapps.results import read_results
+from sciapps import ledger
 from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid
 
 NAME = "chart"
@@ -30,7 +30,7 @@ def released_image(config: Config, lab: Datalab, log: Log) -> tuple[str, str, st
     """When this pipeline built no image of the datalab (its chart only is rendered again,
     `sciapps plan`), the image of its current version's verified release, by digest; a
     string says why there is none. None: the image built here is the one."""
-    if read_results(config.path_of(config.results_dir), lab.id)[0].get("build", {}).get("details", {}).get("ref"):
+    if ledger.read(config.path_of(config.results_dir), lab.id).built is not None:
         return None
     from sciapps.releases.commands import judge_in_registry
 

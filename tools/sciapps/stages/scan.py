@@ -13,7 +13,7 @@ from sciapps.catalog.model import Datalab
 from sciapps.config import Config, registry_login
 from sciapps.engine import Engine
 from sciapps.errors import SciAppsError
-from sciapps.images.build import ensure_image, plan
+from sciapps.images.build import StagedImageRefused, plan
 from sciapps.safefiles import UnsafeFile
 from sciapps.scanning import reports
 from sciapps.scanning.policy import Policy, load_policy
@@ -21,7 +21,7 @@ from sciapps.scanning.reports import ScanReport
 from sciapps.scanning.scan import scan
 from sciapps.scanning.target import Target
 from sciapps.text import shown_path
-from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid, keep
+from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid, image_of, keep
 
 NAME = "scan"
 GATES = False
@@ -29,7 +29,7 @@ WHOLE_CATALOG = False
 SHOWN_AS_CHECK = True
 NEEDS = ("build",)
 LEAVES: tuple[str, ...] = ()
-NEEDS_BASES = False
+NEEDS_BASES = True  # the approved base the image must start with, to compare layers and setuid files
 
 
 def argv(ids: Sequence[str], options: Options) -> list[str]:
@@ -108,7 +108,12 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
     engine = Engine(login=registry_login(config))
 
     def work(lab: Datalab) -> Verdict:
-        report, target, verdict = _scan(config, lab, ensure_image(engine, config, lab, log), policy, mirror, log)
+        try:
+            image = image_of(engine, config, lab, log)
+        except StagedImageRefused as exc:
+            log(f"{lab.id}: not scanned: {exc.message}")
+            return Verdict("failed", f"not scanned: {exc.message}"[:300], {"refused": exc.message})
+        report, target, verdict = _scan(config, lab, image, policy, mirror, log)
         for judged in report.blocking:
             f = judged.finding
             where = f"{f.package} {f.version}" if f.package else f"{f.file or ''}{':' + str(f.line) if f.line else ''}"

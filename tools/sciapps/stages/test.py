@@ -7,8 +7,8 @@ from typing import Sequence
 from sciapps.catalog.model import Datalab
 from sciapps.config import Config, registry_login
 from sciapps.engine import Engine
-from sciapps.images.build import ensure_image
-from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid
+from sciapps.images.build import StagedImageRefused
+from sciapps.stages.base import Log, Options, StageReport, Verdict, each_valid, image_of
 from sciapps.catalog.launching import declared
 from sciapps.testing.runner import run_tests
 
@@ -33,7 +33,11 @@ def run(config: Config, labs: Sequence[Datalab], options: Options, log: Log) -> 
     engine = Engine(login=registry_login(config))
 
     def work(lab: Datalab) -> Verdict:
-        image = ensure_image(engine, config, lab, log)
+        try:
+            image = image_of(engine, config, lab, log)
+        except StagedImageRefused as exc:
+            log(f"{lab.id}: not tested: {exc.message}")
+            return Verdict("failed", f"not tested: {exc.message}"[:300], {"refused": exc.message})
         report = run_tests(
             engine, lab, image, notebook_timeout=options.notebook_timeout, log=log, parameters=declared(lab.metadata, config)
         )
