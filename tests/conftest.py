@@ -131,7 +131,9 @@ def second_engine(engine, tmp_path_factory):
     if client is None:
         proc.terminate()
         _needs("a second Docker engine", (root / "dockerd.log").read_text(errors="replace")[-500:])
-    yield Engine(client=client)
+    second = Engine(client=client)
+    second.host = f"unix://{socket_path}"  # DOCKER_HOST of a job that runs on this runner
+    yield second
     client.close()
     proc.terminate()
     try:
@@ -140,6 +142,9 @@ def second_engine(engine, tmp_path_factory):
         proc.kill()
     log.close()
     shutil.rmtree(root, ignore_errors=True)
+
+
+REGISTRY_STORAGE: dict[str, Path] = {}  # "127.0.0.1:<port>" -> the registry's storage folder, for tampering tests
 
 
 def _serve_registry(folder: Path, auth: str = ""):
@@ -164,6 +169,7 @@ def _serve_registry(folder: Path, auth: str = ""):
             break
         except OSError:
             time.sleep(0.2)
+    REGISTRY_STORAGE[f"127.0.0.1:{port}"] = folder / "data"
     yield f"127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)

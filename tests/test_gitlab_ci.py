@@ -241,7 +241,32 @@ def _plant(root: Path, markers: Markers) -> list[str]:
     ]
 
 
-def test_merge_request_pipeline(throwaway):
+def _two_runners(tmp_path: Path, second_engine) -> dict[str, str]:
+    """The child pipeline's jobs on two runners, as GitLab spreads them: each build job on a
+    second Docker engine (its own data root and socket) that starts with no image at all,
+    every other job on the first, so that each scan and test runs on another engine than the
+    build it needs. The runner a job lands on is its DOCKER_HOST (bash reads BASH_ENV before
+    the job's script). The project variables that say so."""
+    for container in second_engine.client.containers.list(all=True):
+        container.remove(force=True)
+    second_engine.client.images.prune(filters={"dangling": False})
+    assert second_engine.client.images.list() == []
+    chooser = tmp_path / "runner.sh"
+    chooser.write_text(f'case "${{CI_JOB_NAME:-}}" in "build "*) export DOCKER_HOST={second_engine.host} ;; esac\n')
+    return {"BASH_ENV": str(chooser)}
+
+
+def _staged(root: Path, datalab: str) -> dict:
+    """Where the build job of `datalab` staged its image (its build.json, as each later job kept it)."""
+    found = {
+        json.dumps(json.loads(p.read_text())["details"]["staged"], sort_keys=True)
+        for p in (root / ".gitlab-ci-local" / "artifacts").glob(f"*/build/results/{datalab}/build.json")
+    }
+    assert len(found) == 1, found  # one digest, the same in every job's copy
+    return json.loads(found.pop())
+
+
+def test_merge_request_pipeline(throwaway, engine, second_engine, tmp_path):
     """A merge request changes a datalab, and also tries to run its own code and to judge
     itself: it edits the pipeline file (the parent runs the target's, as from a protected
     CI project), commits a `venv` module, a `.venv`, `sitecustomize.py`, a `.pth`, a
@@ -251,7 +276,9 @@ def test_merge_request_pipeline(throwaway):
     head (they were at the merge base: the branch starts from an old main, whose roles,
     tools and bases judge nothing here). No marker runs in any job; the plain datalab passes every stage; the advanced one is held
     for a moderator, unbuilt; the review lists every change that waits for a moderator and
-    fails the merge request for changing the rules without a moderator."""
+    fails the merge request for changing the rules without a moderator. The child's jobs run
+    on two runners (`_two_runners`): its image travels from the build's to the others through
+    the registry, by digest, and its review image is that digest."""
     from tests.review.fake_gitlab import FakeGitLab, Server
 
     root, base = throwaway  # the merge request branched from `base`, an old commit of main (the merge base)
@@ -307,6 +334,7 @@ def test_merge_request_pipeline(throwaway):
                 "CI_PROJECT_ID": "42",
                 "CI_MERGE_REQUEST_IID": "7",
                 "SCIAPPS_REVIEW_TOKEN": "glpat-test",
+                **_two_runners(tmp_path, second_engine),
             },
             succeeds=False,
             ci_file=".trusted-ci.yml",
@@ -361,9 +389,17 @@ def test_merge_request_pipeline(throwaway):
     }
     assert not list((root / ".gitlab-ci-local" / "artifacts").glob("*/public/api/catalog.json"))  # the real store: untouched
     assert not list((root / ".gitlab-ci-local" / "artifacts").glob("*/public-preview/feed.xml"))
+    # built on the second runner, staged in review/<id> with the job's credentials; scan and test on the first
+    # pulled that digest; the review image is a registry-side tag of it, the very image the tests ran
+    staged = _staged(root, "ds9-fits-viewer")
+    built = json.loads(artifact(root, "build/results/ds9-fits-viewer/build.json").read_text())["details"]
+    assert staged["repository"] == f"{registry}/review/ds9-fits-viewer"
+    assert recorded["image"] == f"{staged['repository']}@{staged['digest']}"
+    assert second_engine.image_id(built["ref"]) == staged["image_id"] == engine.image_id(recorded["image"])
+    assert f"pulling {recorded['image']}" in output  # by the scan or the test job, on the first runner
     host, _, path = registry.partition("/")
     with urllib.request.urlopen(f"http://{host}/v2/{path}/review/ds9-fits-viewer/tags/list", timeout=10) as response:
-        assert json.load(response)["tags"] == [recorded["tag"]]
+        assert sorted(json.load(response)["tags"]) == sorted([recorded["tag"], built["ref"].rpartition(":")[2]])
     listed = re.findall(
         r"^- `([^`]+)` \((\w)\)$", review.split("## Repository files", 1)[1].split("Role checks", 1)[0], re.MULTILINE
     )
@@ -448,7 +484,9 @@ def _digests(api: dict) -> list[tuple[str, int, bool]]:
     return [(v["version"], v["build"], v["verified"]) for v in api["versions"]]
 
 
-def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_dependents(throwaway, registry, tmp_path):
+def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_dependents(
+    throwaway, registry, tmp_path, engine, second_engine
+):
     """Two default-branch pipelines and two nights of the audit schedule, as an operator
     sees them (on the example catalog with three JupyterLab datalabs back to draft, for
     time). The first pipeline merges new versions
@@ -456,7 +494,9 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
     The second changes base-images/jl_base: its child pipeline rebuilds exactly the
     published JupyterLab datalabs, and their release records gain a new build (xmm's 2.0.2
     is now build 2, with its own digest; build 1 stays launchable and verifiable by digest).
-    The pages job reads the release records from the registry, not the pipeline's results."""
+    The pages job reads the release records from the registry, not the pipeline's results.
+    The child's jobs run on two runners (`_two_runners`): each release is the digest its
+    build staged on the second, copied in the registry, its record verified."""
     from sciapps.releases import signing
 
     root, _ = throwaway
@@ -469,7 +509,11 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
     _git(root, "commit", "-qm", "the catalog's public key; three datalabs are drafts again")
     # a project variable, so that the child pipeline has it too, as GitLab gives it to every pipeline of a
     # protected branch (gitlab-ci-local passes no --variable to a child, and says "false" without it)
-    key = {signing.SIGNING_KEY_VARIABLE: str(tmp_path / "private" / "release.key"), "CI_COMMIT_REF_PROTECTED": "true"}
+    key = {
+        signing.SIGNING_KEY_VARIABLE: str(tmp_path / "private" / "release.key"),
+        "CI_COMMIT_REF_PROTECTED": "true",
+        **_two_runners(tmp_path, second_engine),
+    }
     for datalab, version in (("xmm-epic-spectrum-fit", XMM_NEXT), ("ds9-fits-viewer", DS9_NEXT)):
         _bump(root, datalab, version)
     _git(root, "reset", "-q", "--soft", "HEAD~2")
@@ -492,6 +536,11 @@ def test_default_branch_pipelines_publish_and_a_base_change_rebuilds_its_depende
     )
     first = _api(root, "xmm-epic-spectrum-fit")
     assert _digests(first) == [(XMM_NEXT, 1, True)]
+    for lab in ("xmm-epic-spectrum-fit", "ds9-fits-viewer"):  # the release is what the build staged on the other runner
+        staged = _staged(root, lab)
+        assert staged["repository"] == f"{planned_registry(root)}/staging/{lab}", staged
+        assert _api(root, lab)["versions"][0]["digest"] == staged["digest"] and f"pulling {staged['repository']}@" in output
+        assert second_engine.image_id(staged["image_id"]) and engine.image_id(staged["image_id"]) == staged["image_id"]
 
     dockerfile = root / "base-images" / "jl_base" / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text() + "# a security fix\n")

@@ -88,7 +88,7 @@ def test_a_fresh_runner_pulls_the_bases_by_digest_and_builds_without_bootstrappi
     data = json.loads(lock.read_text())
     data["bases"]["jl_base"]["image_id"] = "sha256:" + "e" * 64
     (runner / "build" / "base-images.json").write_text(json.dumps(data))
-    source = re.escape(f"{registry}/fleet/jl_base@{data['bases']['jl_base']['digest']}")
+    source = re.escape(f"{registry}/fleet/bases/jl_base@{data['bases']['jl_base']['digest']}")
     with pytest.raises(SciAppsError, match=rf"{source} is image sha256:[0-9a-f]{{12}}, not the approved jl_base sha256:eeee"):
         bases.pull_all(second_engine, other, lambda line: None)
     assert second_engine.image_id(pulled["x_base"].image_id)  # what it held is still there

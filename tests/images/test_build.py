@@ -160,7 +160,7 @@ def test_base_images_of_another_catalog_are_found_not_built_again(engine, approv
     other = bases.build_all(engine, load_config(root / "sciapps.yaml"), log=lines.append)
     assert {name: b.image_id for name, b in other.items()} == {name: b.image_id for name, b in approved.items()}
     assert all("up to date" in line for line in lines), lines
-    assert other["jl_base"].ref.startswith(f"{registry}/other/jl_base:")
+    assert other["jl_base"].ref.startswith(f"{registry}/other/bases/jl_base:")
     assert (REPO / "build" / "base-images.json").read_text() == lock_before
 
 
