@@ -1,24 +1,28 @@
 """Benchmark: the fleet model. How long a base-image change takes to republish 1,000 and
-10,000 datalabs on 1, 10 and 50 runners, and how much of that is job setup.
+10,000 datalabs on 1, 10 and 50 runners, before and after images were handed on between
+jobs through the registry, by digest.
 
 1. **Measure.** A real protected default-branch run of 4 datalabs with gitlab-ci-local
-   (`--timestamps`): the parent's `sciapps` and `plan` jobs, then the child pipeline the plan
-   writes (build, scan, test, chart, push, publish per batch), against a local registry and
-   with a signing key, every image built from scratch. Each job's log gives its setup (from
-   its first line to its first script line), the time of each script line, and its end.
-   In the same run, one job with the setup before this change (pip installing SciApps from
-   source, `job_start.BEFORE`) gives that setup's cost.
-2. **Costs.** Per kind of job: setup, fixed work (the bases check of a build) and work per
+   (`--timestamps`) on two Docker engines, as GitLab spreads a chain: each build job on a
+   second engine that starts empty (it pulls the bases the plan pushed), every other job on
+   the first (scan and test pull the image the build staged; push copies it in the
+   registry). The parent's `sciapps` and `plan` jobs run first, then the child pipeline
+   the plan writes (build, scan, test, chart, push, publish per batch), against a local
+   registry and with a signing key. Each job's log gives its setup (from its first line to
+   its first script line), the time of each script line, its end, and the seconds it spent
+   moving images (from a `staging`, `pulling` or `copying` line to the next line).
+2. **Costs.** Per kind of job: setup, fixed work (the bases pull of a build) and work per
    datalab; the overhead per job is the run's wall time that no job's script accounts for.
+   *Before* is the same run without the hand-off: no pulls, no copy, and the image pushed
+   once by the push job (what the staging push costs) instead of by the build.
 3. **Check.** The model schedules the measured pipeline as gitlab-ci-local does (waves: a
    new set of jobs starts when the last set has ended, at most `--concurrency` at once) and
    must predict the measured wall time within 20%.
 4. **Predict.** GitLab's scheduling of the child pipeline for N datalabs: the `needs:` DAG
-   (a job without `needs:` waits for every job of the earlier stages), the resource group
+   (a job without `needs:` waits for every job of the earlier stages), the resource groups
    of the publications, R runners with C concurrent jobs each, a job starting as soon as it
-   is ready and a slot is free. Layouts: before this change (pip setup, 50 chains, the
-   push inside the serialised publication), today's (uv setup, pushes beside each other,
-   only the signing serialised), and today's with as many chains as slots.
+   is ready and a slot is free; with 50 chains (the default) and with `pipeline: chains:`
+   set to the runners' job slots.
 
 Assumption, printed with the table: a runner slot runs a job as fast as this 2-core
 machine ran it with 2 jobs at once; the store's pages job is not included.
@@ -51,9 +55,8 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "tools"))
 
 import fanout  # noqa: E402
-import job_start  # noqa: E402
 
-from sciapps.pipeline.gitlab import child_pipeline  # noqa: E402
+from sciapps.pipeline.gitlab import MAX_CHAINS, child_pipeline  # noqa: E402
 from sciapps.plan import Plan, Planned  # noqa: E402
 
 LINE = re.compile(r"^\[(\d\d):(\d\d):(\d\d) +([\d.]+) (ms|s|min|h)\] (.+)$")
@@ -126,22 +129,50 @@ def registry(folder: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the registry did not start")
 
 
+def second_engine(folder: Path) -> tuple[subprocess.Popen, str]:
+    """A second runner: another Docker engine (its own data root, exec root, socket and
+    pidfile) that starts with no image at all; (its process, its DOCKER_HOST)."""
+    binary = shutil.which("dockerd")
+    if binary is None:
+        raise SystemExit("dockerd is needed (.ci/run installs docker.io)")
+    sock = folder / "runner2.sock"
+    own = {"data-root": "runner2-data", "exec-root": "runner2-exec", "pidfile": "runner2.pid"}
+    argv = [binary, "--host", f"unix://{sock}", "--iptables=false", "--bridge=none"]
+    argv += [f"--{flag}={folder / name}" for flag, name in own.items()]
+    argv += [f"--containerd-namespace=sciapps-fleet-{os.getpid()}", f"--containerd-plugins-namespace=sciapps-fleet-p{os.getpid()}"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        if subprocess.run(["docker", "-H", f"unix://{sock}", "info"], capture_output=True).returncode == 0:
+            return proc, f"unix://{sock}"
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the second Docker engine did not start")
+
+
 def measure(ids: list[str], concurrency: int, tmpdir: str | None = None, save: Path | None = None) -> dict:
     from sciapps.releases import signing
 
     for tool in ("gitlab-ci-local", "rsync", "docker"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed (.ci/run installs it)")
-    work = Path(tempfile.mkdtemp(prefix="sciapps-fleet-"))
-    server = None
+    work = Path(tempfile.mkdtemp(prefix="sciapps-fleet-", dir="/var/tmp" if os.access("/var/tmp", os.W_OK) else None))
+    server = runner2 = None
     try:
         server, address = registry(work)
+        runner2, host2 = second_engine(work)
+        # two runners, as GitLab spreads a chain's jobs: each build on the second engine (no image on it
+        # at the start: it pulls the bases), every other job on the first (scan and test pull the staged image)
+        (work / "runner.sh").write_text(f'case "${{CI_JOB_NAME:-}}" in "build "*) export DOCKER_HOST={host2} ;; esac\n')
         root = fanout.checkout(work)
         config = root / "sciapps.yaml"
         config.write_text(config.read_text().replace("registry: 127.0.0.1:5000/sciapps", f"registry: {address}/sciapps"))
         signing.generate(work / "private" / "release.key", root / "keys" / "release.pub")
         variables = yaml.safe_load((root / ".gitlab-ci-local-variables.yml").read_text())
-        project = {signing.SIGNING_KEY_VARIABLE: str(work / "private" / "release.key"), "CI_COMMIT_REF_PROTECTED": "true"}
+        project = {
+            signing.SIGNING_KEY_VARIABLE: str(work / "private" / "release.key"),
+            "CI_COMMIT_REF_PROTECTED": "true",
+            "BASH_ENV": str(work / "runner.sh"),
+        }
         if tmpdir:  # the runner's temporary directory, where each job makes its SciApps folder
             project["TMPDIR"] = tmpdir
         for key, value in project.items():
@@ -149,8 +180,6 @@ def measure(ids: list[str], concurrency: int, tmpdir: str | None = None, save: P
         (root / ".gitlab-ci-local-variables.yml").write_text(yaml.safe_dump(variables))
         fanout.git(root, "commit", "-qam", "this run's registry and key")
         fanout.change(root, ids, f"{os.getpid()}-fleet")
-        env = job_start.job_env(tmpdir)
-        before = job_start.job(root, [*job_start.BEFORE, job_start.READY], env)  # the old setup, once, in this run
         common = ["--timestamps", "--concurrency", str(concurrency), "--variable", "CI_COMMIT_REF_PROTECTED=true"]
         parent_wall, parent_out = fanout.run(root, *common, "--needs", "plan")
         shutil.copy(root / ".gitlab-ci-local" / "artifacts" / "plan" / "build" / "child-pipeline.yml", root / "child.yml")
@@ -161,6 +190,9 @@ def measure(ids: list[str], concurrency: int, tmpdir: str | None = None, save: P
     finally:
         if server is not None:
             server.kill()
+        if runner2 is not None:
+            runner2.terminate()
+            runner2.wait(timeout=60)
         shutil.rmtree(work, ignore_errors=True)
     run = {
         "datalabs": ids,
@@ -170,7 +202,6 @@ def measure(ids: list[str], concurrency: int, tmpdir: str | None = None, save: P
         "parent_log": parent_out,
         "child_wall": child_wall,
         "parent_wall": parent_wall,
-        "before_setup": before,
         "tmpdir": tmpdir or tempfile.gettempdir(),
         "cpus": os.cpu_count(),
     }
@@ -201,11 +232,33 @@ def _parent_script(name: str) -> list[str]:
     return parent[name]["script"]
 
 
+HOW = ("staging", "pulling", "copying")
+HAND_OFF = re.compile(r"^(?:\S+: )?(staging|pulling|copying) ")  # a line that starts moving an image through the registry
+
+
+def _hand_off(job: Job) -> dict[str, float]:
+    """Seconds the job spent moving images through the registry, by kind: from each line
+    that starts a move (`staging`, `pulling`, `copying`) to the job's next line."""
+    spent: dict[str, float] = {}
+    for (text, at), (_, after) in zip(job.lines, [*job.lines[1:], ("", job.duration)]):
+        match = HAND_OFF.match(text)
+        if match:
+            spent[match[1]] = spent.get(match[1], 0.0) + max(0.0, after - at)
+    return spent
+
+
 def _costs(job: Job, script: list[str]) -> dict:
-    """setup (until the first script line), fixed (the lines before the last), work (the last line)."""
+    """setup (until the first script line), fixed (the lines before the last), work (the last
+    line), and of the work, the seconds spent handing images on through the registry."""
     first = 0.0 if job.name == "sciapps" else _first(job, script[0].splitlines()[0])
     last = _first(job, script[-1].splitlines()[0]) if len(script) > 1 and job.name != "sciapps" else first
-    return {"duration": job.duration, "setup": first, "fixed": last - first, "work": job.duration - last}
+    return {
+        "duration": job.duration,
+        "setup": first,
+        "fixed": last - first,
+        "work": job.duration - last,
+        "hand_off": _hand_off(job),
+    }
 
 
 def _batch(script: list[str]) -> int:
@@ -227,11 +280,25 @@ class Costs:
     per_datalab: dict[str, float]  # per kind: work per datalab
 
 
-def costs_from(m: dict, setup: str = "after") -> Costs:
+def costs_from(m: dict, layout: str = "after") -> Costs:
+    """The model's costs from a measured run. `layout="before"`: the same run's jobs as they
+    were before the registry hand-off (every job of a chain on the build's runner): no
+    pulls in scan and test, and the image pushed by the push job (the staging push's
+    cost) instead of copied in the registry."""
     kinds: dict[str, list[dict]] = {}
     for name, c in m["child"].items():
         kinds.setdefault(name.rsplit(" ", 1)[0], []).append(c)
     per_datalab = {k: statistics.median(c["work"] / c["batch"] for c in v) for k, v in kinds.items() if k != "sciapps"}
+    moved = {
+        k: {how: statistics.median(c.get("hand_off", {}).get(how, 0.0) / c["batch"] for c in v) for how in HOW}
+        for k, v in kinds.items()
+        if k != "sciapps"
+    }
+    if layout == "before":
+        staging = moved.get("build", {}).get("staging", 0.0)
+        for kind, spent in moved.items():
+            per_datalab[kind] -= spent["staging"] + spent["pulling"] + spent["copying"]
+        per_datalab["push"] = per_datalab.get("push", 0.0) + staging
     fixed = {k: statistics.median(c["fixed"] for c in v) for k, v in kinds.items() if k != "sciapps"}
     setups = [c["setup"] for k, v in kinds.items() if k != "sciapps" for c in v]
     measured_setup = statistics.median(setups)
@@ -244,7 +311,7 @@ def costs_from(m: dict, setup: str = "after") -> Costs:
     overhead = max(0.0, (m["child_wall"] - scripts) / count)  # gitlab-ci-local's time between one set of jobs and the next
     return Costs(
         overhead,
-        measured_setup if setup == "after" else m["before_setup"],
+        measured_setup,
         m["child"]["sciapps"]["duration"],
         m["parent"]["plan"]["duration"],
         fixed,
@@ -353,28 +420,30 @@ def waves_of(jobs: list[SimJob], slots: int) -> list[list[str]]:
     return out
 
 
-def republish(n: int, runners: int, per_runner: int, costs: Costs, layout: str) -> tuple[float, float]:
+def republish(n: int, runners: int, per_runner: int, costs: Costs, chains: int) -> tuple[float, float]:
     """(wall time in seconds, share of the job time spent on setup and overhead) of a
     base-image change republishing `n` datalabs: the parent's sciapps and plan jobs, then the
-    child pipeline `sciapps plan` writes for them, with `layout`'s changes."""
+    child pipeline `sciapps plan` writes for them over `chains` chains."""
     plan = Plan("0" * 40, [Planned(f"lab-{i:05d}", "build", ("a base changed",)) for i in range(n)])
-    child = child_pipeline(plan, "publish")
-    before = layout == "before"
-    if before:  # the push ran inside the publication; no sciapps job
-        child = {k: v for k, v in child.items() if not k.startswith("push ")}
-        for k, v in child.items():
-            if k.startswith("publish ") and isinstance(v, dict):
-                v["needs"] = [f"{s} {k.split()[-1]}" for s in ("build", "scan", "test", "chart")]
-    if layout in ("before", "one lock"):  # every publication in one resource group
-        for k, v in child.items():
-            if k.startswith("publish ") and isinstance(v, dict):
-                v["resource_group"] = "sciapps-publish"
-    jobs = jobs_of(child, costs, prepare=not before, push_in_publish=before)
-    parent = (0.0 if before else costs.prepare) + costs.plan + costs.overhead
-    wall = parent + simulate(jobs, runners * per_runner)
+    child = child_pipeline(plan, "publish", pinned_bases="{}", chains=chains)
+    jobs = jobs_of(child, costs)
+    wall = costs.prepare + costs.plan + costs.overhead + simulate(jobs, runners * per_runner)
     total = sum(j.duration for j in jobs)
-    setup = sum(j.setup for j in jobs) + (0.0 if before else costs.prepare)
-    return wall, setup / (total + (0.0 if before else costs.prepare))
+    setup = sum(j.setup for j in jobs) + costs.prepare
+    return wall, setup / (total + costs.prepare)
+
+
+def hand_off_of(m: dict) -> dict[str, float]:
+    """Median seconds per datalab each kind of job spent moving images, in the measured run."""
+    kinds: dict[str, list[dict]] = {}
+    for name, c in m["child"].items():
+        kinds.setdefault(name.rsplit(" ", 1)[0], []).append(c)
+    return {
+        f"{kind} {how}": statistics.median(c.get("hand_off", {}).get(how, 0.0) / c["batch"] for c in v)
+        for kind, v in kinds.items()
+        for how in HOW
+        if any(c.get("hand_off", {}).get(how) for c in v)
+    }
 
 
 def main() -> int:
@@ -399,7 +468,7 @@ def main() -> int:
         f"child pipeline {m['child_wall']:.0f} s, parent sciapps+plan {m['parent_wall']:.0f} s"
     )
     print(
-        f"  per job: overhead {after.overhead:.1f} s, setup {after.setup:.1f} s (before this change: {before.setup:.1f} s), "
+        f"  per job: overhead {after.overhead:.1f} s, setup {after.setup:.1f} s "
         f"the sciapps job {after.prepare:.1f} s once, plan {after.plan:.1f} s"
     )
     print(
@@ -418,17 +487,22 @@ def main() -> int:
     print()
     print(f"a base-image change republishing N datalabs (GitLab's scheduling, C={args.per_runner} jobs per runner):")
     layouts = (
-        ("before", before, "before: pip setup in every job; push inside the publication; one lock for all"),
-        ("one lock", after, "uv setup from the pipeline's wheels; pushes side by side; one signing lock"),
-        ("after", after, "after: and a signing lock per batch (a datalab is always in one batch)"),
+        ("before: a chain's jobs on one runner (images never leave it), 50 chains", before, lambda r: MAX_CHAINS),
+        ("after: images handed on by digest (pushes, pulls, copies), 50 chains", after, lambda r: MAX_CHAINS),
+        ("after, `pipeline: chains:` = the runners' job slots", after, lambda r: max(MAX_CHAINS, r * args.per_runner)),
     )
-    print(f"  {'layout':<82} {'N':>6} {'runners':>7} {'wall':>9} {'setup':>6}")
-    for key, costs, label in layouts:
+    print(f"  {'layout':<76} {'N':>6} {'runners':>7} {'chains':>6} {'jobs':>5} {'wall':>9} {'setup':>6}")
+    for label, costs, chains_of in layouts:
         for n in (1_000, 10_000):
             for runners in (1, 10, 50):
-                wall, share = republish(n, runners, args.per_runner, costs, key)
-                goal = "  <- the goal: 1 h" if n == 1_000 and runners == 10 else ""
-                print(f"  {label:<82} {n:>6} {runners:>7} {wall / 3600:>7.2f} h {share:>5.0%}{goal}")
+                chains = chains_of(runners)
+                wall, share = republish(n, runners, args.per_runner, costs, chains)
+                goal = {(1_000, 10): "  <- goal: 1 h", (10_000, 50): "  <- goal: 2 h"}.get((n, runners), "")
+                jobs = 6 * min(chains, n) + 3
+                print(f"  {label:<76} {n:>6} {runners:>7} {chains:>6} {jobs:>5} {wall / 3600:>7.2f} h {share:>5.0%}{goal}")
+    print(
+        "\n  moving images through the registry, per datalab: " + ", ".join(f"{k} {v:.1f} s" for k, v in hand_off_of(m).items())
+    )
     print("\nassumption: a runner slot runs a job as fast as this machine ran it; the pages job (store) is not included")
     return 0 if abs(error) <= 0.2 else 1
 

@@ -399,7 +399,7 @@ def test_merge_request_pipeline(throwaway, engine, second_engine, tmp_path):
     assert f"pulling {recorded['image']}" in output  # by the scan or the test job, on the first runner
     host, _, path = registry.partition("/")
     with urllib.request.urlopen(f"http://{host}/v2/{path}/review/ds9-fits-viewer/tags/list", timeout=10) as response:
-        assert sorted(json.load(response)["tags"]) == sorted([recorded["tag"], built["ref"].rpartition(":")[2]])
+        assert sorted(json.load(response)["tags"]) == sorted([recorded["tag"], "staged-" + built["ref"].rpartition(":")[2]])
     listed = re.findall(
         r"^- `([^`]+)` \((\w)\)$", review.split("## Repository files", 1)[1].split("Role checks", 1)[0], re.MULTILINE
     )

@@ -61,6 +61,25 @@ def test_a_datalab_is_in_the_same_batch_in_every_pipeline():
     assert set(alone.values()) == set(range(1, MAX_CHAINS + 1))
 
 
+def test_an_operator_sets_the_chains_and_each_build_stages_where_the_bases_are_pinned():
+    """`pipeline: chains:` spreads a plan over as many chains as the runners have job slots;
+    with the bases pinned in the registry, each build stages its image there (staging/<id>
+    on the protected branch, review/<id> for a merge request) for the later jobs."""
+    from sciapps.config import parse_config
+
+    config = parse_config("registry: 127.0.0.1:5000/sciapps\npipeline: {chains: 120}\n", REPO / "sciapps.yaml")
+    assert config.chains == 120
+    p = Plan("HEAD", [Planned(f"lab-{i:04d}", "build", ("x",)) for i in range(2000)])
+    child = child_pipeline(p, "publish", pinned_bases='{"jl_base": {}}', chains=config.chains)
+    builds = [name for name in child if name.startswith("build ")]
+    assert len(builds) == 120 and len([n for n in child if isinstance(child[n], dict) and "script" in child[n]]) == 6 * 120 + 1
+    assert all(child[name]["script"][-1].endswith("--stage-to staging") for name in builds)
+    review = child_pipeline(Plan("HEAD", p.items[:3], trusted="a" * 40), "review", "7", "", "main", '{"x": {}}')
+    assert all(review[n]["script"][-1].endswith("--stage-to review") for n in review if n.startswith("build "))
+    unpinned = child_pipeline(p, "publish", chains=3)  # bases not in the registry: chains keep to one runner
+    assert not any("--stage-to" in unpinned[n]["script"][-1] for n in unpinned if n.startswith("build "))
+
+
 def test_the_child_pipeline_is_valid_gitlab_ci_and_batched(tmp_path):
     ids = [f"lab-{i:04d}" for i in range(2000)]
     p = Plan("HEAD", [Planned(i, "build", ("x",)) for i in ids] + [Planned("other", "chart", ("y",))])

@@ -72,8 +72,8 @@ def _stage(made, ref: str) -> tuple[str, str]:
 
     repository = staging_repository(made.config.registry, "staging", made.datalab)
     image_id = made.engine.image_id(ref)
-    made.engine.tag(image_id, f"{repository}:1.2.0-checked")
-    digest = made.engine.push(f"{repository}:1.2.0-checked")
+    made.engine.tag(image_id, f"{repository}:staged-1.2.0-checked")
+    digest = made.engine.push(f"{repository}:staged-1.2.0-checked")
     build = made.root / "build" / "results" / made.datalab / "build.json"
     data = json.loads(build.read_text())
     data["details"]["staged"] = {"repository": repository, "digest": digest, "image_id": image_id}

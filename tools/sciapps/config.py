@@ -64,6 +64,7 @@ class Config:
     id_kinds: Mapping[str, Mapping[str, Mapping[str, Mapping[str, str]]]] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     featured: tuple[str, ...] = ()
+    chains: int = 50  # job chains per child pipeline (`pipeline: chains:`)
     feedback_export: str = "build/feedback.json"
     results_dir: str = "build/results"
     releases_dir: str = "build/releases"
@@ -308,6 +309,7 @@ def parse_config(text: str, path: Path, shown: str | None = None) -> Config:
         id_kinds=_id_kinds(data, shown or str(path)),
         limits=Limits(**data.get("limits", {})),
         featured=tuple(data.get("featured", ())),
+        chains=int(data.get("pipeline", {}).get("chains", 50)),
         feedback_export=data.get("feedback_export", defaults.feedback_export),
         results_dir=data.get("results_dir", defaults.results_dir),
         releases_dir=data.get("releases_dir", defaults.releases_dir),

@@ -187,16 +187,19 @@ def build(
     return Outcome(lab_id, p.ref, result.image_id, "built", time.perf_counter() - start, digest)
 
 
+STAGED_TAG = "staged-"  # staged-<version>-<hash>: what the registry's cleanup policy expires (OPERATIONS.md)
+
+
 def stage(engine: Engine, outcome: Outcome, repository: str, log: Callable[[str], None] = print) -> Staged:
     """Hand the image `outcome` names on to the later jobs, whichever runner they land on:
-    push it to the staging `repository` (`ledger.staging_repository`), under its release
-    tag, and say where it is by digest. An image the registry already has under its release
+    push it to the staging `repository` (`ledger.staging_repository`) as
+    `staged-<version>-<hash>`, and say where it is by digest. An image the registry already has under its release
     reference (`in-registry`) is staged where it is: nothing is pushed."""
     if outcome.status == "in-registry":
         return Staged(outcome.ref.rpartition(":")[0], str(outcome.digest), None)
     if not outcome.image_id:
         raise SciAppsError(f"{outcome.datalab}: no image to stage", "build it first")
-    target = f"{repository}:{outcome.ref.rpartition(':')[2]}"
+    target = f"{repository}:{STAGED_TAG}{outcome.ref.rpartition(':')[2]}"
     engine.tag(outcome.image_id, target)
     log(f"{outcome.datalab}: staging {target}")
     return Staged(repository, engine.push(target), outcome.image_id)

@@ -35,7 +35,7 @@ from sciapps.plan import Plan, commit_of, plan
 from sciapps.stages import Options, Stage
 from sciapps.trust import JOB_DEFAULT, JOB_VARIABLES, PREPARE_JOB
 
-MAX_CHAINS = 50  # job chains per child pipeline: 5 jobs each, well inside GitLab's limits at any catalog size
+MAX_CHAINS = 50  # job chains per child pipeline by default (`pipeline: chains:` in sciapps.yaml): 6 jobs each
 RESULTS = "build/results/"
 PREVIEW = "preview"  # a merge request's review images and preview store, after its chains
 THEN = ("review", "publish")  # what the child does after the chains: a merge request's review, or the publication
@@ -78,6 +78,7 @@ def child_pipeline(
     preview_url: str = "",
     target_branch: str = "",
     pinned_bases: str = "",
+    chains: int = MAX_CHAINS,
 ) -> dict:
     """The child pipeline of `result` (see the module). When publishing, a datalab's failure
     does not stop the others of its batch: the jobs may end with findings (exit 1) and the
@@ -99,7 +100,7 @@ def child_pipeline(
     chain = per_datalab()
     names = {stage.NAME for stage in chain}
     jobs: dict = {}
-    for n, batch in _batches(result.ids("build"), MAX_CHAINS):
+    for n, batch in _batches(result.ids("build"), chains):
         for stage in chain:
             needs = [f"{need} {n}" for need in stage.NEEDS if need in names]
             jobs[f"{stage.NAME} {n}"] = {
@@ -127,7 +128,7 @@ def child_pipeline(
                 "allow_failure": {"exit_codes": [1]},
                 "script": [shlex.join(["sciapps", "publish", *batch]) + " ${SCIAPPS_ISSUES_TOKEN:+--notify}"],
             }
-    for n, batch in _batches(result.ids("chart"), MAX_CHAINS):
+    for n, batch in _batches(result.ids("chart"), chains):
         chart = stages.by_name("chart")
         jobs[f"chart only {n}"] = {
             "stage": chart.NAME,
@@ -146,7 +147,7 @@ def child_pipeline(
         # A merge request's review images (GitLab's job credentials, never the protected
         # publication ones) and its preview store, on an origin of its own (SECURITY.md).
         images = []
-        for n, batch in _batches(result.ids("build"), MAX_CHAINS):
+        for n, batch in _batches(result.ids("build"), chains):
             images.append(f"review image {n}")
             jobs[images[-1]] = {
                 "stage": PREVIEW,
@@ -157,7 +158,7 @@ def child_pipeline(
             }
         jobs["preview"] = {
             "stage": PREVIEW,
-            "needs": [SCIAPPS, *images, *(f"chart only {n}" for n, _ in _batches(result.ids("chart"), MAX_CHAINS))],
+            "needs": [SCIAPPS, *images, *(f"chart only {n}" for n, _ in _batches(result.ids("chart"), chains))],
             "cache": {"key": "sciapps-store", "paths": ["build/releases/"], "policy": "pull"},
             "script": [
                 'sciapps preview --base "$BASE_REV" --merge-request "$SCIAPPS_MERGE_REQUEST_IID" --out public-preview',
@@ -269,7 +270,9 @@ def write_plan(
             child,
             text
             + yaml.dump(
-                child_pipeline(pinned, then, merge_request, config.preview_url, target_branch, pinned_lock(config)),
+                child_pipeline(
+                    pinned, then, merge_request, config.preview_url, target_branch, pinned_lock(config), config.chains
+                ),
                 Dumper=Dumper,
                 sort_keys=False,
             ),
