@@ -139,7 +139,8 @@ def second_engine(folder: Path) -> tuple[subprocess.Popen, str]:
     own = {"data-root": "runner2-data", "exec-root": "runner2-exec", "pidfile": "runner2.pid"}
     argv = [binary, "--host", f"unix://{sock}", "--iptables=false", "--bridge=none"]
     argv += [f"--{flag}={folder / name}" for flag, name in own.items()]
-    argv += [f"--containerd-namespace=sciapps-fleet-{os.getpid()}", f"--containerd-plugins-namespace=sciapps-fleet-p{os.getpid()}"]
+    namespaces = ("containerd-namespace", "containerd-plugins-namespace")
+    argv += [f"--{kind}=sciapps-fleet-{kind[11]}{os.getpid()}" for kind in namespaces]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):
         if subprocess.run(["docker", "-H", f"unix://{sock}", "info"], capture_output=True).returncode == 0:
