@@ -256,14 +256,19 @@ def _two_runners(tmp_path: Path, second_engine) -> dict[str, str]:
     return {"BASH_ENV": str(chooser)}
 
 
-def _staged(root: Path, datalab: str) -> dict:
-    """Where the build job of `datalab` staged its image (its build.json, as each later job kept it)."""
+def _built(root: Path, datalab: str) -> dict:
+    """What the build job of `datalab` recorded (its build.json's details, as each later job kept it)."""
     found = {
-        json.dumps(json.loads(p.read_text())["details"]["staged"], sort_keys=True)
+        json.dumps(json.loads(p.read_text())["details"], sort_keys=True)
         for p in (root / ".gitlab-ci-local" / "artifacts").glob(f"*/build/results/{datalab}/build.json")
     }
-    assert len(found) == 1, found  # one digest, the same in every job's copy
+    assert len(found) == 1, found  # one record, one digest, the same in every job's copy
     return json.loads(found.pop())
+
+
+def _staged(root: Path, datalab: str) -> dict:
+    """Where the build job of `datalab` staged its image."""
+    return _built(root, datalab)["staged"]
 
 
 def test_merge_request_pipeline(throwaway, engine, second_engine, tmp_path):
@@ -391,8 +396,8 @@ def test_merge_request_pipeline(throwaway, engine, second_engine, tmp_path):
     assert not list((root / ".gitlab-ci-local" / "artifacts").glob("*/public-preview/feed.xml"))
     # built on the second runner, staged in review/<id> with the job's credentials; scan and test on the first
     # pulled that digest; the review image is a registry-side tag of it, the very image the tests ran
-    staged = _staged(root, "ds9-fits-viewer")
-    built = json.loads(artifact(root, "build/results/ds9-fits-viewer/build.json").read_text())["details"]
+    built = _built(root, "ds9-fits-viewer")
+    staged = built["staged"]
     assert staged["repository"] == f"{registry}/review/ds9-fits-viewer"
     assert recorded["image"] == f"{staged['repository']}@{staged['digest']}"
     assert second_engine.image_id(built["ref"]) == staged["image_id"] == engine.image_id(recorded["image"])
