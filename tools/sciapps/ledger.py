@@ -65,6 +65,10 @@ class Staged:
     def pinned(self) -> str:
         return f"{self.repository}@{self.digest}"
 
+    def within(self, registry: str) -> bool:
+        """Whether it is in one of the catalog registry's repositories (nowhere else is pulled from)."""
+        return self.repository.startswith(registry.rstrip("/") + "/")
+
     def as_dict(self) -> dict:
         return {"repository": self.repository, "digest": self.digest, "image_id": self.image_id}
 

@@ -3,7 +3,7 @@
 `<results>/<datalab id>/<stage>.json`, e.g. `build/results/gaia-dr3-hrd/scan.json`, each
 with at least `stage`, `status` (`passed`, `failed` or `skipped`), `finished` (ISO 8601)
 and a one-line `summary`; the full shape is in schemas/stage-result.schema.json. Stages
-write them with `record`; the site and the review read them with `read_results`.
+write them with `record`; every job reads them through `sciapps.ledger`, typed.
 
 The stage names, in pipeline order, are the schema's `stage` enum, which `sciapps schema
 generate` writes from the one ordered list of stages (`sciapps.stages.STAGES`).

@@ -212,11 +212,14 @@ class StagedImageRefused(SciAppsError):
     exit_code = 1
 
 
-def staged_image(engine: Engine, staged: Staged, log: Callable[[str], None] = print) -> str:
+def staged_image(engine: Engine, staged: Staged, registry: str, log: Callable[[str], None] = print) -> str:
     """The image the build staged, on this engine: found here by its digest, else pulled by
-    it (never by a tag, which anyone with push rights could move). An image that is not the
-    one the build made is refused, named. Its reference (`<repository>@<digest>`)."""
+    it (never by a tag, which anyone with push rights could move), from the catalog's
+    `registry` only. An image that is not the one the build made is refused, named. Its
+    reference (`<repository>@<digest>`)."""
     pinned = staged.pinned
+    if not staged.within(registry):
+        raise StagedImageRefused(f"{pinned[:200]} is not in the catalog's registry {registry}: refused", "run the pipeline again")
     here = engine.image_id(pinned)
     if here is None:
         log(f"pulling {pinned}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from dataclasses import replace
 from typing import Callable
 
 from sciapps import stages
@@ -73,14 +74,15 @@ def _release_image(built: Built, registry, engine_of: Callable[[], object], log:
     return {"ref": built.ref, "image_id": built.image_id, "digest": engine.push(built.ref)}
 
 
-def push_one(config: Config, lab: Datalab, engine_of, registry, login, log: Log, chart_only: bool = False) -> dict:
-    """Push the checked image (unless `chart_only`) and chart of `lab`; what was pushed.
-    Both are checked to be the ones the stages checked before either is pushed.
-    `engine_of()` and `registry()` give the Docker engine and the registry client, made
-    only when needed."""
+def push_one(
+    config: Config, lab: Datalab, chain: ledger.Ledger, engine_of, registry, login, log: Log, chart_only: bool = False
+) -> ledger.Ledger:
+    """Push the checked image (unless `chart_only`) and chart of `lab`, as its ledger
+    (`chain`) records them; the ledger with what was pushed. Both are checked to be the
+    ones the stages checked before either is pushed. `engine_of()` and `registry()` give the
+    Docker engine and the registry client, made only when needed."""
     from sciapps.charts.chart import push_chart
 
-    chain = ledger.read(config.path_of(config.results_dir), lab.id)
     if chain.problems:
         raise SciAppsError(chain.problems[0], "run this pipeline's jobs again")
     if not chain.passed("chart"):
@@ -91,6 +93,14 @@ def push_one(config: Config, lab: Datalab, engine_of, registry, login, log: Log,
         built = chain.built
         if built is None:
             raise SciAppsError("its build did not pass in this pipeline", f"run `sciapps build {lab.id}` first")
+        own = f"{config.registry.rstrip('/')}/{lab.id}:"
+        if not built.ref.startswith(own) or (built.staged is not None and not built.staged.within(config.registry)):
+            raise SciAppsError(
+                f"the build recorded {built.ref[:200]}"
+                + (f", staged as {built.staged.pinned[:200]}" if built.staged else "")
+                + f": not {lab.id}'s images in the catalog's registry {config.registry}",
+                "run the pipeline again",
+            )
         pushed["image"] = _release_image(built, registry, engine_of, log, lab.id)
     pushed["chart"] = {
         "ref": push_chart(chart_packages(config) / name, config.charts_oci, login),
@@ -99,7 +109,7 @@ def push_one(config: Config, lab: Datalab, engine_of, registry, login, log: Log,
     }
     log(f"{lab.id}: pushed {pushed['chart']['ref']}")
     write_pushed(config.path_of(config.results_dir), lab.id, pushed)
-    return pushed
+    return replace(chain, pushed=pushed)
 
 
 def _lazy(make: Callable[[], object]) -> Callable[[], object]:
@@ -107,8 +117,11 @@ def _lazy(make: Callable[[], object]) -> Callable[[], object]:
     return lambda: made[0] if made else made.append(make()) or made[0]
 
 
-def push_checked(config: Config, labs: list[Datalab], log: Log, chart_only: bool = False, environ=None) -> dict[str, str]:
-    """`sciapps push`: push what this pipeline checked of each of `labs`; {id: why not}."""
+def push_checked(
+    config: Config, chains: dict[str, ledger.Ledger], labs: list[Datalab], log: Log, chart_only: bool = False, environ=None
+) -> dict[str, str]:
+    """`sciapps push`: push what this pipeline checked of each of `labs` (their ledgers in
+    `chains`, which gain what was pushed); {id: why not}."""
     import os
 
     from sciapps.engine import Engine
@@ -120,7 +133,7 @@ def push_checked(config: Config, labs: list[Datalab], log: Log, chart_only: bool
     refused: dict[str, str] = {}
     for lab in labs:
         try:
-            push_one(config, lab, engine_of, registry, login, log, chart_only)
+            chains[lab.id] = push_one(config, lab, chains[lab.id], engine_of, registry, login, log, chart_only)
         except SciAppsError as exc:
             refused[lab.id] = f"not pushed: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
             log(f"{lab.id}: {refused[lab.id]}")
@@ -129,17 +142,25 @@ def push_checked(config: Config, labs: list[Datalab], log: Log, chart_only: bool
 
 def push_ids(config: Config, ids: tuple[str, ...], log: Log, chart_only: bool = False) -> int:
     labs = resolve(config, list(ids))
+    chains = _ledgers(config, labs)
+    refused = {}
     if not chart_only:
-        from sciapps.releases.publish import unchecked
-
-        refused = {lab.id: why for lab in labs if (why := unchecked(config, lab, stages.checks()))}
+        refused = {lab.id: why for lab in labs if (why := _why_not(chains[lab.id], lab))}
         for datalab, why in sorted(refused.items()):
             log(f"{datalab}: not pushed: {why}")
         labs = [lab for lab in labs if lab.id not in refused]
-    else:
-        refused = {}
-    refused.update(push_checked(config, labs, log, chart_only))
+    refused.update(push_checked(config, chains, labs, log, chart_only))
     return 1 if refused else 0
+
+
+def _ledgers(config: Config, labs: list[Datalab]) -> dict[str, ledger.Ledger]:
+    """The ledger of each of `labs`, read once by the job."""
+    return {lab.id: ledger.read(config.path_of(config.results_dir), lab.id) for lab in labs}
+
+
+def _why_not(chain: ledger.Ledger, lab: Datalab) -> str | None:
+    """Why this pipeline's ledger does not let `lab`'s current version be published: the one rule."""
+    return chain.why_unchecked(stages.checks(), str((lab.metadata or {}).get("version")))
 
 
 def publish_checked(
@@ -161,22 +182,23 @@ def publish_checked(
     from sciapps.revisits.issues import maintainers_issues
     from sciapps.releases import signing
     from sciapps.releases.commands import registry_of
-    from sciapps.releases.publish import publish, unchecked
+    from sciapps.releases.publish import publish
 
     environ = os.environ if environ is None else environ
     required = stages.checks()
     labs = resolve(config, list(ids))  # an id that is not one: a usage error, before anything else
     signer = signing.signer_from_environment(environ)  # before anything is pushed: no key, nothing to publish
-    refused = {lab.id: why for lab in labs if (why := unchecked(config, lab, required))}
+    chains = _ledgers(config, labs)
+    refused = {lab.id: why for lab in labs if (why := _why_not(chains[lab.id], lab))}
     for datalab, why in sorted(refused.items()):
         log(f"{datalab}: not published: {why}")
     ready = [lab for lab in labs if lab.id not in refused]
     if push and ready:
-        refused.update(push_checked(config, ready, log, environ=environ))
+        refused.update(push_checked(config, chains, ready, log, environ=environ))
         ready = [lab for lab in ready if lab.id not in refused]
     if ready:
         for outcome in publish(
-            config, ready, registry_of(config, environ), signer, log, required, environ
+            config, ready, registry_of(config, environ), signer, log, required, environ, chains
         ):  # it names its refusals
             if outcome.status == "refused":
                 refused[outcome.datalab] = outcome.why
@@ -225,6 +247,10 @@ def push_review(config: Config, ids: tuple[str, ...], merge_request: str, commit
             failed += 1
             continue
         repository, tag = review_repository(config, lab.id), f"mr-{merge_request}-{commit_sha[:12]}"
+        if built.staged is not None and not built.staged.within(config.registry):
+            log(f"{lab.id}: no review image: {built.staged.pinned[:200]} is not in the catalog's registry")
+            failed += 1
+            continue
         if built.staged is not None:  # a copy in the registry, the very digest the tests ran: any runner will do
             try:
                 digest = registry().copy_image(built.staged.repository, built.staged.digest, repository, tag)

@@ -100,7 +100,7 @@ def build_preview(
     import re
 
     from sciapps.config import review_repository
-    from sciapps.results import REVIEW_IMAGE, read_pushed
+    from sciapps import ledger
     from sciapps.site.build import build_store
     from sciapps.site.model import Preview
 
@@ -111,7 +111,7 @@ def build_preview(
         log(warning)
     images = {}
     for datalab_id in ids:
-        image = str(read_pushed(config.path_of(config.results_dir), datalab_id, REVIEW_IMAGE).get("image", ""))
+        image = str(ledger.read(config.path_of(config.results_dir), datalab_id).review_image.get("image", ""))
         if re.fullmatch(re.escape(review_repository(config, datalab_id)) + r"@sha256:[0-9a-f]{64}", image):
             images[datalab_id] = image
     base_url = config.preview_url or LOCAL_PREVIEW_URL

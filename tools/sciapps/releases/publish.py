@@ -94,24 +94,20 @@ def _read_bounded(path: Path, limit: int) -> bytes | None:
         return fh.read(limit + 1)
 
 
-def _checked(config: Config, lab: Datalab, required: tuple[str, ...]) -> tuple[ledger.Ledger, str | None]:
-    """(this pipeline's ledger of `lab`, why it does not let it be published; None: every
-    check of its current version passed: `ledger.why_unchecked`, the one rule)."""
-    chain = ledger.read(config.path_of(config.results_dir), lab.id)
-    return chain, chain.why_unchecked(required, str((lab.metadata or {}).get("version")))
-
-
-def unchecked(config: Config, lab: Datalab, required: tuple[str, ...]) -> str | None:
-    """Why this pipeline's results do not let `lab` be published (None: they do)."""
-    return _checked(config, lab, required)[1]
-
-
 def publish_one(
-    config: Config, lab: Datalab, registry: Registry, signer, environ: Mapping[str, str], required: tuple[str, ...]
+    config: Config,
+    lab: Datalab,
+    registry: Registry,
+    signer,
+    environ: Mapping[str, str],
+    required: tuple[str, ...],
+    chain: ledger.Ledger | None = None,
 ) -> Published:
+    """`chain`: the ledger the job read (and the push step completed), else read here."""
     meta = lab.metadata or {}
     version = str(meta.get("version"))
-    chain, why = _checked(config, lab, required)
+    chain = chain or ledger.read(config.path_of(config.results_dir), lab.id)
+    why = chain.why_unchecked(required, version)
     if why:
         return Published(lab.id, None, "refused", why)
     built = chain.built
@@ -222,11 +218,13 @@ def publish(
     log: Callable[[str], None],
     required: tuple[str, ...],
     environ: Mapping[str, str] = os.environ,
+    chains: Mapping[str, ledger.Ledger] | None = None,
 ) -> list[Published]:
-    """Sign and attach the release record of each of `labs` whose `required` checks passed here."""
+    """Sign and attach the release record of each of `labs` whose `required` checks passed
+    here; `chains`: the ledgers the job already read, by datalab."""
     done = []
     for lab in labs:
-        outcome = publish_one(config, lab, registry, signer, environ, required)
+        outcome = publish_one(config, lab, registry, signer, environ, required, (chains or {}).get(lab.id))
         if outcome.status == "refused":
             log(f"{lab.id}: not published: {outcome.why}")
         elif outcome.status == "unchanged":

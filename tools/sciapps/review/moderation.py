@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +25,8 @@ from sciapps.config import Config, find_config
 from sciapps.errors import SciAppsError
 from sciapps.gitcmd import commit, git, paths, show
 from sciapps.gitcmd import top as top_of
-from sciapps.ledger import why_unchecked
-from sciapps.results import read_results
+from sciapps import ledger
+from sciapps.ledger import Check, why_unchecked
 from sciapps.author import author_from_environment
 from sciapps.review.notebooks import NotebookDiff, summarise
 from sciapps.review.submit import CHECKLIST
@@ -33,7 +34,7 @@ from sciapps.safefiles import UnsafeFile, read_text_inside, write_atomically
 from sciapps.roles import ROLES_FILE, Roles, load_roles as _load_roles, parse_roles
 from sciapps.schema import datalab_schema, is_datalab_id
 from sciapps.semver import semver_key
-from sciapps.stages import checks
+from sciapps.stages import checks as stage_checks
 from sciapps.text import md_code, printable
 from sciapps.trust import AFTER_APPROVAL, authorise, waiting
 
@@ -280,25 +281,25 @@ def _cell(value: object) -> str:
     return printable(value).replace("|", "\\|")
 
 
-def _stage_rows(results: dict, version: str, committed: bool, held: str | None = None) -> tuple[list[str], bool]:
-    """Rows of the stage table, and whether every stage passed for this very version.
+def _stage_rows(checks: Mapping[str, Check], version: str, committed: bool, held: str | None = None) -> tuple[list[str], bool]:
+    """Rows of the stage table (`checks`: the pipeline's ledger), and whether the version is
+    checked by the one rule the publication applies too (`ledger.why_unchecked`).
     Results the merge request commits itself, or results of another version, count as not run.
     A datalab `held` for a moderator was not built here: its rows say so, and it is checked
     after the merge, before anything of it is published."""
     rows = []
-    # the one rule of "checked" the publication applies too: what it would refuse, no moderator approves
-    passed = bool(held) or (not committed and why_unchecked(results, checks(), version) is None)
-    for stage in checks():
-        r = results.get(stage)
+    passed = bool(held) or (not committed and why_unchecked(checks, stage_checks(), version) is None)
+    for stage in stage_checks():
+        r = checks.get(stage)
         if held:
             rows.append(f"| {stage} | held | waits for a moderator |")
             continue
         if r is not None and committed:
             status, summary = "not believed", "the merge request commits stage results itself"
-        elif r is not None and r.get("datalab_version") != version:
-            status, summary = "not believed", f"a result for version {r.get('datalab_version') or 'unknown'}, not {version}"
+        elif r is not None and r.version != version:
+            status, summary = "not believed", f"a result for version {r.version or 'unknown'}, not {version}"
         elif r is not None:
-            status, summary = r["status"], r["summary"]
+            status, summary = r.status, r.summary
         else:
             status, summary = "not run", ""
         rows.append(f"| {stage} | {_cell(status)} | {_cell(summary)} |")
@@ -425,7 +426,7 @@ def report(
                 *[f"- {f.format()}" for f in problems],
             ]
             ok = ok and not problems
-            results, _ = read_results(results_dir, change.id)
+            chain = ledger.read(results_dir, change.id)
             held = None if problems else authorise(config, roles, lambda: author, [lab], validated=True).get(change.id)
             if held:
                 lines += [
@@ -433,7 +434,7 @@ def report(
                     f"Not built in this pipeline: {printable(held)}. It waits for a moderator: {AFTER_APPROVAL}, "
                     "and is published only if every check passes there.",
                 ]
-            rows, passed = _stage_rows(results, str(change.after.get("version")), bool(found.committed_results), held)
+            rows, passed = _stage_rows(chain.checks, str(change.after.get("version")), bool(found.committed_results), held)
             lines += ["", "| stage | status | summary |", "| --- | --- | --- |", *rows]
             ok = ok and passed  # a moderator approves only what every stage has checked, for this version
         lines += [

@@ -83,7 +83,7 @@ def image_of(engine, config: Config, lab: Datalab, log: Log) -> str:
 
     built = ledger.read(config.path_of(config.results_dir), lab.id).built
     if built is not None and built.staged is not None:
-        return staged_image(engine, built.staged, log)
+        return staged_image(engine, built.staged, config.registry, log)
     return ensure_image(engine, config, lab, log)
 
 
