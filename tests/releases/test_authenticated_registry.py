@@ -115,3 +115,40 @@ def test_a_release_is_published_and_verified_with_the_jobs_credentials(locked_re
         assert _left_logged_in(home) == []
     finally:
         remove_images(catalog)
+
+
+def test_a_copy_the_registry_will_not_mount_streams_each_blob_through_the_job(engine, locked_registry, tmp_path):
+    """GitLab's registry hands a job a token scoped to the repository it writes, so a mount
+    from another repository opens an upload instead: the copy then streams each blob
+    through the job, checked against its digest, and ends with the same manifest digest.
+    A blob that runs past the size its manifest gives is refused, named."""
+    import json
+
+    from sciapps.releases.registry import MAX_MANIFEST_BYTES, ImageNotCopied, Registry
+
+    login = RegistryLogin(locked_registry, REGISTRY_USER, REGISTRY_PASSWORD)
+    pusher = Engine(engine.client, login=login)
+    source = f"{locked_registry}/sciapps/staging/stream-lab"
+    _tiny_image(engine, tmp_path, f"{source}:staged-1.0.0-abc")
+    digest = pusher.push(f"{source}:staged-1.0.0-abc")
+    engine.untag(f"{source}:staged-1.0.0-abc")
+    registry = Registry(f"{locked_registry}/sciapps", login)
+    _, body = registry._get(
+        f"http://{locked_registry}/v2/sciapps/staging/stream-lab/manifests/{digest}",
+        MAX_MANIFEST_BYTES,
+        "the manifest",
+        {"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+    )
+    manifest = json.loads(body)
+    target = f"{locked_registry}/sciapps/stream-lab"
+    uploads = f"http://{locked_registry}/v2/sciapps/stream-lab/blobs/uploads/"
+    layer = manifest["layers"][0]
+    opened = registry._send("POST", uploads, "an upload")
+    with pytest.raises(ImageNotCopied, match=r"sent more of .*stream-lab@sha256:[0-9a-f]{12} than its 1 bytes"):
+        registry.stream_blob(source, {**layer, "size": 1}, opened.headers["Location"])
+    for blob in [manifest["config"], *manifest["layers"]]:  # no mount: an upload each, streamed
+        opened = registry._send("POST", uploads, "an upload")
+        assert opened.status_code == 202
+        registry.stream_blob(source, blob, opened.headers["Location"])
+    assert registry.copy_image(source, digest, target, "1.0.0-abc") == digest  # every blob there: only the manifest
+    assert registry.digest(f"{target}:1.0.0-abc") == digest

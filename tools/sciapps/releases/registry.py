@@ -35,6 +35,7 @@ MANIFEST_TYPES = (
 )
 MAX_MANIFEST_BYTES = 256 * 1024
 MAX_SBOM_BYTES = 64 * 1024 * 1024
+MAX_BLOB_BYTES = 32 * 2**30  # one layer an image copy streams through a job, at most
 MAX_TAGS = 100_000
 MAX_TAG_PAGES = 500  # pages of a tag list; a registry that pages on without new tags is stopped sooner
 TIMEOUT_S = 30  # per connection attempt and per read
@@ -277,14 +278,15 @@ class Registry:
         registry's garbage collection may delete (a chart version whose tag a rebuild moved on)."""
         self.copy_image(repository, digest, repository, tag)
 
-    def _send(self, method: str, url: str, what: str, data: bytes | None = None, headers: dict | None = None):
+    def _send(self, method: str, url: str, what: str, data=None, headers: dict | None = None, deadline: float = 0):
+        deadline = deadline or REQUEST_DEADLINE_S
         try:
             return _within(
                 lambda: self.client.do_request(url, method, data=data, headers=headers or {}),
-                REQUEST_DEADLINE_S,
-                f"the registry {self.host} took more than {REQUEST_DEADLINE_S} s to answer for {what}",
+                deadline,
+                f"the registry {self.host} took more than {deadline:.0f} s to answer for {what}",
             )
-        except RegistryUnreachable:
+        except SciAppsError:  # ours, as they were raised (a refused blob, a registry that took too long)
             raise
         except Exception as exc:  # noqa: BLE001 (requests' and oras' errors alike)
             raise RegistryUnreachable(
@@ -341,17 +343,20 @@ class Registry:
                     f"{base}uploads/?mount={blob['digest']}&from={self._path(source)}",
                     f"mounting {blob['digest'][:19]} into {target}",
                 )
-                if mount.status_code != 201:
-                    location = mount.headers.get("Location", "")
-                    if mount.status_code == 202 and location.startswith("/v2/"):  # an upload it opened instead: closed again
-                        self._send("DELETE", f"{self.scheme}://{self.host}{location}", "an unused upload")
-                    if mount.status_code in (401, 403):
-                        raise self._refused(mount, f"{target}'s blobs")
+                if mount.status_code == 201:
+                    continue
+                if mount.status_code in (401, 403):
+                    raise self._refused(mount, f"{target}'s blobs")
+                location = mount.headers.get("Location", "")
+                if mount.status_code != 202 or not location:
                     raise ImageNotCopied(
                         f"the registry {self.host} did not mount {blob['digest'][:19]} of {pinned} into {target} "
                         f"(HTTP {mount.status_code})",
                         f"give this job's credentials read access to {source} and write access to {target}",
                     )
+                # it opened an upload instead (a token scoped to the target only, as GitLab's are): the
+                # blob goes through this job, streamed, never whole in memory, checked against its digest
+                self.stream_blob(source, blob, location)
         put = self._send(
             "PUT",
             f"{self.scheme}://{self.host}/v2/{self._path(target)}/manifests/{tag}",
@@ -367,6 +372,61 @@ class Registry:
                 f"{target}:{tag} names {served or 'nothing'} after the copy, not {digest}: refused", "see the registry's log"
             )
         return digest
+
+    def _credentials(self) -> dict:
+        """The Authorization header the client would answer a challenge with, sent at once
+        (basic credentials; a token it already holds goes with every request anyway)."""
+        auth = getattr(self.client, "auth", None)
+        return auth.get_auth_header() if self.login and getattr(auth, "_basic_auth", None) else {}
+
+    def stream_blob(self, source: str, descriptor: dict, location: str) -> None:
+        """Finish the upload the registry opened at `location` with the blob `descriptor`
+        names, read from `source` as it arrives: at most its size, and refused unless its
+        bytes are its digest (the registry checks that too)."""
+        size, digest = descriptor.get("size"), descriptor.get("digest", "")
+        what = f"{source}@{str(digest)[:19]}"
+        if type(size) is not int or not 0 <= size <= MAX_BLOB_BYTES or not is_digest(digest):
+            raise ImageNotCopied(f"{what}: a blob without a size of at most {MAX_BLOB_BYTES // 2**30} GiB", "see the registry")
+        source_url = f"{self.scheme}://{self.host}/v2/{self._path(source)}/blobs/{digest}"
+        hashed, sent = [hashlib.sha256()], [0]
+        registry = self
+
+        class Body:
+            """The blob, read afresh from `source` each time it is sent (an upload that the
+            registry answers with a request for credentials is sent again, whole)."""
+
+            def __iter__(self):
+                hashed[0], sent[0] = hashlib.sha256(), 0
+                response = registry._request("GET", source_url, stream=True)
+                if response.status_code != 200:
+                    raise ImageNotCopied(
+                        f"the registry {registry.host} does not serve {what} (HTTP {response.status_code})", "see its log"
+                    )
+                for chunk in response.iter_content(1 << 20):
+                    sent[0] += len(chunk)
+                    if sent[0] > size:
+                        raise ImageNotCopied(
+                            f"the registry {registry.host} sent more of {what} than its {size} bytes", "see its log"
+                        )
+                    hashed[0].update(chunk)
+                    yield chunk
+
+        url = location if location.startswith(("http://", "https://")) else f"{self.scheme}://{self.host}{location}"
+        if not url.startswith(f"{self.scheme}://{self.host}/v2/"):
+            raise ImageNotCopied(f"the registry {self.host} opened an upload elsewhere ({url[:80]})", "see its log")
+        put = self._send(
+            "PUT",
+            url + ("&" if "?" in url else "?") + f"digest={digest}",
+            f"the upload of {what}",
+            data=Body(),
+            headers={"Content-Type": "application/octet-stream", **self._credentials()},
+            deadline=max(REQUEST_DEADLINE_S, size / 2**20),  # at least 1 MiB/s
+        )
+        if put.status_code != 201 or sent[0] != size or "sha256:" + hashed[0].hexdigest() != digest:
+            raise ImageNotCopied(
+                f"the registry {self.host} did not take {what} ({sent[0]} of {size} bytes, HTTP {put.status_code})",
+                "see the registry's log",
+            )
 
     def _blob(self, repository: str, descriptor: dict, limit: int, what: str) -> bytes:
         size, digest = descriptor.get("size"), descriptor.get("digest", "")
