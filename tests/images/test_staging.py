@@ -51,25 +51,42 @@ def test_the_build_stages_its_image_and_records_the_digest(staged):
     assert result["details"]["staged"] == built.staged.as_dict()  # in the schema-checked result
 
 
-def test_another_runner_pulls_the_staged_digest_and_refuses_what_the_registry_swapped(staged, second_engine, monkeypatch):
+def test_another_runner_pulls_the_staged_digest(staged, second_engine):
     config, built, _ = staged
     lab = load_datalab(config.root / "datalabs" / "tiny-lab", config.limits)
-    for image in second_engine.client.images.list(name=f"{config.registry}/*"):
-        second_engine.client.images.remove(image.id, force=True)
     lines: list[str] = []
     image = image_of(second_engine, config, lab, lines.append)  # what scan and test work on, over there
     assert image == built.staged.pinned and second_engine.image_id(image) == built.image_id
     assert lines == [f"pulling {built.staged.pinned}"]  # pulled by digest: nothing built, no base needed
-    second_engine.client.images.remove(built.image_id, force=True)
+    assert second_engine.image_id(built.ref) is None
+    lines.clear()
+    assert image_of(second_engine, config, lab, lines.append) == image and lines == []  # there now: not pulled again
 
-    # between the build and the test, the registry's copy is replaced (another manifest's bytes
-    # under the staged digest): the test job on the other runner refuses, naming the digest
+
+def test_a_staged_image_swapped_in_the_registry_is_refused_by_the_job_on_another_runner(staged, second_engine, monkeypatch):
+    """Between the build and the test, the registry's copy is replaced (another manifest's
+    bytes under the staged digest). The runner of the test job never had the image (Docker
+    keeps the manifests it verified, so a runner that pulled it before holds the true
+    bytes): it refuses, naming the digest, and builds nothing."""
+    import hashlib
+    import urllib.request
+
+    config, built, _ = staged
+    lab = load_datalab(config.root / "datalabs" / "tiny-lab", config.limits)
     storage = REGISTRY_STORAGE[config.registry.split("/")[0]]
     hexdigest = built.staged.digest.removeprefix("sha256:")
     blob = storage / "docker" / "registry" / "v2" / "blobs" / "sha256" / hexdigest[:2] / hexdigest / "data"
     manifest = json.loads(blob.read_bytes())
     manifest["annotations"] = {"swapped": "yes"}
     blob.write_bytes(json.dumps(manifest).encode())
+    host, _, path = built.staged.repository.partition("/")
+    request = urllib.request.Request(
+        f"http://{host}/v2/{path}/manifests/{built.staged.digest}",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert "sha256:" + hashlib.sha256(response.read()).hexdigest() != built.staged.digest  # the swapped bytes
+    lines: list[str] = []
     with pytest.raises(StagedImageRefused, match=f"the staged image {built.staged.pinned} cannot be pulled by its digest"):
         image_of(second_engine, config, lab, lines.append)
 
@@ -79,4 +96,4 @@ def test_another_runner_pulls_the_staged_digest_and_refuses_what_the_registry_sw
     result = json.loads((config.path_of(config.results_dir) / "tiny-lab" / "test.json").read_text())
     assert report.failed == ["tiny-lab"] and result["status"] == "failed"
     assert result["summary"].startswith(f"not tested: the staged image {built.staged.pinned} cannot be pulled")
-    assert second_engine.image_id(built.ref) is None  # nothing was built there
+    assert second_engine.image_id(built.ref) is None and second_engine.image_id(built.staged.pinned) is None
