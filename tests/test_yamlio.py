@@ -82,3 +82,40 @@ def test_syntax_errors_name_the_line_of_the_mistake_in_plain_words(text, line, s
     with pytest.raises(yamlio.YamlProblem) as problem:
         yamlio.load(text)
     assert problem.value.line == line and said in problem.value.message, (problem.value.line, problem.value.message)
+
+
+@pytest.mark.parametrize(
+    "text, written, read_as",
+    [
+        ("obsid: 0123456701", "0123456701", 21913025),  # YAML 1.1 octal
+        ("version: 1.10", "1.10", 1.1),
+        ("tests: [{obsid: 0777}]", "0777", 511),
+        ("size: 1_000", "1_000", 1000),
+        ("mask: 0x1F", "0x1F", 31),
+        ("at: 1:20", "1:20", 80),  # sexagesimal
+        ("ratio: .5", ".5", 0.5),
+        ("flag: no", "no", False),
+        ("- On", "On", True),
+    ],
+)
+def test_a_value_read_as_another_is_named_with_its_line(text, written, read_as):
+    found = yamlio.rereads("# a comment\n" + text + "\n")
+    assert [(r.line, r.written, r.read_as) for r in found] == [(2, written, read_as)]
+    assert found[0].sentence().startswith(f"`{written}` is read by YAML as ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cpu: 2\nmemory_gb: 1.5\nneg: -1\nplus: +5\nzero: 0\nhalf: 0.5\none: 1.0",
+        "ok: true\nalso: True\nnothing:\ntilde: ~",
+        "quoted: '0777'\ndouble: \"1.10\"\nblock: |\n  0777\n",
+        "date: 2026-01-01\norcid: 0000-0002-1825-0097\nversion: 1.0.0\nword: nothing\nwords: [yes please, 0.10.2]",
+    ],
+)
+def test_values_that_read_as_written_are_not_named(text):
+    assert yamlio.rereads(text + "\n") == []
+
+
+def test_an_invalid_document_is_left_to_the_loader():
+    assert yamlio.rereads("a: [0777\n") == []

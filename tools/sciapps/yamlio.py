@@ -182,6 +182,73 @@ def plain_words(exc: "yaml.MarkedYAMLError", text: str) -> tuple[int | None, str
     return at, words
 
 
+# A plain (unquoted) scalar YAML may read as another value than the one written: octal and
+# hexadecimal numbers (`0123456701` is 21913025), numbers whose text does not survive
+# (`1.10` is 1.1, `1_000`, `.5`), and YAML 1.1's words for true and false (`yes`, `no`,
+# `on`, `off`, `y`, `n`), which YAML 1.2 and JSON read as text. Checked only when the text
+# has one.
+_RISKY = re.compile(
+    r"(?:^|(?<=[\s\[,{]))(?:"
+    r"[-+]?0[0-7_]+|[-+]?0[xXoObB][0-9a-fA-F_]+"  # YAML 1.1 octal, hexadecimal, binary
+    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"  # sexagesimal: 1:20 is 80
+    r"|[-+]?[0-9]*_[0-9_.]*|[-+]?[0-9_]*\.[0-9_]*0|[-+]?\.[0-9][0-9_]*|[-+]?[0-9]+\."  # underscores, lost zeros, .5, 1.
+    r"|[-+]?[0-9][0-9_]*\.[0-9_]*[eE][-+]?[0-9]+|[-+]?\.(?i:inf|nan)"
+    r"|(?i:yes|no|on|off|y|n|true|false)"
+    r")(?=[ \t]*(?:$|#|[,\]}]))",
+    re.MULTILINE,
+)
+_KEEPS = {
+    "tag:yaml.org,2002:int": lambda text, value: text in (str(value), f"+{value}"),
+    "tag:yaml.org,2002:float": lambda text, value: text in (repr(value), f"+{value!r}"),
+    "tag:yaml.org,2002:bool": lambda text, value: text.lower() == ("true" if value else "false"),
+}  # null (`~`, `null`, nothing) is null to every reader: not a trap
+
+
+@dataclass(frozen=True)
+class Reread:
+    """A plain scalar YAML reads as another value than its text."""
+
+    line: int
+    written: str
+    read_as: Any
+
+    def sentence(self) -> str:
+        shown = ("true" if self.read_as else "false") if isinstance(self.read_as, bool) else self.read_as
+        return f"`{self.written}` is read by YAML as {shown}, not as written"
+
+
+def rereads(text: str) -> list[Reread]:
+    """Every plain scalar of `text` (one valid document) that YAML reads as a value whose
+    plain text is not what was written: `version: 1.10` (1.1), `obsid: 0123456701`
+    (21913025, octal), `default: no` (false). JSON, the browser and YAML 1.2 read these
+    otherwise, or the author meant the text: a finding, with its line."""
+    if not _RISKY.search(text):
+        return []
+    loader = _Loader(text)
+    found: list[Reread] = []
+    try:
+        stack = [loader.get_single_node()]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, yaml.ScalarNode):
+                keeps = _KEEPS.get(node.tag)
+                if not node.style and keeps is not None:  # plain: None (Python) or "" (libyaml)
+                    value = loader.construct_object(node)
+                    if not keeps(node.value, value):
+                        found.append(Reread(node.start_mark.line + 1, node.value, value))
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(v for pair in node.value for v in pair)
+            if len(found) >= 100:
+                break
+    except (yaml.YAMLError, RecursionError):
+        return []  # load() says what is wrong with it
+    finally:
+        loader.dispose()
+    return sorted(found, key=lambda r: r.line)
+
+
 def load(text: str) -> Any:
     """Parse one YAML document; raise YamlProblem with a line number on anything unacceptable."""
     # libyaml itself refuses nesting deeper than 1,000 levels, before Python recurses.

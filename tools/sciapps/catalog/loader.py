@@ -147,6 +147,9 @@ def _read_metadata(path: Path, limits: Limits) -> tuple[dict | None, str | None,
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
         return None, text, LoadProblem("not-mapping", f"the document is a {kind}, not a mapping of fields", 1)
+    reread = yamlio.rereads(text)
+    if reread:  # every later rule would judge a value the author never wrote: this first
+        return None, text, LoadProblem("reread", reread[0].sentence(), reread[0].line)
     return data, text, None
 
 

@@ -27,6 +27,7 @@ from sciapps.catalog.rules.loading import (
     NotAMapping,
     NotUtf8Text,
     UnsafeYaml,
+    ValueReadAsAnother,
     YamlSyntaxError,
 )
 from sciapps.catalog.rules.metadata import (
@@ -56,6 +57,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     MetadataTooLarge,
     NotAMapping,
     ExplicitYamlTag,
+    ValueReadAsAnother,
     NotADatalabFolder,
     SchemaViolation,
     *REFINEMENTS,

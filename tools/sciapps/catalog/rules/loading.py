@@ -144,3 +144,28 @@ class NotAMapping(_LoadRule):
     id = "DL-007"
     kind = "not-mapping"
     hint = "write `field: value` lines; `sciapps new` scaffolds a complete file"
+
+
+class ValueReadAsAnother(Rule):
+    """A value in datalab.yaml is read as another value than the one written
+
+    YAML reads some unquoted values as something else: `0123456701` is the octal number
+    21913025, `1.10` is the number 1.1, `1_000` is 1000, and `yes`, `no`, `on` and `off` are
+    true and false (to YAML 1.1 only: JSON, the store and YAML 1.2 readers see text). Every
+    later check would then judge a value the author never wrote, so this is reported
+    first, with each such value's line. Quote an id, a version or a word; write `true` or
+    `false` for a yes/no; write a number as it is meant (`1.1`).
+    """
+
+    id = "DL-072"
+    needs_metadata = False
+    hint = 'put it in quotes (`obsid: "0123456701"`, `version: "1.10"`), or write true/false for a yes/no'
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        from sciapps import yamlio
+
+        problem = lab.load_problem
+        if problem is None or problem.kind != "reread" or lab.text is None:
+            return
+        for reread in yamlio.rereads(lab.text):
+            yield self.finding(lab, reread.sentence(), line=reread.line)
