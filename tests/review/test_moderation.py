@@ -105,6 +105,25 @@ def test_report_in_words(catalog):
     assert "Validation: clean" in text and "Role checks: passed" in text
     assert "| build | not run |" in text and "## Checklist for the moderator" in text
     assert ok is False  # the stages have not run for it yet
+    # the verdict comes first and says why, although validation and the roles passed
+    verdict = text.split("**Verdict: not ready.** The review fails for 1 reason(s):", 1)[1].split("## ", 1)[0]
+    assert text.index("**Verdict") < text.index("## `gaia-dr3-hrd`")
+    assert "- `gaia-dr3-hrd`: no build result: run `sciapps build gaia-dr3-hrd` in this pipeline first" in verdict
+
+
+def test_a_new_datalab_shows_what_it_says_of_itself_and_a_failed_review_says_why(catalog):
+    root, config = catalog
+    shutil.copytree(REPO / "datalabs" / "xmm-epic-spectrum-fit", root / "datalabs" / "xmm-epic-spectrum-fit")
+    meta = root / "datalabs" / "xmm-epic-spectrum-fit" / "datalab.yaml"
+    meta.write_text(meta.read_text().replace("description: |\n", "description: |\n  ```\n  <script>alert(1)</script>\n", 1))
+    text, ok = report(config, "HEAD", "nobody-known", ROLES)
+    assert ok is False and "## `xmm-epic-spectrum-fit`: added" in text
+    introduced = text.split("What it says of itself:", 1)[1].split("Files:", 1)[0]
+    # the description in full, as text in a fence longer than any it holds
+    assert "````text\n```\n<script>alert(1)</script>\n" in introduced
+    for field in ("summary", "missions", "data_assets", "resources", "parameters"):
+        assert f"| `{field}` | — | `" in introduced, field
+    assert "**Verdict: not ready.**" in text and "- `xmm-epic-spectrum-fit`: no build result" in text
 
 
 def test_codeowners_is_fresh():
@@ -277,6 +296,7 @@ def test_stage_results_of_another_version_or_committed_are_not_believed(governed
         )
     code, output = review(root, "mlindqvist")
     assert code == 0, output
+    assert "**Verdict: ready for a moderator.**" in output and "Verdict: not ready" not in output
     repo = git.Repo(root)
     repo.git.add("-f", "build/results")  # forced past .gitignore by the merge request
     code, output = review(root, "mlindqvist")

@@ -342,6 +342,7 @@ def report(
     `artifacts`, each notebook's full diff goes there (`<id>/<path>.diff.html`)."""
     found = changeset(config, base, trusted)
     ok = True
+    why_not: list[str] = []  # each reason the review fails, for its verdict at the top
     judged = f"; judged by the target branch's head {code(trusted[:12])}" if trusted and trusted != base else ""
     lines = ["# Moderation report", "", f"Compared with {code(base)}{judged}; author: {code(author or 'unknown')}.", ""]
     if found.repository_files:
@@ -357,6 +358,8 @@ def report(
         ]
         if author not in roles.moderators:
             ok = False
+            who = code(author or "its author")
+            why_not.append(f"it changes repository files, which only a moderator may change; {who} is not one")
             lines += [
                 "Role checks: FAILED",
                 f"- only a moderator may change these files; {code(author or 'the author (unknown)')} is not one",
@@ -364,6 +367,7 @@ def report(
             ]
     if found.stray:
         ok = False
+        why_not.append(f"{len(found.stray)} path(s) in `datalabs/` belong to no datalab")
         lines += [
             "## Paths in no datalab",
             "",
@@ -374,6 +378,7 @@ def report(
         ]
     if found.committed_results:
         ok = False
+        why_not.append("it commits stage results, which only the pipeline writes")
         lines += [
             "## Committed stage results",
             "",
@@ -383,7 +388,7 @@ def report(
             "",
         ]
     if not found.datalabs:
-        return "\n".join(lines + ["No datalab changes.", ""]), ok
+        return "\n".join(_verdict(lines, why_not) + ["No datalab changes.", ""]), ok
     counts = {k: sum(1 for c in found.datalabs if c.kind == k) for k in ("added", "changed", "archived", "deleted")}
     lines.append(", ".join(f"{n} {k}" for k, n in counts.items() if n) + ".")
     results_dir = config.path_of(config.results_dir)
@@ -401,6 +406,7 @@ def report(
                 f"New datalab: {code(change.after.get('name'))} {code(change.after.get('version'))}, "
                 f"{code(change.after.get('type'))}, {code(change.after.get('mode', 'basic'))} mode."
             )
+            lines += _introduced(change.after)
         names = {"A": "added", "M": "changed", "D": "removed"}
         lines += ["", "Files:", *[f"- {names.get(flag, flag)}: {code(path)}" for flag, path in change.files]]
         diffs = _notebook_diffs(config, base, change)
@@ -426,6 +432,8 @@ def report(
                 *[f"- {f.format()}" for f in problems],
             ]
             ok = ok and not problems
+            if problems:
+                why_not.append(f"{code(change.id)} has {len(problems)} validation error(s)")
             chain = ledger.read(results_dir, change.id)
             held = None if problems else authorise(config, roles, lambda: author, [lab], validated=True).get(change.id)
             if held:
@@ -437,14 +445,53 @@ def report(
             rows, passed = _stage_rows(chain.checks, str(change.after.get("version")), bool(found.committed_results), held)
             lines += ["", "| stage | status | summary |", "| --- | --- | --- |", *rows]
             ok = ok and passed  # a moderator approves only what every stage has checked, for this version
+            if not passed and not problems:
+                unchecked = chain.why_unchecked(stage_checks(), str(change.after.get("version")))
+                why_not.append(f"{code(change.id)}: {printable(unchecked or 'its results were committed, not made here')}")
         lines += [
             "",
             "Role checks: " + ("passed" if not change.problems else "FAILED"),
             *[f"- {printable(p)}" for p in change.problems],
         ]
         ok = ok and not change.problems
+        if change.problems:
+            why_not.append(f"{code(change.id)}: its role checks failed ({printable(change.problems[0])})")
     lines += ["", CHECKLIST.rstrip("\n")]
-    return "\n".join(lines) + "\n", ok
+    return "\n".join(_verdict(lines, why_not)) + "\n", ok
+
+
+def _verdict(lines: list[str], why_not: list[str]) -> list[str]:
+    """The report with its verdict after the first lines: what the review job's exit says,
+    and each reason for it, so a failed review never leaves a moderator guessing."""
+    if why_not:
+        verdict = [
+            f"**Verdict: not ready.** The review fails for {len(why_not)} reason(s):",
+            "",
+            *[f"- {reason}" for reason in why_not],
+            "",
+        ]
+    else:
+        verdict = ["**Verdict: ready for a moderator.** Every check below passed; the checklist at the end is theirs.", ""]
+    return [*lines[:4], *verdict, *lines[4:]]
+
+
+SHOWN_WHEN_ADDED = ("summary", "missions", "categories", "data_assets", "resources", "parameters", "tests", "links")
+MAX_DESCRIPTION_CHARS = 4000
+
+
+def _introduced(after: dict) -> list[str]:
+    """What a new datalab says of itself, for the checklist's questions: its description in
+    full (bounded, as text), and the fields a scientist relies on."""
+    description = after.get("description")
+    lines = ["", "What it says of itself:", ""]
+    if isinstance(description, str) and description.strip():
+        text = "\n".join(printable(line) for line in description[:MAX_DESCRIPTION_CHARS].splitlines())
+        fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+        lines += [f"{fence}text", text, fence, ""]
+    else:
+        lines += ["(no description)", ""]
+    rows = [_row(key, None, after.get(key)) for key in SHOWN_WHEN_ADDED if after.get(key) not in (None, [], {})]
+    return lines + ["| field | target branch | merge request |", "| --- | --- | --- |", *rows]
 
 
 def _is_username(value: object) -> bool:
