@@ -14,12 +14,14 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from sciapps.catalog.rules.metadata import PLACEHOLDER_DESCRIPTION
 from sciapps.catalog.rules.notebooks import notebook_problem
 from sciapps.datalab_types import TYPES
 from sciapps.config import Config
 from sciapps.errors import SciAppsError
 from sciapps.gitcmd import config_value
 from sciapps.schema import datalab_schema
+
 
 ID_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -84,7 +86,7 @@ id: {opts.datalab_id}
 name: {_yaml_str(title)}
 summary: {_yaml_str(f"{title}: {what}.")}
 description: |
-  Describe what the datalab does, which data it uses and what a scientist gets out of it.
+  {PLACEHOLDER_DESCRIPTION}
 version: 0.1.0
 mode: {mode}
 type: {opts.kind}

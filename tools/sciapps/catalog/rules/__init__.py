@@ -34,6 +34,7 @@ from sciapps.catalog.rules.metadata import (
     ChangelogOutOfDate,
     DuplicateMount,
     InvalidException,
+    PlaceholderDescription,
     UndeclaredDataMission,
     UnknownCollection,
 )
@@ -85,6 +86,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     BuildTimeCode,
     SourceOnlyPackage,
     ChangelogOutOfDate,
+    PlaceholderDescription,
     DuplicateMount,
     UndeclaredDataMission,
     UnknownCollection,

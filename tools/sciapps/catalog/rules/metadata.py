@@ -7,6 +7,9 @@ from typing import Iterator
 from sciapps.catalog.rules.base import Context, Finding, Rule, WARNING, rule_by_id
 from sciapps.catalog.rules.schema import SCHEMA_RULES
 
+# The description `sciapps new` writes for its author to replace (DL-073 refuses it past a draft)
+PLACEHOLDER_DESCRIPTION = "Describe what the datalab does, which data it uses and what a scientist gets out of it."
+
 
 class ChangelogOutOfDate(Rule):
     """The newest changelog entry is not the current version
@@ -147,3 +150,27 @@ class InvalidException(Rule):
                     path=("exceptions", index, "rule"),
                     hint="fix the problem instead; only rules marked 'may be excepted' in `sciapps rules` can be",
                 )
+
+
+class PlaceholderDescription(Rule):
+    """The description is still the template's placeholder
+
+    `sciapps new` (and the store's Create page) start the description with a sentence
+    that asks the author to write one. The store shows the description on the datalab's
+    page and a moderator reads it to judge the datalab, so a datalab that is submitted or
+    published must say in its own words what it does, which data it uses and what a
+    scientist gets out of it. A draft may keep the placeholder.
+    """
+
+    id = "DL-073"
+    requires = SCHEMA_RULES
+    hint = "replace the description with what the datalab does, which data it uses and what a scientist gets out of it"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        description = " ".join(str(lab.metadata.get("description", "")).split())
+        if lab.metadata.get("status", "draft") != "draft" and PLACEHOLDER_DESCRIPTION in description:
+            yield self.finding(
+                lab,
+                f"the description is the template's placeholder, and the datalab is {lab.metadata.get('status')}",
+                path=("description",),
+            )
