@@ -44,3 +44,28 @@ def test_corner_cases_agree():
     ):
         document = {**base, **patch}
         assert fast.is_valid(document) == full.is_valid(document), patch
+
+
+@pytest.mark.parametrize(
+    "written, hint",
+    [
+        ("xmm", "did you mean `xmm-newton`?"),  # a part of one mission's id
+        ("XMM Newton", "did you mean `xmm-newton`?"),  # its name
+        ("newton", "did you mean `xmm-newton`?"),
+        ("gaai", "did you mean `gaia`?"),  # a typo
+        ("express", "did you mean one of `mars-express`, `venus-express`?"),  # a part of two: both
+        ("pluto", "use one of: bepicolombo, "),
+    ],
+)
+def test_an_unknown_mission_gets_the_mission_it_likely_means(tmp_path, config, written, hint):
+    import shutil
+
+    from tests.conftest import findings_for
+
+    folder = tmp_path / "unknown-mission"
+    shutil.copytree(CASES / "invalid" / "unknown-mission", folder)
+    (folder / "expected.yaml").unlink()
+    meta = folder / "datalab.yaml"
+    meta.write_text(meta.read_text().replace("missions: [gaia, XMM Newton]", f"missions: [gaia, {written}]"))
+    (finding,) = [f for f in findings_for(folder, config) if f.rule_id == "DL-014"]
+    assert finding.message == f"unknown mission {written!r}" and finding.hint.startswith(hint)

@@ -157,10 +157,18 @@ class _VocabularyRule(_SchemaRefinement):
         known = vocabulary(cls.vocabulary)
         value = error.instance
         by_name = {entry["name"].lower(): key for key, entry in known.items()}
-        guess = by_name.get(str(value).lower()) or next(
-            iter(difflib.get_close_matches(str(value).lower(), list(known), n=1, cutoff=0.6)), None
+        # a part of one id or name (`xmm` of `xmm-newton`; `express` is a part of two: both are named)
+        words = str(value).lower()
+        parts = {key for key, entry in known.items() if words in re.split(r"[^a-z0-9]+", f"{key} {entry['name'].lower()}")}
+        guess = (
+            by_name.get(words)
+            or (next(iter(parts)) if len(parts) == 1 else None)
+            or next(iter(difflib.get_close_matches(words, list(known), n=1, cutoff=0.6)), None)
         )
-        hint = f"did you mean `{guess}`?" if guess else f"use one of: {', '.join(sorted(known))}"
+        if len(parts) > 1 and not by_name.get(words):
+            hint = f"did you mean one of {', '.join(f'`{key}`' for key in sorted(parts))}?"
+        else:
+            hint = f"did you mean `{guess}`?" if guess else f"use one of: {', '.join(sorted(known))}"
         noun = cls.vocabulary.rstrip("s").replace("categorie", "category")
         return [(tuple(error.absolute_path), f"unknown {noun} {value!r}", hint)]
 
