@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 
 from sciapps import launchparams as lp
-from sciapps.catalog.launching import declared, json_schema
+from sciapps.catalog.launching import NO_ID_KIND, declared, json_schema, takes
 from sciapps.config import load_config
 from tests.conftest import REPO
 
@@ -37,3 +37,22 @@ def test_a_selection_the_catalog_does_not_declare_takes_no_value():
     (spec,) = declared({"parameters": [parameter]}, CONFIG)
     for value in ("102018211", "anything", "-o /tmp/x"):
         assert lp.read_value(spec, value)[1] is not None
+
+
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ({"label": "Observation", "type": "string", "pattern": "^[0-9]{10}$", "form": "XMM obsid, for example 1"},
+         "Observation: XMM obsid (10 digits)"),
+        ({"name": "n", "label": "Count", "type": "integer", "min": 1, "max": 100}, "Count: a whole number from 1 to 100"),
+        ({"name": "x", "type": "number"}, "x: a number"),
+        ({"name": "d", "label": "Day", "type": "date"}, "Day: a date (YYYY-MM-DD)"),
+        ({"name": "f", "label": "Flag", "type": "boolean"}, "Flag: yes or no"),
+        ({"name": "c", "label": "Band", "type": "choice", "choices": ["g", "r"]}, "Band: one of g, r"),
+        ({"name": "s", "label": "Name", "type": "string"}, "Name: text"),
+        ({"label": "Id", "type": "string", "pattern": NO_ID_KIND, "form": "an id of a kind this catalog does not declare"},
+         "Id: an id of a kind this catalog does not declare"),
+    ],
+)  # fmt: skip
+def test_what_a_parameter_takes_in_words(spec, words):
+    assert takes(spec) == words

@@ -117,6 +117,11 @@ def test_datalab_page_content(store):
     assert f'href="https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&amp;version={GAIA}&amp;digest={GAIA_DIGEST}"' in page
     assert "/data/gaia/dr3" in page and "gaia_dr3_source" in page
     assert "1 of 1 notebooks failed" in page and "Made my HRD figure in minutes." in page
+    # what it opens on, under its summary, on every page that has parameters (with a release or not)
+    assert (
+        '<p class="sa-datalab__takes"><strong>Takes</strong> Source to mark: Gaia DR3 source id (1 to 19 digits); '
+        "Distance limit (pc): a number from 10 to 100.</p>"
+    ) in page
     shot = (REPO / "datalabs" / "gaia-dr3-hrd" / "screenshots" / "hr_diagram.png").read_bytes()
     published = folder / "datalabs" / "gaia-dr3-hrd" / "media" / f"{hashlib.sha256(shot).hexdigest()[:20]}.png"
     assert published.read_bytes() == shot and f'src="../../datalabs/gaia-dr3-hrd/media/{published.name}"' in page

@@ -46,6 +46,32 @@ def declared(meta: dict, config: Config) -> list[dict]:
     return specs
 
 
+def takes(spec: dict) -> str:
+    """What one declared parameter (`declared`) takes, in words: "XMM-Newton observation
+    id (10 digits)", "a whole number from 1 to 100", "yes or no"."""
+    import re
+
+    label = str(spec.get("label") or spec.get("name") or "")
+    digits = re.fullmatch(r"\^\[0-9\]\{(\d+)(?:,(\d+))?\}\$", str(spec.get("pattern") or ""))
+    shape = ""
+    if digits:
+        shape = f"{digits[1]} digits" if not digits[2] else f"{digits[1]} to {digits[2]} digits"
+    if "form" in spec:  # an id of a kind the catalog declares (or says it does not)
+        kind = str(spec["form"]).split(", for example ")[0]
+        return f"{label}: {kind}" + (f" ({shape})" if shape else "")
+    kind = spec.get("type")
+    low, high = spec.get("min"), spec.get("max")
+    bounds = f" from {low} to {high}" if low is not None and high is not None else ""
+    words = {
+        "integer": f"a whole number{bounds}",
+        "number": f"a number{bounds}",
+        "date": "a date (YYYY-MM-DD)",
+        "boolean": "yes or no",
+        "choice": "one of " + ", ".join(str(c) for c in spec.get("choices") or []),
+    }.get(kind, shape or "text")
+    return f"{label}: {words}"
+
+
 def defaults(meta: dict) -> dict:
     return {**RESOURCE_DEFAULTS, **{k: v for k, v in (meta.get("resources") or {}).items() if k != "max"}}
 

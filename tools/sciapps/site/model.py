@@ -191,6 +191,7 @@ def entry(
             name: {"min": launching.minimum(name), "max": most} for name, most in launching.bounds(meta, config).items()
         },
         "parameters": launching.declared(meta, config),
+        "takes": [launching.takes(p) for p in launching.declared(meta, config)],
         "launch_schema": launching.json_schema(launching.declared(meta, config)),
         "screenshots": [{**s, "url": f"{page}{media[s['file']]}"} for s in meta.get("screenshots") or [] if s["file"] in media],
         "icon": f"{page}{media[meta['icon']]}" if meta.get("icon") in media else None,
