@@ -53,16 +53,15 @@ def _chart_package(config: Config, package: ChartPackage | None) -> tuple[str, b
     return name, data
 
 
-def _release_image(built: Built, registry, engine_of: Callable[[], object], log: Log, lab_id: str) -> dict:
-    """The checked image under its release tag (`<registry>/<id>:<version>-<hash>`), and
-    what was pushed. A staged image is copied in the registry, the same digest, whichever
-    runner this job is on; an image built without staging (`sciapps build` on this machine)
-    is pushed from this engine, which must hold exactly the image the build checked."""
-    repository, _, tag = built.ref.rpartition(":")
+def _hand_on(built: Built, target: str, registry, engine_of: Callable[[], object], log: Log, lab_id: str) -> str:
+    """Give the image the build checked the name `target` (`<repository>:<tag>`); its digest.
+    A staged image is copied in the registry, the same digest, whichever runner this job is
+    on; an image built without staging (`sciapps build` on this machine) is pushed from this
+    engine, which must hold exactly the image the build checked."""
+    repository, _, tag = target.rpartition(":")
     if built.staged is not None:
-        log(f"{lab_id}: copying {built.staged.pinned} to {built.ref}")
-        digest = registry().copy_image(built.staged.repository, built.staged.digest, repository, tag)
-        return {"ref": built.ref, "image_id": built.image_id, "digest": digest, "staged": built.staged.pinned}
+        log(f"{lab_id}: copying {built.staged.pinned} to {target}")
+        return registry().copy_image(built.staged.repository, built.staged.digest, repository, tag)
     engine = engine_of()
     if not built.image_id or engine.image_id(built.ref) != built.image_id:
         raise SciAppsError(
@@ -70,8 +69,28 @@ def _release_image(built: Built, registry, engine_of: Callable[[], object], log:
             f"and is not on this engine under {built.ref}",
             "build with `--stage-to staging` (as the pipeline does), or push from the machine that built it",
         )
-    log(f"{lab_id}: pushing {built.ref}")
-    return {"ref": built.ref, "image_id": built.image_id, "digest": engine.push(built.ref)}
+    log(f"{lab_id}: pushing {target}")
+    if target == built.ref:
+        return engine.push(target)
+    engine.tag(built.image_id, target)
+    try:
+        return engine.push(target)
+    finally:
+        engine.untag(target)
+
+
+def _in_registry(config: Config, lab: Datalab, built: Built) -> None:
+    """Refuse a build record that names an image outside the datalab's repositories of the
+    catalog's registry: nothing else is copied or pushed under its name."""
+    if not built.ref.startswith(f"{config.registry.rstrip('/')}/{lab.id}:") or (
+        built.staged is not None and not built.staged.within(config.registry)
+    ):
+        raise SciAppsError(
+            f"the build recorded {built.ref[:200]}"
+            + (f", staged as {built.staged.pinned[:200]}" if built.staged else "")
+            + f": not {lab.id}'s images in the catalog's registry {config.registry}",
+            "run the pipeline again",
+        )
 
 
 def push_one(
@@ -93,15 +112,13 @@ def push_one(
         built = chain.built
         if built is None:
             raise SciAppsError("its build did not pass in this pipeline", f"run `sciapps build {lab.id}` first")
-        own = f"{config.registry.rstrip('/')}/{lab.id}:"
-        if not built.ref.startswith(own) or (built.staged is not None and not built.staged.within(config.registry)):
-            raise SciAppsError(
-                f"the build recorded {built.ref[:200]}"
-                + (f", staged as {built.staged.pinned[:200]}" if built.staged else "")
-                + f": not {lab.id}'s images in the catalog's registry {config.registry}",
-                "run the pipeline again",
-            )
-        pushed["image"] = _release_image(built, registry, engine_of, log, lab.id)
+        _in_registry(config, lab, built)
+        pushed["image"] = {
+            "ref": built.ref,
+            "image_id": built.image_id,
+            "digest": _hand_on(built, built.ref, registry, engine_of, log, lab.id),
+            **({"staged": built.staged.pinned} if built.staged else {}),
+        }
     pushed["chart"] = {
         "ref": push_chart(chart_packages(config) / name, config.charts_oci, login),
         "package": name,
@@ -247,28 +264,13 @@ def push_review(config: Config, ids: tuple[str, ...], merge_request: str, commit
             failed += 1
             continue
         repository, tag = review_repository(config, lab.id), f"mr-{merge_request}-{commit_sha[:12]}"
-        if built.staged is not None and not built.staged.within(config.registry):
-            log(f"{lab.id}: no review image: {built.staged.pinned[:200]} is not in the catalog's registry")
+        try:  # a copy in the registry when staged: the very digest the tests ran, on any runner
+            _in_registry(config, lab, built)
+            digest = _hand_on(built, f"{repository}:{tag}", registry, engine_of, log, lab.id)
+        except SciAppsError as exc:
+            log(f"{lab.id}: no review image: {exc.message}")
             failed += 1
             continue
-        if built.staged is not None:  # a copy in the registry, the very digest the tests ran: any runner will do
-            try:
-                digest = registry().copy_image(built.staged.repository, built.staged.digest, repository, tag)
-            except SciAppsError as exc:
-                log(f"{lab.id}: no review image: {exc.message}")
-                failed += 1
-                continue
-        else:
-            engine = engine_of()
-            if not built.image_id or engine.image_id(built.ref) != built.image_id:
-                log(f"{lab.id}: no review image: the image the build checked was not staged and is not on this engine")
-                failed += 1
-                continue
-            engine.tag(built.image_id, f"{repository}:{tag}")
-            try:
-                digest = engine.push(f"{repository}:{tag}")
-            finally:
-                engine.untag(f"{repository}:{tag}")
         image = f"{repository}@{digest}"
         write_pushed(
             config.path_of(config.results_dir),
