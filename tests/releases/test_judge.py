@@ -82,8 +82,30 @@ def test_the_registry_and_the_scan_decide_too(signer):
     assert "not the signed" in judge(envelope, _key(signer), digest[7:], "sha256:" + "0" * 64).why
     failed = {**records.CHECKS, "scan": {"status": "failed", "summary": "2 blocking", "finished": "2026-11-20T10:00:00Z"}}
     digest, envelope = records.record(signer, "gaia-dr3-hrd", "1.2.0", checks=failed)
-    assert judge(envelope, _key(signer), digest[7:], digest).why == "its scan did not pass"
+    assert judge(envelope, _key(signer), digest[7:], digest).why == "signed, but its scan failed: 2 blocking"
     assert "no public key" in judge(envelope, None, digest[7:], digest).why
+
+
+@pytest.mark.parametrize(
+    "checks, why",
+    [
+        ({"test": {"status": "failed", "summary": "1 of 1 notebooks failed", "finished": "2026-11-20T10:00:00Z"}},
+         "signed, but its test failed: 1 of 1 notebooks failed"),
+        ({"chart": {"status": "skipped", "summary": "", "finished": "2026-11-20T10:00:00Z"}}, "signed, but its chart did not pass (skipped)"),
+    ],
+)
+def test_verified_means_every_check_the_record_cites_passed(signer, checks, why):
+    """A signed record of a release whose test failed is not a working release: the store
+    and `verify` both read this verdict."""
+    digest, envelope = records.record(signer, "gaia-dr3-hrd", "1.2.0", checks={**records.CHECKS, **checks})
+    j = judge(envelope, _key(signer), digest[7:], digest)
+    assert (j.verified, j.why) == (False, why)
+
+
+def test_a_record_without_a_scan_is_not_verified(signer):
+    checks = {k: v for k, v in records.CHECKS.items() if k != "scan"}
+    digest, envelope = records.record(signer, "gaia-dr3-hrd", "1.2.0", checks=checks)
+    assert judge(envelope, _key(signer), digest[7:], digest).why == "signed, but its scan did not run"
 
 
 def test_the_record_schema_is_a_valid_2020_12_schema_and_published_with_the_store():

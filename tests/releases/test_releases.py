@@ -89,6 +89,23 @@ def test_a_record_signed_with_another_key_is_not_verified_and_not_launched(catal
     assert launched.exit_code == 1 and "refusing to launch" in launched.output
 
 
+def test_a_signed_record_of_a_failed_test_is_not_verified_and_not_launched(catalog, tmp_path):
+    """"Verified" means it works: `verify`, `launch` and the store (tests/site) read the same verdict."""
+    digest = catalog.release("first")
+    registry = Registry(catalog.config.registry)
+    repository = registry.repository(catalog.datalab)
+    statement = signing.unverified_statement(registry.fetch_record(repository, attachment_tag(digest)))
+    for item in statement["predicate"]["runDetails"]["byproducts"]:
+        if item["name"] == "check:test":
+            item["annotations"].update(status="failed", summary="1 of 1 notebooks failed")
+    signed = signing.sign(statement, signing.signer_from_environment(catalog.environ))  # the catalog's own key
+    registry.push_record(repository, digest, signed, None, {})
+    result = run(catalog, "verify", f"{catalog.datalab}@1.2.0")
+    assert result.exit_code == 1 and "signed, but its test failed: 1 of 1 notebooks failed" in result.output
+    launched = run(catalog, "launch", catalog.datalab, "--kubeconfig", str(tmp_path / "none"))
+    assert launched.exit_code == 1 and "refusing to launch" in launched.output
+
+
 def test_every_build_stays_launchable_by_digest(catalog, tmp_path):
     """A rebuild of 1.2.0 moves the chart's 1.2.0 tag on; the first build is still launched
     with its own chart (pulled by digest and checked against its record). No cluster here:

@@ -95,11 +95,11 @@ def store(tmp_path_factory):
     gaia = [
         records.record(signer, "gaia-dr3-hrd", "1.1.0", published="2026-10-01T10:00:00+00:00"),
         records.record(signer, "gaia-dr3-hrd", "1.2.0", published="2026-11-01T10:00:00+00:00"),
-        records.record(signer, "gaia-dr3-hrd", GAIA, published="2026-11-20T10:00:00+00:00", checks=failed_test),
+        records.record(signer, "gaia-dr3-hrd", GAIA, published="2026-11-20T10:00:00+00:00"),
     ]
     other_key = records.keys(work / "other")
     xmm = [records.record(other_key, "xmm-epic-spectrum-fit", "2.0.1"), records.record(signer, "xmm-epic-spectrum-fit", XMM)]
-    euclid = [records.record(signer, "euclid-q1-photoz", EUCLID)]
+    euclid = [records.record(signer, "euclid-q1-photoz", EUCLID, checks=failed_test)]  # signed, but its test failed
     records.mirror(work / "build" / "releases", {"gaia-dr3-hrd": gaia, "xmm-epic-spectrum-fit": xmm, "euclid-q1-photoz": euclid})
     (work / "build" / "feedback.json").write_text(json.dumps(FEEDBACK))
     report = build_store(config, [REPO / "datalabs", CASES / "store"], work / "public", REPO / "mkdocs.yml", jobs=1)

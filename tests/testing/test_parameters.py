@@ -89,7 +89,8 @@ def test_run_with_a_parameter_opens_the_injected_copy_and_leaves_the_notebook_al
         (
             [("obsid", "0123'; rm -rf ~ #")],
             {},
-            "Observation id is not in the expected form (XMM-Newton observation id, for example 0123456789).",
+            "Observation id is not in the expected form (XMM-Newton observation id, for example 0123456789): "
+            "it holds characters other than the digits 0 to 9.",
         ),
         ([("obsid", "../../secrets")], {}, "Observation id holds a `..` path segment."),
         ([("nope", "1")], {}, "nope is not a parameter of this datalab"),

@@ -447,6 +447,31 @@ def _bound(value, spec: dict) -> str | None:
     return None
 
 
+_DIGITS = re.compile(r"\^\[0-9\]\{([0-9]{1,3})(?:,([0-9]{1,3}))?\}\$")
+
+
+def digit_count(pattern: object) -> tuple[int, int] | None:
+    """(fewest, most) digits when `pattern` takes only digits, `^[0-9]{n}$` or `^[0-9]{n,m}$`
+    (how catalogs write ids), else None; params.js reads patterns the same way."""
+    found = _DIGITS.fullmatch(pattern) if isinstance(pattern, str) else None
+    if not found:
+        return None
+    return int(found[1]), int(found[2] or found[1])
+
+
+def _digits_hint(pattern: str, text: str) -> str:
+    """What is wrong with `text` against an all-digit id pattern, said as the scientist
+    would check it: ": 5 digits where 10 are needed"."""
+    count = digit_count(pattern)
+    if count is None:
+        return ""
+    if not all("0" <= c <= "9" for c in text):
+        return ": it holds characters other than the digits 0 to 9"
+    low, high = count
+    needed = str(low) if low == high else f"{low} to {high}"
+    return f": {len(text)} digit{'' if len(text) == 1 else 's'} where {needed} are needed"
+
+
 def read_value(spec: dict, text: object):
     """(the typed value, None), or (None, why the text is not a value of this parameter:
     a phrase to follow "<label> ...")."""
@@ -467,7 +492,7 @@ def read_value(spec: dict, text: object):
             if matched is None:
                 return None, "took too long to check against its pattern"
             if not matched:
-                return None, f"is not in the expected form ({spec.get('form') or pattern})"
+                return None, f"is not in the expected form ({spec.get('form') or pattern})" + _digits_hint(pattern, text)
         return text, None
     if kind == "integer":
         if not _INTEGER.fullmatch(text):

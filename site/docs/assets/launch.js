@@ -101,7 +101,7 @@
     const { values, problems } = P.readValues(entry.parameters || [], given);
     const resources = resourceProblems(entry, asked);
     const all = [...problems, ...resources.problems];
-    if (all.length) return refuse(app, "sa-launch", `This link cannot start ${entry.name}: ${all[0]}`);
+    if (all.length) return repair(app, entry, release, single, given, asked, all);
 
     const summary = app.querySelector(".sa-launch__summary");
     summary.querySelector("h2").textContent = `${entry.name} ${release.version}`;
@@ -134,76 +134,196 @@
     timing.launchReady = performance.now();
   }
 
+  /* A launch link with values that are wrong or missing: every reason, a form holding the
+   * link's values with each field's own error beside it, and the datalab's page. */
+  function repair(app, entry, release, single, given, asked, problems) {
+    app.querySelector(".sa-launch__status").textContent = "";
+    const box = app.querySelector(".sa-launch__refused");
+    const named = el("a", { href: new URL(entry.urls.page, root(app)).href }, `${entry.name} ${release.version}`);
+    box.replaceChildren(
+      el("strong", {}, "This link cannot start "),
+      named,
+      el("strong", {}, problems.length === 1 ? " yet: one value needs correcting." : ` yet: ${problems.length} values need correcting.`),
+      el("ul", {}, ...problems.map((p) => el("li", {}, p)))
+    );
+    box.hidden = false;
+    const values = new Map();
+    for (const [k, v] of [...given, ...asked]) if (!values.has(k)) values.set(k, v);
+    const form = el("form", { class: "sa-form sa-launch__repair", method: "get", action: "./", novalidate: "" });
+    const hidden = [["datalab", entry.id], ["version", release.version]];
+    if (single.digest) hidden.push(["digest", single.digest]);
+    for (const [name, value] of hidden) form.append(el("input", { type: "hidden", name, value }));
+    const limits = {};
+    for (const spec of entry.parameters || []) form.append(field(spec, values.has(spec.name) ? values.get(spec.name) : null));
+    for (const [name] of asked) {
+      const limit = entry.resource_limits[name];
+      if (!limit) continue;
+      limits[name] = limit;
+      const label = name === "cpu" ? "CPU cores" : "Memory (GiB)";
+      form.append(field({ name, label, type: "resource", help: `From ${limit.min} to ${limit.max}.` }, values.get(name)));
+    }
+    form.append(el("p", { class: "sa-actions" }, el("button", { class: "md-button md-button--primary", type: "submit" }, "Check again")));
+    const section = el("section", { class: "sa-launch__fix", "aria-labelledby": "sa-launch-fix" }, el("h2", { id: "sa-launch-fix" }, `Correct the values for ${entry.name}`), form);
+    box.after(section);
+    launchForm(form, { parameters: entry.parameters || [], resource_limits: limits });
+    const first = form.querySelector("[aria-invalid='true']");
+    if (first) first.focus();
+    timing.launchReady = performance.now();
+  }
+
+  /** One field of a launch form, as _launch_form.html writes them; `value` null: not given. */
+  function field(spec, value) {
+    const id = `sa-p-${spec.name}`;
+    const described = `${id}-help ${id}-error`;
+    let input;
+    if (spec.type === "boolean" || spec.type === "choice") {
+      const options = spec.type === "boolean" ? [["true", "yes"], ["false", "no"]] : (spec.choices || []).map((c) => [String(c), String(c)]);
+      const chosen = value !== null ? value : P.defaultText(spec);
+      input = el("select", { id, name: spec.name, "aria-describedby": described });
+      for (const [v, label] of options) {
+        const option = el("option", { value: v }, label);
+        if (v === chosen) option.selected = true;
+        input.append(option);
+      }
+    } else {
+      input = el("input", { id, name: spec.name, type: "text", maxlength: "256", autocomplete: "off", spellcheck: "false", "aria-describedby": described });
+      input.value = value !== null ? value : P.defaultText(spec) || "";
+      if (spec.example) input.placeholder = `for example ${spec.example}`;
+      else if (spec.type === "date") input.placeholder = "YYYY-MM-DD";
+    }
+    const help = [spec.help, spec.form ? `${spec.form}.` : ""].filter(Boolean).join(" ");
+    return el(
+      "div",
+      { class: "sa-field" },
+      el("label", { for: id }, spec.label || spec.name),
+      input,
+      el("p", { class: "sa-field__help", id: `${id}-help` }, help),
+      el("p", { class: "sa-field__error", id: `${id}-error`, hidden: "" })
+    );
+  }
+
   // ------------------------------------------------------------ the open page
   async function openPage(app) {
     const pairs = pairsOf(location.search);
     if (pairs === null) return refuse(app, "sa-open", "This link is too long to be a real one.");
     const missions = pairs.filter(([k]) => k === "mission");
     if (missions.length !== 1 || !MISSION.test(missions[0][1])) {
-      return refuse(app, "sa-open", "This link names no mission: it needs ?mission=<mission>&<kind of id>=<id>.");
+      refuse(app, "sa-open", "This link names no mission: it needs ?mission=<mission>&<kind of id>=<id>.");
+      return app.querySelector(".sa-open__refused").append(" ", el("a", { href: new URL("missions/", root(app)).href }, "Open an id from a mission's page."));
     }
     const mission = missions[0][1];
     const index = await getJson(new URL(`api/open/${mission}.json`, root(app)));
-    if (!index) return refuse(app, "sa-open", `The store has no datalab that opens ${mission} data by id.`);
+    if (!index) {
+      refuse(app, "sa-open", `The store has no datalab that opens ${mission} data by id.`);
+      return app.querySelector(".sa-open__refused").append(" ", el("a", { href: new URL("missions/", root(app)).href }, "See the missions it has."));
+    }
     const kinds = Object.entries(index.kinds).map(([kind, k]) => `${kind} (${k.label})`).join(", ");
     const given = pairs.filter(([k]) => k !== "mission");
+    const known = (kind) => Object.prototype.hasOwnProperty.call(index.kinds, kind);
     if (given.length !== 1) {
-      return refuse(
+      return openRefused(
         app,
-        "sa-open",
+        index,
+        given.find(([k]) => known(k)) || null,
         given.length ? `This link gives more than one id; it takes one of: ${kinds}.` : `This link gives no ${index.name} id; it takes one of: ${kinds}.`
       );
     }
     const [kind, value] = given[0];
-    const declared = Object.prototype.hasOwnProperty.call(index.kinds, kind) ? index.kinds[kind] : null;
-    if (!declared) return refuse(app, "sa-open", `${JSON.stringify(kind.slice(0, 40))} is not a kind of ${index.name} id the store knows; it takes one of: ${kinds}.`);
-    const form = declared.example ? `for example ${declared.example}` : declared.pattern;
-    const [, why] = P.readValue({ type: "string", pattern: declared.pattern, label: declared.label, form }, value);
-    if (why) return refuse(app, "sa-open", `The ${declared.label} ${why}.`);
+    const declared = known(kind) ? index.kinds[kind] : null;
+    if (!declared) return openRefused(app, index, null, `${JSON.stringify(kind.slice(0, 40))} is not a kind of ${index.name} id the store knows; it takes one of: ${kinds}.`);
+    const [, why] = P.readValue(openSpec(declared), value);
+    if (why) return openRefused(app, index, [kind, value], `The ${declared.label} ${why}.`);
     const results = app.querySelector(".sa-open__results");
     const shown = [];
+    let waiting = 0;
     for (const d of index.datalabs.filter((d) => d.kind === kind)) {
       const [, own] = P.readValue(d.spec, value); // its own bounds too, if it adds any
       if (own) continue;
-      const link = new URL("launch/", root(app));
-      link.search = encodePairs([["datalab", d.id], ["version", d.version], [d.parameter, value]]);
-      results.append(
-        el(
-          "article",
-          { class: "sa-card", "data-id": d.id },
-          el("h3", { class: "sa-card__title" }, el("a", { href: new URL(d.page, root(app)).href }, d.name)),
-          el("p", { class: "sa-card__summary" }, d.summary),
-          el("p", {}, el("a", { class: "md-button md-button--primary sa-open__launch", href: link.href }, `Open ${value} in ${d.name} ${d.version}`))
-        )
-      );
-      shown.push(d.id);
+      const title = el("h3", { class: "sa-card__title" }, el("a", { href: new URL(d.page, root(app)).href }, d.name));
+      let action;
+      if (d.version) {
+        const link = new URL("launch/", root(app));
+        link.search = encodePairs([["datalab", d.id], ["version", d.version], [d.parameter, value]]);
+        action = el("p", {}, el("a", { class: "md-button md-button--primary sa-open__launch", href: link.href }, `Open ${value} in ${d.name} ${d.version}`));
+        shown.push(d.id);
+      } else {
+        action = el("p", { class: "sa-open__waiting" }, "Not launchable yet: it has no verified release.");
+        waiting += 1;
+      }
+      results.append(el("article", { class: "sa-card" + (d.version ? "" : " sa-card--waiting"), "data-id": d.id }, title, el("p", { class: "sa-card__summary" }, d.summary), action));
     }
-    app.querySelector(".sa-open__status").textContent = shown.length
+    const status = shown.length
       ? `${shown.length === 1 ? "1 datalab opens" : `${shown.length} datalabs open`} the ${declared.label} ${value}:`
       : `No published datalab opens a ${declared.label} yet.`;
+    app.querySelector(".sa-open__status").textContent = status + (waiting ? ` ${waiting === 1 ? "1 more takes" : `${waiting} more take`} one, not launchable yet.` : "");
     timing.launchReady = performance.now();
   }
 
+  function openSpec(declared) {
+    const form = declared.example ? `for example ${declared.example}` : declared.pattern;
+    return { type: "string", pattern: declared.pattern, label: declared.label, form, example: declared.example };
+  }
+
+  /* A refused archive link: the sentence, one form per kind of id the mission has, the
+   * given value in its own kind's form with the error beside it, and the mission's page. */
+  function openRefused(app, index, pair, sentence) {
+    refuse(app, "sa-open", sentence);
+    const mission = new URL(`missions/${index.mission}/`, root(app)).href;
+    app.querySelector(".sa-open__refused").append(" ", el("a", { href: mission }, `See every ${index.name} datalab.`));
+    const section = el("section", { class: "sa-open__fix", "aria-labelledby": "sa-open-fix" }, el("h2", { id: "sa-open-fix" }, `Open ${index.name} data by id`));
+    for (const [kind, declared] of Object.entries(index.kinds)) {
+      const id = `sa-open-${kind}`;
+      const input = el("input", { id, name: kind, type: "text", maxlength: "256", autocomplete: "off", spellcheck: "false", "aria-describedby": `${id}-error` });
+      const error = el("p", { class: "sa-field__error", id: `${id}-error` });
+      if (pair && pair[0] === kind) {
+        input.value = pair[1];
+        input.setAttribute("aria-invalid", "true");
+        error.textContent = sentence;
+      } else error.hidden = true;
+      if (declared.example) input.placeholder = `for example ${declared.example}`;
+      section.append(
+        el(
+          "form",
+          { class: "sa-form sa-open-form", method: "get", action: "./" },
+          el("input", { type: "hidden", name: "mission", value: index.mission }),
+          el("div", { class: "sa-field" }, el("label", { for: id }, declared.label), input, error),
+          el("button", { class: "md-button md-button--primary", type: "submit" }, "Open")
+        )
+      );
+    }
+    app.querySelector(".sa-open__refused").after(section);
+    const bad = section.querySelector("[aria-invalid='true']");
+    if (bad) bad.focus();
+  }
+
   // ------------------------------------------------------------ a datalab page's form
-  function launchForm(form) {
-    const spec = JSON.parse(form.querySelector(".sa-launch-form__spec").textContent);
+  /* `given`: the declaration, for a form built here (the launch page's repair form), whose
+   * errors show at once; a datalab page's form shows a field's error once it is touched. */
+  function launchForm(form, given) {
+    const spec = given || JSON.parse(form.querySelector(".sa-launch-form__spec").textContent);
     const byName = new Map(spec.parameters.map((p) => [p.name, p]));
     const share = form.parentElement.querySelector(".sa-launch-form__share");
+    const touched = new Set();
+    let all = Boolean(given);
 
     function check(input) {
       const error = document.getElementById(`${input.id}-error`);
       let why = null;
       if (byName.has(input.name)) {
         const p = byName.get(input.name);
-        [, why] = P.readValue(p, input.value);
-        if (why) why = `${p.label} ${why}.`;
+        if (input.value === "" && P.defaultText(p) === null) why = `${p.label} needs a value${p.example ? `, for example ${p.example}` : ""}.`;
+        else {
+          [, why] = P.readValue(p, input.value);
+          if (why) why = `${p.label} ${why}.`;
+        }
       } else if (spec.resource_limits[input.name]) {
         why = resourceProblems({ id: "this datalab", resources: {}, resource_limits: spec.resource_limits }, [[input.name, input.value]]).problems[0] || null;
       }
+      const shown = why && (all || touched.has(input.name));
       if (!error) return why;
-      error.textContent = why || "";
-      error.hidden = !why;
-      if (why) input.setAttribute("aria-invalid", "true");
+      error.textContent = shown ? why : "";
+      error.hidden = !shown;
+      if (shown) input.setAttribute("aria-invalid", "true");
       else input.removeAttribute("aria-invalid");
       return why;
     }
@@ -216,19 +336,20 @@
       const bad = fields().map(check).filter(Boolean);
       const link = new URL(form.getAttribute("action"), location.href);
       link.search = encodePairs([...new FormData(form)].map(([k, v]) => [k, String(v)]));
-      const shareable = new URL(link.pathname + link.search, spec.store.replace(/\/?$/, "/")).href;
-      share.hidden = bad.length > 0;
-      const [linkBox, badgeBox] = share.querySelectorAll("pre"); // the theme renames their ids
-      linkBox.replaceChildren(el("code", {}, shareable));
-      badgeBox.replaceChildren(el("code", {}, `[![Launch in ESA Datalabs](${spec.badge})](${shareable})`));
+      const shareable = spec.store ? new URL(link.pathname + link.search, spec.store.replace(/\/?$/, "/")).href : link.href;
+      if (share) {
+        share.hidden = bad.length > 0;
+        share.querySelector("pre").replaceChildren(el("code", {}, shareable)); // the theme renames its id
+      }
       return bad;
     }
 
     form.addEventListener("input", (event) => {
-      if (event.target.name) check(event.target);
+      if (event.target.name) touched.add(event.target.name);
       paint();
     });
     form.addEventListener("submit", (event) => {
+      all = true;
       const bad = paint();
       if (bad.length) {
         event.preventDefault();

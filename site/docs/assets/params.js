@@ -38,13 +38,30 @@
 
   const UNCHECKABLE = "cannot be checked: its pattern is not one launch patterns allow (DL-066)";
 
+  const DIGITS = /^\^\[0-9\]\{([0-9]{1,3})(?:,([0-9]{1,3}))?\}\$$/;
+
+  /** [fewest, most] digits when `pattern` takes only digits (^[0-9]{n}$, ^[0-9]{n,m}$), else null. */
+  function digitCount(pattern) {
+    const found = typeof pattern === "string" ? DIGITS.exec(pattern) : null;
+    return found ? [Number(found[1]), Number(found[2] || found[1])] : null;
+  }
+
+  /** What is wrong with `text` against an all-digit id pattern: ": 5 digits where 10 are needed". */
+  function digitsHint(pattern, text) {
+    const count = digitCount(pattern);
+    if (count === null) return "";
+    if (!/^[0-9]*$/.test(text)) return ": it holds characters other than the digits 0 to 9";
+    const needed = count[0] === count[1] ? String(count[0]) : `${count[0]} to ${count[1]}`;
+    return `: ${text.length} digit${text.length === 1 ? "" : "s"} where ${needed} are needed`;
+  }
+
   /** Why `text` does not match every pattern of `spec` (the declared one, then the datalab's own), or null. */
   function patternProblem(spec, text) {
     for (const pattern of [spec.pattern, spec.own_pattern]) {
       if (pattern === undefined || pattern === null) continue;
       const compiled = regex(pattern);
       if (compiled === null) return UNCHECKABLE;
-      if (!compiled.test(text)) return `is not in the expected form (${spec.form || pattern})`;
+      if (!compiled.test(text)) return `is not in the expected form (${spec.form || pattern})${digitsHint(pattern, text)}`;
     }
     return null;
   }
@@ -154,5 +171,5 @@
     return { values, problems };
   }
 
-  window.SciAppsParams = { readValue, readValues, asText, defaultText, RESERVED, MAX_VALUE_CHARS };
+  window.SciAppsParams = { readValue, readValues, asText, defaultText, digitCount, RESERVED, MAX_VALUE_CHARS };
 })();

@@ -46,16 +46,29 @@ def declared(meta: dict, config: Config) -> list[dict]:
     return specs
 
 
+def offered(meta: dict, config: Config) -> list[dict]:
+    """The parameters as the store offers them to a scientist (its form, `launch/`, `open/`,
+    the API): as `declared`, except that an id of mission data is the scientist's to give.
+    Its default is only an example (`example`, shown as a placeholder): a launch from the
+    store never starts on an observation nobody chose. `sciapps run` and `test` keep it."""
+    specs = []
+    for spec in declared(meta, config):
+        if "selects" in spec and spec.get("default") is not None:
+            example = launchparams.default_text(spec)
+            spec = {key: value for key, value in spec.items() if key != "default"}
+            spec["example"] = example
+        specs.append(spec)
+    return specs
+
+
 def takes(spec: dict) -> str:
     """What one declared parameter (`declared`) takes, in words: "XMM-Newton observation
     id (10 digits)", "a whole number from 1 to 100", "yes or no"."""
-    import re
-
     label = str(spec.get("label") or spec.get("name") or "")
-    digits = re.fullmatch(r"\^\[0-9\]\{(\d+)(?:,(\d+))?\}\$", str(spec.get("pattern") or ""))
+    digits = launchparams.digit_count(spec.get("pattern"))
     shape = ""
     if digits:
-        shape = f"{digits[1]} digits" if not digits[2] else f"{digits[1]} to {digits[2]} digits"
+        shape = f"{digits[0]} digits" if digits[0] == digits[1] else f"{digits[0]} to {digits[1]} digits"
     if "form" in spec:  # an id of a kind the catalog declares (or says it does not)
         kind = str(spec["form"]).split(", for example ")[0]
         return f"{label}: {kind}" + (f" ({shape})" if shape else "")

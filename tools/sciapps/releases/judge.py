@@ -2,7 +2,10 @@
 
 A record is verified when its DSSE signature verifies with the catalog's public key, its
 statement has the record's shape, it is attached to the image it names, the registry
-still serves that image under the tag the record names, and its scan passed.
+still serves that image under the tag the record names, and every check it cites passed
+(a scan among them). A signed record of a release whose test failed is not verified: a
+scientist reads "verified" as "it works", so the store offers no launch of it and
+`verify` exits 1 on it, with the same sentence.
 """
 
 from __future__ import annotations
@@ -59,10 +62,24 @@ def judge(envelope: bytes, key, attached_to: str, registry_digest=UNCHECKED, dat
             f"the registry's image under {release.tag} is {registry_digest[:19]}…, not the signed {release.digest[:19]}…",
             attached_to,
         )
-    scan = release.checks.get("scan", {}).get("status")
-    if scan != "passed":
-        return Judged(release, False, f"its scan {'did not run' if scan is None else 'did not pass'}", attached_to)
+    why = why_failed(release.checks)
+    if why:
+        return Judged(release, False, why, attached_to)
     return Judged(release, True, "", attached_to)
+
+
+def why_failed(checks: dict) -> str:
+    """Why the checks a signed record cites do not make it a working release ("" when they do):
+    the scan must have run, and every check cited must have passed."""
+    if "scan" not in checks:
+        return "signed, but its scan did not run"
+    for stage, check in checks.items():
+        status = check.get("status") if isinstance(check, dict) else None
+        if status != "passed":
+            said = "failed" if status == "failed" else f"did not pass ({str(status)[:20]})"
+            summary = str(check.get("summary") or "")[:200] if isinstance(check, dict) else ""
+            return f"signed, but its {stage} {said}" + (f": {summary}" if summary else "")
+    return ""
 
 
 def newest_first(judged: list[Judged]) -> list[Judged]:

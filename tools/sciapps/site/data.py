@@ -69,8 +69,9 @@ def write_api(out: Path, entries: list[dict], store_url: str, preview: dict | No
 def open_index(entries: list[dict], id_kinds: dict, missions: dict) -> dict[str, dict]:
     """What the store's `open/` page reads, one file per mission (`api/open/<mission>.json`):
     the kinds of id the catalog declares for the mission's collections (label, pattern,
-    example) and, per kind, the published datalabs with a verified release that take such
-    an id as a parameter. An archive links `open/?mission=MISSION&KIND=VALUE`."""
+    example) and, per kind, the published datalabs that take such an id as a parameter,
+    those with a verified release first (with its version), then those without (version
+    None: listed, not launchable yet). An archive links `open/?mission=MISSION&KIND=VALUE`."""
     index: dict[str, dict] = {}
     for mission, collections in sorted(id_kinds.items()):
         kinds = {}
@@ -79,10 +80,10 @@ def open_index(entries: list[dict], id_kinds: dict, missions: dict) -> dict[str,
                 kinds.setdefault(kind, {**dict(spec), "collection": collection})
         if kinds and mission in missions:
             index[mission] = {"mission": mission, "name": missions[mission]["name"], "kinds": kinds, "datalabs": []}
-    for e in sort_newest(entries):
-        release = e.get("release")
-        if e["status"] != "published" or not release or not release.get("verified"):
-            continue
+    newest = [e for e in sort_newest(entries) if e["status"] == "published"]
+    verified = [(e, e["release"]) for e in newest if (e.get("release") or {}).get("verified")]
+    waiting = [(e, None) for e in newest if not (e.get("release") or {}).get("verified")]
+    for e, release in verified + waiting:
         for p in e.get("parameters") or []:
             selects = p.get("selects") or {}
             found = index.get(selects.get("mission"))
@@ -93,8 +94,8 @@ def open_index(entries: list[dict], id_kinds: dict, missions: dict) -> dict[str,
                     "id": e["id"],
                     "name": e["name"],
                     "summary": e["summary"],
-                    "version": release["version"],
-                    "build": release["build"],
+                    "version": release["version"] if release else None,
+                    "build": release["build"] if release else None,
                     "page": e["urls"]["page"],
                     "kind": selects["kind"],
                     "parameter": p["name"],

@@ -221,12 +221,15 @@ def mission_data(settings: Config) -> dict:
     found: dict = {}
     for mission, collections in settings.collections.items():
         kinds = settings.id_kinds.get(mission, {})
-        found[mission] = {
-            "collections": [
-                {"name": name, "kinds": [{"kind": k, **dict(v)} for k, v in sorted(kinds.get(name, {}).items())]}
-                for name in sorted(collections)
-            ]
-        }
+        listed = [
+            {"name": name, "kinds": [{"kind": k, **dict(v)} for k, v in sorted(kinds.get(name, {}).items())]}
+            for name in sorted(collections)
+        ]
+        by_kind: dict = {}
+        for c in listed:
+            for k in c["kinds"]:
+                by_kind.setdefault(k["kind"], k)  # the first collection's, as open/ reads them
+        found[mission] = {"collections": listed, "kinds": [by_kind[k] for k in sorted(by_kind)]}
     return found
 
 

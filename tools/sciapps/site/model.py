@@ -169,6 +169,7 @@ def entry(
     page = f"{PAGES_DIR}/{meta['id']}/"
     versions = [version_entry(j, meta, config, archived, audit, health) for j in releases if j.release]
     current = pick(releases, meta["version"])
+    offered = launching.offered(meta, config)
     return {
         "id": meta["id"],
         "name": meta["name"],
@@ -190,9 +191,9 @@ def entry(
         "resource_limits": {
             name: {"min": launching.minimum(name), "max": most} for name, most in launching.bounds(meta, config).items()
         },
-        "parameters": launching.declared(meta, config),
-        "takes": [launching.takes(p) for p in launching.declared(meta, config)],
-        "launch_schema": launching.json_schema(launching.declared(meta, config)),
+        "parameters": offered,
+        "takes": [launching.takes(p) for p in offered],
+        "launch_schema": launching.json_schema(offered),
         "screenshots": [{**s, "url": f"{page}{media[s['file']]}"} for s in meta.get("screenshots") or [] if s["file"] in media],
         "icon": f"{page}{media[meta['icon']]}" if meta.get("icon") in media else None,
         "media": dict(media),
