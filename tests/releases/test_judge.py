@@ -89,9 +89,14 @@ def test_the_registry_and_the_scan_decide_too(signer):
 @pytest.mark.parametrize(
     "checks, why",
     [
-        ({"test": {"status": "failed", "summary": "1 of 1 notebooks failed", "finished": "2026-11-20T10:00:00Z"}},
-         "signed, but its test failed: 1 of 1 notebooks failed"),
-        ({"chart": {"status": "skipped", "summary": "", "finished": "2026-11-20T10:00:00Z"}}, "signed, but its chart did not pass (skipped)"),
+        (
+            {"test": {"status": "failed", "summary": "1 of 1 notebooks failed", "finished": "2026-11-20T10:00:00Z"}},
+            "signed, but its test failed: 1 of 1 notebooks failed",
+        ),
+        (
+            {"chart": {"status": "skipped", "summary": "", "finished": "2026-11-20T10:00:00Z"}},
+            "signed, but its chart did not pass (skipped)",
+        ),
     ],
 )
 def test_verified_means_every_check_the_record_cites_passed(signer, checks, why):

@@ -90,7 +90,7 @@ def test_a_record_signed_with_another_key_is_not_verified_and_not_launched(catal
 
 
 def test_a_signed_record_of_a_failed_test_is_not_verified_and_not_launched(catalog, tmp_path):
-    """"Verified" means it works: `verify`, `launch` and the store (tests/site) read the same verdict."""
+    """ "Verified" means it works: `verify`, `launch` and the store (tests/site) read the same verdict."""
     digest = catalog.release("first")
     registry = Registry(catalog.config.registry)
     repository = registry.repository(catalog.datalab)

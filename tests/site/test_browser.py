@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from sciapps.site.search import build_index
 from tests.conftest import GAIA, REPO, XMM
 
 ARTIFACTS = REPO / "build" / "test-artifacts"
@@ -125,16 +124,43 @@ def test_keyboard_search_from_the_home_page(page):
     page.wait_for_url("**/datalabs/planck-cmb-map-viewer/")
 
 
-def test_launch_link_is_exactly_the_configured_url(page):
+def test_every_launch_of_a_datalab_with_parameters_goes_through_a_review(page):
+    """The header's button leads to the form, a version's link and the one badge to the
+    store's launch page; only the launch page's last button is the configured URL."""
     page.goto("datalabs/xmm-epic-spectrum-fit/")
     digest = "sha256%3A" + hashlib.sha256(f"xmm-epic-spectrum-fit {XMM} 1".encode()).hexdigest()  # tests/releases/records.py
-    assert (
-        page.get_attribute("a.sa-launch", "href")
-        == f"https://datalabs.esa.int/launch?datalab=xmm-epic-spectrum-fit&version={XMM}&digest={digest}"
+    assert page.get_attribute("a.sa-launch", "href") == "#sa-launch-with"
+    assert page.query_selector("a[href^='https://datalabs.esa.int/launch']") is None  # nothing starts from this page
+    badges = page.query_selector_all("img[alt='Launch in ESA Datalabs']")
+    assert len(badges) == 1 and page.text_content("section[aria-labelledby=sa-badge] pre").count("![Launch in ESA Datalabs]") == 1
+    target = badges[0].evaluate("img => img.parentElement.href")
+    assert target == f"https://sciapps.datalabs.esa.int/launch/?datalab=xmm-epic-spectrum-fit&version={XMM}"
+    assert "where the reader gives Observation id, Upper energy (keV)" in page.text_content("section[aria-labelledby=sa-badge]")
+    page.click(f"text=Launch {XMM} build 1 on your data")
+    page.wait_for_selector(".sa-launch__refused:not([hidden])")
+    assert "Observation id needs a value" in page.text_content(".sa-launch__refused")  # the example is not a value
+    page.fill("#sa-p-obsid", "0765432109")
+    page.click(".sa-launch__repair button[type=submit]")
+    page.wait_for_selector(".sa-launch__summary:not([hidden])")
+    assert page.get_attribute(".sa-launch__go", "href") == (
+        f"https://datalabs.esa.int/launch?datalab=xmm-epic-spectrum-fit&version={XMM}&digest={digest}"
+        "&obsid=0765432109&max_energy_kev=10"
     )
     page.goto("datalabs/herschel-spire-photometry/")
     assert page.query_selector("a.sa-launch") is None
     assert "can no longer be launched" in page.text_content(".sa-banner--archived")
+
+
+def test_a_signed_release_whose_test_failed_offers_no_launch(page):
+    """Euclid's only record is signed, but its test failed: not verified, nothing to launch,
+    no badge, and the page says why."""
+    page.goto("datalabs/euclid-q1-photoz/")
+    said = page.text_content(".sa-nothing-yet")
+    assert "is not verified (signed, but its test failed: 1 of 1 notebooks failed)" in said
+    assert page.query_selector("a.sa-launch") is None and page.query_selector("#sa-badge") is None
+    assert page.query_selector(".sa-launch-form") is None
+    assert page.query_selector("a[href^='https://datalabs.esa.int/launch']") is None
+    assert "verified, published" not in page.text_content("header")
 
 
 def test_bookmark_survives_a_reload_and_exports(page, tmp_path):
@@ -174,21 +200,71 @@ def test_no_script_from_the_catalog_runs(page):
     # the page fixture asserts that no dialog opened
 
 
-def test_index_rebuilt_in_the_browser_scores_like_lunr_py(page, store):
+def _scores(pack: dict, query: str) -> dict[int, float]:
+    """store.js's search, written again from its comment, in Python: lunr.py's tokenizer,
+    stop words and stemmer, BM25 with lunr's k1, b, boosts and idf; per word the stem
+    (weight 10) and each term it begins (weight 1); every word must match."""
+    import math
+
+    from lunr.stemmer import stemmer
+    from lunr.stop_word_filter import stop_word_filter
+    from lunr.token import Token
+    from lunr.tokenizer import Tokenizer
+
+    n, fields = len(pack["docs"]["rows"]), pack["fields"]
+    averages = [sum(lengths) / n for lengths in pack["lengths"]]
+
+    def postings(t: int, f: int):
+        listed = pack["postings"][t][f]
+        if not listed:
+            return []
+        deltas, tfs = (listed[0], listed[1]) if isinstance(listed[0], list) else (listed, [1] * len(listed))
+        docs, d = [], 0
+        for delta in deltas:
+            d += delta
+            docs.append(d)
+        return list(zip(docs, tfs))
+
+    def add(t: int, weight: float, into: dict) -> None:
+        having = sum(len(postings(t, f)) for f in range(len(fields)))
+        idf = math.log(1 + abs((n - having + 0.5) / (having + 0.5)))
+        for f in range(len(fields)):
+            for d, tf in postings(t, f):
+                norm = pack["k1"] * (1 - pack["b"] + pack["b"] * pack["lengths"][f][d] / averages[f])
+                into[d] = into.get(d, 0.0) + idf * (pack["k1"] + 1) * weight * tf / (norm + tf) * pack["boosts"][f]
+
+    found = None
+    for token in (str(t) for t in Tokenizer(query) if stop_word_filter(t) is not None):
+        word: dict[int, float] = {}
+        stem = str(stemmer(Token(token)))
+        if stem in pack["terms"]:
+            add(pack["terms"].index(stem), 10, word)
+        if len(token) > 1:
+            for t, term in enumerate(pack["terms"]):
+                if term.startswith(token):
+                    add(t, 1, word)
+        found = word if found is None else {d: found[d] + word[d] for d in found.keys() & word.keys()}
+    return found or {}
+
+
+def test_the_browser_scores_as_the_formula_says(page, store):
+    """The search store.js runs matches a Python reading of the same formula on the same
+    index, document for document and score for score."""
     folder, _ = store
     pack = json.loads((folder / "search" / "index.json").read_text())
-    entries = [json.loads((folder / "api" / "datalabs" / f"{row[0]}.json").read_text()) for row in pack["docs"]["rows"]]
-    python_index = build_index(entries)
     open_browse(page)
-    for query in ("gaia", "spectrum", "map~1", "nircam +image", "title:x"):
-        try:
-            expected = [(r["ref"], r["score"]) for r in python_index.search(query)]
-        except Exception:
-            continue
-        got = page.evaluate("q => window.__sciapps.store.index.search(q).map(r => [r.ref, r.score])", query)
-        assert [ref for ref, _ in got] == [ref for ref, _ in expected], query
-        for (_, a), (_, b) in zip(got, expected):
-            assert abs(a - b) < 1e-3 * max(1, abs(b)), query
+    for query in ("gaia", "spectrum", "spectrum fit", "gaia light curv", "xmm-newton", "ma", "nircam image", "zzz"):
+        expected = _scores(pack, query)
+        got = page.evaluate(
+            """q => { const s = window.__sciapps.store; const out = [];
+                      const found = window.__sciapps.find(s, q);
+                      for (let d = 0; d < s.rows.length; d++) if (found.has(d)) out.push([d, found.get(d)]);
+                      return out; }""",
+            query,
+        )
+        assert sorted(d for d, _ in got) == sorted(expected), query
+        for d, score in got:
+            assert abs(score - expected[d]) < 1e-9 * max(1, expected[d]), query
 
 
 def test_accessibility_and_screenshots(page):
@@ -340,7 +416,14 @@ def test_the_release_leads_the_page_and_nothing_unverified_is_offered(browser, s
         assert page.is_visible("text=Nothing to launch yet")
         page.goto("datalabs/gaia-dr3-hrd/")
         first = page.query_selector("article a.md-button")  # the first action on the page
-        assert first.inner_text().startswith(f"Launch {GAIA} · build 1") and first.get_attribute("href").endswith(digest)
+        assert first.inner_text() == f"Launch {GAIA} · build 1 on your data" and first.get_attribute("href") == "#sa-launch-with"
         box = first.bounding_box()
         assert box["y"] + box["height"] < height  # in the first screen
+        first.click()  # to the form, whose values are shown before anything starts
+        assert page.is_visible("#sa-launch-with") and page.input_value("#sa-p-source_id") == ""
+        assert page.get_attribute("#sa-p-source_id", "placeholder") == "for example 4295806720"
+        assert page.is_hidden("#sa-p-source_id-error")  # nothing said before the scientist types
+        page.click("#sa-launch-with ~ form button[type=submit], .sa-launch-form button[type=submit]")
+        assert page.text_content("#sa-p-source_id-error") == "Source to mark needs a value, for example 4295806720."
+        assert digest not in page.content() or "sa-launch__go" not in page.content()
         context.close()

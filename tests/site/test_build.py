@@ -42,7 +42,7 @@ def test_api(store):
     assert ids == sorted(EXAMPLES + ["xss-attempt"]) and catalog["count"] == len(ids)
     gaia = json.loads((folder / "api" / "datalabs" / "gaia-dr3-hrd.json").read_text())
     assert gaia["urls"]["launch"] == f"https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&version={GAIA}&digest={GAIA_DIGEST}"
-    assert gaia["ci"]["test"]["status"] == "failed" and gaia["feedback"]["total"] == 3  # the current release's checks
+    assert gaia["ci"]["test"]["status"] == "passed" and gaia["feedback"]["total"] == 3  # the current release's checks
     assert [(v["version"], v["build"], v["verified"]) for v in gaia["versions"]] == [
         (GAIA, 1, True),
         ("1.2.0", 1, True),
@@ -53,9 +53,9 @@ def test_api(store):
     )
     assert "--set image.digest=sha256:" in gaia["versions"][2]["helm"] and "--version 1.1.0" in gaia["versions"][2]["helm"]
     # the parameter schema each launcher reads, with the pattern of the mission data it selects
-    assert [(p["name"], p["type"], p.get("pattern")) for p in gaia["parameters"]] == [
-        ("source_id", "string", "^[0-9]{1,19}$"),
-        ("max_distance_pc", "number", None),
+    assert [(p["name"], p["type"], p.get("pattern"), p.get("default"), p.get("example")) for p in gaia["parameters"]] == [
+        ("source_id", "string", "^[0-9]{1,19}$", None, "4295806720"),  # an id is the scientist's to give
+        ("max_distance_pc", "number", None, 100, None),
     ]
     schema = gaia["launch_schema"]
     jsonschema.validate({"source_id": "4295806720", "max_distance_pc": 50}, schema)
@@ -70,6 +70,11 @@ def test_api(store):
     opened = json.loads((folder / "api" / "open" / "xmm-newton.json").read_text())
     assert opened["kinds"]["obsid"]["pattern"] == "^[0-9]{10}$"
     assert [(d["id"], d["parameter"], d["version"]) for d in opened["datalabs"]] == [("xmm-epic-spectrum-fit", "obsid", XMM)]
+    euclid = json.loads((folder / "api" / "open" / "euclid.json").read_text())  # its one release's test failed
+    assert [(d["id"], d["version"]) for d in euclid["datalabs"]] == [("euclid-q1-photoz", None)]
+    signed = json.loads((folder / "api" / "datalabs" / "euclid-q1-photoz.json").read_text())
+    assert signed["urls"]["launch"] is None and not signed["release"]["verified"]
+    assert signed["release"]["why"] == "signed, but its test failed: 1 of 1 notebooks failed"
     assert not (folder / "api" / "open" / "planck.json").exists()  # the catalog declares no planck ids
     assert (folder / "keys" / "release.pub").read_text().startswith("-----BEGIN PUBLIC KEY-----")
     published = json.loads((folder / "schemas" / "datalab.schema.json").read_text())
@@ -96,7 +101,10 @@ def test_versions_and_checks_on_the_page(store):
     assert page.count('class="sa-version sa-version--verified"') == 3 and "Launch 1.1.0" in page
     first = "sha256:" + hashlib.sha256(b"gaia-dr3-hrd 1.1.0 1").hexdigest()  # tests/releases/records.py
     assert f"sciapps verify gaia-dr3-hrd@{first}" in page  # this build, not whichever build the version has now
-    assert f"Launch {GAIA} · build 1</a>" in page  # the release leads the page
+    assert (
+        f'<a class="md-button md-button--primary sa-launch" href="#sa-launch-with">Launch {GAIA} · build 1 on your data</a>'
+        in page
+    )
     start = page.index('<aside class="sa-history"')
     versions = page[start : page.index("</aside>", start)]
     assert "sa-changelog" not in page and "<li>First release</li>" in versions  # the changelog is told in Versions
@@ -114,9 +122,11 @@ def test_datalab_page_content(store):
     page = html(folder, "datalabs/gaia-dr3-hrd")
     assert page.count("<h1") == 1
     assert "<title>Gaia DR3 Hertzsprung-Russell diagram - SciApps</title>" in page
-    assert f'href="https://datalabs.esa.int/launch?datalab=gaia-dr3-hrd&amp;version={GAIA}&amp;digest={GAIA_DIGEST}"' in page
+    assert "datalabs.esa.int/launch?" not in page  # a datalab with parameters starts from its form or launch/ only
+    assert f'href="../../launch/?datalab=gaia-dr3-hrd&amp;version={GAIA}&amp;digest={GAIA_DIGEST}"' in page
     assert "/data/gaia/dr3" in page and "gaia_dr3_source" in page
-    assert "1 of 1 notebooks failed" in page and "Made my HRD figure in minutes." in page
+    assert "Made my HRD figure in minutes." in page
+    assert "signed, but its test failed: 1 of 1 notebooks failed" in html(folder, "datalabs/euclid-q1-photoz")
     # what it opens on, under its summary, on every page that has parameters (with a release or not)
     assert (
         '<p class="sa-datalab__takes"><strong>Takes</strong> Source to mark: Gaia DR3 source id (1 to 19 digits); '

@@ -23,8 +23,12 @@ def summary(page):
 def test_fill_the_xmm_form_follow_the_link_and_see_the_summary(page):
     page.goto(XMM_PAGE)
     assert f"Starts version {XMM} · build 1 · verified" in page.text_content(".sa-launch-form__release")
+    assert page.input_value("#sa-p-obsid") == "" and page.is_hidden(".sa-launch-form__share")  # the example is a placeholder
     page.fill("#sa-p-obsid", "07654321")  # too short: said at once, and no link to share
-    assert page.text_content("#sa-p-obsid-error").startswith("Observation id is not in the expected form")
+    assert page.text_content("#sa-p-obsid-error") == (
+        "Observation id is not in the expected form (XMM-Newton observation id, for example 0123456789): "
+        "8 digits where 10 are needed."
+    )
     assert page.get_attribute("#sa-p-obsid", "aria-invalid") == "true" and page.is_hidden(".sa-launch-form__share")
     page.click("button[type=submit]")
     assert page.url.endswith(XMM_PAGE)  # nothing submitted
@@ -80,13 +84,42 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("query,said", HOSTILE, ids=[q[:30] for q, _ in HOSTILE])
-def test_a_crafted_link_with_a_bad_value_is_refused_with_one_sentence(page, query, said):
+def test_a_crafted_link_with_a_bad_value_is_a_form_to_correct(page, query, said):
+    """A refused value is said, as an error, with the form holding the link's values (never
+    run as HTML) and a link to the datalab; nothing can be launched from it."""
     page.goto(f"launch/?datalab=xmm-epic-spectrum-fit&version={XMM}&{query}")
     summary(page)
     refused = page.text_content(".sa-launch__refused")
-    assert refused.startswith("This link cannot start XMM-Newton EPIC spectrum fit: ") and said in refused
-    assert refused.count(". ") == 0 and refused.endswith(".")  # one sentence
-    assert page.is_hidden(".sa-launch__summary") and page.get_attribute(".sa-launch__go", "href") is None
+    assert refused.startswith(f"This link cannot start XMM-Newton EPIC spectrum fit {XMM} yet:") and said in refused
+    reasons = page.eval_on_selector_all(".sa-launch__refused li", "items => items.map(i => i.textContent)")
+    assert all(r.count(". ") == 0 and r.endswith(".") for r in reasons)  # one sentence each
+    assert page.get_attribute(".sa-launch__refused a", "href").endswith(XMM_PAGE)
+    assert page.is_visible(".sa-launch__repair") and page.is_hidden(".sa-launch__summary")
+    assert page.get_attribute(".sa-launch__go", "href") is None
+    name = query.split("=", 1)[0]
+    # the field the value belongs to holds it and says what is wrong (a text field cannot hold a line break,
+    # and a value given twice is said above the form)
+    if name in ("obsid", "max_energy_kev", "cpu") and "%0A" not in query and "&obsid" not in query:
+        field = "#sa-p-" + name
+        assert page.get_attribute(field, "aria-invalid") == "true" and page.text_content(field + "-error")
+        assert page.input_value(field) == dict(parse_qsl(query, keep_blank_values=True))[name]
+
+
+def test_a_refused_launch_is_corrected_in_place(page):
+    page.goto(f"launch/?datalab=xmm-epic-spectrum-fit&version={XMM}&obsid=12345")
+    summary(page)
+    assert (
+        "Observation id is not in the expected form (XMM-Newton observation id, for example 0123456789): "
+        "5 digits where 10 are needed." in page.text_content(".sa-launch__refused")
+    )
+    assert page.evaluate("document.activeElement.id") == "sa-p-obsid" and page.input_value("#sa-p-obsid") == "12345"
+    assert page.evaluate("getComputedStyle(document.querySelector('.sa-launch__refused')).borderLeftStyle") != "none"
+    page.fill("#sa-p-obsid", "0123456789")
+    assert page.is_hidden("#sa-p-obsid-error")
+    page.click(".sa-launch__repair button[type=submit]")
+    page.wait_for_url(re.compile(r".*obsid=0123456789.*"))
+    page.wait_for_selector(".sa-launch__summary:not([hidden])")
+    assert "0123456789" in page.text_content(".sa-launch__values")
 
 
 @pytest.mark.parametrize(
@@ -110,7 +143,10 @@ def test_a_link_to_nothing_launchable_says_so(page, query, said):
 @pytest.mark.parametrize(
     "query,said",
     [
-        ("mission=xmm-newton&obsid=076", "The XMM-Newton observation id is not in the expected form (for example 0123456789)."),
+        (
+            "mission=xmm-newton&obsid=076",
+            "The XMM-Newton observation id is not in the expected form (for example 0123456789): 3 digits where 10 are needed.",
+        ),
         ("mission=xmm-newton", "This link gives no XMM-Newton id; it takes one of: obsid (XMM-Newton observation id)."),
         ("mission=xmm-newton&tile=1", '"tile" is not a kind of XMM-Newton id the store knows'),
         ("mission=xmm-newton&obsid=0123456789&obsid=0123456789", "This link gives more than one id"),
@@ -123,3 +159,41 @@ def test_a_bad_archive_link_is_refused_with_one_sentence(page, query, said):
     page.wait_for_selector(".sa-open__refused:not([hidden])")
     assert said in page.text_content(".sa-open__refused")
     assert page.query_selector(".sa-open__results .sa-card") is None
+    assert page.query_selector(".sa-open__refused a") is not None  # somewhere to go on
+    if "xmm-newton" in query:  # a form per kind of id, the given one holding its value
+        assert page.is_visible(".sa-open__fix form input[name=obsid]")
+        if "obsid=076" in query:
+            assert page.input_value(".sa-open__fix input[name=obsid]") == "076"
+            assert page.get_attribute(".sa-open__fix input[name=obsid]", "aria-invalid") == "true"
+
+
+def test_open_an_id_from_home_a_mission_page_and_search(page):
+    """The ways in with an id: home's and each mission page's forms, and a search that is an id."""
+    page.goto("")
+    page.fill("#sa-open-xmm-newton-obsid", "0123456789")
+    page.click("form:has(#sa-open-xmm-newton-obsid) button")
+    page.wait_for_selector(".sa-open__results .sa-card")
+    assert page.url.endswith("open/?mission=xmm-newton&obsid=0123456789")
+    page.goto("missions/gaia/")
+    assert page.get_attribute("#sa-open-gaia-source_id", "placeholder") == "for example 4295806720"
+    page.fill("#sa-open-gaia-source_id", "4295806720")
+    page.click("form:has(#sa-open-gaia-source_id) button")
+    page.wait_for_selector(".sa-open__results .sa-card")
+    assert page.eval_on_selector_all(".sa-open__results .sa-card", "cards => cards.map(c => c.dataset.id)") == ["gaia-dr3-hrd"]
+    page.goto("browse/?q=0123456789")
+    page.wait_for_selector(".sa-open-offer:not([hidden]) a")
+    offers = page.eval_on_selector_all(".sa-open-offer a", "links => links.map(a => [a.textContent, a.href])")
+    assert offers[0][0] == "Open XMM-Newton observation id 0123456789" and offers[0][1].endswith(
+        "open/?mission=xmm-newton&obsid=0123456789"
+    )
+    assert "Open Gaia DR3 source id 0123456789" in [text for text, _ in offers]  # 1 to 19 digits: a source id too
+    page.fill("#sa-q", "gaia")
+    page.wait_for_selector(".sa-open-offer[hidden]", state="attached")
+
+
+def test_open_lists_a_datalab_before_its_release_as_not_launchable(page):
+    page.goto("open/?mission=euclid&tile=102018211")
+    page.wait_for_selector(".sa-open__results .sa-card")
+    card = page.query_selector(".sa-card[data-id='euclid-q1-photoz']")
+    assert "Not launchable yet" in card.text_content() and card.query_selector(".sa-open__launch") is None
+    assert "not launchable yet" in page.text_content(".sa-open__status")

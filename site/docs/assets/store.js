@@ -107,19 +107,31 @@
     });
   }
 
-  /* Rebuild the lunr.Index that lunr.py built, from the packed form (see
-   * tools/sciapps/site/search.py): the same postings, and field vectors scored with
-   * lunr's own BM25 formula from the term counts and field lengths. Two passes over
-   * typed arrays; postings and vectors become lunr objects only when a query needs them. */
+  /* The search index, read from the packed form lunr.py's builder wrote (see
+   * tools/sciapps/site/search.py): per term and field the documents holding it and the
+   * term counts, each field's length per document. A query is scored here, from typed
+   * arrays, with lunr's BM25 (the same k1, b, field boosts and idf): per word, its stem
+   * (weight 10) and, from the second letter on, every indexed term it begins (weight 1,
+   * found by binary search in the sorted terms); a document must hold every word. No
+   * lunr.Index is built: lunr.js's own query expands a prefix into thousands of objects
+   * and froze the tab for seconds at 10,000 datalabs. lunr.js gives the tokenizer, the stop
+   * words and the stemmer, so a query's words meet the index's own. */
   function indexFromPack(p) {
     const n = p.docs.rows.length;
     const F = p.fields.length;
     const k1 = p.k1, b = p.b;
-    const lists = (t, f) => {
+    const decoded = new Array(p.terms.length * F);
+    function postings(t, f) {
+      const at = t * F + f;
+      if (decoded[at] !== undefined) return decoded[at];
       const list = p.postings[t][f];
-      if (!list) return null;
-      return Array.isArray(list[0]) ? { docs: list[0], tfs: list[1] } : { docs: list, tfs: null };
-    };
+      if (!list) return (decoded[at] = null);
+      const deltas = Array.isArray(list[0]) ? list[0] : list;
+      const docs = new Int32Array(deltas.length);
+      let d = 0;
+      for (let i = 0; i < deltas.length; i++) docs[i] = d += deltas[i];
+      return (decoded[at] = { docs, tfs: Array.isArray(list[0]) ? list[1] : null });
+    }
     // norm[f * n + d] = k1 * (1 - b + b * length / average length), as lunr.Builder computes it
     const norm = new Float64Array(F * n);
     for (let f = 0; f < F; f++) {
@@ -129,78 +141,84 @@
       const avg = sum / Math.max(n, 1);
       for (let d = 0; d < n; d++) norm[f * n + d] = k1 * (1 - b + (b * ls[d]) / avg);
     }
-    // pass 1: idf of each term, and how many terms each document field has
-    const idf = new Float64Array(p.terms.length);
-    const size = new Int32Array(F * n);
-    for (let t = 0; t < p.terms.length; t++) {
-      let withTerm = 0;
-      for (let f = 0; f < F; f++) {
-        const l = lists(t, f);
-        if (!l) continue;
-        withTerm += l.docs.length;
-        let d = 0;
-        for (let i = 0; i < l.docs.length; i++) size[f * n + (d += l.docs[i])]++;
-      }
-      const x = (n - withTerm + 0.5) / (withTerm + 0.5);
-      idf[t] = Math.log(1 + Math.abs(x));
-    }
-    const start = new Int32Array(F * n + 1);
-    for (let i = 0; i < F * n; i++) start[i + 1] = start[i] + 2 * size[i];
-    // pass 2: every field vector, interleaved [term, score, term, score, ...], in one array
-    const elements = new Float64Array(start[F * n]);
-    const fill = start.slice(0, F * n);
-    for (let t = 0; t < p.terms.length; t++) {
-      for (let f = 0; f < F; f++) {
-        const l = lists(t, f);
-        if (!l) continue;
-        let d = 0;
-        for (let i = 0; i < l.docs.length; i++) {
-          d += l.docs[i];
-          const tf = l.tfs ? l.tfs[i] : 1;
-          const score = ((idf[t] * ((k1 + 1) * tf)) / (norm[f * n + d] + tf)) * p.boosts[f];
-          const at = fill[f * n + d];
-          elements[at] = t;
-          elements[at + 1] = Math.round(score * 1000) / 1000;
-          fill[f * n + d] = at + 2;
-        }
-      }
-    }
-    const builder = new lunr.TokenSet.Builder();
-    for (const term of p.terms) builder.insert(term);
-    builder.finish();
-    const termIndex = new Map(p.terms.map((term, t) => [term, t]));
-    const fieldIndex = new Map(p.fields.map((field, f) => [field, f]));
-    const EMPTY = Object.freeze({});
-    const invertedIndex = new Proxy(Object.create(null), {
-      get(cache, term) {
-        if (term in cache) return cache[term];
-        const t = termIndex.get(term);
-        if (t === undefined) return undefined;
-        const posting = { _index: t };
+    const idfs = new Float64Array(p.terms.length).fill(-1);
+    function idf(t) {
+      if (idfs[t] < 0) {
+        let withTerm = 0;
         for (let f = 0; f < F; f++) {
-          const fieldPosting = {};
-          const l = lists(t, f);
-          if (l) {
-            let d = 0;
-            for (let i = 0; i < l.docs.length; i++) fieldPosting[(d += l.docs[i])] = EMPTY;
-          }
-          posting[p.fields[f]] = fieldPosting;
+          const list = p.postings[t][f];
+          if (list) withTerm += (Array.isArray(list[0]) ? list[0] : list).length;
         }
-        return (cache[term] = posting);
-      },
-    });
-    const fieldVectors = new Proxy(Object.create(null), {
-      get(cache, ref) {
-        if (ref in cache) return cache[ref];
-        const slash = typeof ref === "string" ? ref.lastIndexOf("/") : -1;
-        const f = fieldIndex.get(ref.slice(0, slash));
-        const d = Number(ref.slice(slash + 1));
-        if (f === undefined || !(d >= 0 && d < n)) return undefined;
-        const i = f * n + d;
-        return (cache[ref] = new lunr.Vector(elements.subarray(start[i], start[i + 1])));
-      },
-    });
-    return new lunr.Index({ invertedIndex, fieldVectors, tokenSet: builder.root, fields: p.fields, pipeline: lunr.Pipeline.load(["stemmer"]) });
+        idfs[t] = Math.log(1 + Math.abs((n - withTerm + 0.5) / (withTerm + 0.5)));
+      }
+      return idfs[t];
+    }
+    // the terms in JavaScript's order (Python sorted them by code point: the same, short of astral characters)
+    let order = null;
+    for (let t = 1; t < p.terms.length && order === null; t++) if (!(p.terms[t - 1] < p.terms[t])) order = [];
+    if (order !== null) order = p.terms.map((_, t) => t).sort((x, y) => (p.terms[x] < p.terms[y] ? -1 : 1));
+    const termAt = (i) => (order ? order[i] : i);
+    const termIndex = new Map(p.terms.map((term, t) => [term, t]));
+
+    /** Add term t's score, times `weight`, to every document holding it. */
+    function add(t, weight, into, hit) {
+      const w = idf(t) * (k1 + 1) * weight;
+      for (let f = 0; f < F; f++) {
+        const l = postings(t, f);
+        if (!l) continue;
+        const boost = p.boosts[f];
+        for (let i = 0; i < l.docs.length; i++) {
+          const d = l.docs[i];
+          const tf = l.tfs ? l.tfs[i] : 1;
+          into[d] += ((w * tf) / (norm[f * n + d] + tf)) * boost;
+          hit[d] = 1;
+        }
+      }
+    }
+
+    /** The terms that begin with `prefix`, by binary search in the sorted terms. */
+    function* beginning(prefix) {
+      let lo = 0, hi = p.terms.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (p.terms[termAt(mid)] < prefix) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let i = lo; i < p.terms.length && p.terms[termAt(i)].startsWith(prefix); i++) yield termAt(i);
+    }
+
+    const cache = new Map();
+    /** One word's scores: {score: Float64Array(n), hit: Uint8Array(n)}, kept for the next keystrokes. */
+    function word(token) {
+      if (cache.has(token)) return cache.get(token);
+      const score = new Float64Array(n);
+      const hit = new Uint8Array(n);
+      const stem = lunr.stemmer(new lunr.Token(token)).toString();
+      if (termIndex.has(stem)) add(termIndex.get(stem), 10, score, hit);
+      if (token.length > 1) for (const t of beginning(token)) add(t, 1, score, hit);
+      if (cache.size >= 64) cache.delete(cache.keys().next().value);
+      const found = { score, hit };
+      cache.set(token, found);
+      return found;
+    }
+    return { size: n, word };
+  }
+
+  /** Scores of the documents a query found: has(ref), get(ref), size. */
+  class Found {
+    constructor(score, hit) {
+      this.score = score;
+      this.hit = hit;
+      let size = 0;
+      for (let d = 0; d < hit.length; d++) size += hit[d];
+      this.size = size;
+    }
+    has(ref) {
+      return this.hit[ref] === 1;
+    }
+    get(ref) {
+      return this.hit[ref] === 1 ? this.score[ref] : undefined;
+    }
   }
 
   function loadStore() {
@@ -234,7 +252,8 @@
         }));
         const index = indexFromPack(pack);
         timing.indexBuildMs = performance.now() - t0;
-        timing.store = { docs, rows, index, root }; // for tests and the benchmark
+        timing.store = { docs, rows, index, root, ids: pack.ids || [] }; // for tests and the benchmark
+        timing.find = search;
         return timing.store;
       });
     }
@@ -242,30 +261,58 @@
   }
 
   function search(store, q) {
+    if (store.last && store.last.q === q) return store.last.found;
     const tokens = lunr
       .tokenizer(q)
       .map((t) => t.toString())
       .filter((t) => t && lunr.stopWordFilter(t) !== undefined);
     if (!tokens.length) return null; // no query: everything
-    let scores = null;
-    for (const term of tokens) {
-      const found = new Map();
-      for (const r of store.index.query((query) => {
-        query.term(term, { boost: 10 });
-        // prefix matches from the second character on: one letter would expand to most terms
-        if (term.length > 1) query.term(term, { usePipeline: false, wildcard: lunr.Query.wildcard.TRAILING });
-      })) {
-        found.set(Number(r.ref), r.score);
+    const score = new Float64Array(store.index.size);
+    const hit = new Uint8Array(store.index.size).fill(1);
+    for (const token of tokens) {
+      const one = store.index.word(token);
+      for (let d = 0; d < score.length; d++) {
+        if (hit[d] && one.hit[d]) score[d] += one.score[d];
+        else hit[d] = 0;
       }
-      if (scores === null) scores = found;
-      else {
-        const both = new Map();
-        for (const [ref, s] of scores) if (found.has(ref)) both.set(ref, s + found.get(ref));
-        scores = both;
-      }
-      if (!scores.size) break;
     }
-    return scores;
+    const found = new Found(score, hit);
+    store.last = { q, found };
+    return found;
+  }
+
+  /** Each row's place by name, in the visitor's language (computed once, when first sorted). */
+  function nameRank(store) {
+    if (!store.rank) {
+      const collator = new Intl.Collator(undefined, { sensitivity: "base" });
+      const order = store.rows.map((row) => row.ref).sort((a, b) => collator.compare(store.rows[a].name, store.rows[b].name));
+      store.rank = new Int32Array(store.rows.length);
+      order.forEach((ref, i) => (store.rank[ref] = i));
+    }
+    return store.rank;
+  }
+
+  /* A search that is an id of a kind the catalog declares (an XMM-Newton observation, a
+   * Gaia source) offers to open it first: open/ lists the datalabs that take it. */
+  function offerToOpen(store, q, list) {
+    const text = q.trim();
+    const links = [];
+    if (text && text.length <= 256 && !/\s/.test(text)) {
+      for (const [mission, name, kind, label, pattern] of store.ids || []) {
+        let compiled = null;
+        try {
+          compiled = new RegExp(`^(?:${pattern})$`, "u");
+        } catch (e) {
+          continue;
+        }
+        if (!compiled.test(text)) continue;
+        const href = new URL("open/", store.root);
+        href.search = new URLSearchParams([["mission", mission], [kind, text]]).toString();
+        links.push(el("li", {}, el("a", { class: "md-button md-button--primary", href: href.href }, `Open ${label} ${text}`)));
+      }
+    }
+    list.replaceChildren(...links);
+    list.hidden = links.length === 0;
   }
 
   // ------------------------------------------------------------ cards
@@ -346,6 +393,9 @@
     const results = app.querySelector(".sa-results");
     const status = app.querySelector(".sa-results__status");
     const more = app.querySelector(".sa-more");
+    const offer = el("ul", { class: "sa-open-offer", "aria-label": "Open this id" });
+    offer.hidden = true;
+    results.before(offer);
     // on a phone the results come first: the filters fold behind one control
     const fold = app.querySelector(".sa-facets-fold");
     if (window.matchMedia("(max-width: 60em)").matches) fold.open = false;
@@ -375,8 +425,8 @@
           facetsBox.append(el("fieldset", { "data-facet": facet.key }, el("legend", {}, facet.label), list));
           boxes[facet.key] = list;
         }
-        input.addEventListener("input", () => {
-          timing.inputAt = performance.now();
+        input.addEventListener("input", (event) => {
+          timing.inputAt = event.timeStamp; // when the key was pressed: a busy page's wait counts too
           state.q = input.value;
           state.limit = PAGE_SIZE;
           update();
@@ -402,8 +452,10 @@
           const passes = (row, except) =>
             FACETS.every((f) => f.key === except || !state.picked[f.key].size || f.of(row).some((v) => state.picked[f.key].has(v)));
           const shown = matches.filter((row) => passes(row, null));
-          if (scores) shown.sort((a, b) => scores.get(b.ref) - scores.get(a.ref) || a.name.localeCompare(b.name));
-          else shown.sort((a, b) => (b.updated > a.updated ? 1 : b.updated < a.updated ? -1 : a.name.localeCompare(b.name)));
+          const rank = nameRank(store);
+          if (scores) shown.sort((a, b) => scores.get(b.ref) - scores.get(a.ref) || rank[a.ref] - rank[b.ref]);
+          else shown.sort((a, b) => (b.updated > a.updated ? 1 : b.updated < a.updated ? -1 : rank[a.ref] - rank[b.ref]));
+          offerToOpen(store, state.q, offer);
           for (const facet of FACETS) paintFacet(facet, matches.filter((row) => passes(row, facet.key)));
           const picked = FACETS.reduce((n, f) => n + state.picked[f.key].size, 0) + (state.archived ? 1 : 0);
           fold.querySelector("summary").textContent = picked ? `Filters (${picked})` : "Filters";

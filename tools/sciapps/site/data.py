@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
-from sciapps import __version__
+from sciapps import __version__, launchparams
 from sciapps.catalog.rules.images import SUFFIXES, picture_format
 from sciapps.errors import SciAppsError
 from sciapps.resources import schemas_dir
@@ -66,20 +66,30 @@ def write_api(out: Path, entries: list[dict], store_url: str, preview: dict | No
         _dump(out / e["urls"]["api"], e)
 
 
+def mission_kinds(id_kinds: dict, missions: dict) -> dict[str, dict]:
+    """{mission: {kind: {label, pattern, example, collection}}}: the kinds of id each mission's
+    collections declare (a kind two collections declare: the first collection's)."""
+    found: dict[str, dict] = {}
+    for mission, collections in sorted(id_kinds.items()):
+        kinds: dict = {}
+        for collection, declared in sorted(collections.items()):
+            for kind, spec in sorted(declared.items()):
+                kinds.setdefault(kind, {**dict(spec), "collection": collection})
+        if kinds and mission in missions:
+            found[mission] = kinds
+    return found
+
+
 def open_index(entries: list[dict], id_kinds: dict, missions: dict) -> dict[str, dict]:
     """What the store's `open/` page reads, one file per mission (`api/open/<mission>.json`):
     the kinds of id the catalog declares for the mission's collections (label, pattern,
     example) and, per kind, the published datalabs that take such an id as a parameter,
     those with a verified release first (with its version), then those without (version
     None: listed, not launchable yet). An archive links `open/?mission=MISSION&KIND=VALUE`."""
-    index: dict[str, dict] = {}
-    for mission, collections in sorted(id_kinds.items()):
-        kinds = {}
-        for collection, declared in sorted(collections.items()):
-            for kind, spec in sorted(declared.items()):
-                kinds.setdefault(kind, {**dict(spec), "collection": collection})
-        if kinds and mission in missions:
-            index[mission] = {"mission": mission, "name": missions[mission]["name"], "kinds": kinds, "datalabs": []}
+    index: dict[str, dict] = {
+        mission: {"mission": mission, "name": missions[mission]["name"], "kinds": kinds, "datalabs": []}
+        for mission, kinds in mission_kinds(id_kinds, missions).items()
+    }
     newest = [e for e in sort_newest(entries) if e["status"] == "published"]
     verified = [(e, e["release"]) for e in newest if (e.get("release") or {}).get("verified")]
     waiting = [(e, None) for e in newest if not (e.get("release") or {}).get("verified")]
@@ -112,9 +122,25 @@ def write_open(out: Path, entries: list[dict], id_kinds: dict) -> None:
         _dump(out / "api" / "open" / f"{mission}.json", data)
 
 
-def write_search(out: Path, entries: list[dict]) -> Path:
+def write_search(out: Path, entries: list[dict], id_kinds: dict | None = None) -> Path:
+    """The search index; with the kinds of id (`mission_kinds`), so that a search for an id
+    offers to open it."""
+    from sciapps.schema import vocabulary
+
+    missions = vocabulary("missions")
+    ids = [
+        [mission, missions[mission]["name"], kind, spec["label"], spec["pattern"]]
+        for mission, kinds in mission_kinds(id_kinds or {}, missions).items()
+        for kind, spec in kinds.items()
+    ]
+
+    def narrowest(row: list) -> int:  # an id that fits a 10-digit obsid and a 1-19 digit source: the obsid first
+        digits = launchparams.digit_count(row[4])
+        return digits[1] - digits[0] if digits else 1000
+
+    ids.sort(key=narrowest)
     path = out / "search" / "index.json"
-    _dump(path, search.pack(entries))
+    _dump(path, search.pack(entries, ids))
     return path
 
 

@@ -181,7 +181,7 @@ class StorePlugin(BasePlugin[StoreOptions]):
         data.write_open(out, self.catalog.entries, self.settings.id_kinds)
         if preview is None:
             data.write_feed(out, self.catalog.entries, self.settings.store_url, self.settings.store_title)
-        self.search_bytes = data.write_search(out, self.catalog.entries).stat().st_size
+        self.search_bytes = data.write_search(out, self.catalog.entries, self.settings.id_kinds).stat().st_size
 
     def _datalab_pages(self, out: Path) -> None:
         shell_file = out / TEMPLATE_PATH / "index.html"

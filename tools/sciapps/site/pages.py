@@ -106,6 +106,7 @@ class Renderer:
                     featured=featured,
                     newest=[e for e in newest if e["id"] not in featured_ids][:NEWEST],  # Featured is not repeated
                     missions=missions,
+                    openable=[m for m in missions if m["data"].get("kinds")],
                     counts=counts,
                 ),
                 "Science applications for ESA mission data, ready to launch in ESA Datalabs.",

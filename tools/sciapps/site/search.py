@@ -1,12 +1,13 @@
-"""The store's search index: built at build time with lunr, shipped packed.
+"""The store's search index: built at build time with lunr.py's builder, shipped packed.
 
-lunr.py builds the index (the same tokenizer, stemmer and BM25 scoring as lunr.js). Its
-own serialization repeats every document reference in every posting and ships a float
-score per term and document, about 3 MB gzipped at 10,000 datalabs. The packed form
-ships what the scores are computed from instead: the sorted terms, per term and field
-the delta-encoded documents that contain it and the term counts, and each field's
-length per document. `store.js` rebuilds the very same `lunr.Index` from it with
-lunr.js's own formula, in the visitor's browser, in a fraction of a second.
+lunr.py's builder reads the documents (the same tokenizer, stop words and stemmer as
+lunr.js). Its own serialization repeats every document reference in every posting and
+ships a float score per term and document, about 3 MB gzipped at 10,000 datalabs. The
+packed form ships what the scores are computed from instead: the sorted terms, per term
+and field the delta-encoded documents that contain it and the term counts, and each
+field's length per document. `store.js` scores a query from it with lunr's BM25, word by
+word from typed arrays, in the visitor's browser; `ids` lets a search that is an id offer
+to open it.
 
 Field weights: name 10, summary / keywords / missions / id 5, description 1. The id is
 searched in its parts (`gaia-dr3-hrd` is found by "hrd").
@@ -14,7 +15,7 @@ searched in its parts (`gaia-dr3-hrd` is found by "hrd").
 
 from __future__ import annotations
 
-from lunr import get_default_builder, lunr
+from lunr import get_default_builder
 
 from sciapps.datalab_types import TYPES
 
@@ -34,14 +35,10 @@ def _document(index: int, e: dict) -> dict:
     }
 
 
-def build_index(entries: list[dict]):
-    """The lunr index of `entries`; document refs are positions in the list."""
-    builder_fields = [{"field_name": name, "boost": boost} for name, boost in FIELDS]
-    return lunr(ref="ref", fields=builder_fields, documents=[_document(i, e) for i, e in enumerate(entries)])
-
-
-def pack(entries: list[dict]) -> dict:
-    """The packed index (see the module docstring) plus what the cards and facets need."""
+def pack(entries: list[dict], ids: list[list[str]] = ()) -> dict:
+    """The packed index (see the module docstring) plus what the cards and facets need;
+    `ids`: [mission, mission name, kind, label, pattern] of each kind of id the catalog
+    declares, so that a search holding such an id offers to open it first."""
     builder = get_default_builder()  # what lunr() uses: trimmer, stop words, stemmer
     builder.ref("ref")
     for name, boost in FIELDS:
@@ -78,6 +75,7 @@ def pack(entries: list[dict]) -> dict:
         "postings": postings,
         "lengths": lengths,
         "docs": _docs_table(entries),
+        "ids": [list(i) for i in ids],
     }
 
 
