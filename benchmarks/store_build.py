@@ -4,14 +4,17 @@ Measured in one run, on this machine:
 - `sciapps site build` for 1,000, 10,000 and 20,000 datalabs;
 - baseline: a plain mkdocs-material site with one page per datalab, every page in the
   navigation, and its default search, at 1,000 pages;
-- at 10,000 datalabs in Chromium: time from navigation to search being usable, and
-  from the last keystroke of a query to its results on screen; and mkdocs-material's
-  own search on the baseline site, from typing to first results;
+- at 10,000 datalabs in Chromium: time from navigation to search being usable, and from
+  each keystroke of a query typed at 60 ms a key to its results on screen (every
+  keystroke, from the moment the key was pressed: a tab busy with the previous one counts),
+  for this store.js and, as the baseline, the store.js of BASELINE_REVISION (the one that
+  built a lunr.Index and let lunr.js run the prefix queries) on the same built site; and
+  mkdocs-material's own search on the baseline site, from typing to first results;
 - the search payload a visitor downloads, gzipped.
 
-Targets (issue 3): 10,000 built in <= 30 s; 20,000 in <= 2.2x the 10,000 time; search
-usable <= 1 s after loading; results <= 100 ms after the last keystroke; payload
-<= 1.5 MB gzipped at 10,000.
+Targets (issues 3 and 33): 10,000 built in <= 15 s; 20,000 in <= 2.2x the 10,000 time;
+search usable <= 500 ms after navigation start; every keystroke's results <= 100 ms;
+payload <= 1.5 MB gzipped at 10,000.
 
 Run: .venv/bin/python benchmarks/store_build.py [--sizes 1000,10000,20000] [--baseline-pages 1000]
 """
@@ -34,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from catalog import REPO, generate  # noqa: E402
 
+BASELINE_REVISION = "b8c400f"  # store.js before search scored from typed arrays
 QUERIES = ["spectrum fit", "gaia light curve", "wavelet", "xmm-newton", "exoplanet transit", "healpix map"]
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -97,20 +101,54 @@ def baseline_site(root: Path, pages: int) -> float:
 def measure_store_search(browser, url: str) -> dict:
     page = browser.new_page()
     page.goto(url + "browse/")
-    page.wait_for_selector("body[data-search-ready='true']", timeout=60_000)
+    page.wait_for_selector("body[data-search-ready='true']", timeout=120_000)
     ready = page.evaluate("() => window.__sciapps.readyMs")
     last, every = [], []
     for query in QUERIES:
         page.fill("#sa-q", "")
+        page.wait_for_timeout(200)
         page.evaluate("() => { window.__sciapps.searches = []; }")
         page.click("#sa-q")
         page.keyboard.type(query, delay=60)
-        page.wait_for_function("q => document.querySelector('.sa-results__status').textContent.includes(q)", arg=query)
+        page.wait_for_function(
+            "q => document.querySelector('.sa-results__status').textContent.includes(q)", arg=query, timeout=300_000
+        )
+        page.wait_for_function("n => window.__sciapps.searches.length >= n", arg=len(query), timeout=300_000)
         times = page.evaluate("() => window.__sciapps.searches")
         last.append(times[-1])
         every.extend(times)
     page.close()
     return {"ready": ready, "last": last, "every": every}
+
+
+def worst_per_query(store: dict) -> dict[str, float]:
+    found, at = {}, 0
+    for query in QUERIES:
+        found[query] = max(store["every"][at : at + len(query)])
+        at += len(query)
+    return found
+
+
+def with_baseline_script(site: Path) -> Path:
+    """A copy of the built site whose store.js is BASELINE_REVISION's, timed the same way
+    (its input handler started the clock when the handler ran, so it is given the key's time)."""
+    import subprocess
+
+    copy = site.parent / "public-baseline"
+    if not copy.exists():
+        shutil.copytree(site, copy)
+    old = subprocess.run(
+        ["git", "-C", str(REPO), "show", f"{BASELINE_REVISION}:site/docs/assets/store.js"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    old = old.replace(
+        'input.addEventListener("input", () => {\n          timing.inputAt = performance.now();',
+        'input.addEventListener("input", (event) => {\n          timing.inputAt = event.timeStamp;',
+    )
+    (copy / "assets" / "store.js").write_text(old)
+    return copy
 
 
 def measure_material_search(browser, url: str) -> list[float]:
@@ -151,7 +189,7 @@ def main() -> None:
         base = baseline_site(base_root, pages)
         print(f"baseline: plain mkdocs-material, {pages:,} pages all in the nav: {base:6.1f} s", flush=True)
         if 10_000 in built:
-            print(f"target 10,000 in <= 30 s: {built[10_000]:.1f} s, {verdict(built[10_000] <= 30)}")
+            print(f"target 10,000 in <= 15 s: {built[10_000]:.1f} s, {verdict(built[10_000] <= 15)}")
         if 10_000 in built and 20_000 in built:
             ratio = built[20_000] / built[10_000]
             print(f"target 20,000 in <= 2.2x the 10,000 time: {ratio:.2f}x, {verdict(ratio <= 2.2)}")
@@ -173,19 +211,26 @@ def main() -> None:
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=FLAGS)
-            server, url = serve(work / str(probe) / "public")
-            store = measure_store_search(browser, url)
-            server.shutdown()
-            print(
-                f"store search at {probe:,}: usable {store['ready']:.0f} ms after "
-                f"navigation start; target <= 1000 ms: {verdict(store['ready'] <= 1000)}"
-            )
-            print(
-                f"store search at {probe:,}: last keystroke -> results on "
-                f"screen: median {statistics.median(store['last']):.0f} ms, "
-                f"max {max(store['last']):.0f} ms over {len(QUERIES)} queries (any keystroke: max {max(store['every']):.0f} ms); "
-                f"target <= 100 ms: {verdict(max(store['last']) <= 100)}"
-            )
+            measured = {}
+            for label, folder in (
+                ("this store.js", work / str(probe) / "public"),
+                (f"baseline store.js ({BASELINE_REVISION})", with_baseline_script(work / str(probe) / "public")),
+            ):
+                server, url = serve(folder)
+                measured[label] = store = measure_store_search(browser, url)
+                server.shutdown()
+                print(
+                    f"{label} at {probe:,}: search usable {store['ready']:.0f} ms after navigation start; "
+                    f"every keystroke -> results: max {max(store['every']):.0f} ms, "
+                    f"median {statistics.median(store['every']):.0f} ms over {len(store['every'])} keystrokes; "
+                    f"last keystroke: max {max(store['last']):.0f} ms",
+                    flush=True,
+                )
+                for query, worst in worst_per_query(store).items():
+                    print(f"    {query!r}: slowest keystroke {worst:.0f} ms")
+            store = measured["this store.js"]
+            print(f"target: usable <= 500 ms: {store['ready']:.0f} ms, {verdict(store['ready'] <= 500)}")
+            print(f"target: every keystroke <= 100 ms: {max(store['every']):.0f} ms, {verdict(max(store['every']) <= 100)}")
             server, url = serve(base_root / "site")
             material = measure_material_search(browser, url)
             server.shutdown()

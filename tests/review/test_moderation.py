@@ -106,9 +106,11 @@ def test_report_in_words(catalog):
     assert "| build | not run |" in text and "## Checklist for the moderator" in text
     assert ok is False  # the stages have not run for it yet
     # the verdict comes first and says why, although validation and the roles passed
-    verdict = text.split("**Verdict: not ready.** The review fails for 1 reason(s):", 1)[1].split("## ", 1)[0]
-    assert text.index("**Verdict") < text.index("## `gaia-dr3-hrd`")
-    assert "- `gaia-dr3-hrd`: no build result: run `sciapps build gaia-dr3-hrd` in this pipeline first" in verdict
+    verdict = [line for line in text.splitlines() if line.startswith("**Needs changes:**")]
+    assert verdict == [
+        "**Needs changes:** `gaia-dr3-hrd`: no build result: run `sciapps build gaia-dr3-hrd` in this pipeline first."
+    ]
+    assert text.index("**Needs changes:**") < text.index("## `gaia-dr3-hrd`") and "Ready for approval" not in text
 
 
 def test_a_new_datalab_shows_what_it_says_of_itself_and_a_failed_review_says_why(catalog):
@@ -116,14 +118,19 @@ def test_a_new_datalab_shows_what_it_says_of_itself_and_a_failed_review_says_why
     shutil.copytree(REPO / "datalabs" / "xmm-epic-spectrum-fit", root / "datalabs" / "xmm-epic-spectrum-fit")
     meta = root / "datalabs" / "xmm-epic-spectrum-fit" / "datalab.yaml"
     meta.write_text(meta.read_text().replace("description: |\n", "description: |\n  ```\n  <script>alert(1)</script>\n", 1))
+    (root / "datalabs" / "notes.txt").write_text("a file of no datalab")
     text, ok = report(config, "HEAD", "nobody-known", ROLES)
     assert ok is False and "## `xmm-epic-spectrum-fit`: added" in text
     introduced = text.split("What it says of itself:", 1)[1].split("Files:", 1)[0]
     # the description in full, as text in a fence longer than any it holds
     assert "````text\n```\n<script>alert(1)</script>\n" in introduced
-    for field in ("summary", "missions", "data_assets", "resources", "parameters"):
+    for field in ("summary", "missions", "data_assets", "resources"):
         assert f"| `{field}` | — | `" in introduced, field
-    assert "**Verdict: not ready.**" in text and "- `xmm-epic-spectrum-fit`: no build result" in text
+    assert "| `obsid` | — | Observation id: XMM-Newton observation id (10 digits)" in text  # every parameter, in words
+    verdict = next(line for line in text.splitlines() if line.startswith("**Needs changes:**"))
+    # every reason the review exits 1, in one line: a path of no datalab, and nothing was built
+    assert verdict.startswith("**Needs changes:** 1 path(s) in `datalabs/` belong to no datalab; "), verdict
+    assert "`xmm-epic-spectrum-fit`: no build result" in verdict
 
 
 def test_codeowners_is_fresh():
@@ -296,7 +303,11 @@ def test_stage_results_of_another_version_or_committed_are_not_believed(governed
         )
     code, output = review(root, "mlindqvist")
     assert code == 0, output
-    assert "**Verdict: ready for a moderator.**" in output and "Verdict: not ready" not in output
+    assert (
+        output.splitlines()[4]
+        == ("**Ready for approval.** Every check below passed; the checklist at the end is the moderator's.")
+        and "Needs changes" not in output
+    )
     repo = git.Repo(root)
     repo.git.add("-f", "build/results")  # forced past .gitignore by the merge request
     code, output = review(root, "mlindqvist")
@@ -360,3 +371,30 @@ def test_codeowners_never_takes_a_line_from_a_datalab(catalog):
     shutil.copytree(root / "datalabs" / "jwst-nircam-image-explorer", root / "datalabs" / "evil\n* @mallory")
     text = codeowners(config, ROLES)
     assert "mallory" not in text and "/datalabs/jwst-nircam-image-explorer/" in text
+
+
+def _launch_parameters(config, author: str, datalab: str) -> str:
+    text, _ = report(config, "HEAD", author, ROLES)
+    assert "| `parameters` |" not in text  # never as an 80-character excerpt in the field table
+    return text.split(f"## `{datalab}`", 1)[1].split("Launch parameters (", 1)[1].split("Files:", 1)[0]
+
+
+def test_the_launch_parameters_are_shown_old_against_new_and_in_full_when_added(catalog):
+    """A hostile link's values reach the notebook through the declaration: the moderator sees
+    every parameter that changes, in words, with its default and what it selects."""
+    root, config = catalog
+    meta = root / "datalabs" / "gaia-dr3-hrd" / "datalab.yaml"
+    meta.write_text(meta.read_text().replace("    max: 100\n    default: 100\n", "    max: 1000\n    default: 100\n", 1))
+    section = _launch_parameters(config, "mlindqvist", "gaia-dr3-hrd")
+    assert (
+        "| `max_distance_pc` | Distance limit (pc): a number from 10 to 100; default 100 "
+        "| Distance limit (pc): a number from 10 to 1000; default 100 |"
+    ) in section
+    assert "source_id" not in section  # unchanged: not repeated
+    shutil.copytree(REPO / "datalabs" / "xmm-epic-spectrum-fit", root / "datalabs" / "xmm-epic-spectrum-fit")
+    section = _launch_parameters(config, "jruiz", "xmm-epic-spectrum-fit")
+    assert (
+        "| `obsid` | — | Observation id: XMM-Newton observation id (10 digits); default 0123456789; "
+        "selects xmm-newton/xmm_pps/obsid |"
+    ) in section
+    assert "| `max_energy_kev` | — | Upper energy (keV): a number from 2 to 12; default 10 |" in section

@@ -232,6 +232,7 @@
         loadScript(new URL("assets/vendor/lunr-2.3.9.min.js", root).href),
       ]).then(([pack]) => {
         const t0 = performance.now();
+        timing.fetchedMs = t0;
         const docs = pack.docs;
         const col = Object.fromEntries(docs.columns.map((c, i) => [c, i]));
         const rows = docs.rows.map((r, i) => ({
@@ -249,6 +250,7 @@
           updated: r[col.updated],
           face: r[col.face],
           faceKind: r[col.face_kind],
+          rank: r[col.rank],
         }));
         const index = indexFromPack(pack);
         timing.indexBuildMs = performance.now() - t0;
@@ -281,14 +283,9 @@
     return found;
   }
 
-  /** Each row's place by name, in the visitor's language (computed once, when first sorted). */
+  /** Each row's place by name (the index's `rank` column, sorted at build time). */
   function nameRank(store) {
-    if (!store.rank) {
-      const collator = new Intl.Collator(undefined, { sensitivity: "base" });
-      const order = store.rows.map((row) => row.ref).sort((a, b) => collator.compare(store.rows[a].name, store.rows[b].name));
-      store.rank = new Int32Array(store.rows.length);
-      order.forEach((ref, i) => (store.rank[ref] = i));
-    }
+    if (!store.rank) store.rank = Int32Array.from(store.rows, (row) => row.rank);
     return store.rank;
   }
 
@@ -540,8 +537,10 @@
           history.replaceState(null, "", location.pathname + (query ? "?" + query : ""));
         }
 
+        const first = performance.now();
         update();
         timing.readyMs = performance.now();
+        timing.firstUpdateMs = timing.readyMs - first;
         document.body.dataset.searchReady = "true";
       })
       .catch((error) => {

@@ -18,7 +18,8 @@ from typing import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sciapps import yamlio
+from sciapps import launchparams, yamlio
+from sciapps.catalog import launching
 from sciapps.catalog.loader import CATALOG_DIR, discover, load_datalab
 from sciapps.catalog.validate import errors_of
 from sciapps.config import Config, find_config
@@ -250,7 +251,7 @@ def _fields(before: dict, after: dict) -> list[str]:
     rows = []
     for key in sorted(set(before) | set(after), key=str):
         old, new = before.get(key), after.get(key)
-        if old == new:
+        if old == new or (key == "parameters" and isinstance(new, list)):  # told in full by _parameters
             continue
         if isinstance(old, dict) and isinstance(new, dict):
             for sub in sorted(set(old) | set(new), key=str):
@@ -407,6 +408,7 @@ def report(
                 f"{code(change.after.get('type'))}, {code(change.after.get('mode', 'basic'))} mode."
             )
             lines += _introduced(change.after)
+        lines += _parameters(config, change.before, change.after)
         names = {"A": "added", "M": "changed", "D": "removed"}
         lines += ["", "Files:", *[f"- {names.get(flag, flag)}: {code(path)}" for flag, path in change.files]]
         diffs = _notebook_diffs(config, base, change)
@@ -461,21 +463,65 @@ def report(
 
 
 def _verdict(lines: list[str], why_not: list[str]) -> list[str]:
-    """The report with its verdict after the first lines: what the review job's exit says,
-    and each reason for it, so a failed review never leaves a moderator guessing."""
+    """The report with its verdict after the title: one line, "Ready for approval" or
+    "Needs changes: …" naming every reason the review job exits 1, so a failed review never
+    leaves a moderator guessing."""
     if why_not:
-        verdict = [
-            f"**Verdict: not ready.** The review fails for {len(why_not)} reason(s):",
-            "",
-            *[f"- {reason}" for reason in why_not],
-            "",
-        ]
+        verdict = f"**Needs changes:** {'; '.join(why_not)}."
     else:
-        verdict = ["**Verdict: ready for a moderator.** Every check below passed; the checklist at the end is theirs.", ""]
-    return [*lines[:4], *verdict, *lines[4:]]
+        verdict = "**Ready for approval.** Every check below passed; the checklist at the end is the moderator's."
+    return [*lines[:4], verdict, "", *lines[4:]]
 
 
-SHOWN_WHEN_ADDED = ("summary", "missions", "categories", "data_assets", "resources", "parameters", "tests", "links")
+MAX_PARAMETERS_SHOWN = 40  # the schema's own bound on a declaration
+
+
+def _declaration(config: Config, meta: dict | None) -> dict[str, str]:
+    """{name: what a launch of it takes, in words, with its default and what it selects}."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("parameters"), list):
+        return {}
+    shown = {}
+    try:
+        specs = launching.declared(meta, config)
+    except (AttributeError, TypeError, ValueError):  # a malformed declaration: validation says what is wrong
+        return {}
+    for spec in specs[:MAX_PARAMETERS_SHOWN]:
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            continue
+        words = launching.takes(spec)
+        default = launchparams.default_text(spec)
+        if default is not None:
+            words += f"; default {default}"
+        selects = spec.get("selects")
+        if isinstance(selects, dict):
+            words += "; selects " + "/".join(str(selects.get(k)) for k in ("mission", "collection", "kind"))
+        shown[spec["name"]] = words
+    return shown
+
+
+def _parameters(config: Config, before: dict | None, after: dict | None) -> list[str]:
+    """What a launch takes, old against new: a hostile link's values reach the notebook
+    through these, so the moderator reads every parameter, not an 80-character excerpt."""
+    old, new = _declaration(config, before), _declaration(config, after)
+    if not new and not old:
+        return []
+    if old == new:
+        return ["", f"Launch parameters: unchanged ({len(new)})."]
+    rows = []
+    for name in sorted(set(old) | set(new)):
+        if old.get(name) != new.get(name):
+            rows.append(f"| {code(name)} | {_cell(old.get(name, '—'))} | {_cell(new.get(name, '—'))} |")
+    return [
+        "",
+        "Launch parameters (what a launch link may set; each value is checked before the container starts):",
+        "",
+        "| parameter | target branch | merge request |",
+        "| --- | --- | --- |",
+        *rows,
+    ]
+
+
+SHOWN_WHEN_ADDED = ("summary", "missions", "categories", "data_assets", "resources", "tests", "links")  # parameters: _parameters
 MAX_DESCRIPTION_CHARS = 4000
 
 

@@ -15,7 +15,10 @@ searched in its parts (`gaia-dr3-hrd` is found by "hrd").
 
 from __future__ import annotations
 
+import re
+
 from lunr import get_default_builder
+from lunr.token import Token
 
 from sciapps.datalab_types import TYPES
 
@@ -35,35 +38,60 @@ def _document(index: int, e: dict) -> dict:
     }
 
 
+_SEPARATORS = re.compile("[ \t\n\r\f\v\xa0-]+")  # lunr.tokenizer.SEPARATOR_CHARS, after lower-casing
+
+
+def _fields_terms(builder, documents: list[dict]):
+    """(field lengths, {term: {field: {doc: count}}}) as lunr.py's `Builder.add` computes them:
+    its tokenizer's split, then its pipeline (trimmer, stop words, stemmer). The pipeline
+    works token by token, so each distinct word of a field is run through it once (a
+    catalog repeats its words: 10,000 datalabs hold about a million words, a few thousand
+    distinct), where `Builder.add` ran it, and a tokenizer that walks the text character
+    by character, for every word: three quarters of the store's build."""
+    names = [name for name, _ in FIELDS]
+    memo: dict[tuple[str, str], tuple[str, ...]] = {}
+    lengths = [[0] * len(documents) for _ in names]
+    index: dict[str, dict[str, dict[int, int]]] = {}
+    for d, document in enumerate(documents):
+        for f, name in enumerate(names):
+            count = 0
+            for raw in _SEPARATORS.split(str(document[name]).lower()):
+                if not raw:
+                    continue
+                terms = memo.get((name, raw))
+                if terms is None:
+                    terms = memo[(name, raw)] = tuple(str(t) for t in builder.pipeline.run([Token(raw)], name))
+                count += len(terms)
+                for term in terms:
+                    field = index.setdefault(term, {}).setdefault(name, {})
+                    field[d] = field.get(d, 0) + 1
+            lengths[f][d] = count
+    return lengths, index
+
+
 def pack(entries: list[dict], ids: list[list[str]] = ()) -> dict:
     """The packed index (see the module docstring) plus what the cards and facets need;
     `ids`: [mission, mission name, kind, label, pattern] of each kind of id the catalog
     declares, so that a search holding such an id offers to open it first."""
     builder = get_default_builder()  # what lunr() uses: trimmer, stop words, stemmer
-    builder.ref("ref")
-    for name, boost in FIELDS:
-        builder.field(name, boost=boost)
-    for i, e in enumerate(entries):
-        builder.add(_document(i, e))
     field_names = [name for name, _ in FIELDS]
-    terms = sorted(builder.inverted_index)
+    lengths, index = _fields_terms(builder, [_document(i, e) for i, e in enumerate(entries)])
+    terms = sorted(index)
     postings = []
     for term in terms:
-        posting = builder.inverted_index[term]
         per_field = []
         for name in field_names:
-            refs = sorted(int(ref) for ref in posting[name])
-            if not refs:
+            counts = index[term].get(name)
+            if not counts:
                 per_field.append(0)
                 continue
             deltas, tfs, previous = [], [], 0
-            for ref in refs:
+            for ref in sorted(counts):
                 deltas.append(ref - previous)
                 previous = ref
-                tfs.append(builder.field_term_frequencies[f"{name}/{ref}"][term])
+                tfs.append(counts[ref])
             per_field.append([deltas, tfs] if any(tf != 1 for tf in tfs) else deltas)
         postings.append(per_field)
-    lengths = [[builder.field_lengths[f"{name}/{i}"] for i in range(len(entries))] for name in field_names]
     return {
         "version": 1,
         "lunr": "2.3.9",
@@ -91,6 +119,9 @@ def _docs_table(entries: list[dict]) -> dict:
     category_ix = {c: i for i, c in enumerate(categories)}
     license_ix = {x: i for i, x in enumerate(licenses)}
     person_ix = {p: i for i, p in enumerate(people)}
+    rank = [0] * len(entries)
+    for place, i in enumerate(sorted(range(len(entries)), key=lambda i: (entries[i]["name"].casefold(), entries[i]["id"]))):
+        rank[i] = place
     return {
         "types": [[t.name, t.label] for t in TYPES.values()],  # the rows' type column indexes this
         "missions": [[m, names[m]] for m in missions],
@@ -111,6 +142,7 @@ def _docs_table(entries: list[dict]) -> dict:
             "updated",
             "face",
             "face_kind",  # icon, screenshot or mission: an icon is shown whole, a picture fills the card
+            "rank",  # its place by name, for ties in the order of results (sorted here, not in the browser)
         ],
         "rows": [
             [
@@ -127,7 +159,8 @@ def _docs_table(entries: list[dict]) -> dict:
                 e["updated"] or "",
                 e.get("face", {}).get("url", ""),
                 e.get("face", {}).get("kind", ""),
+                rank[i],
             ]
-            for e in entries
+            for i, e in enumerate(entries)
         ],
     }
