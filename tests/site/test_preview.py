@@ -69,13 +69,25 @@ def test_the_preview_page_shows_its_banner_and_launches_the_review_image(browser
     assert page.is_visible(".sa-preview-banner")
     assert "Unreviewed preview of merge request !12." in page.text_content(".sa-preview-banner")
     assert page.get_attribute(".sa-banner--preview", "data-preview-image") == REVIEW
-    launch = page.get_attribute("a.sa-launch", "href")
-    assert launch.endswith("&digest=sha256%3A" + "ab" * 32) and page.text_content("a.sa-launch") == "Launch the preview image"
-    assert page.query_selector(".sa-launch-form") is None  # a preview is launched as itself, never as a release
+    # it takes parameters: the header leads to the form, marked as a preview of the review image
+    assert page.get_attribute("a.sa-launch", "href") == "#sa-launch-with"
+    assert page.text_content("a.sa-launch") == "Launch the preview image on your data"
+    assert page.text_content("#sa-launch-with") == "Launch on your data (preview)"
+    assert REVIEW in page.text_content(".sa-launch-form__release") and "never reviewed or signed" in page.text_content(
+        ".sa-launch-form__release"
+    )
+    assert page.query_selector(".sa-launch-form__share") is None  # a preview is never shared as a launch link
     before, after = page.query_selector_all(".sa-compare > div")
     assert [i.get_attribute("alt") for i in before.query_selector_all("img")] == ["Before: The old plot"]
     assert len(after.query_selector_all("img")) == 1
     assert page.evaluate("() => [...document.querySelectorAll('.sa-compare img')].every(i => i.naturalWidth > 0)")
+    page.fill("#sa-p-obsid", "0765432109")
+    page.click(".sa-launch-form button[type=submit]")
+    page.wait_for_selector(".sa-launch__summary:not([hidden])")
+    facts = page.text_content(".sa-launch__facts")
+    assert "the review image of merge request !12" in facts and "no: a preview" in facts
+    launch = page.get_attribute(".sa-launch__go", "href")
+    assert "digest=sha256%3A" + "ab" * 32 in launch and "obsid=0765432109" in launch  # the review image, by digest
     page.goto(url + "datalabs/xss-attempt/")  # merge-request content with script in it
     page.wait_for_timeout(300)
     assert dialogs == [] and page.is_visible(".sa-preview-banner")

@@ -108,6 +108,11 @@ def test_serve_drafts_shows_ones_own_drafts_marked_as_a_preview(tmp_path):
     catalog, port, url, proc = _serve(tmp_path, "--drafts", draft=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert _wait_for(lambda: "Unreviewed preview of your drafts." in (_get(url) or ""), 60), "the draft is not shown"
+        page = _get(url)
+        # what a launch of the draft will ask, before any release or review image: the form, that starts nothing
+        assert "Launch on your data (preview)" in page and 'id="sa-p-source_id"' in page
+        assert "has no review image yet, so nothing can start" in page
+        assert 'type="submit" disabled>Review and launch' in page
     finally:
         proc.terminate()
         proc.wait(timeout=30)

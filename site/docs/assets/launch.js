@@ -83,12 +83,20 @@
     if (!ID.test(id)) return refuse(app, "sa-launch", "This launch link names no datalab: it needs ?datalab=<id>.");
     const entry = await getJson(new URL(`api/datalabs/${id}.json`, root(app)));
     if (!entry || entry.id !== id) return refuse(app, "sa-launch", `The store has no datalab ${id}.`);
-    if (entry.status !== "published") return refuse(app, "sa-launch", `${entry.name} is archived and can no longer be launched.`);
-    if (!single.version && !entry.release) return refuse(app, "sa-launch", `${entry.name} has no verified release to launch yet.`);
-    const version = single.version || entry.release.version;
+    if (entry.status === "archived") return refuse(app, "sa-launch", `${entry.name} is archived and can no longer be launched.`);
+    // a preview site (serve --drafts, a merge request's) launches the previewed datalab's review image, and says so
+    const preview = entry.preview && entry.preview.previewed ? entry.preview : null;
+    if (preview && !/@sha256:[0-9a-f]{64}$/.test(preview.image || "")) return refuse(app, "sa-launch", `This preview of ${entry.name} has no review image to launch yet.`);
+    if (!preview && entry.status !== "published") return refuse(app, "sa-launch", `${entry.name} is not published yet.`);
+    if (!preview && !single.version && !entry.release) return refuse(app, "sa-launch", `${entry.name} has no verified release to launch yet.`);
+    const version = preview ? entry.version : single.version || entry.release.version;
     if (!VERSION.test(version)) return refuse(app, "sa-launch", `This launch link names no version of ${entry.name} that exists.`);
     const builds = entry.versions.filter((v) => v.version === version && v.verified && v.launch);
-    const release = single.digest ? builds.find((v) => v.digest === single.digest) : builds.sort((a, b) => b.build - a.build)[0];
+    const release = preview
+      ? { version, build: "review", published: "not published", digest: preview.image.split("@")[1], preview }
+      : single.digest
+        ? builds.find((v) => v.digest === single.digest)
+        : builds.sort((a, b) => b.build - a.build)[0];
     if (!release) {
       return refuse(
         app,
@@ -108,8 +116,13 @@
     const facts = summary.querySelector(".sa-launch__facts");
     const fact = (name, value) => facts.append(el("dt", {}, name), el("dd", {}, value));
     fact("Datalab", `${entry.name} (${entry.id})`);
-    fact("Version", `${release.version}, build ${release.build}, published ${release.published}`);
-    fact("Verified", "yes: its signed release record verifies");
+    if (release.preview) {
+      fact("Version", `${release.version}, the review image of ${release.preview.label}`);
+      fact("Verified", "no: a preview, built by the merge request's pipeline, never reviewed or signed");
+    } else {
+      fact("Version", `${release.version}, build ${release.build}, published ${release.published}`);
+      fact("Verified", "yes: its signed release record verifies");
+    }
     fact("Image", el("code", {}, release.digest));
     fact("Resources", `${resources.chosen.cpu} CPU core${resources.chosen.cpu === 1 ? "" : "s"}, ${resources.chosen.memory_gb} GiB memory`);
     const list = summary.querySelector(".sa-launch__values");
@@ -127,7 +140,7 @@
     );
     const go = summary.querySelector(".sa-launch__go");
     go.href = url;
-    go.textContent = `Launch ${entry.name} ${release.version}`;
+    go.textContent = release.preview ? `Launch the preview of ${entry.name} ${release.version}` : `Launch ${entry.name} ${release.version}`;
     summary.querySelector(".sa-launch__about").href = new URL(entry.urls.page, root(app)).href;
     app.querySelector(".sa-launch__status").textContent = "Check what will start, then launch.";
     summary.hidden = false;
