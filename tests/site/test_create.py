@@ -496,6 +496,19 @@ def test_every_field_of_the_schema_is_in_the_form(page):
     )
 
 
+def test_the_form_speaks_to_people_not_to_the_command_line(page):
+    """The Tests and Parameters help is written for someone in a browser: no environment
+    variables, no commands, no "Add item"."""
+    fill_basic(page)
+    for name in ("parameters", "tests"):
+        text = page.text_content(f'.sa-fields [data-path="/{name}"]')
+        assert "SCIAPPS_PARAM" not in text and "sciapps " not in text and "Add item" not in text, (name, text)
+    assert "your notebook finds each value in a variable of the same name" in page.text_content('[data-path="/parameters"]')
+    page.click('[data-path="/parameters"] button:has-text("Add parameter")')
+    added = page.text_content('[data-path="/parameters/0"]')
+    assert "Parameter 1" in added and "The variable your notebook reads" in added
+
+
 def test_advanced_mode_with_a_dropped_dockerfile(page, tmp_path):
     fill_basic(page)
     dockerfile = b"FROM jl_base\nUSER 1000\nCOPY --chown=1000:1000 notebooks/ /home/datalab/work/notebooks/\n"

@@ -8,7 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import re
+
 import jinja2
+from markupsafe import Markup, escape
 
 from sciapps import launchparams
 from sciapps.datalab_types import TYPES
@@ -31,6 +34,14 @@ class Page:
     description: str = ""
 
 
+def path_breaks(text: object) -> Markup:
+    """`text`, escaped, with a break opportunity after each `/` and `_` (and nowhere else): a
+    path such as /data/gaia/dr3 or gaia_dr3_source wraps between its parts, never inside one."""
+    return Markup("").join(
+        escape(part) + Markup("<wbr>") if part in ("/", "_") else escape(part) for part in re.split(r"([/_])", str(text))
+    )
+
+
 def root_of(path: str) -> str:
     """Relative URL of the site root from a page at `path` ("" for the home page)."""
     return "../" * path.count("/")
@@ -47,6 +58,7 @@ class Renderer:
         )
         # One source each: the stages shown as checks, in pipeline order, and the type labels.
         self.env.filters["default_text"] = launchparams.default_text
+        self.env.filters["path_breaks"] = path_breaks
         self.env.globals.update(
             checks=checks(), type_labels={t.name: t.label for t in TYPES.values()}, types=list(TYPES.values())
         )

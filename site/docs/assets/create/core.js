@@ -17,7 +17,10 @@ export const LABELS = {
   orcid: "ORCID iD", username: "GitLab username", bibtex: "BibTeX", read_only: "Read-only", text: "Citation",
   icon: "Icon", file: "Picture", email: "E-mail", links: "Links", citation: "Citation",
 };
-export const ITEM_LABELS = { maintainers: "Maintainer", data_assets: "Data collection", screenshots: "Screenshot", keywords: "Keyword" };
+export const ITEM_LABELS = {
+  maintainers: "Maintainer", data_assets: "Data collection", screenshots: "Screenshot", keywords: "Keyword",
+  parameters: "Parameter", choices: "Choice", changelog: "Change", exceptions: "Exception", changes: "Change",
+};
 
 // The page's own controls: never an element of the preview, which shows what a datalab
 // wrote (sanitized, but its names and classes are the datalab's to choose).

@@ -17,6 +17,9 @@ export function help(text) {
   return p;
 }
 
+/** A field's help on this page: the schema's words for people (`x-help`), else its description. */
+const said = (schema) => schema["x-help"] || schema.description;
+
 export function wrap(path, title, required, control, description) {
   const id = pathId(path);
   const helpNode = description ? help(description) : null;
@@ -73,7 +76,7 @@ export function textInput(path, schema, required) {
   input.addEventListener("blur", blurTouch(path));
   if (path[path.length - 1] === "email") input.type = "email";
   if (path[0] === "license" && path.length === 1) input.setAttribute("list", "sa-spdx");
-  return wrap(path, label(path[path.length - 1]), required, input, schema.description);
+  return wrap(path, label(path[path.length - 1]), required, input, said(schema));
 }
 
 export function numberInput(path, schema, required) {
@@ -86,7 +89,7 @@ export function numberInput(path, schema, required) {
   if (schema.default !== undefined) input.placeholder = String(schema.default);
   input.addEventListener("input", onValue(path, (t) => (t.value === "" ? undefined : Number(t.value))));
   input.addEventListener("blur", blurTouch(path));
-  return wrap(path, label(path[path.length - 1]), required, input, schema.description);
+  return wrap(path, label(path[path.length - 1]), required, input, said(schema));
 }
 
 export function selectInput(path, schema, required, options) {
@@ -95,7 +98,7 @@ export function selectInput(path, schema, required, options) {
   const select = el("select", {}, el("option", { value: "", text: required ? "Choose…" : "—" }),
     options.map((v) => el("option", { value: v, text: names[v] || v, selected: v === value })));
   select.addEventListener("change", onValue(path, (t) => (t.value === "" ? undefined : t.value)));
-  return wrap(path, label(path[path.length - 1]), required, select, schema.description);
+  return wrap(path, label(path[path.length - 1]), required, select, said(schema));
 }
 
 export function checkboxInput(path, schema) {
@@ -105,7 +108,7 @@ export function checkboxInput(path, schema) {
   const id = pathId(path);
   box.id = id;
   return el("div", { class: "sa-field sa-field--check", "data-path": pointer(path) },
-    box, el("label", { for: id, text: label(path[path.length - 1]) }), schema.description ? help(schema.description) : null,
+    box, el("label", { for: id, text: label(path[path.length - 1]) }), said(schema) ? help(said(schema)) : null,
     el("p", { class: "sa-field__error", id: `${id}-error`, hidden: true }));
 }
 
@@ -127,7 +130,7 @@ export function choiceGroup(path, schema, required, options, names) {
   });
   const empty = !options.length ? el("p", { class: "sa-muted", text: "Add notebooks in step 2 to choose them here." }) : null;
   const fieldset = el("fieldset", { class: "sa-choices" }, el("legend", {}, label(path[path.length - 1]), required ? el("span", { class: "sa-req", "aria-hidden": "true", text: " *" }) : null), ...boxes, empty);
-  return wrap(path, "", required, fieldset, schema.description);
+  return wrap(path, "", required, fieldset, said(schema));
 }
 
 export function fileSelect(path, schema, required, choices, noneText) {
@@ -136,7 +139,7 @@ export function fileSelect(path, schema, required, choices, noneText) {
     choices.map((v) => el("option", { value: v, text: v, selected: v === value })));
   if (value && !choices.includes(value)) select.append(el("option", { value, text: `${value} (not among the files)`, selected: true }));
   select.addEventListener("change", onValue(path, (t) => (t.value === "" ? undefined : t.value)));
-  return wrap(path, label(path[path.length - 1]), required, select, schema.description);
+  return wrap(path, label(path[path.length - 1]), required, select, said(schema));
 }
 
 export function arrayInput(path, schema, required) {
@@ -174,7 +177,7 @@ export function arrayInput(path, schema, required) {
   });
   const fieldset = el("fieldset", { class: "sa-group" },
     el("legend", {}, label(key), required ? el("span", { class: "sa-req", "aria-hidden": "true", text: " *" }) : null), ...rows, add);
-  return wrap(path, "", required, fieldset, schema.description);
+  return wrap(path, "", required, fieldset, said(schema));
 }
 
 /** The fields of an object. Inside an optional group (links, citation) nothing is marked
@@ -202,7 +205,7 @@ export function field(path, schema, required) {
   if (schema.type === "array") return arrayInput(path, schema, required);
   if (schema.type === "object") {
     const box = el("fieldset", { class: "sa-group" }, el("legend", { text: label(key) }), objectFields(path, schema, required));
-    return wrap(path, "", required, box, schema.description);
+    return wrap(path, "", required, box, said(schema));
   }
   if (schema.type === "boolean") return checkboxInput(path, schema);
   if (schema.type === "number" || schema.type === "integer") return numberInput(path, schema, required);
