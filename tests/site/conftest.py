@@ -42,7 +42,20 @@ def browser():
 def page(browser, site_url):
     """A tab on the test store at 1280x900; after the test, no dialog (no script from the
     catalog ran) and no script error."""
-    context = browser.new_context(base_url=site_url, viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    yield from _tab(browser, site_url, {"width": 1280, "height": 900})
+
+
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(SIZES))
+def any_size_page(request, browser, site_url):
+    """The same tab, on a desktop and on a phone (390x844, touch): a test that uses it runs at both."""
+    yield from _tab(browser, site_url, SIZES[request.param], is_mobile=request.param == "phone")
+
+
+def _tab(browser, site_url, viewport, is_mobile=False):
+    context = browser.new_context(base_url=site_url, viewport=viewport, is_mobile=is_mobile, accept_downloads=True)
     tab = context.new_page()
     tab.dialogs = []
     tab.errors = []

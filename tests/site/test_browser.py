@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import GAIA, REPO, XMM
+from tests.site.conftest import SIZES
 
 ARTIFACTS = REPO / "build" / "test-artifacts"
 
@@ -124,9 +125,10 @@ def test_keyboard_search_from_the_home_page(page):
     page.wait_for_url("**/datalabs/planck-cmb-map-viewer/")
 
 
-def test_every_launch_of_a_datalab_with_parameters_goes_through_a_review(page):
+def test_every_launch_of_a_datalab_with_parameters_goes_through_a_review(any_size_page):
     """The header's button leads to the form, a version's link and the one badge to the
     store's launch page; only the launch page's last button is the configured URL."""
+    page = any_size_page
     page.goto("datalabs/xmm-epic-spectrum-fit/")
     digest = "sha256%3A" + hashlib.sha256(f"xmm-epic-spectrum-fit {XMM} 1".encode()).hexdigest()  # tests/releases/records.py
     assert page.get_attribute("a.sa-launch", "href") == "#sa-launch-with"
@@ -151,9 +153,10 @@ def test_every_launch_of_a_datalab_with_parameters_goes_through_a_review(page):
     assert "can no longer be launched" in page.text_content(".sa-banner--archived")
 
 
-def test_a_signed_release_whose_test_failed_offers_no_launch(page):
+def test_a_signed_release_whose_test_failed_offers_no_launch(any_size_page):
     """Euclid's only record is signed, but its test failed: not verified, nothing to launch,
     no badge, and the page says why."""
+    page = any_size_page
     page.goto("datalabs/euclid-q1-photoz/")
     said = page.text_content(".sa-nothing-yet")
     assert "is not verified (signed, but its test failed: 1 of 1 notebooks failed)" in said
@@ -288,7 +291,6 @@ EVERY_PAGE_TYPE = [
     ("open", "open/?mission=xmm-newton&obsid=0123456789"),
     ("open-refused", "open/?mission=xmm-newton&obsid=076"),
 ]
-SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -20,7 +20,8 @@ def summary(page):
     return page
 
 
-def test_fill_the_xmm_form_follow_the_link_and_see_the_summary(page):
+def test_fill_the_xmm_form_follow_the_link_and_see_the_summary(any_size_page):
+    page = any_size_page
     page.goto(XMM_PAGE)
     assert f"Starts version {XMM} · build 1 · verified" in page.text_content(".sa-launch-form__release")
     assert page.input_value("#sa-p-obsid") == "" and page.is_hidden(".sa-launch-form__share")  # the example is a placeholder
@@ -105,7 +106,8 @@ def test_a_crafted_link_with_a_bad_value_is_a_form_to_correct(page, query, said)
         assert page.input_value(field) == dict(parse_qsl(query, keep_blank_values=True))[name]
 
 
-def test_a_refused_launch_is_corrected_in_place(page):
+def test_a_refused_launch_is_corrected_in_place(any_size_page):
+    page = any_size_page
     page.goto(f"launch/?datalab=xmm-epic-spectrum-fit&version={XMM}&obsid=12345")
     summary(page)
     assert (
@@ -167,8 +169,9 @@ def test_a_bad_archive_link_is_refused_with_one_sentence(page, query, said):
             assert page.get_attribute(".sa-open__fix input[name=obsid]", "aria-invalid") == "true"
 
 
-def test_open_an_id_from_home_a_mission_page_and_search(page):
+def test_open_an_id_from_home_a_mission_page_and_search(any_size_page):
     """The ways in with an id: home's and each mission page's forms, and a search that is an id."""
+    page = any_size_page
     page.goto("")
     page.fill("#sa-open-xmm-newton-obsid", "0123456789")
     page.click("form:has(#sa-open-xmm-newton-obsid) button")
@@ -191,7 +194,8 @@ def test_open_an_id_from_home_a_mission_page_and_search(page):
     page.wait_for_selector(".sa-open-offer[hidden]", state="attached")
 
 
-def test_open_lists_a_datalab_before_its_release_as_not_launchable(page):
+def test_open_lists_a_datalab_before_its_release_as_not_launchable(any_size_page):
+    page = any_size_page
     page.goto("open/?mission=euclid&tile=102018211")
     page.wait_for_selector(".sa-open__results .sa-card")
     card = page.query_selector(".sa-card[data-id='euclid-q1-photoz']")
