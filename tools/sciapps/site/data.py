@@ -37,8 +37,13 @@ BADGE = """<svg xmlns="http://www.w3.org/2000/svg" width="178" height="20" role=
 """
 
 
-def _dump(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _dump(path: Path, data, made: set | None = None) -> None:
+    """`data` as compact JSON at `path`; `made`: folders already made in this build (each
+    is made once, not once per file: a store of 10,000 datalabs writes 10,000 of them)."""
+    if made is None or path.parent not in made:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if made is not None:
+            made.add(path.parent)
     with open(path, "w", encoding="utf-8") as fh:  # dumps, not dump: json.dump never uses the C encoder
         fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
@@ -62,8 +67,9 @@ def write_api(out: Path, entries: list[dict], store_url: str, preview: dict | No
             ],
         },
     )
+    made: set = set()
     for e in entries:
-        _dump(out / e["urls"]["api"], e)
+        _dump(out / e["urls"]["api"], e, made)
 
 
 def mission_kinds(id_kinds: dict, missions: dict) -> dict[str, dict]:
@@ -268,10 +274,13 @@ def picture_names(folder: Path, meta: dict, limit: int) -> dict[str, str]:
 def copy_assets(out: Path, folder: Path, e: dict, limit: int) -> None:
     """Screenshots and icon of one datalab, under the names `picture_names` gave them (one
     file per content: an icon that is also a screenshot is written once)."""
+    made = set()
     for name, rel in {name: rel for rel, name in e["media"].items()}.items():
         data = read_inside(folder, rel, limit)
         target = out / e["urls"]["page"] / name
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
         with open(target, "xb") as fh:  # never over another file, let alone a page
             fh.write(data)
 

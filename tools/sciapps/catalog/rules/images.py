@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from typing import Iterator
 
 from PIL import Image, UnidentifiedImageError
@@ -55,15 +56,23 @@ def picture_format(data: bytes) -> str | None:
         return None
 
 
+_last = threading.local()  # per thread, the pictures of the datalab it checked last: its picture rules read each once
+
+
 def _pictures(lab) -> Iterator[tuple[tuple, str, str, bytes | None, str | None]]:
     """(JSON path, file, role, its bytes, why it cannot be read) of each screenshot and the icon."""
+    if getattr(_last, "lab", None) is not lab:
+        _last.lab, _last.files = lab, {}
+    files = _last.files
     for path, relpath, role in lab.references():
         if role not in ("screenshot", "icon"):
             continue
-        try:
-            yield path, relpath, role, lab.read(relpath), None
-        except UnsafeFile as exc:
-            yield path, relpath, role, None, f"cannot be read ({exc})"
+        if relpath not in files:
+            try:
+                files[relpath] = (lab.read(relpath), None)
+            except UnsafeFile as exc:
+                files[relpath] = (None, f"cannot be read ({exc})")
+        yield (path, relpath, role, *files[relpath])
 
 
 class BadImage(Rule):
