@@ -271,8 +271,12 @@ def _id_kinds(data: dict, where: str) -> dict:
     """mission -> collection -> kind of id, each pattern in the launch patterns' dialect (DL-066)."""
     from sciapps.launchparams import pattern_problem
 
-    kinds = {
-        mission: {name: dict(c["ids"]) for name, c in found.items() if isinstance(c, dict) and c.get("ids")}
+    kinds = {  # a collection's `ivoid` goes with each of its kinds: the prefix of its ids as an archive publishes them
+        mission: {
+            name: {kind: {**spec, **({"ivoid": c["ivoid"]} if c.get("ivoid") else {})} for kind, spec in c["ids"].items()}
+            for name, c in found.items()
+            if isinstance(c, dict) and c.get("ids")
+        }
         for mission, found in data.get("collections", {}).items()
     }
     for mission, collections in kinds.items():

@@ -223,5 +223,8 @@ def load_validated(text: str, schema_file: str, shown: str) -> Any:
     if error is not None:
         line = yamlio.LineIndex.build(text).line(error.absolute_path)
         where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        raise SciAppsError(f"{shown}:{line or 1}: {where} {error.message}", f"see schemas/{schema_file} for what is allowed")
+        hint = error.schema.get("x-hint") if isinstance(error.schema, dict) else None  # a field may say how to fix it
+        raise SciAppsError(
+            f"{shown}:{line or 1}: {where} {error.message}", hint or f"see schemas/{schema_file} for what is allowed"
+        )
     return data

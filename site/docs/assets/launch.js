@@ -24,9 +24,23 @@
     return node;
   }
 
+  /* A link's [name, value] pairs. Names are read case-insensitively, as IVOA's DALI says
+   * of a service's parameters: pyvo and TOPCAT send a DataLink descriptor's OBSID=… */
   function pairsOf(search) {
     if (search.length > MAX_LINK_CHARS) return null;
-    return [...new URLSearchParams(search)];
+    return [...new URLSearchParams(search)].map(([k, v]) => [k.toLowerCase(), v]);
+  }
+
+  /* An id as an archive publishes it, an IVOA publisher DID (<the collection's ivoid>?<id>),
+   * is that id: [the id, null], or [null, why] for an IVOA identifier of another collection. */
+  function fromDid(spec, text) {
+    if (typeof text !== "string" || !/^ivo:\/\//i.test(text)) return [text, null];
+    const prefix = spec.ivoid ? `${spec.ivoid}?` : null;
+    if (prefix && text.length > prefix.length && text.slice(0, prefix.length).toLowerCase() === prefix.toLowerCase()) {
+      return [text.slice(prefix.length), null];
+    }
+    const expected = prefix ? `; it takes ids of ${spec.ivoid}, as ${prefix}<id>` : "";
+    return [null, `is an IVOA identifier of another collection${expected}`];
   }
 
   function encodePairs(pairs) {
@@ -106,6 +120,15 @@
           : `${entry.name} has no verified release of version ${version} to launch.`
       );
     }
+    const specs = new Map((entry.parameters || []).map((spec) => [spec.name, spec]));
+    const didProblems = [];
+    for (const pair of given) {
+      if (!specs.has(pair[0])) continue;
+      const [id, why] = fromDid(specs.get(pair[0]), pair[1]);
+      if (why) didProblems.push(`${specs.get(pair[0]).label} ${why}.`);
+      else pair[1] = id;
+    }
+    if (didProblems.length) return repair(app, entry, release, single, given, asked, didProblems);
     const { values, problems } = P.readValues(entry.parameters || [], given);
     const resources = resourceProblems(entry, asked);
     const all = [...problems, ...resources.problems];
@@ -241,9 +264,11 @@
         given.length ? `This link gives more than one id; it takes one of: ${kinds}.` : `This link gives no ${index.name} id; it takes one of: ${kinds}.`
       );
     }
-    const [kind, value] = given[0];
+    const [kind, given0] = given[0];
     const declared = known(kind) ? index.kinds[kind] : null;
     if (!declared) return openRefused(app, index, null, `${JSON.stringify(kind.slice(0, 40))} is not a kind of ${index.name} id the store knows; it takes one of: ${kinds}.`);
+    const [value, notOurs] = fromDid(declared, given0);
+    if (notOurs) return openRefused(app, index, [kind, given0], `The ${declared.label} ${notOurs}.`);
     const [, why] = P.readValue(openSpec(declared), value);
     if (why) return openRefused(app, index, [kind, value], `The ${declared.label} ${why}.`);
     const results = app.querySelector(".sa-open__results");

@@ -40,6 +40,8 @@ def declared(meta: dict, config: Config) -> list[dict]:
             if kind:
                 spec["pattern"] = kind["pattern"]
                 spec["form"] = kind["label"] + (f", for example {kind['example']}" if kind.get("example") else "")
+                if kind.get("ivoid"):
+                    spec["ivoid"] = kind["ivoid"]  # the store's pages also take <ivoid>?<id>, as archives publish ids
             else:
                 spec["pattern"], spec["form"] = NO_ID_KIND, "an id of a kind this catalog does not declare"
         specs.append(spec)

@@ -128,6 +128,15 @@ def write_open(out: Path, entries: list[dict], id_kinds: dict) -> None:
         _dump(out / "api" / "open" / f"{mission}.json", data)
 
 
+def write_datalink(out: Path, entries: list[dict], id_kinds: dict, store_url: str) -> list[str]:
+    """The DataLink service descriptors archives add to their responses (`site.datalink`)."""
+    from sciapps.schema import vocabulary
+    from sciapps.site import datalink
+
+    missions = vocabulary("missions")
+    return datalink.write_descriptors(out, entries, mission_kinds(id_kinds, missions), missions, store_url)
+
+
 def write_search(out: Path, entries: list[dict], id_kinds: dict | None = None) -> Path:
     """The search index; with the kinds of id (`mission_kinds`), so that a search for an id
     offers to open it."""

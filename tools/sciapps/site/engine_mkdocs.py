@@ -179,8 +179,9 @@ class StorePlugin(BasePlugin[StoreOptions]):
         )
         data.write_api(out, self.catalog.entries, config.site_url, marker)
         data.write_open(out, self.catalog.entries, self.settings.id_kinds)
-        if preview is None:
+        if preview is None:  # a preview announces nothing: no feed, no descriptor for archives
             data.write_feed(out, self.catalog.entries, self.settings.store_url, self.settings.store_title)
+            data.write_datalink(out, self.catalog.entries, self.settings.id_kinds, self.settings.store_url)
         self.search_bytes = data.write_search(out, self.catalog.entries, self.settings.id_kinds).stat().st_size
 
     def _datalab_pages(self, out: Path) -> None:
