@@ -11,8 +11,11 @@ from xml.etree import ElementTree as ET
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from dataclasses import replace
 
 from sciapps.cli import cli
+from sciapps.config import load_config
+from sciapps.site.build import build_store
 from tests.conftest import CASES, GAIA, REPO, XMM
 from tests.site.conftest import html
 
@@ -410,3 +413,22 @@ def test_home_does_not_repeat_featured_and_cards_show_version_and_update(store):
     assert ids(featured) and not set(ids(featured)) & set(ids(newest.split('id="sa-by-mission"')[0]))
     gaia = json.loads((folder / "api" / "datalabs" / "gaia-dr3-hrd.json").read_text())
     assert f"Version {GAIA} · updated {gaia['changelog'][0]['date']}" in featured  # its newest changelog entry
+
+
+def test_pages_written_by_several_processes_are_the_pages_one_writes(tmp_path, monkeypatch):
+    """At 500 datalabs and more the datalab pages are written by forked processes: the same
+    files, byte for byte, as one process writes."""
+    from sciapps.site import engine_mkdocs
+
+    config = replace(load_config(REPO / "sciapps.yaml"), path=tmp_path / "sciapps.yaml")
+    built = {}
+    for jobs, start in ((1, 500), (2, 0)):
+        monkeypatch.setattr(engine_mkdocs, "PARALLEL_FROM", start)
+        out = build_store(
+            config, [REPO / "datalabs", CASES / "store"], tmp_path / f"public-{jobs}", REPO / "mkdocs.yml", jobs
+        ).out
+        pages = sorted((out / "datalabs").rglob("*"))
+        built[jobs] = {str(p.relative_to(out)): p.read_bytes() for p in pages if p.is_file()}
+    assert built[1].keys() == built[2].keys() and len(built[1]) > 20
+    differ = [name for name in built[1] if built[1][name] != built[2][name]]
+    assert differ == []

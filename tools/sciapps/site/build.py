@@ -96,7 +96,7 @@ def build_store(
     for leftover in (staging, old):
         shutil.rmtree(leftover, ignore_errors=True)
     try:
-        search_bytes = engine_mkdocs.build(mkdocs_file, config, catalog, staging)
+        search_bytes = engine_mkdocs.build(mkdocs_file, config, catalog, staging, jobs)
         (staging / MARKER).write_text("A SciApps store build: `sciapps site build` may replace this folder.\n", encoding="utf-8")
         if out.exists():
             os.rename(out, old)

@@ -17,9 +17,11 @@ import base64
 import hashlib
 import html as html_lib
 import logging
+import multiprocessing
 import os
 import re
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from mkdocs.config import config_options as opt
@@ -89,11 +91,22 @@ def with_csp(page_html: str, connect: tuple[str, ...] = ()) -> str:
     return page_html.replace("<head>", "<head>\n    " + meta, 1)
 
 
+PARALLEL_FROM = 500  # datalab pages: fewer are written faster by one process than by starting others
+_WRITING = None  # (plugin, out, head, tail) while forked processes write the datalab pages
+
+
+def _write_slice(start: int, count: int) -> None:
+    plugin, out, head, tail = _WRITING
+    for e in plugin.catalog.entries[start : start + count]:
+        plugin._datalab_page(out, head, tail, e)
+
+
 class StorePlugin(BasePlugin[StoreOptions]):
     def __init__(self):
         super().__init__()
         self.preset: tuple[Config, Catalog] | None = None
         self.search_bytes = 0
+        self.jobs = 1  # processes writing the datalab pages (`build`); `sciapps serve` writes them in its own
 
     # -- set up -------------------------------------------------------------
     def on_config(self, config):
@@ -193,27 +206,43 @@ class StorePlugin(BasePlugin[StoreOptions]):
             raise RuntimeError(f"{shell_file}: the page shell lost its content marker")
         shell_file.unlink()
         shell_file.parent.rmdir()
-        for e in self.catalog.entries:
-            path = e["urls"]["page"]
-            title = html_lib.escape(e["name"])
-            summary = html_lib.escape(e["summary"])
-            page_head = head.replace(TITLE, title).replace(SUMMARY, summary).replace(TEMPLATE_PATH, path)
-            page_tail = tail.replace(TITLE, title)
-            target = out / path / "index.html"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fragment = self.renderer.datalab(e, self.settings.store_url, path)
-            target.write_text(page_head + fragment + page_tail, encoding="utf-8")
-            data.copy_assets(out, self.catalog.folders[e["id"]], e, self.settings.limits.bytes("image_mb"))
-            if e["id"] in self.catalog.thumbnails:  # made and re-encoded at collection, never the original bytes
-                made, name = self.catalog.thumbnails[e["id"]]
-                try:
-                    os.link(made, out / path / name)  # the cache's own file: nothing to copy
-                except OSError:
-                    shutil.copyfile(made, out / path / name)
-            if self.catalog.preview is not None:  # the screenshots before the change, beside the new ones
-                for picture in self.catalog.preview.before_media(e["id"]) if e["preview"]["previewed"] else []:
-                    (out / path / picture["file"]).parent.mkdir(parents=True, exist_ok=True)
-                    (out / path / picture["file"]).write_bytes(picture["data"])
+        entries = self.catalog.entries
+        if self.jobs > 1 and len(entries) >= PARALLEL_FROM:  # only `build` sets jobs: never under `serve`'s threads
+            # the pages are independent files: forked processes share the rendered catalog and write a slice each
+            global _WRITING
+            _WRITING = (self, out, head, tail)
+            try:
+                step = -(-len(entries) // (self.jobs * 4))
+                with ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                    list(pool.map(_write_slice, range(0, len(entries), step), [step] * len(range(0, len(entries), step))))
+            finally:
+                _WRITING = None
+            return
+        for e in entries:
+            self._datalab_page(out, head, tail, e)
+
+    def _datalab_page(self, out: Path, head: str, tail: str, e: dict) -> None:
+        """One datalab's page, its pictures and its thumbnail."""
+        path = e["urls"]["page"]
+        title = html_lib.escape(e["name"])
+        summary = html_lib.escape(e["summary"])
+        page_head = head.replace(TITLE, title).replace(SUMMARY, summary).replace(TEMPLATE_PATH, path)
+        page_tail = tail.replace(TITLE, title)
+        target = out / path / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fragment = self.renderer.datalab(e, self.settings.store_url, path)
+        target.write_text(page_head + fragment + page_tail, encoding="utf-8")
+        data.copy_assets(out, self.catalog.folders[e["id"]], e, self.settings.limits.bytes("image_mb"))
+        if e["id"] in self.catalog.thumbnails:  # made and re-encoded at collection, never the original bytes
+            made, name = self.catalog.thumbnails[e["id"]]
+            try:
+                os.link(made, out / path / name)  # the cache's own file: nothing to copy
+            except OSError:
+                shutil.copyfile(made, out / path / name)
+        if self.catalog.preview is not None:  # the screenshots before the change, beside the new ones
+            for picture in self.catalog.preview.before_media(e["id"]) if e["preview"]["previewed"] else []:
+                (out / path / picture["file"]).parent.mkdir(parents=True, exist_ok=True)
+                (out / path / picture["file"]).write_bytes(picture["data"])
 
 
 def mission_data(settings: Config) -> dict:
@@ -283,8 +312,9 @@ def _yaml(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def build(mkdocs_file: Path, settings: Config, catalog: Catalog, site_dir: Path) -> int:
-    """Render the store into `site_dir`; returns the size of the search index in bytes."""
+def build(mkdocs_file: Path, settings: Config, catalog: Catalog, site_dir: Path, jobs: int = 1) -> int:
+    """Render the store into `site_dir`, the datalab pages in `jobs` processes; returns the
+    size of the search index in bytes."""
     from mkdocs.commands.build import build as mkdocs_build
 
     logging.getLogger("mkdocs").setLevel(logging.WARNING)
@@ -293,5 +323,6 @@ def build(mkdocs_file: Path, settings: Config, catalog: Catalog, site_dir: Path)
     if plugin is None:
         raise RuntimeError(f"{mkdocs_file} does not enable the {PLUGIN} plugin")
     plugin.preset = (settings, catalog)
+    plugin.jobs = jobs
     mkdocs_build(mk)
     return plugin.search_bytes
