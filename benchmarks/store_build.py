@@ -10,11 +10,13 @@ Measured in one run, on this machine:
   for this store.js and, as the baseline, the store.js of BASELINE_REVISION (the one that
   built a lunr.Index and let lunr.js run the prefix queries) on the same built site; and
   mkdocs-material's own search on the baseline site, from typing to first results;
-- the search payload a visitor downloads, gzipped.
+- the search payload a visitor downloads, gzipped;
+- at 10,000: the same build with the code of BASELINE_REVISION (a git worktree of it), and
+  this build without the IVOA DataLink descriptors (what they cost, issue 34).
 
-Targets (issues 3 and 33): 10,000 built in <= 15 s; 20,000 in <= 2.2x the 10,000 time;
+Targets (issues 3, 33 and 34): 10,000 built in <= 15 s; 20,000 in <= 2.2x the 10,000 time;
 search usable <= 500 ms after navigation start; every keystroke's results <= 100 ms;
-payload <= 1.5 MB gzipped at 10,000.
+payload <= 1.5 MB gzipped at 10,000; the descriptors <= 1.1x the build without them.
 
 Run: .venv/bin/python benchmarks/store_build.py [--sizes 1000,10000,20000] [--baseline-pages 1000]
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import functools
 import gzip
+import os
 import shutil
 import statistics
 import sys
@@ -57,13 +60,51 @@ def serve(folder: Path):
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
-def build_store(catalog: Path, out: Path) -> float:
+def baseline_build(catalog: Path, out: Path) -> float:
+    """The same build with the code of BASELINE_REVISION (a worktree of it), on this machine, now."""
+    import subprocess
+
+    tree = out.parent / "baseline-tree"
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), BASELINE_REVISION], check=True, capture_output=True
+    )
+    try:
+        script = (
+            "import sys; from dataclasses import replace; from pathlib import Path\n"
+            "from sciapps.catalog.validate import default_jobs\nfrom sciapps.config import load_config\n"
+            "from sciapps.site.build import build_store\n"
+            f"tree = Path({str(tree)!r})\n"
+            f"config = replace(load_config(tree / 'sciapps.yaml'), path=Path({str(out.parent / 'sciapps.yaml')!r}))\n"
+            f"r = build_store(config, [Path({str(catalog)!r})], Path({str(out)!r}), tree / 'mkdocs.yml', default_jobs())\n"
+            "print(r.seconds)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(tree / "tools")},
+        )
+        return float(done.stdout.split()[-1])
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], capture_output=True)
+
+
+def build_store(catalog: Path, out: Path, datalink: bool = True) -> float:
     from sciapps.catalog.validate import default_jobs
     from sciapps.config import load_config
+    from sciapps.site import data
     from sciapps.site.build import build_store as build
 
+    if not datalink:  # the same build, the descriptors left out: what they cost
+        original, data.write_datalink = data.write_datalink, lambda *args: []
+
     config = replace(load_config(REPO / "sciapps.yaml"), path=out.parent / "sciapps.yaml")
-    report = build(config, [catalog], out, REPO / "mkdocs.yml", default_jobs())
+    try:
+        report = build(config, [catalog], out, REPO / "mkdocs.yml", default_jobs())
+    finally:
+        if not datalink:
+            data.write_datalink = original
     assert not report.skipped, report.skipped[:3]
     return report.seconds
 
@@ -184,6 +225,15 @@ def main() -> None:
             generate(root, n)
             built[n] = build_store(root / "datalabs", root / "public")
             print(f"sciapps site build, {n:>6,} datalabs: {built[n]:6.1f} s", flush=True)
+            if n == 10_000:
+                before = baseline_build(root / "datalabs", work / "public-baseline-build")
+                print(f"baseline: the store build of {BASELINE_REVISION}, {n:,} datalabs: {before:6.1f} s", flush=True)
+                without = build_store(root / "datalabs", root / "public-without-datalink", datalink=False)
+                print(
+                    f"this build without the DataLink descriptors: {without:6.1f} s; with them "
+                    f"{built[n] / without:.2f}x (target <= 1.1x)",
+                    flush=True,
+                )
         pages = min(args.baseline_pages, max(sizes))
         base_root = work / f"{max(sizes)}"
         base = baseline_site(base_root, pages)
