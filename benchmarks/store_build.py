@@ -140,10 +140,17 @@ def baseline_site(root: Path, pages: int) -> float:
 
 
 def measure_store_search(browser, url: str) -> dict:
+    loads = []
+    for _ in range(5):  # the median of five loads of browse/, each in a new tab
+        page = browser.new_page()
+        page.goto(url + "browse/")
+        page.wait_for_selector("body[data-search-ready='true']", timeout=120_000)
+        loads.append(page.evaluate("() => window.__sciapps.readyMs"))
+        page.close()
+    ready = statistics.median(loads)
     page = browser.new_page()
     page.goto(url + "browse/")
     page.wait_for_selector("body[data-search-ready='true']", timeout=120_000)
-    ready = page.evaluate("() => window.__sciapps.readyMs")
     last, every = [], []
     for query in QUERIES:
         page.fill("#sa-q", "")
@@ -159,7 +166,7 @@ def measure_store_search(browser, url: str) -> dict:
         last.append(times[-1])
         every.extend(times)
     page.close()
-    return {"ready": ready, "last": last, "every": every}
+    return {"ready": ready, "loads": loads, "last": last, "every": every}
 
 
 def worst_per_query(store: dict) -> dict[str, float]:
@@ -223,6 +230,8 @@ def main() -> None:
         for n in sizes:
             root = work / str(n)
             generate(root, n)
+            build_store(root / "datalabs", root / "public-warm-up")  # untimed: the catalog's files into the page cache
+            shutil.rmtree(root / "public-warm-up")
             built[n] = build_store(root / "datalabs", root / "public")
             print(f"sciapps site build, {n:>6,} datalabs: {built[n]:6.1f} s", flush=True)
             if n == 10_000:
@@ -270,7 +279,8 @@ def main() -> None:
                 measured[label] = store = measure_store_search(browser, url)
                 server.shutdown()
                 print(
-                    f"{label} at {probe:,}: search usable {store['ready']:.0f} ms after navigation start; "
+                    f"{label} at {probe:,}: search usable {store['ready']:.0f} ms after navigation start "
+                    f"(median of {len(store['loads'])} loads, max {max(store['loads']):.0f} ms); "
                     f"every keystroke -> results: max {max(store['every']):.0f} ms, "
                     f"median {statistics.median(store['every']):.0f} ms over {len(store['every'])} keystrokes; "
                     f"last keystroke: max {max(store['last']):.0f} ms",
