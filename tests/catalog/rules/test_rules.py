@@ -100,3 +100,24 @@ def test_a_wrong_type_hint_says_how_to_write_the_kind_wanted(tmp_path, config, o
     (folder / "datalab.yaml").write_text(text.replace(old, new))
     wrong = [f for f in findings_for(folder, config) if f.rule_id == "DL-016"]
     assert wrong and hint in wrong[0].hint, [f.format() for f in findings_for(folder, config)]
+
+
+@pytest.mark.parametrize(
+    "name, cited",
+    [
+        ("Marta Lindqvist", ("Marta", "Lindqvist")),
+        ("Lindqvist, Marta", ("Marta", "Lindqvist")),
+        ("  Jorge   Ruiz  Alonso ", ("Jorge Ruiz", "Alonso")),
+        ("van der Berg, Anna Maria", ("Anna Maria", "van der Berg")),
+        ("Zoë Ødegård", ("Zoë", "Ødegård")),
+        ("Madonna", None),
+        ("Example, ", None),
+        ("12345 67890", None),
+        ("Ada\u202eLovelace Byron", None),
+        ("A, B, C", None),
+    ],
+)
+def test_a_cited_name_is_given_names_and_family_name(name, cited):
+    from sciapps.catalog.rules.identity import cited_name
+
+    assert cited_name(name) == cited

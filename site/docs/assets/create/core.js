@@ -19,7 +19,7 @@ export const LABELS = {
 };
 export const ITEM_LABELS = {
   maintainers: "Maintainer", data_assets: "Data collection", screenshots: "Screenshot", keywords: "Keyword",
-  parameters: "Parameter", choices: "Choice", changelog: "Change", exceptions: "Exception", changes: "Change",
+  parameters: "Parameter", choices: "Choice", authors: "Author", changelog: "Change", exceptions: "Exception", changes: "Change",
 };
 
 // The page's own controls: never an element of the preview, which shows what a datalab

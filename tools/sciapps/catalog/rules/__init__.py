@@ -16,7 +16,15 @@ from sciapps.catalog.rules.docker import (
     UnapprovedBaseImage,
 )
 from sciapps.catalog.rules.files import DatalabTooLarge, FileTooLarge, MissingFile, PathOutsideDatalab, UnsafeLink
-from sciapps.catalog.rules.identity import DuplicateId, IdMismatch, InvalidOrcid, UnknownLicense, UnsafeCharacters
+from sciapps.catalog.rules.identity import (
+    AuthorNameNotCitable,
+    DoiSyntax,
+    DuplicateId,
+    IdMismatch,
+    InvalidOrcid,
+    UnknownLicense,
+    UnsafeCharacters,
+)
 from sciapps.catalog.rules.images import BadImage, PictureNameMismatch
 from sciapps.catalog.rules.loading import (
     DuplicateKey,
@@ -66,6 +74,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     DuplicateId,
     UnknownLicense,
     InvalidOrcid,
+    AuthorNameNotCitable,
+    DoiSyntax,
     UnsafeCharacters,
     PathOutsideDatalab,
     MissingFile,

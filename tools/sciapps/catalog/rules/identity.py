@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from functools import cache
 from typing import Iterator
 
@@ -100,10 +103,11 @@ def orcid_checksum_ok(orcid: str) -> bool:
 
 
 class InvalidOrcid(Rule):
-    """A maintainer's ORCID iD has a wrong check digit
+    """A maintainer's or an author's ORCID iD has a wrong check digit
 
     The last character of an ORCID iD is a checksum of the others, so a mistyped iD is
-    caught here rather than linking to someone else. Copy it from your ORCID record.
+    caught here rather than linking to someone else, or citing them. Copy it from your
+    ORCID record.
     """
 
     id = "DL-023"
@@ -111,10 +115,73 @@ class InvalidOrcid(Rule):
     hint = "copy the iD from https://orcid.org (16 characters, e.g. 0000-0002-1825-0097)"
 
     def check(self, lab, ctx: Context) -> Iterator[Finding]:
-        for index, person in enumerate(lab.metadata["maintainers"]):
-            orcid = person.get("orcid")
-            if orcid and not orcid_checksum_ok(orcid):
-                yield self.finding(lab, f"{orcid} fails the ORCID checksum", path=("maintainers", index, "orcid"))
+        for field in ("maintainers", "authors"):
+            for index, person in enumerate(lab.metadata.get(field) or []):
+                orcid = person.get("orcid")
+                if orcid and not orcid_checksum_ok(orcid):
+                    yield self.finding(lab, f"{orcid} fails the ORCID checksum", path=(field, index, "orcid"))
+
+
+def cited_name(name: str) -> tuple[str, str] | None:
+    """(given names, family names) of a full name as a citation carries it: `Lindqvist,
+    Marta` or `Marta Lindqvist` (the last word is the family name); None when it is not
+    one (a single word, no letter, a control character)."""
+    if not isinstance(name, str) or any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs") for c in name):
+        return None
+    if "," in name:
+        family, _, given = name.partition(",")
+    else:
+        given, _, family = " ".join(name.split()).rpartition(" ")
+    given, family = " ".join(given.split()), " ".join(family.split())
+    if not given or not family or "," in given or not any(c.isalpha() for c in family) or not any(c.isalpha() for c in given):
+        return None
+    return given, family
+
+
+class AuthorNameNotCitable(Rule):
+    """An author's name cannot be cited as given and family names
+
+    A citation (CITATION.cff, BibTeX, APA) names a person by family name and given
+    names. The store reads `Marta Lindqvist` as given names `Marta`, family name
+    `Lindqvist`, and `Lindqvist, Marta` the same way; a single word, a name without
+    letters or one holding invisible characters cannot be cited.
+    """
+
+    id = "DL-074"
+    requires = SCHEMA_RULES
+    hint = "write the full name, given names then family name (`Marta Lindqvist`), or `Lindqvist, Marta`"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        for index, person in enumerate(lab.metadata.get("authors") or []):
+            if cited_name(person.get("name")) is None:
+                shown = repr(person.get("name"))[:80]
+                yield self.finding(lab, f"{shown} is not a name a citation can carry", path=("authors", index, "name"))
+
+
+DOI = re.compile(r"10\.[0-9]{4,9}/[-._;()/:<>\[\]A-Za-z0-9]+")  # Crossref's pattern for the DOIs it registers
+
+
+class DoiSyntax(Rule):
+    """A DOI is not written as a DOI
+
+    `links.doi` is shown as a link to https://doi.org/ and cited: it must be a DOI
+    (`10.` a registrant code of 4 to 9 digits, `/`, a suffix without spaces), without
+    `https://doi.org/` or `doi:` before it.
+    """
+
+    id = "DL-075"
+    requires = SCHEMA_RULES
+    hint = "write the DOI alone, e.g. `doi: 10.1051/0004-6361/202243940`"
+
+    def check(self, lab, ctx: Context) -> Iterator[Finding]:
+        value = (lab.metadata.get("links") or {}).get("doi")
+        if value is None or DOI.fullmatch(value):
+            return
+        bare = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", value, flags=re.IGNORECASE)
+        if bare != value and DOI.fullmatch(bare):
+            yield self.finding(lab, f"{value!r} is a DOI with a prefix", path=("links", "doi"), hint=f"write `doi: {bare}`")
+        else:
+            yield self.finding(lab, f"{value[:80]!r} is not a DOI", path=("links", "doi"))
 
 
 # Values that may run over several lines; every other text value is one line.
