@@ -33,6 +33,7 @@ FLOORS = {
             "gitcmd",
             "runtime",
             "launchparams",
+            "citing",
         ],
         0,
     ),

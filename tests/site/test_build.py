@@ -432,3 +432,28 @@ def test_pages_written_by_several_processes_are_the_pages_one_writes(tmp_path, m
     assert built[1].keys() == built[2].keys() and len(built[1]) > 20
     differ = [name for name in built[1] if built[1][name] != built[2][name]]
     assert differ == []
+
+
+def test_cite_this_version(store):
+    """A verified release's page says how to cite exactly that build, and the store
+    publishes its CITATION.cff, CodeMeta and RO-Crate (their validity: tests/test_citing.py)."""
+    import yaml
+
+    folder, _ = store
+    gaia = json.loads((folder / "api" / "datalabs" / "gaia-dr3-hrd.json").read_text())
+    cite = gaia["cite"]
+    assert (cite["version"], cite["build"], cite["doi"]) == (GAIA, 1, None)
+    assert cite["files"]["CITATION.cff"] == f"datalabs/gaia-dr3-hrd/cite/{GAIA}-build1/CITATION.cff"
+    cff = yaml.safe_load((folder / cite["files"]["CITATION.cff"]).read_text())
+    assert cff["version"] == f"{GAIA}+build.1" and cff["identifiers"][-1]["value"] == gaia["release"]["image"]
+    assert cff["authors"] == [
+        {"family-names": "Lindqvist", "given-names": "Marta", "orcid": "https://orcid.org/0000-0002-1825-0097"}
+    ]
+    assert json.loads((folder / cite["files"]["codemeta.json"]).read_text())["version"] == GAIA
+    assert json.loads((folder / cite["files"]["ro-crate-metadata.json"]).read_text())["@graph"][1]["version"] == GAIA
+    page = html(folder, "datalabs/gaia-dr3-hrd")
+    assert '<h2 id="sa-cite-version">Cite this version</h2>' in page and gaia["release"]["digest"] in page
+    assert f'href="../../datalabs/gaia-dr3-hrd/cite/{GAIA}-build1/CITATION.cff" download="CITATION.cff"' in page
+    assert "@software{gaia_dr3_hrd_" in page
+    euclid = json.loads((folder / "api" / "datalabs" / "euclid-q1-photoz.json").read_text())
+    assert euclid["cite"] is None  # signed, but its test failed: nothing to cite as working

@@ -17,6 +17,7 @@ from sciapps.config import PAGES_DIR, Config
 from sciapps.errors import SciAppsError
 from sciapps.feedback import MAX_EXPORT_BYTES, label_of
 from sciapps.resources import schemas_dir
+from sciapps import citing
 from sciapps.releases.judge import Judged, pick
 from sciapps.catalog import launching
 from sciapps.schema import vocabulary
@@ -147,6 +148,23 @@ def version_entry(
     }
 
 
+def cite_entry(meta: dict, release: dict | None, store_url: str, page: str) -> dict | None:
+    """How to cite the current release, when it verifies: BibTeX and APA as text, and where
+    its CITATION.cff, CodeMeta and RO-Crate are published (`site.engine_mkdocs` writes them)."""
+    if not release or not release["verified"]:
+        return None
+    folder = f"{page}cite/{release['version']}-build{release['build']}/"
+    return {
+        "version": release["version"],
+        "build": release["build"],
+        "digest": release["digest"],
+        "doi": None,
+        "bibtex": citing.bibtex(meta, release, store_url),
+        "apa": citing.apa(meta, release, store_url),
+        "files": {name: folder + name for name in citing.FILES},
+    }
+
+
 def entry(
     meta: dict,
     config: Config,
@@ -170,6 +188,7 @@ def entry(
     versions = [version_entry(j, meta, config, archived, audit, health) for j in releases if j.release]
     current = pick(releases, meta["version"])
     offered = launching.offered(meta, config)
+    shown = next((v for v in versions if v["digest"] == current.release.digest), None) if current else None
     return {
         "id": meta["id"],
         "name": meta["name"],
@@ -183,6 +202,7 @@ def entry(
         "categories": [{"id": c, "name": categories[c]["name"]} for c in meta.get("categories") or []],
         "keywords": list(meta.get("keywords") or []),
         "maintainers": [dict(m) for m in meta["maintainers"]],
+        "authors": [dict(a) for a in meta.get("authors") or []],
         "license": meta["license"],
         "data_assets": [
             {"read_only": True, **a, "mission_name": missions[a["mission"]]["name"]} for a in meta.get("data_assets") or []
@@ -232,7 +252,8 @@ def entry(
         },
         # the checks of the current version's newest release: what was checked before it was published
         "ci": {stage: dict(c) for stage, c in current.release.checks.items()} if current else {},
-        "release": next((v for v in versions if v["digest"] == current.release.digest), None) if current else None,
+        "release": shown,
+        "cite": cite_entry(meta, shown, config.store_url, page),
         "versions": versions,
         "unreadable_records": [j.why for j in releases if not j.release],
         "feedback": feedback.summary(meta["id"]) if feedback else None,
