@@ -373,7 +373,8 @@ def test_merge_request_pipeline(throwaway, engine, second_engine, tmp_path):
     assert "author: `aokonkwo`" in review  # GitLab's answer, not the pipeline's runner (mlindqvist)
     # the verdict first, with why the review fails although the datalab passed every stage
     assert review.index("**Needs changes:**") < review.index("## Repository files")
-    assert "- it changes repository files, which only a moderator may change; `aokonkwo` is not one" in review
+    verdict = next(line for line in review.splitlines() if line.startswith("**Needs changes:**"))
+    assert "it changes repository files, which only a moderator may change; `aokonkwo` is not one" in verdict
     assert "## `ds9-fits-viewer`: changed" in review and f"| `version` | `{DS9}` | `{DS9_NEXT}` |" in review
     assert "- `notebooks/inspect.ipynb` (added): 2 cell(s) added, 0 removed, 0 changed" in review
     page = artifact(root, "review-notebooks/ds9-fits-viewer/notebooks/inspect.ipynb.diff.html").read_text()

@@ -34,7 +34,7 @@ SCREENSHOT = (REPO / "datalabs/gaia-dr3-hrd/screenshots/hr_diagram.png").read_by
 LIMITS = Limits(notebook_mb=1, image_mb=1, file_mb=1, datalab_mb=3, max_files=6)
 # Rules the form checks itself: the schema's (DL-010..016) and those it mirrors.
 SCHEMA_RULES = {"DL-010", "DL-011", "DL-012", "DL-013", "DL-014", "DL-015", "DL-016"}
-MIRRORED = {"DL-022", "DL-023", "DL-061", "DL-062"}
+MIRRORED = {"DL-022", "DL-023", "DL-061", "DL-062", "DL-074", "DL-075"}
 
 
 @pytest.fixture(scope="module")

@@ -121,6 +121,27 @@ export function licenceProblem(value) {
   return null;
 }
 
+/* DL-074 and DL-075 as sciapps.catalog.rules.identity has them (tests/site/test_create.py holds the two alike). */
+const DOI = /^10\.[0-9]{4,9}\/[-._;()/:<>[\]A-Za-z0-9]+$/;
+
+/** [given names, family names] of a name a citation can carry, else null: `Marta Lindqvist` or `Lindqvist, Marta`. */
+export function citedName(name) {
+  if (/[\p{Cc}\p{Cf}\p{Co}\p{Cs}]/u.test(name)) return null;
+  let given, family;
+  if (name.includes(",")) {
+    const at = name.indexOf(",");
+    [family, given] = [name.slice(0, at), name.slice(at + 1)];
+  } else {
+    const words = name.split(/\s+/).filter(Boolean);
+    [given, family] = [words.slice(0, -1).join(" "), words.length ? words[words.length - 1] : ""];
+  }
+  given = given.split(/\s+/).filter(Boolean).join(" ");
+  family = family.split(/\s+/).filter(Boolean).join(" ");
+  const letters = /\p{L}/u;
+  if (!given || !family || given.includes(",") || !letters.test(family) || !letters.test(given)) return null;
+  return [given, family];
+}
+
 export function orcidOk(orcid) {
   const digits = orcid.replace(/-/g, "");
   let total = 0;
@@ -142,11 +163,23 @@ export function problems() {
     const problem = licenceProblem(doc.license);
     if (problem) list.push({ path: "/license", rule: "DL-022", text: problem });
   }
-  (Array.isArray(doc.maintainers) ? doc.maintainers : []).forEach((m, i) => {
-    if (m && typeof m.orcid === "string" && /^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$/.test(m.orcid) && !orcidOk(m.orcid)) {
-      list.push({ path: `/maintainers/${i}/orcid`, rule: "DL-023", text: "fails the ORCID checksum; copy the iD from your ORCID record" });
+  for (const field of ["maintainers", "authors"]) {
+    (Array.isArray(doc[field]) ? doc[field] : []).forEach((m, i) => {
+      if (m && typeof m.orcid === "string" && /^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$/.test(m.orcid) && !orcidOk(m.orcid)) {
+        list.push({ path: `/${field}/${i}/orcid`, rule: "DL-023", text: "fails the ORCID checksum; copy the iD from your ORCID record" });
+      }
+    });
+  }
+  (Array.isArray(doc.authors) ? doc.authors : []).forEach((a, i) => {
+    if (a && typeof a.name === "string" && a.name.length >= 2 && !citedName(a.name)) {
+      list.push({ path: `/authors/${i}/name`, rule: "DL-074", text: "is not a name a citation can carry; write given names then family name (Marta Lindqvist), or Lindqvist, Marta" });
     }
   });
+  const doi = doc.links && typeof doc.links.doi === "string" && doc.links.doi ? doc.links.doi : null;
+  if (doi && !DOI.test(doi)) {
+    const bare = doi.replace(/^(?:https?:\/\/(?:dx\.)?doi\.org\/|doi:)/i, "");
+    list.push({ path: "/links/doi", rule: "DL-075", text: bare !== doi && DOI.test(bare) ? `is a DOI with a prefix; write ${bare}` : "is not a DOI; write it alone, e.g. 10.1051/0004-6361/202243940" });
+  }
   if (typeOf(doc).entry_is_file && typeof doc.entry === "string" && doc.entry.endsWith(".ipynb") && !has(doc.entry)) {
     list.push({ path: "/entry", rule: "DL-031", text: `${doc.entry} is not among the files; add it in step 2` });
   }
