@@ -457,3 +457,8 @@ def test_cite_this_version(store):
     assert "@software{gaia_dr3_hrd_" in page
     euclid = json.loads((folder / "api" / "datalabs" / "euclid-q1-photoz.json").read_text())
     assert euclid["cite"] is None  # signed, but its test failed: nothing to cite as working
+    # every verified build is citable, each with its own files
+    older = [v for v in gaia["versions"] if v["version"] == "1.1.0"][0]
+    cff = yaml.safe_load((folder / older["cite"]["files"]["CITATION.cff"]).read_text())
+    assert cff["version"] == "1.1.0+build.1" and cff["identifiers"][-1]["value"] == older["image"]
+    assert 'href="../../datalabs/gaia-dr3-hrd/cite/1.1.0-build1/CITATION.cff" download="CITATION.cff">CITATION.cff</a>' in page

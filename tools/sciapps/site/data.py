@@ -129,20 +129,22 @@ def write_open(out: Path, entries: list[dict], id_kinds: dict) -> None:
 
 
 def write_citation(out: Path, e: dict, store_url: str) -> None:
-    """CITATION.cff, codemeta.json and ro-crate-metadata.json of the entry's current release,
-    where `e["cite"]["files"]` says (`model.cite_entry`)."""
+    """CITATION.cff, codemeta.json and ro-crate-metadata.json of each verified build of the
+    entry, where its `cite["files"]` says (`model.cite_entry`)."""
     from sciapps import citing
 
-    release = e["release"]
-    texts = {
-        "CITATION.cff": citing.cff(e, release, store_url),
-        "codemeta.json": citing.as_json(citing.codemeta(e, release, store_url)),
-        "ro-crate-metadata.json": citing.as_json(citing.ro_crate(e, release, store_url, {})),
-    }
-    for name, path in e["cite"]["files"].items():
-        target = out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(texts[name], encoding="utf-8")
+    for release in e["versions"]:
+        if not release.get("cite"):
+            continue
+        texts = {
+            "CITATION.cff": citing.cff(e, release, store_url),
+            "codemeta.json": citing.as_json(citing.codemeta(e, release, store_url)),
+            "ro-crate-metadata.json": citing.as_json(citing.ro_crate(e, release, store_url, {})),
+        }
+        for name, path in release["cite"]["files"].items():
+            target = out / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(texts[name], encoding="utf-8")
 
 
 def write_datalink(out: Path, entries: list[dict], id_kinds: dict, store_url: str) -> list[str]:

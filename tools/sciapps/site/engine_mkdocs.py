@@ -233,7 +233,7 @@ class StorePlugin(BasePlugin[StoreOptions]):
         fragment = self.renderer.datalab(e, self.settings.store_url, path)
         target.write_text(page_head + fragment + page_tail, encoding="utf-8")
         data.copy_assets(out, self.catalog.folders[e["id"]], e, self.settings.limits.bytes("image_mb"))
-        if e.get("cite"):
+        if any(v.get("cite") for v in e["versions"]):
             data.write_citation(out, e, self.settings.store_url)
         if e["id"] in self.catalog.thumbnails:  # made and re-encoded at collection, never the original bytes
             made, name = self.catalog.thumbnails[e["id"]]

@@ -186,6 +186,8 @@ def entry(
     archived = meta.get("status") == "archived"
     page = f"{PAGES_DIR}/{meta['id']}/"
     versions = [version_entry(j, meta, config, archived, audit, health) for j in releases if j.release]
+    for v in versions:  # every verified build is citable, each with its own files (the current metadata names it)
+        v["cite"] = cite_entry(meta, v, config.store_url, f"{PAGES_DIR}/{meta['id']}/")
     current = pick(releases, meta["version"])
     offered = launching.offered(meta, config)
     shown = next((v for v in versions if v["digest"] == current.release.digest), None) if current else None
@@ -253,7 +255,7 @@ def entry(
         # the checks of the current version's newest release: what was checked before it was published
         "ci": {stage: dict(c) for stage, c in current.release.checks.items()} if current else {},
         "release": shown,
-        "cite": cite_entry(meta, shown, config.store_url, page),
+        "cite": shown["cite"] if shown else None,
         "versions": versions,
         "unreadable_records": [j.why for j in releases if not j.release],
         "feedback": feedback.summary(meta["id"]) if feedback else None,
