@@ -135,6 +135,7 @@ def ro_crate(meta: dict, release: dict, store_url: str, files: dict[str, str], r
     sha256 hex), the image by digest, the chart, the mission data collections it mounts
     and, when known, its signed release record's digest."""
     page = _page(store_url, meta)
+    authors = people(meta)
     parts = [{"@id": path} for path in sorted(files)]
     image = {"@id": f"#image-{release['digest']}"}
     graph: list[dict[str, Any]] = [
@@ -153,7 +154,7 @@ def ro_crate(meta: dict, release: dict, store_url: str, files: dict[str, str], r
             "license": {"@id": f"https://spdx.org/licenses/{meta['license']}"},
             "url": page,
             "version": release["version"],
-            "author": [{"@id": f"#author-{i}"} for i in range(len(people(meta)))],
+            "author": [{"@id": f"#author-{i}"} for i in range(len(authors))],
             "hasPart": [*parts, image],
             "mentions": [{"@id": f"#data-{a['mission']}-{a['collection']}"} for a in meta.get("data_assets") or []],
         },
@@ -165,7 +166,7 @@ def ro_crate(meta: dict, release: dict, store_url: str, files: dict[str, str], r
             "softwareVersion": release["version"],
         },
     ]
-    for i, p in enumerate(people(meta)):
+    for i, p in enumerate(authors):
         person: dict[str, Any] = {"@id": f"#author-{i}", "@type": "Person", "name": f"{p['given']} {p['family']}"}
         if p["orcid"]:
             person["identifier"] = f"https://orcid.org/{p['orcid']}"

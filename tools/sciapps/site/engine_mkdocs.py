@@ -250,6 +250,9 @@ class StorePlugin(BasePlugin[StoreOptions]):
 def mission_data(settings: Config) -> dict:
     """What each mission's page says of its data: the collections this catalog mounts, and
     the kinds of id a launch or an archive's link (`open/`) may name."""
+    from sciapps.schema import vocabulary
+
+    every_kind = data.mission_kinds(settings.id_kinds, vocabulary("missions"))
     found: dict = {}
     for mission, collections in settings.collections.items():
         kinds = settings.id_kinds.get(mission, {})
@@ -257,11 +260,8 @@ def mission_data(settings: Config) -> dict:
             {"name": name, "kinds": [{"kind": k, **dict(v)} for k, v in sorted(kinds.get(name, {}).items())]}
             for name in sorted(collections)
         ]
-        by_kind: dict = {}
-        for c in listed:
-            for k in c["kinds"]:
-                by_kind.setdefault(k["kind"], k)  # the first collection's, as open/ reads them
-        found[mission] = {"collections": listed, "kinds": [by_kind[k] for k in sorted(by_kind)]}
+        opened = every_kind.get(mission, {})  # as open/ reads them: data.mission_kinds
+        found[mission] = {"collections": listed, "kinds": [{"kind": k, **v} for k, v in sorted(opened.items())]}
     return found
 
 

@@ -10,6 +10,7 @@ from typing import Iterator
 
 from license_expression import get_spdx_licensing
 
+from sciapps.citing import split_name
 from sciapps.catalog.rules.base import Context, Finding, Rule
 from sciapps.catalog.rules.schema import SCHEMA_RULES
 from sciapps.text import describe, first_unsafe
@@ -128,11 +129,7 @@ def cited_name(name: str) -> tuple[str, str] | None:
     one (a single word, no letter, a control character)."""
     if not isinstance(name, str) or any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs") for c in name):
         return None
-    if "," in name:
-        family, _, given = name.partition(",")
-    else:
-        given, _, family = " ".join(name.split()).rpartition(" ")
-    given, family = " ".join(given.split()), " ".join(family.split())
+    given, family = split_name(name)
     if not given or not family or "," in given or not any(c.isalpha() for c in family) or not any(c.isalpha() for c in given):
         return None
     return given, family
